@@ -1,0 +1,55 @@
+// Defaults from ../shared/SPEC.md ("Defaults (configurable)").
+
+export interface LifecycleConfig {
+  outboxMaxAttempts: number;
+  /** Backoff after attempt 1, 2, 3, 4+ (the last entry repeats). */
+  outboxBackoffMs: readonly number[];
+  outboxMaxAgeMs: number;
+  /** On expiry: mark `expired`, or give the row one last delivery attempt. */
+  outboxExpiryMode: 'expire' | 'last-attempt';
+  turnMaxAttempts: number;
+  turnBackoffMs: number;
+  turnMaxAgeMs: number;
+  retentionMs: number;
+  workerTickMs: number;
+  maxTurnsPerPass: number;
+  /** Bound on outbox rows replayed per pass (SPEC: every pass reads a bounded batch). */
+  maxRowsPerPass: number;
+  /** How long a live process holds a turn or row before another worker may take it over. */
+  liveLeaseMs: number;
+  /** How long a worker may run one deliver or replay handler before giving up on it. */
+  handlerTimeoutMs: number;
+  /** Rows touched by one expiry/prune statement batch, so no pass holds the write lock long. */
+  maintenanceBatch: number;
+  busyTimeoutMs: number;
+}
+
+export const DEFAULT_CONFIG: LifecycleConfig = {
+  outboxMaxAttempts: 5,
+  outboxBackoffMs: [5_000, 25_000, 120_000, 600_000],
+  outboxMaxAgeMs: 30 * 60_000,
+  outboxExpiryMode: 'expire',
+  turnMaxAttempts: 3,
+  turnBackoffMs: 15_000,
+  turnMaxAgeMs: 24 * 3_600_000,
+  retentionMs: 48 * 3_600_000,
+  workerTickMs: 5_000,
+  maxTurnsPerPass: 20,
+  maxRowsPerPass: 100,
+  liveLeaseMs: 5 * 60_000,
+  handlerTimeoutMs: 60_000,
+  maintenanceBatch: 2_000,
+  busyTimeoutMs: 5_000,
+};
+
+export function resolveConfig(partial: Partial<LifecycleConfig> = {}): LifecycleConfig {
+  const config = { ...DEFAULT_CONFIG, ...partial };
+  if (config.busyTimeoutMs < 5_000) throw new RangeError('busyTimeoutMs must be at least 5000 (SPEC)');
+  if (config.outboxBackoffMs.length === 0) throw new RangeError('outboxBackoffMs needs at least one entry');
+  return config;
+}
+
+export function outboxBackoff(config: LifecycleConfig, attempt: number): number {
+  const table = config.outboxBackoffMs;
+  return table[Math.min(Math.max(attempt, 1), table.length) - 1] ?? 0;
+}

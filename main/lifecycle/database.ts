@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { LifecycleError, isBusyError } from './errors';
+import { LIFECYCLE_TABLES, MIGRATIONS, SCHEMA_VERSION } from './migrations';
+
+const SQLITE_HEADER = 'SQLite format 3\0';
+
+export interface OpenOptions {
+  busyTimeoutMs: number;
+}
+
+/**
+ * Opens (or creates) a lifecycle database. Everything that could make us refuse the file
+ * is checked with reads only, before the first write (even the WAL switch rewrites the
+ * header), so a refused file is left byte-identical.
+ */
+export function openDatabase(file: string, options: OpenOptions): Database.Database {
+  if (file === '' || file === ':memory:') {
+    throw new LifecycleError('cannot_open', 'a lifecycle database must be a file on disk, not in memory');
+  }
+  refuseNonSqlite(file);
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+
+  let db: Database.Database;
+  try {
+    db = new Database(file, { timeout: options.busyTimeoutMs });
+  } catch (err) {
+    throw new LifecycleError('cannot_open', `cannot open ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const version = inspect(db, file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    if (version < SCHEMA_VERSION) migrate(db, file, version);
+    return db;
+  } catch (err) {
+    db.close();
+    if (err instanceof LifecycleError) throw err;
+    if (isBusyError(err)) {
+      throw new LifecycleError('locked', `${file} is locked by another process: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    throw new LifecycleError('cannot_open', `cannot open ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function refuseNonSqlite(file: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new LifecycleError('cannot_open', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const header = Buffer.alloc(16);
+    const read = fs.readSync(fd, header, 0, 16, 0);
+    if (read === 0) return; // an empty file is a new database
+    if (read < 16 || header.toString('latin1') !== SQLITE_HEADER) {
+      throw new LifecycleError('not_sqlite', `${file} is not an SQLite database; it was left untouched`);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Returns the file's schema version, or throws if the file is not one we may touch. */
+function inspect(db: Database.Database, file: string): number {
+  let version: number;
+  let tables: string[];
+  try {
+    version = db.pragma('user_version', { simple: true }) as number;
+    tables = (
+      db.prepare("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").all() as { name: string }[]
+    ).map((r) => r.name);
+  } catch (err) {
+    if (isBusyError(err)) throw err;
+    throw new LifecycleError('corrupt', `${file} is damaged or not a database (${(err as Error).message}); it was left untouched`, {
+      cause: err,
+    });
+  }
+  if (version > SCHEMA_VERSION) {
+    throw new LifecycleError(
+      'newer_schema',
+      `${file} has schema version ${version}, newer than this build understands (${SCHEMA_VERSION}); upgrade Lifecycle Desk. The file was left untouched`,
+    );
+  }
+  const ours = LIFECYCLE_TABLES.filter((t) => tables.includes(t));
+  if (ours.length === 0 && tables.length > 0) {
+    throw new LifecycleError(
+      'foreign_database',
+      `${file} is an SQLite database without the lifecycle tables (it holds ${tables.slice(0, 5).join(', ')}); it was left untouched`,
+    );
+  }
+  return version;
+}
+
+function migrate(db: Database.Database, file: string, from: number): void {
+  const run = db.transaction(() => {
+    for (let v = from; v < SCHEMA_VERSION; v++) MIGRATIONS[v]!(db);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  });
+  try {
+    run.immediate();
+  } catch (err) {
+    if (isBusyError(err)) throw err;
+    throw new LifecycleError(
+      'migration_failed',
+      `could not migrate ${file} from version ${from} to ${SCHEMA_VERSION}: ${(err as Error).message}; nothing was changed`,
+      { cause: err },
+    );
+  }
+}

@@ -1,0 +1,29 @@
+/** Every failure the core reports on purpose carries a stable code the API and CLI can show. */
+export type LifecycleErrorCode =
+  | 'not_sqlite'
+  | 'corrupt'
+  | 'foreign_database'
+  | 'newer_schema'
+  | 'locked'
+  | 'cannot_open'
+  | 'migration_failed'
+  | 'not_found'
+  | 'invalid_state'
+  | 'turn_aborted'
+  | 'invalid_argument';
+
+export class LifecycleError extends Error {
+  override readonly name = 'LifecycleError';
+  constructor(
+    readonly code: LifecycleErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isBusyError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT';
+}

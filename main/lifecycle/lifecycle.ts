@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type Database from 'better-sqlite3';
+import { DEFAULT_STUCK, type StuckThresholds } from '../../shared/stuck';
+import type { StatusCounts } from '../../shared/types';
+import { abortSession, type AbortHooks, type AbortResult } from './abort';
+import { resolveConfig, type LifecycleConfig } from './config';
+import { createStatementCache, type Core } from './context';
+import { openDatabase } from './database';
+import { finalizeTurn, type FinalizeOptions, type FinalizeResult } from './finalize';
+import { GroupCommit } from './group-commit';
+import type { Who } from './history';
+import { importLegacyQueue, type ImportProgress, type ImportResult } from './legacy-import';
+import { expire, prune, type ExpiryResult, type PruneResult } from './maintenance';
+import { operatorAbort, operatorPrune, operatorReplay, operatorRetry, operatorTerminate } from './operator';
+import { ack, beginSend, enqueue, fail, getRow, type EnqueueInput, type EnqueueResult, type FailInput } from './outbox';
+import * as q from './queries';
+import { acceptTurn, getTurn, markRunning, recordTurnFailure, type AcceptInput, type AcceptResult } from './turns';
+
+export interface LifecycleOptions {
+  config?: Partial<LifecycleConfig>;
+  /** Injectable clock (ms since the epoch), for tests and simulations. */
+  now?: () => number;
+  /** Identity of this process in claims and history. */
+  owner?: string;
+  stuck?: Partial<StuckThresholds>;
+  /** How long group commit gathers writes before committing them together. */
+  groupCommitWindowMs?: number;
+}
+
+/**
+ * The message lifecycle core over one SQLite file (../shared/SPEC.md). Every method is one
+ * transaction and returns once it committed. `commit()` batches the writes of concurrent
+ * callers into one transaction (group commit) for throughput.
+ */
+export class Lifecycle {
+  readonly core: Core;
+  readonly stuck: StuckThresholds;
+  private readonly group: GroupCommit;
+  private closed = false;
+
+  private constructor(db: Database.Database, options: LifecycleOptions) {
+    const now = options.now ?? Date.now;
+    this.core = {
+      db,
+      config: resolveConfig(options.config),
+      now,
+      owner: options.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+      startedAt: now(),
+      live: new Set(),
+      stmt: createStatementCache(db),
+    };
+    this.stuck = { ...DEFAULT_STUCK, ...options.stuck };
+    this.group = new GroupCommit(db, options.groupCommitWindowMs ?? 1);
+  }
+
+  /** Opens or creates the file; refuses (and leaves untouched) files that are not ours. */
+  static open(file: string, options: LifecycleOptions = {}): Lifecycle {
+    const busyTimeoutMs = options.config?.busyTimeoutMs ?? resolveConfig().busyTimeoutMs;
+    return new Lifecycle(openDatabase(file, { busyTimeoutMs }), options);
+  }
+
+  get db(): Database.Database {
+    return this.core.db;
+  }
+
+  // --- the gateway's side ---
+  accept(input: AcceptInput): AcceptResult {
+    return acceptTurn(this.core, input);
+  }
+  markRunning(turnId: string): boolean {
+    return markRunning(this.core, turnId);
+  }
+  enqueue(input: EnqueueInput): EnqueueResult {
+    return enqueue(this.core, input);
+  }
+  beginSend(rowId: string): ReturnType<typeof beginSend> {
+    return beginSend(this.core, rowId);
+  }
+  ack(rowId: string): boolean {
+    return ack(this.core, rowId);
+  }
+  fail(rowId: string, input: FailInput): ReturnType<typeof fail> {
+    return fail(this.core, rowId, input);
+  }
+  finalize(turnId: string, options: FinalizeOptions = {}): FinalizeResult {
+    return finalizeTurn(this.core, turnId, options, { actor: 'gateway' });
+  }
+  /** Live processing threw: failed_retryable with backoff (or failed_terminal at max attempts). */
+  recordFailure(turnId: string, error: string): ReturnType<typeof recordTurnFailure> {
+    return recordTurnFailure(this.core, turnId, error);
+  }
+  abortSession(sessionKey: string, who: Who = { actor: 'gateway' }, hooks?: AbortHooks): AbortResult {
+    return abortSession(this.core, sessionKey, who, hooks);
+  }
+  expire(): ExpiryResult {
+    return expire(this.core);
+  }
+  prune(): PruneResult {
+    return prune(this.core);
+  }
+  importLegacy(dir: string, onProgress?: (p: ImportProgress) => void): ImportResult {
+    return importLegacyQueue(this.core, dir, onProgress);
+  }
+  /** Runs `fn` (calls to this object) in the next group commit; resolves after it committed. */
+  commit<T>(fn: () => T): Promise<T> {
+    return this.group.run(fn);
+  }
+
+  // --- operator actions (recorded with who did them) ---
+  operatorAbort(sessionKey: string, by: string): AbortResult {
+    return operatorAbort(this.core, sessionKey, by);
+  }
+  operatorReplay(turnId: string, by: string): void {
+    operatorReplay(this.core, turnId, by);
+  }
+  operatorRetry(rowId: string, by: string): void {
+    operatorRetry(this.core, rowId, by);
+  }
+  operatorTerminate(rowId: string, by: string): void {
+    operatorTerminate(this.core, rowId, by);
+  }
+  operatorPrune(by: string): PruneResult {
+    return operatorPrune(this.core, by);
+  }
+
+  // --- reads ---
+  getTurn(id: string): ReturnType<typeof getTurn> {
+    return getTurn(this.core, id);
+  }
+  getRow(id: string): ReturnType<typeof getRow> {
+    return getRow(this.core, id);
+  }
+  status(): StatusCounts {
+    return q.statusCounts(this.core, this.stuck);
+  }
+  listTurns(filter: q.TurnFilter = {}): q.Page<q.TurnListItem> {
+    return q.listTurns(this.core, filter, this.stuck);
+  }
+  listOutbox(filter: q.OutboxFilter = {}): q.Page<q.OutboxListItem> {
+    return q.listOutbox(this.core, filter, this.stuck);
+  }
+  turnDetail(id: string): q.TurnDetail {
+    return q.turnDetail(this.core, id, this.stuck);
+  }
+  history(subjectId: string): ReturnType<typeof q.history> {
+    return q.history(this.core, subjectId);
+  }
+  auditTrail(limit?: number): ReturnType<typeof q.auditTrail> {
+    return q.auditTrail(this.core, limit);
+  }
+  series(windowMs: number, buckets: number): q.SeriesPoint[] {
+    return q.series(this.core, windowMs, buckets);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.group.flush();
+    this.core.db.close();
+  }
+}

@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import {
+  OUTBOX_PENDING_STATUSES,
+  isFinalKind,
+  type DispatchKind,
+  type ErrorClass,
+  type OutboxRow,
+  type OutboxStatus,
+} from '../../shared/types';
+import { outboxBackoff } from './config';
+import { sqlList, type Core } from './context';
+import { LifecycleError } from './errors';
+import { record, type Who } from './history';
+import { OUTBOX_SELECT } from './rows';
+import { getTurn, moveTurn, toJson } from './turns';
+
+const PENDING = sqlList(OUTBOX_PENDING_STATUSES);
+const GATEWAY: Who = { actor: 'gateway' };
+
+export interface EnqueueInput {
+  id?: string | undefined;
+  turnId?: string | null | undefined;
+  channel: string;
+  accountId?: string | undefined;
+  target?: string | undefined;
+  /** `tool`, `block` or `final`; null/undefined is a direct send and counts as final. */
+  dispatchKind?: DispatchKind | null | undefined;
+  payload: unknown;
+  idempotencyKey?: string | null | undefined;
+  /**
+   * The caller will send it now (default). The row is then held by this process for the live
+   * lease, so the recovery worker does not send it a second time while the live send runs.
+   */
+  live?: boolean | undefined;
+}
+
+export interface EnqueueResult {
+  row: OutboxRow;
+  /** The idempotency key was already queued: nothing new was written. */
+  duplicate: boolean;
+}
+
+export function getRow(core: Core, id: string): OutboxRow | undefined {
+  return core.stmt(`SELECT ${OUTBOX_SELECT} FROM message_outbox WHERE id = ?`).get(id) as OutboxRow | undefined;
+}
+
+export function requireRow(core: Core, id: string): OutboxRow {
+  const row = getRow(core, id);
+  if (!row) throw new LifecycleError('not_found', `no outbox row with id ${id}`);
+  return row;
+}
+
+function subjectOf(row: { id: string; turnId: string | null }): string {
+  return row.turnId ?? row.id;
+}
+
+/** Write-ahead: the row is committed before the caller attempts the send. */
+export function enqueue(core: Core, input: EnqueueInput): EnqueueResult {
+  return core.db.transaction((): EnqueueResult => {
+    if (input.idempotencyKey != null) {
+      const existing = core
+        .stmt(`SELECT ${OUTBOX_SELECT} FROM message_outbox WHERE idempotency_key = ?`)
+        .get(input.idempotencyKey) as OutboxRow | undefined;
+      if (existing) return { row: existing, duplicate: true };
+    }
+    const turnId = input.turnId ?? null;
+    const turn = turnId === null ? undefined : getTurn(core, turnId);
+    if (turnId !== null && !turn) throw new LifecycleError('not_found', `no turn with id ${turnId}`);
+    if (turn?.status === 'aborted') {
+      throw new LifecycleError('turn_aborted', `turn ${turnId} was aborted; nothing more is sent for it`);
+    }
+    const now = core.now();
+    const id = input.id ?? randomUUID();
+    const live = input.live ?? true;
+    const kind = input.dispatchKind ?? null;
+    core
+      .stmt(
+        `INSERT INTO message_outbox (id, turn_id, channel, account_id, target, dispatch_kind, payload, queued_at,
+           status, attempt_count, next_attempt_at, idempotency_key, claim_owner, claim_expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)`,
+      )
+      .run(
+        id,
+        turnId,
+        input.channel,
+        input.accountId ?? '',
+        input.target ?? '',
+        kind,
+        toJson(input.payload),
+        now,
+        now,
+        input.idempotencyKey ?? null,
+        live ? core.owner : null,
+        live ? now + core.config.liveLeaseMs : null,
+      );
+    record(core, { kind: 'outbox', entityId: id, subjectId: turnId ?? id, from: null, to: 'queued' }, GATEWAY);
+    if (turn && isFinalKind(kind)) {
+      moveTurn(core, turn.id, ['accepted', 'running', 'failed_retryable'], 'delivery_pending', GATEWAY, {
+        reason: 'final reply queued',
+      });
+    }
+    return { row: getRow(core, id)!, duplicate: false };
+  })();
+}
+
+/**
+ * Call right before handing the row to the channel: returns the row if it may still be sent
+ * (it is pending; an abort would have cancelled it), else null. Renews this process's hold.
+ */
+export function beginSend(core: Core, id: string): OutboxRow | null {
+  const now = core.now();
+  const row = core
+    .stmt(
+      `UPDATE message_outbox SET last_attempt_at = ?, claim_owner = ?, claim_expires_at = ?
+       WHERE id = ? AND status IN (${PENDING}) RETURNING ${OUTBOX_SELECT}`,
+    )
+    .get(now, core.owner, now + core.config.liveLeaseMs, id) as OutboxRow | undefined;
+  return row ?? null;
+}
+
+/** Guarded row transition; false if the row was not in one of `from` (e.g. cancelled by abort). */
+export function moveRow(
+  core: Core,
+  id: string,
+  from: readonly OutboxStatus[],
+  to: OutboxStatus,
+  who: Who,
+  options: { reason?: string | null; set?: string; args?: unknown[] } = {},
+): boolean {
+  return core.db.transaction((): boolean => {
+    const before = core
+      .stmt(`SELECT status, turn_id AS turnId FROM message_outbox WHERE id = ? AND status IN (${sqlList(from)})`)
+      .get(id) as { status: OutboxStatus; turnId: string | null } | undefined;
+    if (!before) return false;
+    const done = to !== 'queued' && to !== 'failed_retryable';
+    const now = core.now();
+    core
+      .stmt(
+        `UPDATE message_outbox SET status = ?${done ? ', completed_at = ?, claim_owner = NULL, claim_expires_at = NULL' : ''}${options.set ? `, ${options.set}` : ''}
+         WHERE id = ?`,
+      )
+      .run(to, ...(done ? [now] : []), ...(options.args ?? []), id);
+    record(
+      core,
+      { kind: 'outbox', entityId: id, subjectId: subjectOf({ id, turnId: before.turnId }), from: before.status, to, reason: options.reason },
+      who,
+    );
+    return true;
+  })();
+}
+
+/** The channel accepted the send. False if the row was no longer pending (aborted, expired…). */
+export function ack(core: Core, id: string, who: Who = GATEWAY): boolean {
+  const now = core.now();
+  return moveRow(core, id, OUTBOX_PENDING_STATUSES, 'delivered', who, {
+    set: 'attempt_count = attempt_count + 1, delivered_at = ?, last_attempt_at = COALESCE(last_attempt_at, ?)',
+    args: [now, now],
+  });
+}
+
+export interface FailInput {
+  error: string;
+  errorClass: ErrorClass;
+}
+
+/**
+ * A send failed. Retryable: backoff, or failed_terminal ('max_attempts') when attempts are used
+ * up. Terminal or permanent: failed_terminal. Returns the new status, or null if the row was
+ * no longer pending (a late failure never reopens a done row).
+ */
+export function fail(core: Core, id: string, input: FailInput, who: Who = GATEWAY): OutboxStatus | null {
+  return core.db.transaction((): OutboxStatus | null => {
+    const row = getRow(core, id);
+    if (!row || !(OUTBOX_PENDING_STATUSES as readonly string[]).includes(row.status)) return null;
+    const attempts = row.attemptCount + 1;
+    const now = core.now();
+    const common = 'attempt_count = ?, last_error = ?, error_class = ?, last_attempt_at = ?';
+    const lastChance = (core.stmt('SELECT last_chance FROM message_outbox WHERE id = ?').get(id) as { last_chance: number })
+      .last_chance;
+    let to: OutboxStatus;
+    let reason: string;
+    if (lastChance === 1) {
+      to = 'expired';
+      reason = 'expired';
+    } else if (input.errorClass !== 'retryable') {
+      to = 'failed_terminal';
+      reason = input.error;
+    } else if (attempts >= core.config.outboxMaxAttempts) {
+      to = 'failed_terminal';
+      reason = 'max_attempts';
+    } else {
+      moveRow(core, id, OUTBOX_PENDING_STATUSES, 'failed_retryable', who, {
+        reason: input.error,
+        set: `${common}, next_attempt_at = ?, claim_owner = NULL, claim_expires_at = NULL`,
+        args: [attempts, input.error, input.errorClass, now, now + outboxBackoff(core.config, attempts)],
+      });
+      return 'failed_retryable';
+    }
+    moveRow(core, id, OUTBOX_PENDING_STATUSES, to, who, {
+      reason: to === 'failed_terminal' && reason !== input.error ? `${reason}: ${input.error}` : reason,
+      set: `${common}, terminal_reason = ?`,
+      args: [attempts, input.error, input.errorClass, now, reason],
+    });
+    return to;
+  })();
+}
+
+export const PENDING_OUTBOX_SQL = PENDING;

@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { TURN_ACTIVE_STATUSES, isTurnTerminal, type Turn, type TurnStatus } from '../../shared/types';
+import { sqlList, type Core } from './context';
+import { LifecycleError } from './errors';
+import { record, type Who } from './history';
+import { TURN_SELECT } from './rows';
+
+const ACTIVE = sqlList(TURN_ACTIVE_STATUSES);
+const GATEWAY: Who = { actor: 'gateway' };
+
+export interface RouteInput {
+  channel: string;
+  to: string;
+  accountId?: string | null | undefined;
+  threadId?: string | null | undefined;
+  replyToId?: string | null | undefined;
+}
+
+export interface AcceptInput {
+  id?: string | undefined;
+  channel: string;
+  accountId?: string | undefined;
+  externalId?: string | null | undefined;
+  /** channel+account+conversation+message identity; a second accept with it is a duplicate. */
+  dedupeKey?: string | null | undefined;
+  sessionKey: string;
+  /** The inbound message: an object (stored as JSON) or a JSON string as the gateway has it. */
+  payload: unknown;
+  route: RouteInput;
+  /** The host is resuming this turn (a replay): inbound dedupe must not drop it. */
+  resume?: boolean | undefined;
+}
+
+export interface AcceptResult {
+  outcome: 'accepted' | 'duplicate' | 'resumed';
+  turn: Turn;
+}
+
+export function toJson(payload: unknown): string {
+  return typeof payload === 'string' ? payload : JSON.stringify(payload ?? {});
+}
+
+export function getTurn(core: Core, id: string): Turn | undefined {
+  return core.stmt(`SELECT ${TURN_SELECT} FROM message_turns WHERE id = ?`).get(id) as Turn | undefined;
+}
+
+export function requireTurn(core: Core, id: string): Turn {
+  const turn = getTurn(core, id);
+  if (!turn) throw new LifecycleError('not_found', `no turn with id ${id}`);
+  return turn;
+}
+
+function holdLive(core: Core, id: string): void {
+  core.live.add(id);
+}
+
+export function acceptTurn(core: Core, input: AcceptInput): AcceptResult {
+  return core.db.transaction((): AcceptResult => {
+    const existing =
+      (input.id !== undefined ? getTurn(core, input.id) : undefined) ??
+      (input.dedupeKey != null
+        ? (core.stmt(`SELECT ${TURN_SELECT} FROM message_turns WHERE dedupe_key = ?`).get(input.dedupeKey) as
+            | Turn
+            | undefined)
+        : undefined);
+    if (existing) {
+      if (input.resume && !isTurnTerminal(existing.status)) {
+        holdLive(core, existing.id);
+        return { outcome: 'resumed', turn: existing };
+      }
+      record(
+        core,
+        {
+          kind: 'turn',
+          entityId: existing.id,
+          subjectId: existing.id,
+          from: existing.status,
+          to: existing.status,
+          reason: 'duplicate inbound message ignored',
+        },
+        GATEWAY,
+      );
+      return { outcome: 'duplicate', turn: existing };
+    }
+    const now = core.now();
+    const id = input.id ?? randomUUID();
+    core
+      .stmt(
+        `INSERT INTO message_turns (id, channel, account_id, external_id, dedupe_key, session_key, payload,
+           route_channel, route_to, route_account_id, route_thread_id, route_reply_to_id,
+           accepted_at, updated_at, status, attempt_count, next_attempt_at, claim_owner, claim_expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', 0, ?, ?, ?)`,
+      )
+      .run(
+        id,
+        input.channel,
+        input.accountId ?? '',
+        input.externalId ?? null,
+        input.dedupeKey ?? null,
+        input.sessionKey,
+        toJson(input.payload),
+        input.route.channel,
+        input.route.to,
+        input.route.accountId ?? null,
+        input.route.threadId ?? null,
+        input.route.replyToId ?? null,
+        now,
+        now,
+        now,
+        core.owner,
+        now + core.config.liveLeaseMs,
+      );
+    record(core, { kind: 'turn', entityId: id, subjectId: id, from: null, to: 'accepted' }, GATEWAY);
+    holdLive(core, id);
+    return { outcome: 'accepted', turn: requireTurn(core, id) };
+  })();
+}
+
+/**
+ * Guarded status change: happens only if the turn is in one of `from`, and reports whether it did.
+ * `set` holds extra assignments (constants or `?` placeholders bound by `args`).
+ */
+export function moveTurn(
+  core: Core,
+  id: string,
+  from: readonly TurnStatus[],
+  to: TurnStatus,
+  who: Who,
+  options: { reason?: string | null; set?: string; args?: unknown[] } = {},
+): boolean {
+  return core.db.transaction((): boolean => {
+    const before = core
+      .stmt(`SELECT status FROM message_turns WHERE id = ? AND status IN (${sqlList(from)})`)
+      .get(id) as { status: TurnStatus } | undefined;
+    if (!before) return false;
+    const terminal = isTurnTerminal(to);
+    const now = core.now();
+    core
+      .stmt(
+        `UPDATE message_turns SET status = ?, updated_at = ?${terminal ? ', completed_at = ?, terminal_reason = ?, claim_owner = NULL, claim_expires_at = NULL' : ''}${options.set ? `, ${options.set}` : ''}
+         WHERE id = ?`,
+      )
+      .run(to, now, ...(terminal ? [now, options.reason ?? null] : []), ...(options.args ?? []), id);
+    record(core, { kind: 'turn', entityId: id, subjectId: id, from: before.status, to, reason: options.reason }, who);
+    if (terminal) core.live.delete(id);
+    return true;
+  })();
+}
+
+/** accepted/failed_retryable → running; renews this process's hold on the turn. */
+export function markRunning(core: Core, id: string, who: Who = GATEWAY): boolean {
+  const lease = core.now() + core.config.liveLeaseMs;
+  if (getTurn(core, id)?.status === 'running') {
+    core.stmt('UPDATE message_turns SET claim_owner = ?, claim_expires_at = ? WHERE id = ?').run(core.owner, lease, id);
+    holdLive(core, id);
+    return true;
+  }
+  const moved = moveTurn(core, id, ['accepted', 'failed_retryable'], 'running', who, {
+    set: 'claim_owner = ?, claim_expires_at = ?',
+    args: [core.owner, lease],
+  });
+  if (moved) holdLive(core, id);
+  return moved;
+}
+
+export interface FailureOptions {
+  /** The attempt was already counted when it was claimed (recovery replays). */
+  counted?: boolean | undefined;
+}
+
+/**
+ * A failed processing or recovery attempt: failed_retryable with backoff, or failed_terminal
+ * once the turn has used its attempts. Returns the new status, or null if the turn was terminal.
+ */
+export function recordTurnFailure(
+  core: Core,
+  id: string,
+  error: string,
+  who: Who = GATEWAY,
+  options: FailureOptions = {},
+): TurnStatus | null {
+  return core.db.transaction((): TurnStatus | null => {
+    const turn = getTurn(core, id);
+    if (!turn || isTurnTerminal(turn.status)) return null;
+    const attempts = turn.attemptCount + (options.counted ? 0 : 1);
+    core.live.delete(id);
+    if (attempts >= core.config.turnMaxAttempts) {
+      moveTurn(core, id, [turn.status], 'failed_terminal', who, {
+        reason: `${error} (gave up after ${attempts} attempts)`,
+        set: 'attempt_count = ?',
+        args: [attempts],
+      });
+      return 'failed_terminal';
+    }
+    moveTurn(core, id, [turn.status], 'failed_retryable', who, {
+      reason: error,
+      set: 'attempt_count = ?, next_attempt_at = ?, terminal_reason = ?, claim_owner = NULL, claim_expires_at = NULL',
+      args: [attempts, core.now() + core.config.turnBackoffMs, error],
+    });
+    return 'failed_retryable';
+  })();
+}
+
+export const ACTIVE_TURN_SQL = ACTIVE;

@@ -1,0 +1,96 @@
+import { EventEmitter } from 'node:events';
+import type { Core } from '../lifecycle/context';
+import type { DeliverHandler, ReplayHandler } from './handlers';
+import { emptyReport, maintenancePass, outboxPass, turnPass, type PassReport } from './passes';
+
+export interface WorkerOptions {
+  /** Sends a row; without it the outbox pass only terminalizes non-final rows. */
+  deliver?: DeliverHandler | undefined;
+  /** Replays a turn; without it turns are only finalized, superseded, expired. */
+  replay?: ReplayHandler | undefined;
+  tickMs?: number | undefined;
+  maxTurnsPerPass?: number | undefined;
+  /** Handlers in flight at once within a pass. */
+  concurrency?: number | undefined;
+}
+
+export interface WorkerEvents {
+  pass: [PassReport];
+  error: [Error];
+}
+
+/**
+ * The recovery worker: a pass at start and then every tick, in the process that has the
+ * deliver and replay handlers. stop() lets an in-flight pass finish its database work,
+ * abandons handlers still running (their claims expire), and leaves no timer behind.
+ */
+export class RecoveryWorker extends EventEmitter<WorkerEvents> {
+  private timer: NodeJS.Timeout | undefined;
+  private current: Promise<PassReport> | undefined;
+  private readonly stopController = new AbortController();
+  private running = false;
+
+  constructor(
+    private readonly core: Core,
+    private readonly options: WorkerOptions = {},
+  ) {
+    super();
+  }
+
+  start(): void {
+    if (this.running || this.stopController.signal.aborted) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  /** One full pass now (also usable without start(), e.g. `recover --once`). */
+  runOnce(): Promise<PassReport> {
+    this.current ??= this.pass().finally(() => {
+      this.current = undefined;
+    });
+    return this.current;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.stopController.abort();
+    await this.current?.catch(() => undefined);
+  }
+
+  private schedule(delay: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.runOnce()
+        .then((report) => this.emit('pass', report))
+        .catch((err: unknown) => this.reportError(err))
+        .finally(() => {
+          if (this.running) this.schedule(this.options.tickMs ?? this.core.config.workerTickMs);
+        });
+    }, delay);
+  }
+
+  private reportError(err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    // Never swallowed: with no listener, EventEmitter throws 'error'; print it instead of crashing the host.
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else console.error('[lifecycle] recovery pass failed:', error);
+  }
+
+  private async pass(): Promise<PassReport> {
+    const report = emptyReport();
+    if (this.stopController.signal.aborted) return report;
+    const options = {
+      deliver: this.options.deliver,
+      replay: this.options.replay,
+      maxTurnsPerPass: this.options.maxTurnsPerPass ?? this.core.config.maxTurnsPerPass,
+      concurrency: this.options.concurrency ?? 4,
+      stop: this.stopController.signal,
+    };
+    await outboxPass(this.core, options, report);
+    if (!this.stopController.signal.aborted) await turnPass(this.core, options, report);
+    if (!this.stopController.signal.aborted) maintenancePass(this.core, report);
+    return report;
+  }
+}

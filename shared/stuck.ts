@@ -1,0 +1,79 @@
+import { isOutboxPending, isTurnTerminal, type OutboxRow, type Turn } from './types';
+
+// What "stuck" means (SPEC, "Stuck") and why, in one sentence. Pure: the CLI, the API and the
+// renderer all use these, so a row is stuck for the same reason everywhere.
+
+export interface StuckThresholds {
+  /** A non-terminal turn this long in its current state is stuck. */
+  turnStuckAfterMs: number;
+  /** A pending row this far past its due time is stuck (a worker tick should have taken it). */
+  outboxOverdueMs: number;
+}
+
+export const DEFAULT_STUCK: StuckThresholds = { turnStuckAfterMs: 5 * 60_000, outboxOverdueMs: 60_000 };
+
+export function isTurnStuck(t: Pick<Turn, 'status' | 'attemptCount' | 'updatedAt'>, now: number, th = DEFAULT_STUCK): boolean {
+  return !isTurnTerminal(t.status) && (t.attemptCount > 0 || t.updatedAt < now - th.turnStuckAfterMs);
+}
+
+export function isRowStuck(
+  r: Pick<OutboxRow, 'status' | 'attemptCount' | 'nextAttemptAt'>,
+  now: number,
+  th = DEFAULT_STUCK,
+): boolean {
+  return isOutboxPending(r.status) && (r.attemptCount > 0 || r.nextAttemptAt < now - th.outboxOverdueMs);
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.round(Math.abs(ms) / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.round(m / 60);
+  return h < 48 ? `${h} h` : `${Math.round(h / 24)} d`;
+}
+
+function when(at: number, now: number): string {
+  return at <= now ? `was due ${formatDuration(now - at)} ago` : `next attempt in ${formatDuration(at - now)}`;
+}
+
+function times(n: number): string {
+  return n === 1 ? 'once' : `${n} times`;
+}
+
+/** Why an outbox row is stuck, or null if it is not. */
+export function rowStuckReason(
+  r: Pick<OutboxRow, 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastError' | 'dispatchKind'>,
+  now: number,
+  th = DEFAULT_STUCK,
+): string | null {
+  if (!isRowStuck(r, now, th)) return null;
+  const what = r.dispatchKind === null || r.dispatchKind === 'final' ? 'final reply' : `${r.dispatchKind} message`;
+  if (r.attemptCount > 0) {
+    return `${what} failed ${times(r.attemptCount)}, last error ${r.lastError ?? 'unknown'}, ${when(r.nextAttemptAt, now)}`;
+  }
+  return `${what} not sent yet, ${when(r.nextAttemptAt, now)}; is a recovery worker running?`;
+}
+
+/** The final row that decides a stuck turn, if any (the worst pending one). */
+export type BlockingRow = Pick<OutboxRow, 'id' | 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastError' | 'dispatchKind'>;
+
+/** Why a turn is stuck, or null if it is not. */
+export function turnStuckReason(
+  t: Pick<Turn, 'status' | 'attemptCount' | 'updatedAt' | 'nextAttemptAt' | 'terminalReason' | 'claimOwner' | 'claimExpiresAt'>,
+  blocking: BlockingRow | null,
+  now: number,
+  th = DEFAULT_STUCK,
+): string | null {
+  if (!isTurnStuck(t, now, th)) return null;
+  if (blocking && isOutboxPending(blocking.status)) {
+    return `${rowStuckReason(blocking, now, { ...th, outboxOverdueMs: -Infinity }) ?? 'final reply queued'} (row ${blocking.id})`;
+  }
+  if (t.claimOwner && t.claimExpiresAt !== null && t.claimExpiresAt > now) {
+    return `${t.status} for ${formatDuration(now - t.updatedAt)}, held by ${t.claimOwner} for ${formatDuration(t.claimExpiresAt - now)} more`;
+  }
+  if (t.attemptCount > 0) {
+    return `failed ${times(t.attemptCount)}, last error ${t.terminalReason ?? 'unknown'}, ${when(t.nextAttemptAt, now)}`;
+  }
+  return `${t.status} for ${formatDuration(now - t.updatedAt)} with no final reply queued, ${when(t.nextAttemptAt, now)}`;
+}
