@@ -1,0 +1,74 @@
+import type { Lifecycle } from '../lifecycle/lifecycle';
+import { TURN_ACTIVE_STATUSES } from '../../shared/types';
+import { DemoGateway, type DemoOptions } from './gateway';
+
+export interface DemoRunOptions extends DemoOptions {
+  turns: number;
+  /** Inbound messages processed at once. */
+  concurrency?: number;
+  /** Give up waiting for open turns to settle after this long. */
+  settleTimeoutMs?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface DemoSummary {
+  turns: number;
+  open: number;
+  status: ReturnType<Lifecycle['status']>;
+  sinkFile: string;
+}
+
+function openTurns(lc: Lifecycle): number {
+  const counts = lc.status().turns;
+  return TURN_ACTIVE_STATUSES.reduce((n, s) => n + counts[s], 0);
+}
+
+/**
+ * Runs `turns` inbound messages through the demo gateway with the recovery worker running,
+ * then waits until every turn has settled (or the timeout), and stops the worker cleanly.
+ */
+export async function runDemo(lc: Lifecycle, options: DemoRunOptions): Promise<DemoSummary> {
+  const gateway = new DemoGateway(lc, options);
+  const worker = gateway.createWorker();
+  worker.on('error', (err) => console.error(`recovery pass failed: ${err.message}`));
+  worker.start();
+  let started = 0;
+  let done = 0;
+  const lane = async (): Promise<void> => {
+    while (started < options.turns) {
+      started++;
+      await gateway.inbound();
+      options.onProgress?.(++done, options.turns);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, lane));
+    const deadline = Date.now() + (options.settleTimeoutMs ?? 120_000);
+    while (openTurns(lc) > 0 && Date.now() < deadline) {
+      await worker.runOnce();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await worker.stop();
+  }
+  return { turns: options.turns, open: openTurns(lc), status: lc.status(), sinkFile: options.sinkFile };
+}
+
+/** Feeds the demo gateway continuously (browser mode and the desktop app's embedded default). */
+export function startDemoFeed(gateway: DemoGateway, intervalMs = 1_500): () => void {
+  let stopped = false;
+  const tick = (): void => {
+    if (stopped) return;
+    gateway
+      .inbound()
+      .catch((err: unknown) => console.error(`demo: ${(err as Error).message}`))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, intervalMs);
+      });
+  };
+  let timer = setTimeout(tick, 0);
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}

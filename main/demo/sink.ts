@@ -1,0 +1,41 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** One line per send that reached the (simulated) platform. */
+export interface SinkLine {
+  at: number;
+  rowId: string;
+  turnId: string | null;
+  kind: string | null;
+  channel: string;
+  target: string;
+  idempotencyKey: string | null;
+  text: string;
+}
+
+/**
+ * The demo's "platform": an append-only JSON-lines file. Appends are synchronous so that a
+ * send is either in the file or not when the process is killed.
+ */
+export class Sink {
+  constructor(readonly file: string) {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  }
+  write(line: SinkLine): void {
+    fs.appendFileSync(this.file, `${JSON.stringify(line)}\n`);
+  }
+  static read(file: string): SinkLine[] {
+    if (!fs.existsSync(file)) return [];
+    return fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as SinkLine];
+        } catch {
+          return []; // a line cut by a kill mid-write was never a complete send
+        }
+      });
+  }
+}
