@@ -1,15 +1,13 @@
 import { OUTBOX_PENDING_STATUSES, TURN_ACTIVE_STATUSES } from '../../shared/types';
 import { sqlList, type Core } from './context';
 import { record, type Who } from './history';
+import type { AbortResult } from '../../shared/views';
+
+export type { AbortResult };
 
 const ACTIVE = sqlList(TURN_ACTIVE_STATUSES);
 const PENDING = sqlList(OUTBOX_PENDING_STATUSES);
 
-export interface AbortResult {
-  turns: number;
-  outbox: number;
-  turnIds: string[];
-}
 
 export interface AbortHooks {
   /** Test seam for the crash harness: runs between the two updates, inside the transaction. */

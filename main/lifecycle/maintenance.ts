@@ -1,6 +1,9 @@
 import { OUTBOX_DONE_STATUSES, OUTBOX_PENDING_STATUSES, TURN_TERMINAL_STATUSES } from '../../shared/types';
 import { sqlList, type Core } from './context';
 import { record, type Who } from './history';
+import type { PruneResult } from '../../shared/views';
+
+export type { PruneResult };
 import { moveRow } from './outbox';
 import { moveTurn } from './turns';
 import { ACTIVE_TURN_SQL } from './turns';
@@ -55,11 +58,6 @@ export function expire(core: Core, who: Who = WORKER): ExpiryResult {
     .immediate();
 }
 
-export interface PruneResult {
-  turns: number;
-  outbox: number;
-  history: number;
-}
 
 /** Deletes terminal turns and done rows past the retention window, with their timelines. */
 export function prune(core: Core, cutoff = core.now() - core.config.retentionMs): PruneResult {

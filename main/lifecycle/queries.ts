@@ -4,7 +4,6 @@ import {
   OUTBOX_STATUSES,
   TURN_ACTIVE_STATUSES,
   TURN_STATUSES,
-  type DispatchKind,
   type HistoryEntry,
   type OutboxRow,
   type OutboxStatus,
@@ -15,6 +14,17 @@ import {
 import { sqlList, type Core } from './context';
 import { LifecycleError } from './errors';
 import { HISTORY_SELECT, OUTBOX_SELECT, TURN_SELECT } from './rows';
+import type {
+  OutboxFilter,
+  OutboxListItem,
+  Page,
+  SeriesPoint,
+  TurnDetail,
+  TurnFilter,
+  TurnListItem,
+} from '../../shared/views';
+
+export type { OutboxFilter, OutboxListItem, Page, SeriesPoint, TurnDetail, TurnFilter, TurnListItem };
 
 // The read side used by the CLI and the dashboard API. Each query is a range scan on one
 // index (checked by test/unit/query-plans.test.ts on a large file).
@@ -46,11 +56,6 @@ export function statusCounts(core: Core, th: StuckThresholds = DEFAULT_STUCK): S
   return { turns, outbox, stuckTurns, stuckOutbox, at: now };
 }
 
-export interface Page<T> {
-  items: T[];
-  /** Pass back to get the next page; null at the end. */
-  nextCursor: string | null;
-}
 
 interface Cursor {
   at: number;
@@ -65,19 +70,7 @@ function decodeCursor(cursor: string | null | undefined): Cursor | null {
   return { at: n, id: id.join(':') };
 }
 
-export interface TurnFilter {
-  status?: TurnStatus[] | undefined;
-  sessionKey?: string | undefined;
-  channel?: string | undefined;
-  stuck?: boolean | undefined;
-  /** An exact turn id, or the start of a session key. */
-  search?: string | undefined;
-  order?: 'asc' | 'desc' | undefined;
-  limit?: number | undefined;
-  cursor?: string | null | undefined;
-}
 
-export type TurnListItem = Turn & { stuckReason: string | null; blockingRowId: string | null };
 
 const BLOCKING_ROW = `SELECT o.id, o.status, o.attempt_count AS attemptCount, o.next_attempt_at AS nextAttemptAt,
     o.last_error AS lastError, o.dispatch_kind AS dispatchKind
@@ -141,20 +134,7 @@ export function listTurns(core: Core, f: TurnFilter = {}, th: StuckThresholds = 
   return { items, nextCursor: more && last ? `${last.acceptedAt}:${last.id}` : null };
 }
 
-export interface OutboxFilter {
-  status?: OutboxStatus[] | undefined;
-  turnId?: string | undefined;
-  kind?: DispatchKind | 'direct' | undefined;
-  channel?: string | undefined;
-  stuck?: boolean | undefined;
-  /** An exact row id, turn id or idempotency key. */
-  search?: string | undefined;
-  order?: 'asc' | 'desc' | undefined;
-  limit?: number | undefined;
-  cursor?: string | null | undefined;
-}
 
-export type OutboxListItem = OutboxRow & { stuckReason: string | null };
 
 export function listOutbox(core: Core, f: OutboxFilter = {}, th: StuckThresholds = DEFAULT_STUCK): Page<OutboxListItem> {
   const now = core.now();
@@ -204,12 +184,6 @@ export function listOutbox(core: Core, f: OutboxFilter = {}, th: StuckThresholds
   };
 }
 
-export interface TurnDetail {
-  turn: Turn;
-  stuckReason: string | null;
-  outbox: OutboxListItem[];
-  history: HistoryEntry[];
-}
 
 export function turnDetail(core: Core, id: string, th: StuckThresholds = DEFAULT_STUCK): TurnDetail {
   const turn = core.stmt(`SELECT ${TURN_SELECT} FROM message_turns WHERE id = ?`).get(id) as Turn | undefined;
@@ -240,16 +214,6 @@ export function auditTrail(core: Core, limit = 100): HistoryEntry[] {
     .all(Math.max(1, Math.min(limit, 1000))) as HistoryEntry[];
 }
 
-export interface SeriesPoint {
-  /** Bucket start, ms since the epoch. */
-  t: number;
-  /** Turns that entered each status during the bucket (accepted = new turns). */
-  turnsEntered: Record<TurnStatus, number>;
-  /** Open turns in each non-terminal status at the end of the bucket. */
-  turnsOpen: Record<(typeof TURN_ACTIVE_STATUSES)[number], number>;
-  /** Outbox rows that entered each status during the bucket. */
-  outboxEntered: Record<OutboxStatus, number>;
-}
 
 const MINUTE = 60_000;
 
