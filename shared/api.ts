@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import {
+  DISPATCH_KINDS,
+  OUTBOX_STATUSES,
+  TURN_STATUSES,
+  type HistoryEntry,
+  type StatusCounts,
+} from './types';
+import type {
+  AbortResult,
+  OutboxListItem,
+  Page,
+  PruneResult,
+  SeriesPoint,
+  TurnDetail,
+  TurnListItem,
+} from './views';
+
+/**
+ * The one API contract of Lifecycle Desk. main/api implements it once; Electron IPC and the
+ * browser mode's HTTP carry it unchanged. Arguments are validated at the boundary with these
+ * schemas; every call answers an ApiResult, never throws across a transport.
+ */
+
+const id = z.string().min(1).max(200);
+const limit = z.number().int().min(1).max(500).optional();
+const cursor = z.string().max(400).nullable().optional();
+const order = z.enum(['asc', 'desc']).optional();
+
+export const SERIES_WINDOWS = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
+export type SeriesWindow = keyof typeof SERIES_WINDOWS;
+
+export const apiArgs = {
+  getInfo: z.object({}).strict(),
+  getStatus: z.object({}).strict(),
+  getSeries: z.object({ window: z.enum(['1h', '24h', '7d']) }).strict(),
+  listTurns: z
+    .object({
+      status: z.array(z.enum(TURN_STATUSES)).max(TURN_STATUSES.length).optional(),
+      sessionKey: z.string().max(500).optional(),
+      channel: z.string().max(200).optional(),
+      stuck: z.boolean().optional(),
+      search: z.string().max(500).optional(),
+      order,
+      limit,
+      cursor,
+    })
+    .strict(),
+  listOutbox: z
+    .object({
+      status: z.array(z.enum(OUTBOX_STATUSES)).max(OUTBOX_STATUSES.length).optional(),
+      turnId: id.optional(),
+      kind: z.enum([...DISPATCH_KINDS, 'direct']).optional(),
+      channel: z.string().max(200).optional(),
+      stuck: z.boolean().optional(),
+      search: z.string().max(500).optional(),
+      order,
+      limit,
+      cursor,
+    })
+    .strict(),
+  getTurn: z.object({ id }).strict(),
+  getAudit: z.object({ limit }).strict(),
+  /** What an abort would change, for the confirmation dialog. */
+  previewAbort: z.object({ sessionKeys: z.array(z.string().max(500)).min(1).max(500) }).strict(),
+  abortSessions: z.object({ sessionKeys: z.array(z.string().max(500)).min(1).max(500) }).strict(),
+  replayTurns: z.object({ ids: z.array(id).min(1).max(500) }).strict(),
+  retryRows: z.object({ ids: z.array(id).min(1).max(500) }).strict(),
+  terminateRows: z.object({ ids: z.array(id).min(1).max(500) }).strict(),
+  prune: z.object({}).strict(),
+} as const;
+
+export type ApiMethod = keyof typeof apiArgs;
+export const API_METHODS = Object.keys(apiArgs) as ApiMethod[];
+export type ApiArgs<M extends ApiMethod> = z.input<(typeof apiArgs)[M]>;
+
+export interface AppInfo {
+  dbPath: string;
+  schemaVersion: number;
+  demo: boolean;
+  version: string;
+  /** Who operator actions are recorded as. */
+  operator: string;
+}
+
+/** One entry per id (or session) of a bulk action: what happened to it. */
+export interface BulkOutcome {
+  id: string;
+  ok: boolean;
+  error?: string;
+}
+
+export interface BulkResult {
+  done: number;
+  refused: number;
+  outcomes: BulkOutcome[];
+}
+
+export interface AbortPreview {
+  turns: number;
+  outbox: number;
+}
+
+export interface ApiResults {
+  getInfo: AppInfo;
+  getStatus: StatusCounts;
+  getSeries: SeriesPoint[];
+  listTurns: Page<TurnListItem>;
+  listOutbox: Page<OutboxListItem>;
+  getTurn: TurnDetail;
+  getAudit: HistoryEntry[];
+  previewAbort: AbortPreview;
+  abortSessions: BulkResult & { totals: AbortResult };
+  replayTurns: BulkResult;
+  retryRows: BulkResult;
+  terminateRows: BulkResult;
+  prune: PruneResult;
+}
+
+export type ApiErrorCode =
+  | 'unknown_method'
+  | 'invalid_argument'
+  | 'not_found'
+  | 'invalid_state'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'unavailable'
+  | 'internal';
+
+export interface ApiError {
+  code: ApiErrorCode | string;
+  message: string;
+}
+
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+/** Pushed to every open view; no polling. */
+export type ApiEvent =
+  | { type: 'counts'; counts: StatusCounts }
+  /** Rows or turns changed (by the worker, the gateway or an action): views refetch. */
+  | { type: 'changed'; at: number };
+
+/** What both transports expose to the renderer (the preload's `window.lifecycleDesk`). */
+export interface ApiClient {
+  call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<ApiResults[M]>>;
+  /** Returns an unsubscribe function. */
+  onEvent(listener: (event: ApiEvent) => void): () => void;
+}
+
+/** Validates raw arguments for a method name from an untrusted transport. */
+export function parseCall(
+  method: unknown,
+  args: unknown,
+): { ok: true; method: ApiMethod; args: unknown } | { ok: false; error: ApiError } {
+  if (typeof method !== 'string' || !Object.hasOwn(apiArgs, method)) {
+    return { ok: false, error: { code: 'unknown_method', message: `unknown API method ${JSON.stringify(method)}` } };
+  }
+  const parsed = apiArgs[method as ApiMethod].safeParse(args ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length ? ` at ${issue.path.join('.')}` : '';
+    return {
+      ok: false,
+      error: { code: 'invalid_argument', message: `${method}: ${issue?.message ?? 'invalid arguments'}${where}` },
+    };
+  }
+  return { ok: true, method: method as ApiMethod, args: parsed.data };
+}
+
+/** The IPC channel names; app/ and the preload use only these. */
+export const IPC_CALL = 'lifecycle-desk:call';
+export const IPC_EVENT = 'lifecycle-desk:event';
