@@ -56,7 +56,8 @@ export class Lifecycle {
 
   /** Opens or creates the file; refuses (and leaves untouched) files that are not ours. */
   static open(file: string, options: LifecycleOptions = {}): Lifecycle {
-    const busyTimeoutMs = options.config?.busyTimeoutMs ?? resolveConfig().busyTimeoutMs;
+    // Validate the whole config first: a bad option must not create, migrate or hold the file.
+    const { busyTimeoutMs } = resolveConfig(options.config);
     return new Lifecycle(openDatabase(file, { busyTimeoutMs }), options);
   }
 
@@ -157,6 +158,11 @@ export class Lifecycle {
     if (this.closed) return;
     this.closed = true;
     this.group.flush();
+    try {
+      this.core.db.pragma('optimize'); // keeps the planner's statistics fresh for the index choices
+    } catch {
+      // best effort: a read-only or busy file closes without it
+    }
     this.core.db.close();
   }
 }

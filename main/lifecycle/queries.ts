@@ -83,6 +83,18 @@ function keyset(order: 'asc' | 'desc', column: string, cursor: Cursor | null): s
   return ` AND (${column} ${op} @cursorAt OR (${column} = @cursorAt AND id ${op} @cursorId))`;
 }
 
+/** One status is an equality, so the (status, time) index also gives the order without a sort. */
+function statusFilter(status: readonly string[] | undefined, where: string[], params: Record<string, unknown>): void {
+  if (!status?.length) return;
+  if (status.length === 1) {
+    where.push('status = @status');
+    params.status = status[0];
+  } else {
+    where.push('status IN (SELECT value FROM json_each(@status))');
+    params.status = JSON.stringify(status);
+  }
+}
+
 function clampLimit(limit: number | undefined): number {
   return Math.max(1, Math.min(limit ?? 50, 500));
 }
@@ -94,10 +106,7 @@ export function listTurns(core: Core, f: TurnFilter = {}, th: StuckThresholds = 
   const cursor = decodeCursor(f.cursor);
   const where: string[] = ['1'];
   const params: Record<string, unknown> = { ...stuckParams(now, th), limit: limit + 1 };
-  if (f.status?.length) {
-    where.push(`status IN (SELECT value FROM json_each(@status))`);
-    params.status = JSON.stringify(f.status);
-  }
+  statusFilter(f.status, where, params);
   if (f.sessionKey !== undefined) {
     where.push('session_key = @sessionKey');
     params.sessionKey = f.sessionKey;
@@ -108,7 +117,9 @@ export function listTurns(core: Core, f: TurnFilter = {}, th: StuckThresholds = 
   }
   if (f.stuck) where.push(STUCK_TURN);
   if (f.search) {
-    where.push(`(id = @search OR (session_key >= @search AND session_key < @searchEnd))`);
+    // A union of two index searches; an OR here would let the planner scan the time index.
+    where.push(`rowid IN (SELECT rowid FROM message_turns WHERE id = @search
+      UNION ALL SELECT rowid FROM message_turns WHERE session_key >= @search AND session_key < @searchEnd)`);
     params.search = f.search;
     params.searchEnd = `${f.search}\uffff`;
   }
@@ -143,10 +154,7 @@ export function listOutbox(core: Core, f: OutboxFilter = {}, th: StuckThresholds
   const cursor = decodeCursor(f.cursor);
   const where: string[] = ['1'];
   const params: Record<string, unknown> = { ...stuckParams(now, th), limit: limit + 1 };
-  if (f.status?.length) {
-    where.push(`status IN (SELECT value FROM json_each(@status))`);
-    params.status = JSON.stringify(f.status);
-  }
+  statusFilter(f.status, where, params);
   if (f.turnId !== undefined) {
     where.push('turn_id = @turnId');
     params.turnId = f.turnId;
@@ -161,7 +169,9 @@ export function listOutbox(core: Core, f: OutboxFilter = {}, th: StuckThresholds
   }
   if (f.stuck) where.push(STUCK_ROW);
   if (f.search) {
-    where.push('(id = @search OR turn_id = @search OR idempotency_key = @search)');
+    where.push(`rowid IN (SELECT rowid FROM message_outbox WHERE id = @search
+      UNION ALL SELECT rowid FROM message_outbox WHERE turn_id = @search
+      UNION ALL SELECT rowid FROM message_outbox WHERE idempotency_key = @search)`);
     params.search = f.search;
   }
   if (cursor) {
