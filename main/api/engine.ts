@@ -1,0 +1,146 @@
+import path from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ApiEvent, AppInfo } from '../../shared/api';
+import type { StatusCounts } from '../../shared/types';
+import { DEMO_CONFIG, DemoGateway } from '../demo/gateway';
+import { startDemoFeed } from '../demo/run';
+import { LifecycleError } from '../lifecycle/errors';
+import { Lifecycle } from '../lifecycle/lifecycle';
+import { SCHEMA_VERSION } from '../lifecycle/migrations';
+import type { PassReport } from '../recovery/passes';
+import { RecoveryWorker } from '../recovery/worker';
+import { MUTATING_METHODS, type EngineData, type EngineMessage, type HostMessage } from './protocol';
+import { createApi } from './service';
+
+// The API engine: runs in a worker thread (see host.ts) so SQLite work never blocks the host's
+// event loop. It owns the one Lifecycle of this process, the recovery worker, the demo feed
+// when in demo mode, and pushes `changed`/`counts` events to the host.
+
+/** The sink (the demo's simulated platform) lives beside the database. */
+const DEMO_SINK_FILE = 'demo-sink.jsonl';
+
+function post(port: NonNullable<typeof parentPort>, message: EngineMessage): void {
+  port.postMessage(message);
+}
+
+/** True when a recovery pass changed anything (any counter above zero). */
+export function passChanged(report: PassReport): boolean {
+  const anyPositive = (o: object): boolean =>
+    Object.values(o).some((v) =>
+      typeof v === 'number' ? v > 0 : v !== null && typeof v === 'object' && anyPositive(v),
+    );
+  return anyPositive(report);
+}
+
+/** Counts without their timestamp, for "did anything change" comparisons. */
+function countsKey(c: StatusCounts): string {
+  return JSON.stringify([c.turns, c.outbox, c.stuckTurns, c.stuckOutbox]);
+}
+
+function main(port: NonNullable<typeof parentPort>, data: EngineData): void {
+  let lc: Lifecycle;
+  try {
+    lc = Lifecycle.open(data.dbPath, data.demo ? { config: DEMO_CONFIG } : {});
+  } catch (err) {
+    // Reported to the host as is; never replaced by an empty in-memory database (SPEC, Storage).
+    const code = err instanceof LifecycleError ? err.code : 'cannot_open';
+    post(port, { type: 'fatal', error: { code, message: (err as Error).message ?? String(err) } });
+    return; // no listener is attached, so the thread ends and the message is delivered
+  }
+
+  const api = createApi({ lc, dbPath: data.dbPath, demo: data.demo, version: data.version, operator: data.operator });
+
+  // A real gateway owns delivery and replay; only the demo's simulated gateway gives handlers.
+  let gateway: DemoGateway | undefined;
+  if (data.demo) {
+    gateway = new DemoGateway(lc, {
+      failureRate: 0.2,
+      abortRate: 0.02,
+      duplicateRate: 0.05,
+      latencyMs: 400,
+      seed: Date.now() % 2_147_483_647,
+      sinkFile: path.join(path.dirname(path.resolve(data.dbPath)), DEMO_SINK_FILE),
+    });
+  }
+  const worker = new RecoveryWorker(lc.core, gateway ? { deliver: gateway.deliver, replay: gateway.replay } : {});
+  worker.on('error', (err) => console.error(`[lifecycle-desk] recovery pass failed: ${err.message}`));
+
+  const emit = (event: ApiEvent): void => post(port, event);
+  const changed = (): void => emit({ type: 'changed', at: Date.now() });
+
+  let lastCounts = '';
+  let lastDataVersion: number | undefined;
+  let closing = false;
+  /** Sends `counts` when they differ from the last sent; `changed` when another connection wrote. */
+  const checkCounts = (): void => {
+    if (closing) return;
+    try {
+      // data_version moves when another process (a gateway) committed to the file.
+      const version = lc.db.pragma('data_version', { simple: true }) as number;
+      const counts = lc.status();
+      const key = countsKey(counts);
+      const external = lastDataVersion !== undefined && version !== lastDataVersion;
+      lastDataVersion = version;
+      if (key !== lastCounts) {
+        const first = lastCounts === '';
+        lastCounts = key;
+        emit({ type: 'counts', counts });
+        if (!first && !external) changed(); // counts moved: some rows did (demo feed, gateway in this file)
+      }
+      if (external) changed();
+    } catch (err) {
+      console.error(`[lifecycle-desk] status check failed: ${(err as Error).message}`);
+    }
+  };
+
+  worker.on('pass', (report) => {
+    if (passChanged(report)) {
+      changed();
+      checkCounts();
+    }
+  });
+
+  const countsTimer = setInterval(checkCounts, data.countsIntervalMs ?? 1_000);
+  const stopFeed = gateway ? startDemoFeed(gateway, data.demoFeedMs ?? 1_500) : () => undefined;
+  worker.start();
+
+  const close = async (): Promise<void> => {
+    if (closing) return;
+    closing = true;
+    clearInterval(countsTimer);
+    stopFeed();
+    await worker.stop();
+    lc.close();
+    process.exit(0); // ends this thread only; abandons a demo turn still sleeping (recovery finishes it next time)
+  };
+
+  port.on('message', (msg: HostMessage) => {
+    if ('type' in msg) {
+      if (msg.type === 'close') void close();
+      return;
+    }
+    if (closing) {
+      post(port, { id: msg.id, result: { ok: false, error: { code: 'unavailable', message: 'the API is closing' } } });
+      return;
+    }
+    const result = api.dispatch(msg.method, msg.args);
+    post(port, { id: msg.id, result });
+    if (result.ok && typeof msg.method === 'string' && MUTATING_METHODS.has(msg.method)) {
+      changed();
+      checkCounts();
+    }
+  });
+
+  const info: AppInfo = {
+    dbPath: data.dbPath,
+    schemaVersion: SCHEMA_VERSION,
+    demo: data.demo,
+    version: data.version,
+    operator: data.operator,
+  };
+  post(port, { type: 'ready', info });
+  checkCounts();
+}
+
+if (parentPort && typeof (workerData as Partial<EngineData> | null)?.dbPath === 'string')
+  main(parentPort, workerData as EngineData);
