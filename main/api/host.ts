@@ -1,0 +1,254 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type {
+  ApiArgs,
+  ApiClient,
+  ApiError,
+  ApiEvent,
+  ApiMethod,
+  ApiResult,
+  ApiResults,
+  AppInfo,
+} from '../../shared/api';
+import type { StatusCounts } from '../../shared/types';
+import type { EngineData, EngineMessage, HostMessage } from './protocol';
+
+export interface ApiHostOptions {
+  dbPath: string;
+  demo?: boolean;
+  /** Who operator actions are recorded as; default `desk:<login name>`. */
+  operator?: string;
+  /** Default: the version in package.json. */
+  version?: string;
+  /** The compiled engine; default `engine.js` next to this file. */
+  enginePath?: string;
+  /** How long close() waits for the engine to stop cleanly before terminating it; default 15 s. */
+  closeTimeoutMs?: number;
+  /** See EngineData. */
+  countsIntervalMs?: number;
+  demoFeedMs?: number;
+}
+
+/** Why start() failed: the engine's own error (e.g. `not_sqlite`) with its message. */
+export class ApiHostError extends Error {
+  override readonly name = 'ApiHostError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Pending = (result: ApiResult<unknown>) => void;
+
+function unavailable(message: string): { ok: false; error: ApiError } {
+  return { ok: false, error: { code: 'unavailable', message } };
+}
+
+export function defaultOperator(): string {
+  let name: string | undefined;
+  try {
+    name = os.userInfo().username;
+  } catch {
+    // no passwd entry (some containers)
+  }
+  return `desk:${name || process.env.USER || process.env.USERNAME || 'unknown'}`;
+}
+
+export function packageVersion(): string {
+  // dist/main/api/host.js → package.json at the root (also main/api/host.ts under ts-node).
+  for (const rel of ['../../../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, rel), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
+      if (pkg.name === 'lifecycle-desk' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // try the next candidate
+    }
+  }
+  return '0.0.0';
+}
+
+/**
+ * The API in the host process: a worker thread (engine.ts) owns the database; this class
+ * forwards calls to it and its push events to listeners. It implements ApiClient, so the
+ * Electron IPC adapter and the HTTP server only forward to it. Calls never reject: a call
+ * after close() or after the engine died resolves `{ ok: false, error: { code: 'unavailable' } }`.
+ */
+export class ApiHost implements ApiClient {
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Set<(event: ApiEvent) => void>();
+  private nextId = 1;
+  private state: 'open' | 'closing' | 'closed' = 'open';
+  private readonly exited: Promise<void>;
+  /** Why the engine is gone, if it died on its own. */
+  private failure: string | undefined;
+  private counts: StatusCounts | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly info: AppInfo,
+    private readonly closeTimeoutMs: number,
+  ) {
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    worker.on('message', (msg: EngineMessage) => this.onMessage(msg));
+    worker.on('error', (err) => {
+      this.failure = `the API engine crashed: ${err.message}`;
+      console.error(`[lifecycle-desk] ${this.failure}`);
+    });
+    worker.on('exit', (code) => {
+      if (this.state === 'open') this.failure ??= `the API engine stopped (exit code ${code})`;
+      this.state = 'closed';
+      this.failAll(this.failure ?? 'the API is closed');
+    });
+  }
+
+  /** Starts the engine on `dbPath`; rejects with the engine's error if the database cannot be opened. */
+  static start(options: ApiHostOptions): Promise<ApiHost> {
+    const data: EngineData = {
+      dbPath: path.resolve(options.dbPath),
+      demo: options.demo ?? false,
+      operator: options.operator ?? defaultOperator(),
+      version: options.version ?? packageVersion(),
+      ...(options.countsIntervalMs !== undefined ? { countsIntervalMs: options.countsIntervalMs } : {}),
+      ...(options.demoFeedMs !== undefined ? { demoFeedMs: options.demoFeedMs } : {}),
+    };
+    const enginePath = options.enginePath ?? path.join(__dirname, 'engine.js');
+    return new Promise((resolve, reject) => {
+      let worker: Worker;
+      try {
+        worker = new Worker(enginePath, { workerData: data, stdout: false, stderr: false });
+      } catch (err) {
+        reject(
+          new ApiHostError('cannot_start', `cannot start the API engine (${enginePath}): ${(err as Error).message}`),
+        );
+        return;
+      }
+      let settled = false;
+      const early: EngineMessage[] = [];
+      const cleanup = (): void => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      const fail = (err: ApiHostError): void => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        void worker.terminate();
+        reject(err);
+      };
+      const onMessage = (msg: EngineMessage): void => {
+        if (settled) return;
+        if ('type' in msg && msg.type === 'fatal') {
+          fail(new ApiHostError(msg.error.code, msg.error.message));
+        } else if ('type' in msg && msg.type === 'ready') {
+          settled = true;
+          cleanup();
+          const host = new ApiHost(worker, msg.info, options.closeTimeoutMs ?? 15_000);
+          for (const m of early) host.onMessage(m);
+          resolve(host);
+        } else {
+          early.push(msg); // an event racing 'ready' is not lost
+        }
+      };
+      const onError = (err: Error): void =>
+        fail(new ApiHostError('cannot_start', `the API engine failed to start: ${err.message}`));
+      const onExit = (code: number): void =>
+        fail(new ApiHostError('cannot_start', `the API engine exited before it was ready (exit code ${code})`));
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+    });
+  }
+
+  call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<ApiResults[M]>> {
+    return this.callRaw(method, args) as Promise<ApiResult<ApiResults[M]>>;
+  }
+
+  /**
+   * The same call for transports that carry untrusted input (HTTP, IPC): method and arguments
+   * are validated by the engine's dispatch, which answers unknown_method / invalid_argument.
+   */
+  callRaw(method: unknown, args: unknown): Promise<ApiResult<unknown>> {
+    if (this.state !== 'open') return Promise.resolve(unavailable(this.failure ?? 'the API is closed'));
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      try {
+        this.worker.postMessage({ id, method, args } satisfies HostMessage);
+      } catch (err) {
+        // e.g. DataCloneError: arguments that are not plain data
+        this.pending.delete(id);
+        resolve({
+          ok: false,
+          error: { code: 'invalid_argument', message: `arguments cannot be sent: ${(err as Error).message}` },
+        });
+      }
+    });
+  }
+
+  onEvent(listener: (event: ApiEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** The last `counts` the engine pushed, for a view (or an SSE stream) that subscribes late. */
+  get lastCounts(): StatusCounts | undefined {
+    return this.counts;
+  }
+
+  /** True until close() was called or the engine died. */
+  get available(): boolean {
+    return this.state === 'open';
+  }
+
+  /** Stops the engine cleanly (worker stopped, database closed); idempotent. */
+  async close(): Promise<void> {
+    if (this.state === 'open') {
+      this.state = 'closing';
+      this.worker.postMessage({ type: 'close' } satisfies HostMessage);
+      const timer = setTimeout(() => {
+        console.error('[lifecycle-desk] the API engine did not stop in time; terminating it');
+        void this.worker.terminate();
+      }, this.closeTimeoutMs);
+      await this.exited;
+      clearTimeout(timer);
+    } else {
+      await this.exited;
+    }
+    this.listeners.clear();
+  }
+
+  private onMessage(msg: EngineMessage): void {
+    if ('id' in msg) {
+      const resolve = this.pending.get(msg.id);
+      this.pending.delete(msg.id);
+      resolve?.(msg.result);
+      return;
+    }
+    if (msg.type === 'changed' || msg.type === 'counts') {
+      if (msg.type === 'counts') this.counts = msg.counts;
+      for (const listener of [...this.listeners]) {
+        try {
+          listener(msg);
+        } catch (err) {
+          console.error(`[lifecycle-desk] event listener failed: ${(err as Error).message}`);
+        }
+      }
+    }
+  }
+
+  private failAll(message: string): void {
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    for (const resolve of waiting) resolve(unavailable(message));
+  }
+}

@@ -1,0 +1,168 @@
+// ApiHost (main/api/host.ts): the API in a worker thread. Calls answer ApiResults, mutating
+// calls push `changed`, a file that is not SQLite is refused with a clear error and left
+// byte-identical, and close() stops the engine cleanly.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { ApiEvent } from '../../shared/api';
+import { ApiHost, ApiHostError } from '../../main/api/host';
+import { Lifecycle } from '../../main/lifecycle';
+import { ROUTE, sha256, tempDir } from '../helpers/temp-db';
+
+/** A database with one turn whose live processing failed (so it can be replayed). */
+function seeded(): { file: string; turnId: string } {
+  const file = path.join(tempDir(), 'message-lifecycle.db');
+  const lc = Lifecycle.open(file);
+  try {
+    const { turn } = lc.accept({ channel: 'telegram', sessionKey: 's1', payload: { text: 'hello' }, route: ROUTE });
+    lc.markRunning(turn.id);
+    lc.recordFailure(turn.id, 'agent crashed');
+    return { file, turnId: turn.id };
+  } finally {
+    lc.close();
+  }
+}
+
+function nextEvent(host: ApiHost, match: (e: ApiEvent) => boolean, timeoutMs = 5_000): Promise<ApiEvent> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error('no matching event in time'));
+    }, timeoutMs);
+    const off = host.onEvent((e) => {
+      if (!match(e)) return;
+      clearTimeout(timer);
+      off();
+      resolve(e);
+    });
+  });
+}
+
+test('calls are answered by the engine with ApiResults', async () => {
+  const { file, turnId } = seeded();
+  const host = await ApiHost.start({ dbPath: file, operator: 'desk:test', version: '1.2.3' });
+  try {
+    const info = await host.call('getInfo', {});
+    assert.ok(info.ok);
+    assert.equal(info.value.dbPath, path.resolve(file));
+    assert.equal(info.value.operator, 'desk:test');
+    assert.equal(info.value.version, '1.2.3');
+    assert.equal(info.value.demo, false);
+    assert.deepEqual(host.info, info.value);
+
+    const turns = await host.call('listTurns', {});
+    assert.ok(turns.ok);
+    assert.deepEqual(
+      turns.value.items.map((t) => t.id),
+      [turnId],
+    );
+
+    const missing = await host.call('getTurn', { id: 'nope' });
+    assert.equal(missing.ok, false);
+    assert.equal(!missing.ok && missing.error.code, 'not_found');
+
+    // Arguments are validated in the engine, whatever the caller's types said.
+    const bad = await host.callRaw('listTurns', { limit: 'all' });
+    assert.equal(!bad.ok && bad.error.code, 'invalid_argument');
+    const unknown = await host.callRaw('dropDatabase', {});
+    assert.equal(!unknown.ok && unknown.error.code, 'unknown_method');
+    const notData = await host.callRaw('getStatus', { fn: () => 1 });
+    assert.equal(!notData.ok && notData.error.code, 'invalid_argument');
+
+    // Many calls in flight at once each get their own answer.
+    const many = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => host.call('listTurns', { limit: (i % 5) + 1 })),
+    );
+    assert.ok(many.every((r) => r.ok));
+  } finally {
+    await host.close();
+  }
+});
+
+test('counts arrive on start and a changed event follows a mutating call', async () => {
+  const { file, turnId } = seeded();
+  const host = await ApiHost.start({ dbPath: file, countsIntervalMs: 50 });
+  try {
+    const counts =
+      host.lastCounts ??
+      (await nextEvent(host, (e) => e.type === 'counts').then((e) => (e.type === 'counts' ? e.counts : undefined)));
+    assert.equal(counts?.turns.failed_retryable, 1);
+
+    const changed = nextEvent(host, (e) => e.type === 'changed');
+    const before = Date.now();
+    const result = await host.call('replayTurns', { ids: [turnId] });
+    assert.ok(result.ok);
+    assert.equal(result.value.done, 1);
+    const event = await changed;
+    assert.ok(event.type === 'changed' && event.at >= before);
+
+    // Unsubscribing stops delivery.
+    let seen = 0;
+    const off = host.onEvent(() => seen++);
+    off();
+    await host.call('prune', {});
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(seen, 0);
+  } finally {
+    await host.close();
+  }
+});
+
+test('a file that is not SQLite rejects start with a clear message and is left unchanged', async () => {
+  const file = path.join(tempDir(), 'message-lifecycle.db');
+  fs.writeFileSync(file, 'these are my notes, not a database\n'.repeat(100));
+  const before = sha256(file);
+  await assert.rejects(ApiHost.start({ dbPath: file }), (err: unknown) => {
+    assert.ok(err instanceof ApiHostError, String(err));
+    assert.equal(err.code, 'not_sqlite');
+    assert.ok(err.message.includes(file), err.message);
+    assert.match(err.message, /not an SQLite database/);
+    return true;
+  });
+  assert.equal(sha256(file), before);
+  assert.deepEqual(
+    fs.readdirSync(path.dirname(file)),
+    ['message-lifecycle.db'],
+    'no -wal/-shm or other file was created',
+  );
+});
+
+test('a missing engine rejects start instead of hanging', async () => {
+  const file = path.join(tempDir(), 'message-lifecycle.db');
+  await assert.rejects(
+    ApiHost.start({ dbPath: file, enginePath: path.join(tempDir(), 'missing-engine.js') }),
+    ApiHostError,
+  );
+});
+
+test('close() is clean: the database is closed, later calls answer unavailable, close is idempotent', async () => {
+  const { file } = seeded();
+  const host = await ApiHost.start({ dbPath: file });
+  const inFlight = host.call('getStatus', {});
+  await host.close();
+  assert.ok((await inFlight).ok, 'a call sent before close() is still answered');
+  assert.equal(host.available, false);
+  const after = await host.call('getStatus', {});
+  assert.equal(after.ok, false);
+  assert.equal(!after.ok && after.error.code, 'unavailable');
+  await host.close(); // idempotent
+  // The engine closed its connection: the WAL was checkpointed and removed.
+  assert.equal(fs.existsSync(`${file}-wal`), false);
+  // The file opens again (nothing left locked or half-written).
+  const lc = Lifecycle.open(file);
+  lc.close();
+});
+
+test('the demo mode feeds the database and pushes changes', async () => {
+  const file = path.join(tempDir(), 'demo', 'message-lifecycle.db');
+  const host = await ApiHost.start({ dbPath: file, demo: true, demoFeedMs: 50, countsIntervalMs: 100 });
+  try {
+    assert.equal(host.info.demo, true);
+    await nextEvent(host, (e) => e.type === 'counts' && Object.values(e.counts.turns).some((n) => n > 0));
+    const turns = await host.call('listTurns', {});
+    assert.ok(turns.ok && turns.value.items.length > 0);
+  } finally {
+    await host.close();
+  }
+});
