@@ -1,0 +1,32 @@
+import { parseCall, type ApiError, type ApiMethod } from '../shared/api';
+import { isAppDocument } from './policy';
+
+/** What the IPC adapter knows about one `invoke(IPC_CALL, method, args)`, as plain data. */
+export interface IpcCallInput {
+  /** event.senderFrame?.url; null when the frame is already gone. */
+  frameUrl: string | null | undefined;
+  /** The sending frame is the top frame of the main window's webContents. */
+  isMainFrame: boolean;
+  /** The renderer's own URL (app://desk/index.html). */
+  expectedUrl: string;
+  method: unknown;
+  args: unknown;
+}
+
+export type IpcCallCheck = { ok: true; method: ApiMethod; args: unknown } | { ok: false; error: ApiError };
+
+/**
+ * Decides whether a call from a renderer may reach the API: only the main window's top frame
+ * showing the app's own renderer document may call, and only a method of the API table with
+ * arguments its schema accepts. The sender is checked first, so a foreign page learns nothing
+ * about the API (not even which method names exist).
+ */
+export function checkIpcCall(input: IpcCallInput): IpcCallCheck {
+  if (!input.isMainFrame) {
+    return { ok: false, error: { code: 'forbidden', message: 'calls are accepted only from the main window' } };
+  }
+  if (!isAppDocument(input.frameUrl, input.expectedUrl)) {
+    return { ok: false, error: { code: 'forbidden', message: 'calls are accepted only from the app renderer' } };
+  }
+  return parseCall(input.method, input.args);
+}

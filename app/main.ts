@@ -1,0 +1,287 @@
+import path from 'node:path';
+import { app, BrowserWindow, dialog, Menu, session, shell, type WebContents } from 'electron';
+import { IPC_EVENT, type ApiEvent } from '../shared/api';
+import { ApiHost } from '../main/api/host';
+import { DB_FILE_NAME } from '../main/cli/paths';
+import { registerIpc } from './ipc';
+import { buildMenu, type MenuView } from './menu';
+import { decideNavigation, externalHttpsUrl, isAppDocument, parseAppArgs, RENDERER_URL, viewUrl } from './policy';
+import { registerAppScheme, serveRenderer } from './protocol';
+
+/**
+ * The Electron entry point (dist/app/main.js). Everything with logic lives in main/ (the API
+ * host and the core, in a worker thread) and in the pure app/policy.ts and app/ipc-guard.ts;
+ * this file wires windows, menus and the API host together.
+ */
+
+/** The second instance passes its --db to the first one through the single-instance lock. */
+interface SecondInstanceData {
+  db: string | null;
+}
+
+const RENDERER_DIR = path.join(__dirname, '..', 'renderer');
+const PRELOAD = path.join(__dirname, 'preload.js');
+
+const args = parseAppArgs(process.argv.slice(1), process.cwd());
+if (args.userData) app.setPath('userData', args.userData);
+
+let win: BrowserWindow | null = null;
+let host: ApiHost | null = null;
+let stopForwarding: (() => void) | null = null;
+let switching = false;
+let quitting = false;
+
+function demoDbPath(): string {
+  return path.join(app.getPath('userData'), 'demo', DB_FILE_NAME);
+}
+
+function send(event: ApiEvent): void {
+  if (win && !win.isDestroyed()) win.webContents.send(IPC_EVENT, event);
+}
+
+function updateTitle(): void {
+  if (!win || win.isDestroyed() || !host) return;
+  const { dbPath, demo } = host.info;
+  win.setTitle(`Lifecycle Desk — ${path.basename(dbPath)}${demo ? ' (demo)' : ''}`);
+}
+
+/** Makes `next` the current host: events go to the window, IPC calls to it. */
+function attach(next: ApiHost): ApiHost | null {
+  const previous = host;
+  stopForwarding?.();
+  host = next;
+  stopForwarding = next.onEvent((event) => send(event));
+  updateTitle();
+  return previous;
+}
+
+function startHost(dbPath: string, demo: boolean): Promise<ApiHost> {
+  return ApiHost.start({ dbPath, demo, version: app.getVersion() });
+}
+
+/**
+ * File → Open Database…: the new database is opened first; if the core refuses it (not
+ * SQLite, damaged, newer schema, locked…) its message is shown and the current one stays.
+ */
+async function switchDatabase(dbPath: string, demo: boolean): Promise<void> {
+  if (switching) return;
+  if (host && path.resolve(host.info.dbPath) === path.resolve(dbPath)) {
+    win?.webContents.reload();
+    return;
+  }
+  switching = true;
+  try {
+    let next: ApiHost;
+    try {
+      next = await startHost(dbPath, demo);
+    } catch (err) {
+      dialog.showErrorBox('Cannot open this database', (err as Error).message);
+      return;
+    }
+    if (quitting) {
+      await next.close();
+      return;
+    }
+    const previous = attach(next);
+    await previous?.close();
+    // Every view refetches from the new database, including getInfo.
+    win?.webContents.reload();
+  } finally {
+    switching = false;
+  }
+}
+
+async function chooseDatabase(): Promise<void> {
+  const options: Electron.OpenDialogOptions = {
+    title: 'Open a lifecycle database',
+    properties: ['openFile'],
+    filters: [
+      { name: 'SQLite databases', extensions: ['db', 'sqlite', 'sqlite3'] },
+      { name: 'All files', extensions: ['*'] },
+    ],
+  };
+  const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+  const file = result.canceled ? undefined : result.filePaths[0];
+  if (file) await switchDatabase(file, false);
+}
+
+/**
+ * View → Overview/Turns/Outbox/Audit: a fragment navigation to the renderer's own hash route
+ * (#/overview…): same document, no reload, and the renderer's router follows `hashchange`.
+ * No extra IPC channel or event type is needed, and the page stays on RENDERER_URL, so the
+ * IPC sender check keeps accepting it.
+ */
+function navigate(view: MenuView): void {
+  if (!win || win.isDestroyed()) return;
+  win.webContents.loadURL(viewUrl(view)).catch((err: unknown) => {
+    console.error(`[lifecycle-desk] cannot show ${view}: ${(err as Error).message}`);
+  });
+}
+
+function showAbout(): void {
+  const info = host?.info;
+  const detail = [
+    info ? `Database: ${info.dbPath}${info.demo ? ' (demo)' : ''}` : 'No database open',
+    info ? `Schema version: ${info.schemaVersion}` : '',
+    info ? `Operator actions recorded as: ${info.operator}` : '',
+    '',
+    `Electron ${process.versions.electron} · Chromium ${process.versions.chrome} · Node ${process.versions.node}`,
+  ]
+    .filter((line, i, all) => line !== '' || (i > 0 && all[i - 1] !== ''))
+    .join('\n');
+  const options: Electron.MessageBoxOptions = {
+    type: 'info',
+    title: 'About Lifecycle Desk',
+    message: `Lifecycle Desk ${app.getVersion()}`,
+    detail,
+    buttons: ['OK'],
+  };
+  void (win ? dialog.showMessageBox(win, options) : dialog.showMessageBox(options));
+}
+
+/** Navigation, new windows and webviews: applied to every webContents the app ever creates. */
+function harden(contents: WebContents): void {
+  contents.on('will-navigate', (event, url) => {
+    const decision = decideNavigation(url, RENDERER_URL);
+    if (decision === 'allow') return;
+    event.preventDefault();
+    if (decision === 'open-external') void shell.openExternal(url);
+  });
+  contents.on('will-frame-navigate', (event) => {
+    // Subframes never navigate anywhere (CSP frame-src 'none' already forbids frames).
+    if (!event.isMainFrame) event.preventDefault();
+  });
+  contents.on('will-redirect', (event, url) => {
+    if (!isAppDocument(url, RENDERER_URL)) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    const external = externalHttpsUrl(url);
+    if (external) void shell.openExternal(external);
+    return { action: 'deny' };
+  });
+}
+
+function createWindow(): BrowserWindow {
+  const window = new BrowserWindow({
+    width: 1320,
+    height: 860,
+    minWidth: 900,
+    minHeight: 600,
+    show: false,
+    title: 'Lifecycle Desk',
+    backgroundColor: '#ffffff',
+    webPreferences: {
+      preload: PRELOAD,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
+      devTools: !app.isPackaged,
+    },
+  });
+  window.once('ready-to-show', () => window.show());
+  // Keep "Lifecycle Desk — <file>" rather than the document's <title>.
+  window.on('page-title-updated', (event) => event.preventDefault());
+  window.on('closed', () => {
+    if (win === window) win = null;
+  });
+  void window.loadURL(RENDERER_URL);
+  win = window;
+  updateTitle();
+  return window;
+}
+
+function focusWindow(): void {
+  if (!win || win.isDestroyed()) {
+    createWindow();
+    return;
+  }
+  if (win.isMinimized()) win.restore();
+  win.focus();
+}
+
+async function ready(): Promise<void> {
+  const ses = session.defaultSession;
+  // No camera, microphone, notifications, geolocation, clipboard-read, HID, serial…: ever.
+  ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+  ses.setDevicePermissionHandler(() => false);
+  serveRenderer(ses, RENDERER_DIR);
+
+  const dbPath = args.db ?? demoDbPath();
+  const demo = args.db === null;
+  try {
+    attach(await startHost(dbPath, demo));
+  } catch (err) {
+    dialog.showErrorBox('Cannot open the database', (err as Error).message);
+    app.exit(1);
+    return;
+  }
+
+  registerIpc(
+    () => win,
+    () => host,
+  );
+  const menu = buildMenu({
+    openDatabase: () => void chooseDatabase(),
+    openDemo: () => void switchDatabase(demoDbPath(), true),
+    reload: () => win?.webContents.reload(),
+    navigate,
+    about: showAbout,
+    devTools: !app.isPackaged,
+  });
+  Menu.setApplicationMenu(menu);
+  createWindow();
+}
+
+function run(): void {
+  registerAppScheme();
+  app.enableSandbox();
+
+  const data: SecondInstanceData = { db: args.db };
+  if (!app.requestSingleInstanceLock(data)) {
+    // Another instance runs for this profile: it gets our --db (if any) and takes focus.
+    app.quit();
+    return;
+  }
+  app.on('second-instance', (_event, _argv, _cwd, additionalData) => {
+    focusWindow();
+    const db = (additionalData as Partial<SecondInstanceData> | null)?.db;
+    if (typeof db === 'string' && db !== '') void switchDatabase(db, false);
+  });
+
+  app.on('web-contents-created', (_event, contents) => harden(contents));
+  app.on('activate', () => {
+    if (app.isReady() && host && BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  // Stop the API host cleanly (recovery worker stopped, database closed) before exiting.
+  app.on('will-quit', (event) => {
+    quitting = true;
+    const closing = host;
+    if (!closing) return;
+    event.preventDefault();
+    stopForwarding?.();
+    host = null;
+    void closing.close().finally(() => app.quit());
+  });
+
+  app
+    .whenReady()
+    .then(ready)
+    .catch((err: unknown) => {
+      console.error(`[lifecycle-desk] ${(err as Error).message}`);
+      app.exit(1);
+    });
+}
+
+run();

@@ -1,0 +1,66 @@
+import { Menu, type MenuItemConstructorOptions } from 'electron';
+
+/** The views the View menu (and CmdOrCtrl+1..4) switch to, in accelerator order. */
+export const MENU_VIEWS = [
+  { view: 'overview', label: 'Overview' },
+  { view: 'turns', label: 'Turns' },
+  { view: 'outbox', label: 'Outbox' },
+  { view: 'audit', label: 'Audit' },
+] as const;
+
+export type MenuView = (typeof MENU_VIEWS)[number]['view'];
+
+export interface MenuActions {
+  openDatabase(): void;
+  openDemo(): void;
+  reload(): void;
+  navigate(view: MenuView): void;
+  about(): void;
+  /** Adds Toggle Developer Tools (never in a packaged build). */
+  devTools: boolean;
+}
+
+export function buildMenu(actions: MenuActions, platform: NodeJS.Platform = process.platform): Menu {
+  const mac = platform === 'darwin';
+  const template: MenuItemConstructorOptions[] = [
+    ...(mac ? [{ role: 'appMenu' } satisfies MenuItemConstructorOptions] : []),
+    {
+      label: '&File',
+      submenu: [
+        { label: 'Open Database…', accelerator: 'CmdOrCtrl+O', click: () => actions.openDatabase() },
+        { label: 'Open Demo Database', click: () => actions.openDemo() },
+        { type: 'separator' },
+        { label: 'Reload', accelerator: 'CmdOrCtrl+R', click: () => actions.reload() },
+        { type: 'separator' },
+        { role: 'quit', label: 'Quit' },
+      ],
+    },
+    // Without an Edit menu, copy/paste shortcuts do not work in text fields on macOS.
+    { role: 'editMenu' },
+    {
+      label: '&View',
+      submenu: [
+        ...MENU_VIEWS.map(
+          ({ view, label }, i): MenuItemConstructorOptions => ({
+            label,
+            accelerator: `CmdOrCtrl+${i + 1}`,
+            click: () => actions.navigate(view),
+          }),
+        ),
+        { type: 'separator' },
+        { role: 'resetZoom' },
+        { role: 'zoomIn' },
+        { role: 'zoomOut' },
+        { type: 'separator' },
+        { role: 'togglefullscreen' },
+        ...(actions.devTools ? [{ role: 'toggleDevTools' } satisfies MenuItemConstructorOptions] : []),
+      ],
+    },
+    {
+      label: '&Help',
+      role: 'help',
+      submenu: [{ label: 'About Lifecycle Desk', click: () => actions.about() }],
+    },
+  ];
+  return Menu.buildFromTemplate(template);
+}

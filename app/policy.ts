@@ -1,0 +1,167 @@
+import path from 'node:path';
+
+/**
+ * The desktop shell's security policy as plain data and pure functions: no Electron import,
+ * so every rule here is unit-tested under plain Node (test/unit/app-policy.test.ts).
+ */
+
+/**
+ * The renderer is served from a privileged custom scheme rather than file://: a standard,
+ * secure scheme gives the page a real origin of its own (app://desk), so CSP 'self' means
+ * "the renderer's own files" and nothing else on disk, and the protocol handler serves only
+ * files inside dist/renderer (see resolveRendererFile).
+ */
+export const APP_SCHEME = 'app';
+export const APP_HOST = 'desk';
+export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
+export const RENDERER_URL = `${APP_ORIGIN}/index.html`;
+
+/** The renderer routes with the hash (#/overview, #/turns, #/outbox, #/audit; renderer/routing.ts). */
+export function viewUrl(view: 'overview' | 'turns' | 'outbox' | 'audit'): string {
+  return `${RENDERER_URL}#/${view}`;
+}
+
+/**
+ * Sent as a header with every app:// response (the renderer's meta tag, if any, can only
+ * narrow it further). No inline or remote script, no eval, no plugins, no framing, no form
+ * posts; the page talks to the main process only through the preload's IPC bridge.
+ * Inline *styles* stay allowed: React and the chart library set style attributes.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-src 'none'",
+  "frame-ancestors 'none'",
+  "object-src 'none'",
+  "worker-src 'none'",
+  "manifest-src 'none'",
+].join('; ');
+
+const MIME_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
+  '.ttf': 'font/ttf',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+export function mimeType(file: string): string {
+  return MIME_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+}
+
+function parseUrl(url: string): URL | null {
+  try {
+    return new URL(url);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The file in `rootDir` an app:// request asks for, or null when the request is not for the
+ * renderer (other host, credentials, port) or would leave `rootDir` (`..`, encoded separators,
+ * absolute paths). `app://desk/` is index.html.
+ */
+export function resolveRendererFile(rootDir: string, requestUrl: string): string | null {
+  const url = parseUrl(requestUrl);
+  if (!url || url.protocol !== `${APP_SCHEME}:` || url.host !== APP_HOST || url.username || url.password) return null;
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(url.pathname);
+  } catch {
+    return null;
+  }
+  if (pathname.includes('\0') || pathname.includes('\\')) return null;
+  const relative = pathname === '/' || pathname === '' ? 'index.html' : pathname.replace(/^\/+/, '');
+  const root = path.resolve(rootDir);
+  const file = path.resolve(root, relative);
+  const rel = path.relative(root, file);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return null;
+  return file;
+}
+
+/**
+ * True when `url` is the renderer document itself (`expected`), whatever its fragment: the
+ * renderer routes with the hash. Scheme, host, port, path and query must match exactly.
+ */
+export function isAppDocument(url: string | null | undefined, expected: string): boolean {
+  if (typeof url !== 'string') return false;
+  const a = parseUrl(url);
+  const b = parseUrl(expected);
+  if (!a || !b) return false;
+  return (
+    a.protocol === b.protocol &&
+    a.username === '' &&
+    a.password === '' &&
+    a.host === b.host &&
+    a.pathname === b.pathname &&
+    a.search === b.search
+  );
+}
+
+/** What to do when the page tries to navigate or open a window. */
+export type NavigationDecision = 'allow' | 'open-external' | 'deny';
+
+/**
+ * Navigation stays on the renderer document (hash changes); an https link is handed to the
+ * system browser; everything else (http, file, javascript, data, other app:// paths) is denied.
+ */
+export function decideNavigation(target: string, rendererUrl: string): NavigationDecision {
+  if (isAppDocument(target, rendererUrl)) return 'allow';
+  return externalHttpsUrl(target) !== null ? 'open-external' : 'deny';
+}
+
+/** The URL normalized for shell.openExternal if it is a plain https URL, else null. */
+export function externalHttpsUrl(target: string): string | null {
+  const url = parseUrl(target);
+  if (!url || url.protocol !== 'https:' || url.username || url.password || !url.hostname) return null;
+  return url.href;
+}
+
+export interface AppArgs {
+  /** --db PATH or --db=PATH, resolved against `cwd`; null means the embedded demo. */
+  db: string | null;
+  /** --user-data DIR (tests, several profiles): where Electron keeps its profile and the demo. */
+  userData: string | null;
+}
+
+/**
+ * The shell's own flags, found anywhere in argv: Electron, Chromium and Playwright put their
+ * own switches before or after ours (`electron [--inspect=0] dist/app/main.js --db x`, or the
+ * packaged `Lifecycle Desk --db x`). The last occurrence wins; a flag without a value is ignored.
+ */
+export function parseAppArgs(argv: readonly string[], cwd: string): AppArgs {
+  const found: { db: string | null; userData: string | null } = { db: null, userData: null };
+  const flags = { '--db': 'db', '--user-data': 'userData' } as const;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    for (const [flag, key] of Object.entries(flags) as [keyof typeof flags, 'db' | 'userData'][]) {
+      let value: string | undefined;
+      if (arg === flag) {
+        const next = argv[i + 1];
+        if (next !== undefined && !next.startsWith('--')) {
+          value = next;
+          i++;
+        }
+      } else if (arg.startsWith(`${flag}=`)) {
+        value = arg.slice(flag.length + 1);
+      }
+      if (value !== undefined && value !== '') found[key] = path.resolve(cwd, value);
+    }
+  }
+  return found;
+}

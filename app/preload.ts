@@ -1,0 +1,23 @@
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import type { ApiClient, ApiEvent } from '../shared/api';
+
+// The preload runs sandboxed: it may require only 'electron', so it imports nothing else at
+// run time (the type import above is erased). The channel names are copies of IPC_CALL and
+// IPC_EVENT in shared/api.ts; test/unit/app-preload.test.ts fails if they drift or if the
+// compiled preload ever requires anything but 'electron'.
+const IPC_CALL = 'lifecycle-desk:call';
+const IPC_EVENT = 'lifecycle-desk:event';
+
+// Exactly the ApiClient interface: no raw ipcRenderer, no other channel, no Node API.
+const bridge: ApiClient = {
+  call: (method, args) => ipcRenderer.invoke(IPC_CALL, method, args),
+  onEvent(listener) {
+    const handler = (_event: IpcRendererEvent, payload: ApiEvent): void => listener(payload);
+    ipcRenderer.on(IPC_EVENT, handler);
+    return () => {
+      ipcRenderer.removeListener(IPC_EVENT, handler);
+    };
+  },
+};
+
+contextBridge.exposeInMainWorld('lifecycleDesk', bridge);
