@@ -2,7 +2,6 @@ import path from 'node:path';
 import { app, BrowserWindow, dialog, Menu, session, shell, type WebContents } from 'electron';
 import { IPC_EVENT, type ApiEvent } from '../shared/api';
 import { ApiHost } from '../main/api/host';
-import { DB_FILE_NAME } from '../main/cli/paths';
 import { registerIpc } from './ipc';
 import { buildMenu, type MenuView } from './menu';
 import { decideNavigation, externalHttpsUrl, isAppDocument, parseAppArgs, RENDERER_URL, viewUrl } from './policy';
@@ -20,6 +19,8 @@ interface SecondInstanceData {
 }
 
 const RENDERER_DIR = path.join(__dirname, '..', 'renderer');
+/** The same file name the CLI uses for its default database (main/cli/paths.ts). */
+const DB_FILE_NAME = 'message-lifecycle.db';
 const PRELOAD = path.join(__dirname, 'preload.js');
 
 const args = parseAppArgs(process.argv.slice(1), process.cwd());
