@@ -1,0 +1,116 @@
+// The desktop shell's pure security policy (app/policy.ts): which files app:// serves, which
+// navigations are allowed, how the shell reads its flags, and that the CSP is strict.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import {
+  CONTENT_SECURITY_POLICY,
+  RENDERER_URL,
+  decideNavigation,
+  externalHttpsUrl,
+  isAppDocument,
+  mimeType,
+  parseAppArgs,
+  resolveRendererFile,
+} from '../../app/policy';
+
+const root = path.resolve('/srv/app/dist/renderer');
+
+test('app://desk serves files inside the renderer folder only', () => {
+  assert.equal(resolveRendererFile(root, 'app://desk/'), path.join(root, 'index.html'));
+  assert.equal(resolveRendererFile(root, 'app://desk/index.html'), path.join(root, 'index.html'));
+  assert.equal(resolveRendererFile(root, 'app://desk/app.js?v=1#x'), path.join(root, 'app.js'));
+  assert.equal(resolveRendererFile(root, 'app://desk/assets/a%20b.css'), path.join(root, 'assets', 'a b.css'));
+  for (const url of [
+    'app://desk/../main/api/host.js',
+    'app://desk/%2e%2e/%2e%2e/package.json',
+    'app://desk/..%2f..%2fpackage.json',
+    'app://desk/..%5c..%5cpackage.json',
+    'app://desk/%2fetc%2fpasswd',
+    'app://desk/a%00.js',
+    'app://desk/%E0%A4%A',
+    'app://other/index.html',
+    'app://user@desk/index.html',
+    'https://desk/index.html',
+    'file:///etc/passwd',
+    'nonsense',
+  ]) {
+    const file = resolveRendererFile(root, url);
+    assert.ok(file === null || file.startsWith(root + path.sep), `${url} → ${String(file)}`);
+  }
+  assert.equal(resolveRendererFile(root, 'app://other/index.html'), null);
+  assert.equal(resolveRendererFile(root, 'https://desk/index.html'), null);
+  assert.equal(resolveRendererFile(root, 'app://desk/a%00.js'), null);
+});
+
+test('content types', () => {
+  assert.match(mimeType('index.html'), /^text\/html/);
+  assert.match(mimeType('app.js'), /^text\/javascript/);
+  assert.match(mimeType('app.CSS'), /^text\/css/);
+  assert.equal(mimeType('blob.bin'), 'application/octet-stream');
+});
+
+test('the CSP allows only the app itself: no inline or remote script, no eval, no frames, no plugins', () => {
+  const directives = new Map(
+    CONTENT_SECURITY_POLICY.split(';').map((d) => {
+      const [name, ...values] = d.trim().split(/\s+/);
+      return [name ?? '', values];
+    }),
+  );
+  assert.deepEqual(directives.get('default-src'), ["'none'"]);
+  assert.deepEqual(directives.get('script-src'), ["'self'"]);
+  assert.deepEqual(directives.get('object-src'), ["'none'"]);
+  assert.deepEqual(directives.get('base-uri'), ["'none'"]);
+  assert.deepEqual(directives.get('frame-ancestors'), ["'none'"]);
+  assert.deepEqual(directives.get('form-action'), ["'none'"]);
+  for (const values of directives.values()) {
+    for (const v of values) {
+      assert.ok(!["'unsafe-eval'", "'wasm-unsafe-eval'", '*', 'http:', 'https:', 'file:'].includes(v), v);
+    }
+  }
+  assert.ok(!directives.get('script-src')?.includes("'unsafe-inline'"));
+});
+
+test('only the renderer document itself counts as the app', () => {
+  assert.ok(isAppDocument(RENDERER_URL, RENDERER_URL));
+  assert.ok(isAppDocument(`${RENDERER_URL}#/turns`, RENDERER_URL));
+  assert.ok(!isAppDocument('app://desk/index.html?x', RENDERER_URL));
+  assert.ok(!isAppDocument('app://desk/other.html', RENDERER_URL));
+  assert.ok(!isAppDocument('app://desk.evil/index.html', RENDERER_URL));
+  assert.ok(!isAppDocument(null, RENDERER_URL));
+});
+
+test('navigation: stay on the renderer, https to the system browser, everything else denied', () => {
+  assert.equal(decideNavigation(`${RENDERER_URL}#/outbox`, RENDERER_URL), 'allow');
+  assert.equal(decideNavigation('https://example.com/docs', RENDERER_URL), 'open-external');
+  for (const url of [
+    'http://example.com/',
+    'file:///etc/passwd',
+    'javascript:alert(1)',
+    'data:text/html,x',
+    'app://desk/other.html',
+    'https://user:pw@example.com/',
+    'smb://host/share',
+    'garbage',
+  ]) {
+    assert.equal(decideNavigation(url, RENDERER_URL), 'deny', url);
+  }
+  assert.equal(externalHttpsUrl('https://example.com/a b'), 'https://example.com/a%20b');
+  assert.equal(externalHttpsUrl('http://example.com/'), null);
+});
+
+test('--db and --user-data are found among Electron and Playwright switches', () => {
+  const cwd = path.resolve('/home/u/work');
+  assert.deepEqual(parseAppArgs([], cwd), { db: null, userData: null });
+  assert.deepEqual(parseAppArgs(['--inspect=0', '--remote-debugging-port=0', 'dist/app/main.js', '--db', 'x.db'], cwd), {
+    db: path.join(cwd, 'x.db'),
+    userData: null,
+  });
+  assert.deepEqual(parseAppArgs(['--db=/tmp/a.db', '--user-data', 'profile'], cwd), {
+    db: path.resolve('/tmp/a.db'),
+    userData: path.join(cwd, 'profile'),
+  });
+  assert.deepEqual(parseAppArgs(['--db'], cwd), { db: null, userData: null });
+  assert.deepEqual(parseAppArgs(['--db', '--user-data=p'], cwd), { db: null, userData: path.join(cwd, 'p') });
+  assert.deepEqual(parseAppArgs(['--db', 'a.db', '--db', 'b.db'], cwd).db, path.join(cwd, 'b.db'));
+});
