@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { sendText } from './headers';
+
+// Serves the renderer build (dist/renderer/): index.html for `/`, assets with their content
+// types. Only files under the root, no dotfiles, no directory listings, no traversal.
+
+/** dist/main/http/static.js → dist/renderer/ */
+export const DEFAULT_STATIC_DIR = path.join(__dirname, '..', '..', 'renderer');
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.otf': 'font/otf',
+};
+
+/** esbuild/vite style content hashes (`index-3FJ2KQ7A.js`, `app.1a2b3c4d.css`): cacheable forever. */
+const HASHED = /[.-][A-Za-z0-9_]{8,}\.[a-z0-9]+$/;
+
+const NOT_BUILT_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Lifecycle Desk</title></head>
+<body><p>renderer not built: run npm run build</p></body></html>
+`;
+
+export function contentType(file: string): string {
+  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/**
+ * The file a URL path names under `root`, or a refusal. Segments are decoded one by one so
+ * that `%2e%2e`, `%2f` and `\` cannot smuggle a `..` or a separator past the check.
+ */
+export function resolveStaticPath(root: string, rawPathname: string): { file: string } | { status: 400 | 403 | 404 } {
+  if (!rawPathname.startsWith('/') || rawPathname.includes('\\')) return { status: 403 };
+  const segments: string[] = [];
+  for (const raw of rawPathname.slice(1).split('/')) {
+    let seg: string;
+    try {
+      seg = decodeURIComponent(raw);
+    } catch {
+      return { status: 400 };
+    }
+    if (seg === '..' || seg === '.' || /[/\\\0]/.test(seg)) return { status: 403 };
+    if (seg.startsWith('.')) return { status: 404 }; // no dotfiles
+    if (seg !== '') segments.push(seg);
+  }
+  if (segments.length === 0 || rawPathname.endsWith('/')) segments.push('index.html');
+  const file = path.join(root, ...segments);
+  const rel = path.relative(root, file);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return { status: 403 };
+  return { file };
+}
+
+export interface StaticHandler {
+  (req: IncomingMessage, res: ServerResponse, rawPathname: string): Promise<void>;
+}
+
+export function createStaticHandler(dir: string = DEFAULT_STATIC_DIR): StaticHandler {
+  const root = path.resolve(dir);
+  return async (req, res, rawPathname) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendText(res, 405, 'method not allowed', { Allow: 'GET, HEAD' });
+      return;
+    }
+    const resolved = resolveStaticPath(root, rawPathname);
+    if (!('file' in resolved)) {
+      sendText(res, resolved.status, resolved.status === 404 ? 'not found' : 'path not allowed');
+      return;
+    }
+    const isIndex = path.relative(root, resolved.file) === 'index.html';
+    const found = await openInside(root, resolved.file);
+    if (!found) {
+      if (isIndex) {
+        const body = NOT_BUILT_PAGE;
+        res.writeHead(200, {
+          'Content-Type': 'text/html; charset=utf-8',
+          'Content-Length': Buffer.byteLength(body),
+          'Cache-Control': 'no-store',
+        });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      } else {
+        sendText(res, 404, 'not found');
+      }
+      return;
+    }
+    res.writeHead(200, {
+      'Content-Type': contentType(found.file),
+      'Content-Length': found.size,
+      'Cache-Control': !isIndex && HASHED.test(found.file) ? 'public, max-age=31536000, immutable' : 'no-cache',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const stream = fs.createReadStream(found.file);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  };
+}
+
+/** The regular file's real path and size if it exists and really lies under root (no symlink escapes). */
+async function openInside(root: string, file: string): Promise<{ file: string; size: number } | null> {
+  try {
+    const [realRoot, realFile] = await Promise.all([fs.promises.realpath(root), fs.promises.realpath(file)]);
+    const rel = path.relative(realRoot, realFile);
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return null;
+    const stat = await fs.promises.stat(realFile);
+    return stat.isFile() ? { file: realFile, size: stat.size } : null;
+  } catch {
+    return null;
+  }
+}

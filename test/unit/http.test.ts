@@ -1,0 +1,395 @@
+// The browser mode (main/http): the real server over a real ApiHost, started the way
+// `lifecycle-desk serve` starts it. Guards (token, Host, Origin), calls, events, static files.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { ApiEvent, ApiResult } from '../../shared/api';
+import { startBrowserMode, type BrowserMode } from '../../main/http';
+import { CONTENT_SECURITY_POLICY } from '../../main/http/headers';
+import { startServer } from '../../main/http/server';
+import { Lifecycle } from '../../main/lifecycle';
+import { ROUTE, tempDir } from '../helpers/temp-db';
+
+const HTML_TEXT = '</script><script>alert(1)</script><img src=x onerror=alert(2)> & "quotes" \u2028';
+
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A raw request: lets the test set Host and send paths that fetch would normalize. */
+function request(
+  mode: BrowserMode,
+  options: {
+    method?: string;
+    path: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    token?: string | null;
+  },
+): Promise<Reply> {
+  const headers: Record<string, string> = { ...options.headers };
+  const token = options.token === undefined ? mode.server.token : options.token;
+  if (token !== null && !('Authorization' in headers)) headers.Authorization = `Bearer ${token}`;
+  if (!('Host' in headers)) headers.Host = `127.0.0.1:${mode.server.port}`;
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port: mode.server.port, method: options.method ?? 'GET', path: options.path, headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+function api(mode: BrowserMode, method: string, args: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  return request(mode, {
+    method: 'POST',
+    path: `/api/${method}`,
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(args),
+  });
+}
+
+function json(reply: Reply): ApiResult<unknown> & { error?: { code: string; message: string } } {
+  assert.match(String(reply.headers['content-type']), /^application\/json/);
+  return JSON.parse(reply.body) as ApiResult<unknown> & { error?: { code: string; message: string } };
+}
+
+function assertSecurityHeaders(reply: Reply): void {
+  assert.equal(reply.headers['content-security-policy'], CONTENT_SECURITY_POLICY);
+  assert.equal(reply.headers['x-content-type-options'], 'nosniff');
+  assert.equal(reply.headers['referrer-policy'], 'no-referrer');
+}
+
+let mode: BrowserMode;
+let turnId: string;
+let htmlTurnId: string;
+let staticDir: string;
+
+before(async () => {
+  const dir = tempDir();
+  const dbPath = path.join(dir, 'message-lifecycle.db');
+  const lc = Lifecycle.open(dbPath);
+  const failed = lc.accept({ channel: 'telegram', sessionKey: 's1', payload: { text: 'hello' }, route: ROUTE }).turn;
+  lc.markRunning(failed.id);
+  lc.recordFailure(failed.id, 'agent crashed');
+  turnId = failed.id;
+  htmlTurnId = lc.accept({ channel: 'slack', sessionKey: 's2', payload: { text: HTML_TEXT }, route: ROUTE }).turn.id;
+  lc.close();
+
+  // A renderer build with a secret beside it that traversal must not reach.
+  const site = path.join(dir, 'site');
+  staticDir = path.join(site, 'renderer');
+  fs.mkdirSync(path.join(staticDir, 'assets'), { recursive: true });
+  fs.writeFileSync(path.join(site, 'package.json'), '{"secret":"do-not-serve"}');
+  fs.writeFileSync(
+    path.join(staticDir, 'index.html'),
+    '<!doctype html><title>Lifecycle Desk</title><script src="/assets/index-ABCD1234.js"></script>',
+  );
+  fs.writeFileSync(path.join(staticDir, 'assets', 'index-ABCD1234.js'), 'console.log(1);');
+  fs.writeFileSync(path.join(staticDir, 'assets', 'index-ABCD1234.css'), 'body{}');
+  fs.writeFileSync(path.join(staticDir, 'assets', 'logo.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+  fs.writeFileSync(path.join(staticDir, '.env'), 'SECRET=1');
+
+  mode = await startBrowserMode({ dbPath, port: 0, staticDir, heartbeatMs: 100, countsIntervalMs: 50 });
+});
+
+after(async () => {
+  await mode.close();
+});
+
+test('the printed URL is 127.0.0.1 with the port and the token in the fragment', () => {
+  assert.equal(mode.url, `http://127.0.0.1:${mode.server.port}/#token=${mode.server.token}`);
+  assert.match(mode.server.token, /^[A-Za-z0-9_-]{43}$/); // 32 random bytes, base64url
+  assert.notEqual(mode.server.port, 0);
+  assert.equal((mode.server.server.address() as { address: string }).address, '127.0.0.1');
+});
+
+test('no token or a wrong token: 401 with a JSON error', async () => {
+  for (const headers of [
+    {},
+    { Authorization: 'Bearer wrong' },
+    { Authorization: `Basic ${mode.server.token}` },
+    { Authorization: `Bearer ${mode.server.token}x` },
+  ]) {
+    const reply = await request(mode, { method: 'POST', path: '/api/getInfo', headers, body: '{}', token: null });
+    assert.equal(reply.status, 401);
+    assert.equal(reply.headers['www-authenticate'], 'Bearer');
+    const body = json(reply);
+    assert.equal(body.ok, false);
+    assert.equal(body.error?.code, 'unauthorized');
+    assertSecurityHeaders(reply);
+  }
+  const events = await request(mode, { path: '/api/events', token: null });
+  assert.equal(events.status, 401);
+});
+
+test('a foreign Origin: 403', async () => {
+  for (const origin of [
+    'http://evil.example',
+    `http://127.0.0.1:${mode.server.port + 1}`,
+    'null',
+    `https://127.0.0.1:${mode.server.port}`,
+  ]) {
+    const reply = await api(mode, 'getInfo', {}, { Origin: origin });
+    assert.equal(reply.status, 403, origin);
+    assert.equal(json(reply).error?.code, 'forbidden');
+  }
+  // The server's own origin (as the page sends it) is fine, by either name.
+  assert.equal((await api(mode, 'getInfo', {}, { Origin: mode.server.origin })).status, 200);
+  const local = await api(
+    mode,
+    'getInfo',
+    {},
+    { Origin: `http://localhost:${mode.server.port}`, Host: `localhost:${mode.server.port}` },
+  );
+  assert.equal(local.status, 200);
+});
+
+test('a foreign Host (DNS rebinding): 403, also for static files', async () => {
+  for (const host of [
+    'evil.example',
+    `evil.example:${mode.server.port}`,
+    '127.0.0.1',
+    `127.0.0.1:${mode.server.port + 1}`,
+    `0.0.0.0:${mode.server.port}`,
+  ]) {
+    const reply = await api(mode, 'getInfo', {}, { Host: host });
+    assert.equal(reply.status, 403, host);
+    assert.equal(json(reply).error?.code, 'forbidden');
+    const page = await request(mode, { path: '/', headers: { Host: host }, token: null });
+    assert.equal(page.status, 403);
+    assert.doesNotMatch(page.body, /Lifecycle Desk<\/title>/);
+  }
+});
+
+test('a good call answers the data, with no-store and the security headers', async () => {
+  const reply = await api(mode, 'listTurns', { status: ['failed_retryable'] });
+  assert.equal(reply.status, 200);
+  assert.equal(reply.headers['cache-control'], 'no-store');
+  assertSecurityHeaders(reply);
+  const body = json(reply) as { ok: true; value: { items: { id: string }[] } };
+  assert.equal(body.ok, true);
+  assert.deepEqual(
+    body.value.items.map((t) => t.id),
+    [turnId],
+  );
+  // An empty body means "no arguments".
+  const info = await request(mode, { method: 'POST', path: '/api/getInfo' });
+  assert.equal(info.status, 200);
+  assert.equal(json(info).ok, true);
+});
+
+test('bad JSON: 400 invalid_argument; wrong calls get 4xx, domain refusals 200', async () => {
+  const bad = await request(mode, {
+    method: 'POST',
+    path: '/api/listTurns',
+    headers: { 'Content-Type': 'application/json' },
+    body: '{"limit": 5,',
+  });
+  assert.equal(bad.status, 400);
+  assert.equal(json(bad).error?.code, 'invalid_argument');
+
+  const invalid = await api(mode, 'listTurns', { limit: 'all' });
+  assert.equal(invalid.status, 400);
+  assert.equal(json(invalid).error?.code, 'invalid_argument');
+
+  const extra = await api(mode, 'getStatus', { admin: true });
+  assert.equal(extra.status, 400);
+
+  const unknown = await api(mode, 'dropEverything', {});
+  assert.equal(unknown.status, 404);
+  assert.equal(json(unknown).error?.code, 'unknown_method');
+  for (const name of ['constructor', '__proto__', '', 'events/x', '%E0%A4%A']) {
+    const r = await request(mode, { method: 'POST', path: `/api/${name}`, body: '{}' });
+    assert.ok(r.status === 404 || r.status === 400, `${name}: ${r.status}`);
+    assert.equal(json(r).ok, false);
+  }
+
+  const getOnCall = await request(mode, { path: '/api/getInfo' });
+  assert.equal(getOnCall.status, 405);
+  assert.equal(getOnCall.headers.allow, 'POST');
+
+  const missing = await api(mode, 'getTurn', { id: 'no-such-turn' });
+  assert.equal(missing.status, 200);
+  assert.equal(json(missing).error?.code, 'not_found');
+
+  // Bulk refusals are per id in the value (the call itself succeeded).
+  const refused = await api(mode, 'retryRows', { ids: ['no-such-row'] });
+  assert.equal(refused.status, 200);
+  assert.deepEqual((json(refused) as { value: { refused: number } }).value.refused, 1);
+});
+
+test('a body over 1 MB: 413, and the server keeps serving', async () => {
+  const big = JSON.stringify({ search: 'x'.repeat(1024 * 1024 + 10) });
+  const reply = await request(mode, {
+    method: 'POST',
+    path: '/api/listTurns',
+    headers: { 'Content-Type': 'application/json' },
+    body: big,
+  });
+  assert.equal(reply.status, 413);
+  assert.equal(json(reply).error?.code, 'invalid_argument');
+  assert.equal((await api(mode, 'getStatus', {})).status, 200);
+});
+
+test('a payload containing HTML comes back as the exact string, as JSON', async () => {
+  const reply = await api(mode, 'getTurn', { id: htmlTurnId });
+  assert.equal(reply.status, 200);
+  assert.match(String(reply.headers['content-type']), /^application\/json/);
+  const body = json(reply) as { ok: true; value: { turn: { payload: string } } };
+  assert.equal((JSON.parse(body.value.turn.payload) as { text: string }).text, HTML_TEXT);
+});
+
+/** Reads SSE `data:` events (and counts comments) from a fetch body until `until` says stop. */
+async function readEvents(
+  res: Response,
+  until: (events: ApiEvent[], comments: string[]) => boolean,
+  timeoutMs = 5_000,
+): Promise<{ events: ApiEvent[]; comments: string[] }> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  const events: ApiEvent[] = [];
+  const comments: string[] = [];
+  let buffer = '';
+  const deadline = setTimeout(() => void reader.cancel(), timeoutMs);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) !== -1) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (block.startsWith(':')) comments.push(block.slice(1).trim());
+        else if (block.startsWith('data: ')) events.push(JSON.parse(block.slice(6)) as ApiEvent);
+      }
+      if (until(events, comments)) break;
+    }
+  } finally {
+    clearTimeout(deadline);
+    await reader.cancel().catch(() => undefined);
+  }
+  return { events, comments };
+}
+
+test('SSE: counts first, a changed event after an action, heartbeats; Bearer required', async () => {
+  const controller = new AbortController();
+  const res = await fetch(`${mode.server.origin}/api/events`, {
+    headers: { Authorization: `Bearer ${mode.server.token}`, Accept: 'text/event-stream' },
+    signal: controller.signal,
+  });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+  assert.equal(res.headers.get('cache-control'), 'no-store');
+  assert.equal(res.headers.get('content-security-policy'), CONTENT_SECURITY_POLICY);
+
+  let acted = false;
+  const { events, comments } = await readEvents(res, (evs, cs) => {
+    if (!acted && cs.includes('connected')) {
+      acted = true;
+      void api(mode, 'replayTurns', { ids: [turnId] }).then((r) => assert.equal(r.status, 200));
+    }
+    return evs.some((e) => e.type === 'changed') && cs.includes('ping');
+  });
+  controller.abort();
+  assert.ok(acted);
+  assert.equal(events[0]?.type, 'counts', 'the current counts come first');
+  assert.ok(
+    events.some((e) => e.type === 'changed'),
+    'a changed event followed the action',
+  );
+  assert.ok(comments.includes('ping'), 'heartbeats are comments');
+});
+
+test('static: / serves index.html with the CSP; assets with their types; traversal refused', async () => {
+  const index = await request(mode, { path: '/', token: null });
+  assert.equal(index.status, 200);
+  assert.match(String(index.headers['content-type']), /^text\/html/);
+  assert.match(index.body, /<title>Lifecycle Desk<\/title>/);
+  assertSecurityHeaders(index);
+  assert.equal(index.headers['cache-control'], 'no-cache');
+
+  const js = await request(mode, { path: '/assets/index-ABCD1234.js?v=1', token: null });
+  assert.equal(js.status, 200);
+  assert.match(String(js.headers['content-type']), /^text\/javascript/);
+  assert.match(String(js.headers['cache-control']), /immutable/);
+  assert.equal(js.body, 'console.log(1);');
+  assert.match(
+    String((await request(mode, { path: '/assets/index-ABCD1234.css', token: null })).headers['content-type']),
+    /^text\/css/,
+  );
+  assert.equal(
+    (await request(mode, { path: '/assets/logo.svg', token: null })).headers['content-type'],
+    'image/svg+xml',
+  );
+  const head = await request(mode, { method: 'HEAD', path: '/assets/index-ABCD1234.js', token: null });
+  assert.equal(head.status, 200);
+  assert.equal(head.body, '');
+
+  assert.equal((await request(mode, { path: '/nope.js', token: null })).status, 404);
+  assert.equal((await request(mode, { path: '/assets', token: null })).status, 404, 'no directory listing');
+  assert.equal((await request(mode, { path: '/.env', token: null })).status, 404, 'no dotfiles');
+  assert.equal((await request(mode, { method: 'POST', path: '/', token: null })).status, 405);
+
+  for (const p of [
+    '/../package.json',
+    '/assets/../../package.json',
+    '/%2e%2e/package.json',
+    '/..%2fpackage.json',
+    '/..%5cpackage.json',
+    '/..\\package.json',
+    '/%2E%2E/%2E%2E/package.json',
+  ]) {
+    const reply = await request(mode, { path: p, token: null });
+    assert.ok(reply.status === 403 || reply.status === 400, `${p}: ${reply.status}`);
+    assert.doesNotMatch(reply.body, /do-not-serve/);
+    assertSecurityHeaders(reply);
+  }
+});
+
+test('without a renderer build, / says how to build it', async () => {
+  const server = await startServer(
+    { callRaw: () => Promise.resolve({ ok: true, value: null }), onEvent: () => () => undefined },
+    { staticDir: path.join(tempDir(), 'missing') },
+  );
+  try {
+    const res = await fetch(`${server.origin}/`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+    assert.equal(res.headers.get('content-security-policy'), CONTENT_SECURITY_POLICY);
+    assert.match(await res.text(), /renderer not built: run npm run build/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('close() ends open event streams and frees the port', async () => {
+  const dbPath = path.join(tempDir(), 'message-lifecycle.db');
+  const other = await startBrowserMode({ dbPath, port: 0, staticDir });
+  const res = await fetch(`${other.server.origin}/api/events`, {
+    headers: { Authorization: `Bearer ${other.server.token}` },
+  });
+  assert.equal(res.status, 200);
+  const reading = res.text().catch(() => 'ended');
+  await other.close();
+  await reading; // the stream ended (instead of hanging the test)
+  assert.equal(other.server.server.listening, false);
+  assert.equal(other.host.available, false);
+  await assert.rejects(fetch(`${other.server.origin}/`));
+  // The port can be reused at once.
+  const again = await startServer(other.host, { port: other.server.port, staticDir });
+  await again.close();
+});
