@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Lifecycle } from '../lifecycle/lifecycle';
 import type { LifecycleConfig } from '../lifecycle/config';
 import { DeliveryError, type DeliverHandler, type ReplayHandler } from '../recovery/handlers';
@@ -52,6 +53,12 @@ export class DemoGateway {
   private readonly random: () => number;
   private readonly failureRate: number;
   private seq = 0;
+  /**
+   * Message ids are unique across runs on one database, as a platform's are: with a bare
+   * counter, a second run's m0, m1… would collide with the first run's dedupe keys and be
+   * dropped as duplicates (or re-run an old open turn).
+   */
+  private readonly runTag = randomBytes(4).toString('hex');
 
   constructor(
     private readonly lc: Lifecycle,
@@ -113,13 +120,14 @@ export class DemoGateway {
     const input = {
       channel,
       accountId: `${channel}-bot`,
-      externalId: `m${n}`,
-      dedupeKey: `${session}:m${n}`,
+      externalId: `m${this.runTag}-${n}`,
+      dedupeKey: `${session}:m${this.runTag}-${n}`,
       sessionKey: session,
       payload: { text: pick(this.random, PROMPTS), from: `user-${n % 7}` },
       route: { channel, to: session.split(':')[1]! },
     };
-    const { turn } = this.lc.accept(input);
+    const { outcome, turn } = this.lc.accept(input);
+    if (outcome === 'duplicate') return; // a message we already have: its turn is processed elsewhere
     if (this.chance(this.options.duplicateRate ?? 0)) this.lc.accept(input); // recorded as a duplicate
     if (this.chance(this.options.abortRate ?? 0)) {
       this.lc.abortSession(session, { actor: 'gateway' });
