@@ -99,10 +99,18 @@ export function createStaticHandler(dir: string = DEFAULT_STATIC_DIR): StaticHan
       }
       return;
     }
+    const etag = `W/"${found.size.toString(36)}-${Math.floor(found.mtimeMs).toString(36)}"`;
+    const cacheControl = !isIndex && HASHED.test(found.file) ? 'public, max-age=31536000, immutable' : 'no-cache';
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, { ETag: etag, 'Cache-Control': cacheControl });
+      res.end();
+      return;
+    }
     res.writeHead(200, {
       'Content-Type': contentType(found.file),
       'Content-Length': found.size,
-      'Cache-Control': !isIndex && HASHED.test(found.file) ? 'public, max-age=31536000, immutable' : 'no-cache',
+      'Cache-Control': cacheControl,
+      ETag: etag,
     });
     if (req.method === 'HEAD') {
       res.end();
@@ -115,13 +123,13 @@ export function createStaticHandler(dir: string = DEFAULT_STATIC_DIR): StaticHan
 }
 
 /** The regular file's real path and size if it exists and really lies under root (no symlink escapes). */
-async function openInside(root: string, file: string): Promise<{ file: string; size: number } | null> {
+async function openInside(root: string, file: string): Promise<{ file: string; size: number; mtimeMs: number } | null> {
   try {
     const [realRoot, realFile] = await Promise.all([fs.promises.realpath(root), fs.promises.realpath(file)]);
     const rel = path.relative(realRoot, realFile);
     if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return null;
     const stat = await fs.promises.stat(realFile);
-    return stat.isFile() ? { file: realFile, size: stat.size } : null;
+    return stat.isFile() ? { file: realFile, size: stat.size, mtimeMs: stat.mtimeMs } : null;
   } catch {
     return null;
   }
