@@ -149,11 +149,18 @@ export function moveTurn(
 
 /** accepted/failed_retryable → running; renews this process's hold on the turn. */
 export function markRunning(core: Core, id: string, who: Who = GATEWAY): boolean {
-  const lease = core.now() + core.config.liveLeaseMs;
+  const now = core.now();
+  const lease = now + core.config.liveLeaseMs;
   if (getTurn(core, id)?.status === 'running') {
-    core.stmt('UPDATE message_turns SET claim_owner = ?, claim_expires_at = ? WHERE id = ?').run(core.owner, lease, id);
-    holdLive(core, id);
-    return true;
+    // Renew only our own (or a lapsed) hold: another live process keeps the turn it is running.
+    const renewed = core
+      .stmt(
+        `UPDATE message_turns SET claim_owner = ?, claim_expires_at = ?
+         WHERE id = ? AND status = 'running' AND (claim_owner IS NULL OR claim_owner = ? OR claim_expires_at <= ?)`,
+      )
+      .run(core.owner, lease, id, core.owner, now).changes;
+    if (renewed === 1) holdLive(core, id);
+    return renewed === 1;
   }
   const moved = moveTurn(core, id, ['accepted', 'failed_retryable'], 'running', who, {
     set: 'claim_owner = ?, claim_expires_at = ?',
