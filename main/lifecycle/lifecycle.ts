@@ -85,7 +85,12 @@ export class Lifecycle {
     return fail(this.core, rowId, input);
   }
   finalize(turnId: string, options: FinalizeOptions = {}): FinalizeResult {
-    return finalizeTurn(this.core, turnId, options, { actor: 'gateway' });
+    const result = finalizeTurn(this.core, turnId, options, { actor: 'gateway' });
+    // The host's attempt is over: this process no longer holds the turn. If its final reply is
+    // still queued, the outbox pass owns it, and the turn pass must be able to decide it later
+    // (e.g. once that row expired) instead of skipping it as "being processed" until it is stale.
+    this.core.live.delete(turnId);
+    return result;
   }
   /** Live processing threw: failed_retryable with backoff (or failed_terminal at max attempts). */
   recordFailure(turnId: string, error: string): ReturnType<typeof recordTurnFailure> {
