@@ -1,0 +1,34 @@
+import type { Command } from '../command';
+import { demoCommand } from './demo';
+import { importLegacyCommand } from './import-legacy';
+import { auditCommand, outboxCommand, showCommand, statusCommand, turnsCommand } from './inspect';
+import { abortCommand, pruneCommand, replayCommand, retryCommand, terminateCommand } from './operator';
+import { recoverCommand } from './recover';
+import { serveCommand } from './serve';
+
+/**
+ * Every command of `lifecycle-desk`, in the order `help` lists them. To add one, write it in
+ * its own file under commands/ (a `Command`: name, usage, flags, prepare) and list it here;
+ * the runner adds --db/--json/--help, opens and closes the database, and maps errors to exit
+ * codes. `serve` runs the browser mode of main/http (its own engine thread opens the database).
+ */
+export const COMMANDS: readonly Command[] = [
+  statusCommand,
+  turnsCommand,
+  outboxCommand,
+  showCommand,
+  auditCommand,
+  abortCommand,
+  replayCommand,
+  retryCommand,
+  terminateCommand,
+  pruneCommand,
+  recoverCommand,
+  importLegacyCommand,
+  demoCommand,
+  serveCommand,
+];
+
+export function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

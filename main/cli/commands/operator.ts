@@ -1,0 +1,110 @@
+import { positionals, stringFlag } from '../args';
+import type { Command } from '../command';
+import { UsageError } from '../errors';
+import { cell, plural } from '../output';
+
+// Operator actions: each one transaction in the core, refused there (LifecycleError
+// invalid_state / not_found) when it makes no sense, and recorded as `cli:<user>`.
+
+export const abortCommand: Command = {
+  name: 'abort',
+  summary: "abort a session's open turns and cancel their pending sends",
+  usage: 'abort --session K',
+  flags: { session: 'string' },
+  prepare(args) {
+    positionals(args, [], 'abort');
+    const session = stringFlag(args, 'session');
+    if (session === undefined) throw new UsageError('abort needs --session K', 'abort');
+    return (ctx) => {
+      const result = ctx.open().operatorAbort(session, ctx.operator);
+      ctx.out.emit(
+        { action: 'abort', session, turns: result.turns, outbox: result.outbox, turnIds: result.turnIds },
+        () =>
+          `aborted ${plural(result.turns, 'turn')}, cancelled ${plural(result.outbox, 'send')} in session ${cell(session)}`,
+      );
+    };
+  },
+};
+
+export const replayCommand: Command = {
+  name: 'replay',
+  summary: 're-arm a turn so the recovery worker replays it now',
+  usage: 'replay <turn-id>',
+  flags: {},
+  prepare(args) {
+    const [id] = positionals(args, ['turn-id'], 'replay');
+    return (ctx) => {
+      const lc = ctx.open();
+      const before = lc.getTurn(id!);
+      lc.operatorReplay(id!, ctx.operator);
+      const turn = lc.getTurn(id!)!;
+      ctx.out.emit(
+        { action: 'replay', turnId: id, from: before?.status ?? null, turn },
+        () =>
+          `turn ${cell(id)}: ${before?.status ?? '?'} → ${turn.status}, due now; a recovery worker with a replay handler will run it`,
+      );
+    };
+  },
+};
+
+export const retryCommand: Command = {
+  name: 'retry',
+  summary: 'make a pending outbox row due now',
+  usage: 'retry <outbox-id>',
+  flags: {},
+  prepare(args) {
+    const [id] = positionals(args, ['outbox-id'], 'retry');
+    return (ctx) => {
+      const lc = ctx.open();
+      lc.operatorRetry(id!, ctx.operator);
+      const row = lc.getRow(id!)!;
+      ctx.out.emit(
+        { action: 'retry', rowId: id, row },
+        () => `outbox row ${cell(id)} (${row.status}) is due now; the recovery worker will send it on its next pass`,
+      );
+    };
+  },
+};
+
+export const terminateCommand: Command = {
+  name: 'terminate',
+  summary: 'give up on a pending outbox row (operator_terminated)',
+  usage: 'terminate <outbox-id>',
+  flags: {},
+  prepare(args) {
+    const [id] = positionals(args, ['outbox-id'], 'terminate');
+    return (ctx) => {
+      const lc = ctx.open();
+      const before = lc.getRow(id!);
+      const turnBefore = before?.turnId ? lc.getTurn(before.turnId) : undefined;
+      lc.operatorTerminate(id!, ctx.operator);
+      const row = lc.getRow(id!)!;
+      const turn = row.turnId ? (lc.getTurn(row.turnId) ?? null) : null;
+      ctx.out.emit({ action: 'terminate', rowId: id, from: before?.status ?? null, row, turn }, () => {
+        const lines = [`outbox row ${cell(id)}: ${before?.status ?? '?'} → ${row.status} (operator_terminated)`];
+        if (turn && turnBefore && turn.status !== turnBefore.status) {
+          lines.push(`turn ${cell(turn.id)}: ${turnBefore.status} → ${turn.status}`);
+        }
+        return lines.join('\n');
+      });
+    };
+  },
+};
+
+export const pruneCommand: Command = {
+  name: 'prune',
+  summary: 'delete terminal turns and done rows past the retention window now',
+  usage: 'prune',
+  flags: {},
+  prepare(args) {
+    positionals(args, [], 'prune');
+    return (ctx) => {
+      const result = ctx.open().operatorPrune(ctx.operator);
+      ctx.out.emit(
+        { action: 'prune', ...result },
+        () =>
+          `pruned ${plural(result.turns, 'turn')}, ${plural(result.outbox, 'outbox row')} and ${plural(result.history, 'history entry', 'history entries')}`,
+      );
+    };
+  },
+};
