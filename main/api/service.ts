@@ -10,7 +10,7 @@ import {
   type BulkResult,
 } from '../../shared/api';
 import { OUTBOX_PENDING_STATUSES, TURN_ACTIVE_STATUSES, type AbortResult } from '../lifecycle';
-import { LifecycleError } from '../lifecycle/errors';
+import { LifecycleError, isBusyError } from '../lifecycle/errors';
 import type { Lifecycle } from '../lifecycle/lifecycle';
 import { SCHEMA_VERSION } from '../lifecycle/migrations';
 
@@ -97,6 +97,9 @@ export function createApi(ctx: ApiContext): { dispatch(method: unknown, args: un
         if (err instanceof LifecycleError) {
           const code = err.code === 'not_found' || err.code === 'invalid_state' ? err.code : err.code === 'invalid_argument' ? 'invalid_argument' : 'unavailable';
           return { ok: false, error: { code, message: err.message } };
+        }
+        if (isBusyError(err)) {
+          return { ok: false, error: { code: 'unavailable', message: `the database is locked by another process; try again (${(err as Error).message})` } };
         }
         return { ok: false, error: { code: 'internal', message: (err as Error).message ?? String(err) } };
       }

@@ -56,7 +56,12 @@ function refuseNonSqlite(file: string): void {
   }
   try {
     const header = Buffer.alloc(16);
-    const read = fs.readSync(fd, header, 0, 16, 0);
+    let read: number;
+    try {
+      read = fs.readSync(fd, header, 0, 16, 0);
+    } catch (err) {
+      throw new LifecycleError('cannot_open', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    }
     if (read === 0) return; // an empty file is a new database
     if (read < 16 || header.toString('latin1') !== SQLITE_HEADER) {
       throw new LifecycleError('not_sqlite', `${file} is not an SQLite database; it was left untouched`);

@@ -164,7 +164,9 @@ export class Lifecycle {
     this.closed = true;
     this.group.flush();
     try {
-      this.core.db.pragma('optimize'); // keeps the planner's statistics fresh for the index choices
+      // Keeps the planner's statistics fresh for the index choices; never waits for a busy file.
+      this.core.db.pragma('busy_timeout = 0');
+      this.core.db.pragma('optimize');
     } catch {
       // best effort: a read-only or busy file closes without it
     }

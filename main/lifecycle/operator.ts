@@ -97,12 +97,20 @@ export function operatorTerminate(core: Core, rowId: string, by: string): void {
     .immediate();
 }
 
+/**
+ * Prunes everything past retention now. Batch by batch, each its own transaction, so the write
+ * lock is never held long; one audit entry with the totals.
+ */
 export function operatorPrune(core: Core, by: string): PruneResult {
-  return core.db
-    .transaction((): PruneResult => {
-      const result = prune(core);
-      recordAction(core, `pruned ${result.turns} turns and ${result.outbox} outbox rows`, operator(by));
-      return result;
-    })
-    .immediate();
+  const total: PruneResult = { turns: 0, outbox: 0, history: 0 };
+  const cutoff = core.now() - core.config.retentionMs;
+  for (let i = 0; i < 1_000; i++) {
+    const r = prune(core, cutoff);
+    total.turns += r.turns;
+    total.outbox += r.outbox;
+    total.history += r.history;
+    if (r.turns < core.config.maintenanceBatch && r.outbox < core.config.maintenanceBatch) break;
+  }
+  recordAction(core, `pruned ${total.turns} turns and ${total.outbox} outbox rows`, operator(by));
+  return total;
 }
