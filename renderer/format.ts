@@ -1,0 +1,39 @@
+import { formatDuration } from '../shared/stuck';
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/** Local date and time, to the second: 2025-01-01 12:03:04. */
+export function formatTime(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** "3 min ago" / "in 25 s". */
+export function formatRelative(ms: number | null | undefined, now = Date.now()): string {
+  if (ms === null || ms === undefined) return '—';
+  return ms <= now ? `${formatDuration(now - ms)} ago` : `in ${formatDuration(ms - now)}`;
+}
+
+/** For times in the past ("3 min ago"); a time a moment in the future (clock skew) is "just now". */
+export function formatAgo(ms: number | null | undefined, now = Date.now()): string {
+  if (ms === null || ms === undefined) return '—';
+  return ms >= now - 1000 ? 'just now' : `${formatDuration(now - ms)} ago`;
+}
+
+export function formatNumber(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** Pretty-prints JSON text when it parses; otherwise returns it unchanged. Never interprets it. */
+export function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+export function humanStatus(status: string): string {
+  return status.replace(/_/g, ' ');
+}

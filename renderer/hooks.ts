@@ -1,0 +1,35 @@
+import { useCallback, useEffect, useState } from 'react';
+
+/** useState persisted in localStorage (e.g. a table's column choice). */
+export function usePersistentState<T>(key: string, initial: T): [T, (value: T) => void] {
+  const [value, setValue] = useState<T>(() => {
+    try {
+      const raw = window.localStorage.getItem(key);
+      return raw ? ({ ...initial, ...(JSON.parse(raw) as T) } as T) : initial;
+    } catch {
+      return initial;
+    }
+  });
+  const set = useCallback(
+    (v: T) => {
+      setValue(v);
+      try {
+        window.localStorage.setItem(key, JSON.stringify(v));
+      } catch {
+        // not persisted
+      }
+    },
+    [key],
+  );
+  return [value, set];
+}
+
+/** Re-renders every `ms` so relative times ("3 min ago") stay true without refetching. */
+export function useNow(ms = 15_000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(t);
+  }, [ms]);
+  return now;
+}

@@ -1,0 +1,171 @@
+import { create } from 'zustand';
+import type { AbortPreview, BulkResult } from '../../shared/api';
+import { call } from '../transport/client';
+import { refreshAll } from './sync';
+
+// Operator actions: each one is requested (a confirmation dialog opens, saying exactly what
+// will change), then confirmed or cancelled. The outcome shows at once: every view refetches
+// and a status message (or an error) says what happened.
+
+export type ActionKind = 'abort' | 'replay' | 'retry' | 'terminate';
+
+export interface ActionRequest {
+  kind: ActionKind;
+  /** Session keys for abort, turn ids for replay, outbox row ids for retry/terminate. */
+  targets: string[];
+}
+
+export interface PendingAction extends ActionRequest {
+  /** For abort: what it would change (null while counting). */
+  preview: AbortPreview | null;
+  previewError: string | null;
+}
+
+export interface ActionsState {
+  pending: PendingAction | null;
+  busy: boolean;
+  /** The last result, shown in the status line. */
+  message: string | null;
+  /** The last error, shown as an alert until dismissed or replaced. */
+  error: string | null;
+  /** Bumped after each finished action (views clear their selection). */
+  done: number;
+  request(action: ActionRequest): void;
+  cancel(): void;
+  confirm(): Promise<void>;
+  dismissError(): void;
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function list(ids: string[], max = 3): string {
+  const shown = ids.slice(0, max).join(', ');
+  return ids.length > max ? `${shown} and ${ids.length - max} more` : shown;
+}
+
+/** The dialog's title and the sentence saying exactly what will change. */
+export function describe(p: PendingAction): { title: string; body: string } {
+  const n = p.targets.length;
+  switch (p.kind) {
+    case 'abort': {
+      const what = n === 1 ? `session ${p.targets[0]}` : `${n} sessions (${list(p.targets)})`;
+      const counts = p.preview
+        ? `${plural(p.preview.turns, 'turn')} and ${plural(p.preview.outbox, 'pending send')}`
+        : p.previewError
+          ? `an unknown number of turns and pending sends (${p.previewError})`
+          : 'counting turns and pending sends…';
+      return {
+        title: n === 1 ? 'Abort session?' : `Abort ${n} sessions?`,
+        body: `This aborts ${counts} of ${what}: its open turns become aborted and their queued or retrying sends are cancelled (failed_terminal, turn_aborted). Nothing more is sent for them. This cannot be undone.`,
+      };
+    }
+    case 'replay':
+      return {
+        title: n === 1 ? 'Replay turn?' : `Replay ${n} turns?`,
+        body: `${n === 1 ? `Turn ${p.targets[0]} is` : `${n} turns (${list(p.targets)}) are`} re-armed: status failed_retryable, due now. The recovery worker runs ${n === 1 ? 'it' : 'them'} again on its next pass.`,
+      };
+    case 'retry':
+      return {
+        title: n === 1 ? 'Retry send now?' : `Retry ${n} sends now?`,
+        body: `${n === 1 ? `Outbox row ${p.targets[0]} becomes` : `${n} outbox rows (${list(p.targets)}) become`} due now; the recovery worker sends ${n === 1 ? 'it' : 'them'} on its next pass. Status and attempt count do not change until then.`,
+      };
+    case 'terminate':
+      return {
+        title: n === 1 ? 'Terminate send?' : `Terminate ${n} sends?`,
+        body: `${n === 1 ? `Outbox row ${p.targets[0]} becomes` : `${n} outbox rows (${list(p.targets)}) become`} failed_terminal (operator_terminated) and ${n === 1 ? 'is' : 'are'} never sent. A turn whose final reply this was is finalized. This cannot be undone.`,
+      };
+  }
+}
+
+function refusals(r: BulkResult): string {
+  const failed = r.outcomes.filter((o) => !o.ok);
+  return failed.map((o) => o.error ?? `${o.id} refused`).join('; ');
+}
+
+function summary(kind: ActionKind, r: BulkResult & { totals?: { turns: number; outbox: number } }): string {
+  switch (kind) {
+    case 'abort':
+      return `Aborted ${plural(r.totals?.turns ?? 0, 'turn')} and cancelled ${plural(r.totals?.outbox ?? 0, 'pending send')} in ${plural(r.done, 'session')}.`;
+    case 'replay':
+      return `Replay requested for ${plural(r.done, 'turn')}: now failed_retryable and due; the recovery worker runs ${r.done === 1 ? 'it' : 'them'} next.`;
+    case 'retry':
+      return `${plural(r.done, 'outbox row')} due now: the recovery worker sends ${r.done === 1 ? 'it' : 'them'} on its next pass.`;
+    case 'terminate':
+      return `Terminated ${plural(r.done, 'outbox row')} (operator_terminated).`;
+  }
+}
+
+let previewGen = 0;
+
+export const useActionsStore = create<ActionsState>()((set, get) => ({
+  pending: null,
+  busy: false,
+  message: null,
+  error: null,
+  done: 0,
+
+  request(action) {
+    if (action.targets.length === 0) return;
+    const targets = [...new Set(action.targets)];
+    set({ pending: { ...action, targets, preview: null, previewError: null } });
+    if (action.kind === 'abort') {
+      const gen = ++previewGen;
+      call('previewAbort', { sessionKeys: targets }).then(
+        (preview) => {
+          const p = get().pending;
+          if (gen === previewGen && p) set({ pending: { ...p, preview } });
+        },
+        (err: unknown) => {
+          const p = get().pending;
+          if (gen === previewGen && p) set({ pending: { ...p, previewError: (err as Error).message } });
+        },
+      );
+    }
+  },
+
+  cancel() {
+    previewGen++;
+    if (!get().busy) set({ pending: null });
+  },
+
+  async confirm() {
+    const p = get().pending;
+    if (!p || get().busy) return;
+    set({ busy: true });
+    try {
+      let result: BulkResult & { totals?: { turns: number; outbox: number } };
+      switch (p.kind) {
+        case 'abort':
+          result = await call('abortSessions', { sessionKeys: p.targets });
+          break;
+        case 'replay':
+          result = await call('replayTurns', { ids: p.targets });
+          break;
+        case 'retry':
+          result = await call('retryRows', { ids: p.targets });
+          break;
+        case 'terminate':
+          result = await call('terminateRows', { ids: p.targets });
+          break;
+      }
+      const refused = refusals(result);
+      set({
+        message: result.done > 0 ? summary(p.kind, result) : null,
+        error: refused
+          ? `${result.done > 0 ? `${plural(result.refused, 'item')} refused: ` : 'Refused: '}${refused}`
+          : null,
+      });
+    } catch (err) {
+      set({ error: (err as Error).message, message: null });
+    } finally {
+      set((s) => ({ busy: false, pending: null, done: s.done + 1 }));
+    }
+    await refreshAll();
+  },
+
+  dismissError() {
+    set({ error: null });
+  },
+}));

@@ -1,0 +1,228 @@
+import type { ApiArgs, ApiClient, ApiEvent, ApiMethod, ApiResult, ApiResults } from '../../shared/api';
+import { readEventStream } from './sse';
+
+// The renderer talks to the API through exactly one ApiClient: the Electron preload's bridge
+// when it is there, else HTTP to the browser-mode server (same methods, same result values).
+
+declare global {
+  interface Window {
+    /** Exposed by the Electron preload (app/): exactly the ApiClient of shared/api. */
+    lifecycleDesk?: ApiClient;
+  }
+}
+
+const TOKEN_KEY = 'lifecycle-desk.token';
+
+/** Connection state of the push channel, for the status line in the nav. */
+export type LinkState = 'connecting' | 'live' | 'reconnecting' | 'unauthorized';
+
+export interface Transport extends ApiClient {
+  readonly kind: 'electron' | 'http';
+  onLinkState(listener: (state: LinkState) => void): () => void;
+}
+
+/**
+ * Takes `token=…` out of the location hash (the server prints `…/#token=…`), keeps it in
+ * sessionStorage for reloads, and rewrites the URL without it so it is neither bookmarked
+ * nor shown. The route part of the hash, if any, is kept.
+ */
+export function takeTokenFromLocation(): string | null {
+  const hash = window.location.hash;
+  const match = /(?:^#|[&?])token=([^&]*)/.exec(hash);
+  if (match) {
+    const token = decodeURIComponent(match[1] ?? '');
+    try {
+      window.sessionStorage.setItem(TOKEN_KEY, token);
+    } catch {
+      // storage disabled: the token lives in memory only
+    }
+    const rest = hash.replace(/(?:^#|[&?])token=[^&]*/, '').replace(/^[&?]/, '');
+    const route = rest.startsWith('/') ? `#${rest}` : rest.startsWith('#/') ? rest : '#/overview';
+    window.history.replaceState(null, '', `${window.location.pathname}${window.location.search}${route}`);
+    return token;
+  }
+  try {
+    return window.sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function httpError(status: number, text: string): ApiResult<never> {
+  if (status === 401) {
+    return {
+      ok: false,
+      error: {
+        code: 'unauthorized',
+        message: 'The access token is missing or wrong: open the link printed by `lifecycle-desk serve` again.',
+      },
+    };
+  }
+  if (status === 403) return { ok: false, error: { code: 'forbidden', message: text || 'Forbidden' } };
+  return {
+    ok: false,
+    error: { code: status >= 500 ? 'internal' : 'unavailable', message: `HTTP ${status}${text ? `: ${text}` : ''}` },
+  };
+}
+
+function isApiResult(v: unknown): v is ApiResult<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { ok?: unknown }).ok === 'boolean';
+}
+
+class HttpTransport implements Transport {
+  readonly kind = 'http' as const;
+  private readonly listeners = new Set<(event: ApiEvent) => void>();
+  private readonly linkListeners = new Set<(state: LinkState) => void>();
+  private stream: AbortController | null = null;
+  private link: LinkState = 'connecting';
+
+  constructor(private readonly token: string | null) {}
+
+  private headers(): Record<string, string> {
+    return this.token ? { Authorization: `Bearer ${this.token}` } : {};
+  }
+
+  async call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<ApiResults[M]>> {
+    let res: Response;
+    try {
+      res = await fetch(`/api/${encodeURIComponent(method)}`, {
+        method: 'POST',
+        headers: { ...this.headers(), 'Content-Type': 'application/json' },
+        body: JSON.stringify(args ?? {}),
+        cache: 'no-store',
+      });
+    } catch (err) {
+      return {
+        ok: false,
+        error: { code: 'unavailable', message: `Cannot reach the server: ${(err as Error).message}` },
+      };
+    }
+    const text = await res.text().catch(() => '');
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    if (res.status === 401) this.setLink('unauthorized');
+    if (isApiResult(body) && (res.ok || !body.ok)) return body as ApiResult<ApiResults[M]>;
+    return httpError(res.status, res.ok ? 'malformed response' : text.slice(0, 200));
+  }
+
+  onEvent(listener: (event: ApiEvent) => void): () => void {
+    this.listeners.add(listener);
+    if (!this.stream) this.connect();
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) {
+        this.stream?.abort();
+        this.stream = null;
+      }
+    };
+  }
+
+  onLinkState(listener: (state: LinkState) => void): () => void {
+    this.linkListeners.add(listener);
+    listener(this.link);
+    return () => this.linkListeners.delete(listener);
+  }
+
+  private setLink(state: LinkState): void {
+    if (state === this.link) return;
+    this.link = state;
+    for (const l of this.linkListeners) l(state);
+  }
+
+  /** Reads the SSE stream; reconnects with backoff; every (re)connect is announced as a change. */
+  private connect(): void {
+    const controller = new AbortController();
+    this.stream = controller;
+    let delay = 500;
+    const loop = async (): Promise<void> => {
+      while (!controller.signal.aborted) {
+        try {
+          const res = await fetch('/api/events', {
+            headers: { ...this.headers(), Accept: 'text/event-stream' },
+            signal: controller.signal,
+            cache: 'no-store',
+          });
+          if (res.status === 401) {
+            this.setLink('unauthorized');
+            return; // a wrong token does not get better by retrying
+          }
+          if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+          this.setLink('live');
+          delay = 500;
+          // Whatever happened while we were away: views refetch.
+          this.emit({ type: 'changed', at: Date.now() });
+          await readEventStream(res.body, (data) => {
+            try {
+              this.emit(JSON.parse(data) as ApiEvent);
+            } catch {
+              // not JSON: ignore (comments and keep-alives never reach here)
+            }
+          });
+        } catch {
+          if (controller.signal.aborted) return;
+        }
+        if (controller.signal.aborted) return;
+        this.setLink('reconnecting');
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 10_000);
+      }
+    };
+    void loop();
+  }
+
+  private emit(event: ApiEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+}
+
+class BridgeTransport implements Transport {
+  readonly kind = 'electron' as const;
+  constructor(private readonly bridge: ApiClient) {}
+  call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<ApiResults[M]>> {
+    return this.bridge.call(method, args);
+  }
+  onEvent(listener: (event: ApiEvent) => void): () => void {
+    return this.bridge.onEvent(listener);
+  }
+  onLinkState(listener: (state: LinkState) => void): () => void {
+    listener('live');
+    return () => undefined;
+  }
+}
+
+let transport: Transport | null = null;
+
+/** The one transport of this page (created on first use). */
+export function getTransport(): Transport {
+  if (!transport) {
+    const bridge = window.lifecycleDesk;
+    transport = bridge ? new BridgeTransport(bridge) : new HttpTransport(takeTokenFromLocation());
+  }
+  return transport;
+}
+
+/** For tests of the stores: swap in a fake. */
+export function setTransport(t: Transport): void {
+  transport = t;
+}
+
+/** Calls a method; resolves to its value or throws an Error carrying the API's message and code. */
+export async function call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResults[M]> {
+  const result = await getTransport().call(method, args);
+  if (result.ok) return result.value;
+  throw new ApiCallError(result.error.code, result.error.message);
+}
+
+export class ApiCallError extends Error {
+  override readonly name = 'ApiCallError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

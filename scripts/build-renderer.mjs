@@ -1,0 +1,79 @@
+// Builds the dashboard: renderer/main.tsx → dist/renderer/app.js, renderer/styles.css →
+// dist/renderer/app.css, and dist/renderer/index.html. The page has no inline script or
+// style: the browser-mode server sends `script-src 'self'`, and the same strict policy is in
+// a <meta> for Electron's file:// load.
+import { build } from 'esbuild';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = path.join(root, 'dist', 'renderer');
+const dev = process.argv.includes('--dev');
+
+export const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+const html = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta http-equiv="Content-Security-Policy" content="${CSP}" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <meta name="color-scheme" content="light dark" />
+    <meta name="referrer" content="no-referrer" />
+    <title>Lifecycle Desk</title>
+    <link rel="icon" href="data:," />
+    <link rel="stylesheet" href="app.css" />
+    <script src="app.js" defer></script>
+  </head>
+  <body>
+    <div id="root"></div>
+    <noscript>Lifecycle Desk needs JavaScript.</noscript>
+  </body>
+</html>
+`;
+
+const started = Date.now();
+await fs.rm(outdir, { recursive: true, force: true });
+await fs.mkdir(outdir, { recursive: true });
+
+const common = {
+  bundle: true,
+  minify: !dev,
+  sourcemap: true,
+  legalComments: 'linked',
+  logLevel: 'warning',
+  target: ['chrome120'],
+};
+
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: [path.join(root, 'renderer', 'main.tsx')],
+    outfile: path.join(outdir, 'app.js'),
+    format: 'iife',
+    platform: 'browser',
+    jsx: 'automatic',
+    tsconfig: path.join(root, 'tsconfig.web.json'),
+    define: { 'process.env.NODE_ENV': JSON.stringify(dev ? 'development' : 'production') },
+  }),
+  build({
+    ...common,
+    entryPoints: [path.join(root, 'renderer', 'styles.css')],
+    outfile: path.join(outdir, 'app.css'),
+  }),
+  fs.writeFile(path.join(outdir, 'index.html'), html),
+]);
+
+const size = (await fs.stat(path.join(outdir, 'app.js'))).size;
+console.log(`renderer built in ${Date.now() - started} ms: dist/renderer/app.js ${(size / 1024).toFixed(0)} KiB`);
