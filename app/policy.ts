@@ -24,13 +24,13 @@ export function viewUrl(view: 'overview' | 'turns' | 'outbox' | 'audit'): string
 /**
  * Sent as a header with every app:// response (the renderer's meta tag, if any, can only
  * narrow it further). No inline or remote script, no eval, no plugins, no framing, no form
- * posts; the page talks to the main process only through the preload's IPC bridge.
- * Inline *styles* stay allowed: React and the chart library set style attributes.
+ * posts, no inline styles (React's style props go through the CSSOM, which CSP does not
+ * restrict); the page talks to the main process only through the preload's IPC bridge.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
+  "style-src 'self'",
   "img-src 'self' data:",
   "font-src 'self'",
   "connect-src 'self'",
