@@ -1,0 +1,356 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
+import { Lifecycle } from '../../main/lifecycle/lifecycle';
+import { SCHEMA_VERSION } from '../../main/lifecycle/migrations';
+import { int } from './stats';
+
+// A large, realistic lifecycle database for the read benchmarks: N turns accepted over the
+// last 48 hours, 3 outbox rows each (tool, block, final), mostly terminal, with small
+// fractions of live, failed and stuck ones. Generated once in one big transaction and cached
+// in os.tmpdir(), keyed by schema version, generator version and size.
+
+/** Bump when the generated data changes, so cached files are regenerated. */
+const GENERATOR_VERSION = 1;
+const HOUR = 3_600_000;
+const SPAN = 48 * HOUR;
+const SESSIONS = 5_000;
+const CHANNELS = ['telegram', 'discord', 'slack', 'whatsapp'] as const;
+
+export interface ReadDb {
+  file: string;
+  turns: number;
+  rows: number;
+  /** The "now" the data was generated for; the read benchmark runs its clock from there. */
+  generatedAt: number;
+  /** Milliseconds spent generating, or null when the cached file was used. */
+  generationMs: number | null;
+  bytes: number;
+}
+
+export function readDbFile(turns: number): string {
+  const size = turns % 1_000_000 === 0 ? `${turns / 1_000_000}m` : turns % 1000 === 0 ? `${turns / 1000}k` : `${turns}`;
+  return path.join(os.tmpdir(), `lifecycle-desk-bench-${size}.db`);
+}
+
+function removeDb(file: string): void {
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) fs.rmSync(f, { force: true });
+}
+
+function fileBytes(file: string): number {
+  return [file, `${file}-wal`].reduce((n, f) => n + (fs.existsSync(f) ? fs.statSync(f).size : 0), 0);
+}
+
+/** The cached file if it matches (schema, generator, size), else null. */
+function cached(file: string, turns: number): ReadDb | null {
+  if (!fs.existsSync(file)) return null;
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) return null;
+      const meta = Object.fromEntries(
+        (db.prepare('SELECT key, value FROM bench_meta').all() as { key: string; value: string }[]).map((r) => [
+          r.key,
+          r.value,
+        ]),
+      );
+      if (Number(meta.generator) !== GENERATOR_VERSION || Number(meta.turns) !== turns) return null;
+      return {
+        file,
+        turns,
+        rows: Number(meta.rows),
+        generatedAt: Number(meta.generatedAt),
+        generationMs: null,
+        bytes: fileBytes(file),
+      };
+    } finally {
+      db.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** mulberry32: a small seeded PRNG, so every generated file holds the same data. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A time-ordered, UUIDv7-shaped id: what a gateway using v7 ids would write. */
+function uuid7(ts: number, seq: number): string {
+  const h = ts.toString(16).padStart(12, '0');
+  const s = seq.toString(16).padStart(12, '0');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-7${s.slice(0, 3)}-8${s.slice(3, 6)}-${s.slice(6)}${h.slice(6, 12)}`;
+}
+
+export function ensureReadDb(turns: number, log: (line: string) => void): ReadDb {
+  const file = readDbFile(turns);
+  const hit = cached(file, turns);
+  if (hit) return hit;
+  removeDb(file);
+  const tmp = `${file}.partial`;
+  removeDb(tmp);
+  log(`generating ${int(turns)} turns / ${int(turns * 3)} outbox rows into ${file} (cached for later runs)…`);
+  const t0 = performance.now();
+  Lifecycle.open(tmp).close(); // the real schema, through the real migrations
+
+  const db = new Database(tmp);
+  // Generation only: no journal, no syncs, a big cache. The file is renamed into place only
+  // once complete, then switched back to WAL like any lifecycle file.
+  db.pragma('journal_mode = OFF');
+  db.pragma('synchronous = OFF');
+  db.pragma('locking_mode = EXCLUSIVE');
+  db.pragma('cache_size = -1048576');
+  db.pragma('temp_store = MEMORY');
+
+  const insertTurn = db.prepare(
+    `INSERT INTO message_turns (id, channel, account_id, external_id, dedupe_key, session_key, payload,
+       route_channel, route_to, route_account_id, route_thread_id, route_reply_to_id, accepted_at, updated_at,
+       status, attempt_count, next_attempt_at, terminal_reason, completed_at, claim_owner, claim_expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insertRow = db.prepare(
+    `INSERT INTO message_outbox (id, turn_id, channel, account_id, target, dispatch_kind, payload, queued_at,
+       status, attempt_count, next_attempt_at, last_attempt_at, delivered_at, completed_at, last_error,
+       error_class, terminal_reason, idempotency_key, claim_owner, claim_expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+
+  const rnd = prng(0x1f2e3d4c);
+  const now = Date.now();
+  const start = now - SPAN;
+  const LIVE_OWNER = 'gateway-1:4242:a1b2c3';
+  const DEAD_OWNER = 'gateway-1:3131:0f0e0d';
+  let rows = 0;
+
+  type RowStatus = 'queued' | 'failed_retryable' | 'delivered' | 'failed_terminal' | 'expired';
+  interface RowSpec {
+    kind: 'tool' | 'block' | 'final';
+    status: RowStatus;
+    attempts?: number;
+    error?: string | null;
+    reason?: string | null;
+    at?: number; // when it was done / last attempted
+  }
+
+  const generate = db.transaction(() => {
+    for (let i = 0; i < turns; i++) {
+      const acceptedAt = start + Math.floor(((i + rnd()) * SPAN) / turns);
+      const age = now - acceptedAt;
+      const duration = 2_000 + Math.floor(rnd() * 28_000);
+      const session = Math.floor(rnd() * SESSIONS);
+      const channel = CHANNELS[session % CHANNELS.length]!;
+      const chat = `chat${session}`;
+      const id = uuid7(acceptedAt, i * 4);
+      const r = rnd();
+
+      let status: string;
+      let attempts = 0;
+      let updatedAt = acceptedAt + duration;
+      let nextAttemptAt = acceptedAt;
+      let terminalReason: string | null = null;
+      let completedAt: number | null = null;
+      let claimOwner: string | null = null;
+      let claimExpiresAt: number | null = null;
+      let outbox: RowSpec[];
+
+      if (age < duration + 5_000) {
+        // In flight right now, held by the live gateway: not stuck.
+        claimOwner = LIVE_OWNER;
+        claimExpiresAt = now + 5 * 60_000;
+        if (r < 0.15) {
+          status = 'accepted';
+          updatedAt = acceptedAt;
+          outbox = [
+            { kind: 'tool', status: 'queued' },
+            { kind: 'block', status: 'queued' },
+            { kind: 'block', status: 'queued' },
+          ];
+        } else if (r < 0.6) {
+          status = 'running';
+          updatedAt = Math.min(now, acceptedAt + 200);
+          outbox = [
+            { kind: 'tool', status: 'delivered' },
+            { kind: 'tool', status: 'delivered' },
+            { kind: 'block', status: 'queued' },
+          ];
+        } else {
+          status = 'delivery_pending';
+          updatedAt = Math.min(now, acceptedAt + duration - 300);
+          outbox = [
+            { kind: 'tool', status: 'delivered' },
+            { kind: 'block', status: 'delivered' },
+            { kind: 'final', status: 'queued' },
+          ];
+        }
+      } else if (age < 24 * HOUR && r < 0.0035) {
+        // Stuck: the cases the dashboard exists for.
+        if (r < 0.0015) {
+          status = 'failed_retryable';
+          attempts = 1 + Math.floor(rnd() * 2);
+          nextAttemptAt = updatedAt + 15_000;
+          terminalReason = 'agent run failed: upstream model provider returned 529 overloaded';
+          outbox = [
+            { kind: 'tool', status: 'delivered' },
+            { kind: 'block', status: 'delivered' },
+            { kind: 'block', status: 'failed_terminal', reason: 'non_final_pruned' },
+          ];
+        } else if (r < 0.0025) {
+          status = 'running';
+          updatedAt = acceptedAt + 500;
+          claimOwner = DEAD_OWNER;
+          claimExpiresAt = updatedAt + 5 * 60_000;
+          outbox = [
+            { kind: 'tool', status: 'delivered' },
+            { kind: 'block', status: 'delivered' },
+            { kind: 'block', status: 'queued' },
+          ];
+        } else {
+          status = 'delivery_pending';
+          const a = 1 + Math.floor(rnd() * 4);
+          outbox = [
+            { kind: 'tool', status: 'delivered' },
+            { kind: 'block', status: 'delivered' },
+            { kind: 'final', status: 'failed_retryable', attempts: a, error: '429 Too Many Requests: retry after 30' },
+          ];
+        }
+      } else {
+        const t = rnd();
+        completedAt = updatedAt;
+        if (t < 0.008) {
+          status = 'failed_terminal';
+          const expired = rnd() < 0.3;
+          terminalReason = expired
+            ? 'final reply failed: expired'
+            : 'final reply failed: 403 Forbidden: bot was blocked by the user';
+          outbox = [
+            { kind: 'tool', status: 'delivered' },
+            { kind: 'block', status: 'delivered' },
+            expired
+              ? { kind: 'final', status: 'expired', attempts: 2, error: 'ETIMEDOUT', reason: 'expired' }
+              : {
+                  kind: 'final',
+                  status: 'failed_terminal',
+                  attempts: 1,
+                  error: '403 Forbidden: bot was blocked by the user',
+                  reason: '403 Forbidden: bot was blocked by the user',
+                },
+          ];
+        } else if (t < 0.011) {
+          status = 'aborted';
+          terminalReason = 'session aborted';
+          outbox = [
+            { kind: 'tool', status: 'delivered' },
+            { kind: 'block', status: 'failed_terminal', reason: 'turn_aborted' },
+            { kind: 'final', status: 'failed_terminal', reason: 'turn_aborted' },
+          ];
+        } else {
+          status = 'delivered';
+          outbox = [
+            { kind: 'tool', status: 'delivered' },
+            { kind: 'block', status: 'delivered' },
+            { kind: 'final', status: 'delivered' },
+          ];
+        }
+      }
+
+      insertTurn.run(
+        id,
+        channel,
+        'bot1',
+        `${100_000_000 + i}`,
+        `${channel}:bot1:${chat}:${100_000_000 + i}`,
+        `agent:main:${channel}:${chat}`,
+        `{"from":{"id":${session},"name":"User ${session}"},"chat":{"id":"${chat}","type":"private"},"text":"Message ${i}: could you look at the deploy logs and tell me why the job failed?","date":${Math.floor(acceptedAt / 1000)}}`,
+        channel,
+        chat,
+        'bot1',
+        i % 3 === 0 ? `${100_000_000 + i}` : null,
+        acceptedAt,
+        updatedAt,
+        status,
+        attempts,
+        nextAttemptAt,
+        terminalReason,
+        completedAt,
+        claimOwner,
+        claimExpiresAt,
+      );
+
+      const offsets = [0.3, 0.6, 1];
+      outbox.forEach((o, k) => {
+        const queuedAt = Math.min(now, acceptedAt + Math.floor(duration * offsets[k]!) - (k === 2 ? 300 : 0));
+        const a = o.attempts ?? (o.status === 'delivered' ? 1 : 0);
+        const lastAttemptAt = a > 0 || o.status === 'delivered' ? Math.min(now, queuedAt + 50 + a * 20_000) : null;
+        const done = o.status === 'delivered' || o.status === 'failed_terminal' || o.status === 'expired';
+        const doneAt = done ? Math.min(now, (lastAttemptAt ?? queuedAt) + 70) : null;
+        const live = o.status === 'queued' && claimOwner === LIVE_OWNER;
+        insertRow.run(
+          uuid7(queuedAt, i * 4 + k + 1),
+          id,
+          channel,
+          'bot1',
+          chat,
+          o.kind,
+          `{"text":"Reply ${i}.${k}: the job failed because the migration step timed out after 300 s; I re-ran it and it passed.","parseMode":"markdown"}`,
+          queuedAt,
+          o.status,
+          a,
+          o.status === 'failed_retryable'
+            ? lastAttemptAt! + [5_000, 25_000, 120_000, 600_000][Math.min(a, 4) - 1]!
+            : queuedAt,
+          lastAttemptAt,
+          o.status === 'delivered' ? doneAt : null,
+          doneAt,
+          o.error ?? null,
+          o.error ? (o.status === 'failed_retryable' || o.status === 'expired' ? 'retryable' : 'permanent') : null,
+          o.reason ?? null,
+          o.kind === 'final' ? `${id}:final` : null,
+          live ? LIVE_OWNER : null,
+          live ? now + 5 * 60_000 : null,
+        );
+        rows++;
+      });
+      if ((i + 1) % Math.max(1, Math.floor(turns / 4)) === 0 && i + 1 < turns) {
+        log(`  … ${int(i + 1)} turns (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      }
+    }
+    // The insert triggers counted each turn as entering its final status at accepted_at.
+    // Rebuild the turns' per-minute counters the way migration v2 does for an adopted file:
+    // 'accepted' at accepted_at, then the move to the current status at updated_at.
+    db.exec(`
+      DELETE FROM lifecycle_minutes WHERE entity = 'turn';
+      INSERT INTO lifecycle_minutes (entity, minute, status, entered)
+        SELECT 'turn', accepted_at / 60000, 'accepted', count(*) FROM message_turns GROUP BY 2;
+      INSERT INTO lifecycle_minutes (entity, minute, status, entered)
+        SELECT 'turn', updated_at / 60000, status, count(*) FROM message_turns WHERE status <> 'accepted' GROUP BY 2, 3 HAVING true
+        ON CONFLICT (entity, minute, status) DO UPDATE SET entered = entered + excluded.entered;
+      INSERT INTO lifecycle_minutes (entity, minute, status, exited)
+        SELECT 'turn', updated_at / 60000, 'accepted', count(*) FROM message_turns WHERE status <> 'accepted' GROUP BY 2 HAVING true
+        ON CONFLICT (entity, minute, status) DO UPDATE SET exited = exited + excluded.exited;
+      CREATE TABLE bench_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+    const meta = db.prepare('INSERT INTO bench_meta (key, value) VALUES (?, ?)');
+    meta.run('generator', String(GENERATOR_VERSION));
+    meta.run('turns', String(turns));
+    meta.run('rows', String(rows));
+    meta.run('generatedAt', String(now));
+  });
+  generate();
+  db.pragma('locking_mode = NORMAL');
+  db.pragma('journal_mode = WAL');
+  db.close();
+  fs.renameSync(tmp, file);
+  const generationMs = performance.now() - t0;
+  log(`  generated in ${(generationMs / 1000).toFixed(1)} s`);
+  return { file, turns, rows, generatedAt: now, generationMs, bytes: fileBytes(file) };
+}

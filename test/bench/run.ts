@@ -1,0 +1,222 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { SCHEMA_VERSION } from '../../main/lifecycle/migrations';
+import { ensureReadDb } from './generate';
+import { readLatencies } from './reads';
+import { heading, int, ms, ratio, table } from './stats';
+import { coreThroughput } from './throughput-core';
+import { plainjobThroughput } from './throughput-plainjob';
+import { rawThroughput } from './throughput-raw';
+import type { ThroughputResult } from './throughput-shared';
+
+// `npm run bench`: throughput of the core's full turn against hand-written SQL and plainjob,
+// then read latency on a large file. Prints figures and ratios; asserts nothing.
+//
+//   BENCH_TURNS=100000        size of the read benchmark's database (default 1,000,000)
+//   BENCH_THROUGHPUT_TURNS    turns per throughput run (default 20,000)
+//   BENCH_CONCURRENCY         turns in flight (default 64)
+//   BENCH_ROUNDS              throughput rounds, best reported (default 2)
+//   BENCH_ONLY=throughput|reads
+
+function envInt(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
+  return n;
+}
+
+function machine(): void {
+  const db = new Database(':memory:');
+  const sqlite = (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
+  db.close();
+  const cpus = os.cpus();
+  const bsqlite = (
+    JSON.parse(fs.readFileSync(require.resolve('better-sqlite3/package.json'), 'utf8')) as { version: string }
+  ).version;
+  heading('machine');
+  console.log(
+    table(
+      ['', ''],
+      [
+        ['cpus', `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown'}`],
+        ['memory', `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`],
+        ['os', `${os.type()} ${os.release()} ${os.arch()}`],
+        ['node', process.version],
+        ['sqlite', `${sqlite} (better-sqlite3 ${bsqlite})`],
+        ['schema version', String(SCHEMA_VERSION)],
+        ['temp dir', os.tmpdir()],
+        [
+          'load average',
+          os
+            .loadavg()
+            .map((l) => l.toFixed(2))
+            .join(' '),
+        ],
+      ],
+    ),
+  );
+}
+
+type Contender = (dir: string) => Promise<ThroughputResult>;
+
+async function throughput(turns: number, concurrency: number, rounds: number): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifecycle-desk-bench-'));
+  const warmup = Math.min(2_000, Math.ceil(turns / 10));
+  heading(`throughput: full turn, ${int(turns)} turns, ${concurrency} in flight`);
+  console.log('accept → markRunning → enqueue final → beginSend → ack → finalize, each step awaited;');
+  console.log(`WAL + synchronous=NORMAL, fresh files under ${dir}, ${int(warmup)} warm-up turns first;`);
+  console.log(`${rounds} rounds, contenders alternating, best round reported (CPU = user+sys of this process).`);
+  const contenders: Contender[] = [
+    (d) => coreThroughput(d, { turns, concurrency, warmup, grouped: true }),
+    (d) => rawThroughput(d, { turns, concurrency, warmup, mode: 'grouped', schema: 'same' }),
+    (d) => rawThroughput(d, { turns, concurrency, warmup, mode: 'grouped', schema: 'bare' }),
+    (d) => rawThroughput(d, { turns, concurrency, warmup, mode: 'per-step', schema: 'same' }),
+    (d) => coreThroughput(d, { turns, concurrency, warmup, grouped: false }),
+    (d) => plainjobThroughput(d, { jobs: turns, warmup }),
+    // For information: how the core scales when more turns share each commit window.
+    (d) => coreThroughput(d, { turns, concurrency: concurrency * 4, warmup, grouped: true }),
+  ];
+  const all: ThroughputResult[][] = contenders.map(() => []);
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      const roundDir = path.join(dir, `round-${round}`);
+      fs.mkdirSync(roundDir);
+      const line: string[] = [];
+      for (const [k, contender] of contenders.entries()) {
+        const r = await contender(roundDir);
+        all[k]!.push(r);
+        line.push(int(r.perSec));
+      }
+      console.log(`  round ${round}: ${line.join(' · ')} turns/s (load average ${os.loadavg()[0]!.toFixed(2)})`);
+      fs.rmSync(roundDir, { recursive: true, force: true });
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const best = all.map((rs) => rs.reduce((a, b) => (b.perSec > a.perSec ? b : a)));
+  const [core, floor, bare, , coreSingle, plain] = best as [
+    ThroughputResult,
+    ThroughputResult,
+    ThroughputResult,
+    ThroughputResult,
+    ThroughputResult,
+    ThroughputResult,
+  ];
+  console.log();
+  console.log(
+    table(
+      ['', 'turns/s', 'rounds', 'wall µs/turn', 'CPU µs/turn', 'commits', 'check', 'note'],
+      best.map((r, k) => [
+        r.label,
+        int(r.perSec),
+        all[k]!.map((x) => int(x.perSec)).join(' / '),
+        ((r.ms * 1000) / r.turns).toFixed(0),
+        ((r.cpuMs * 1000) / r.turns).toFixed(0),
+        r.commits === undefined ? '-' : int(r.commits),
+        r.check,
+        r.note ?? '',
+      ]),
+    ),
+  );
+  console.log();
+  const target = (value: number, min: number): string => `${value >= min ? 'PASS' : 'MISS'} (target ≥ ${min}×)`;
+  const cpuRatio = (a: ThroughputResult, b: ThroughputResult): string => ratio(b.cpuMs / b.turns / (a.cpuMs / a.turns));
+  console.log(
+    table(
+      ['ratio (throughput)', 'wall', 'CPU', 'target'],
+      [
+        [
+          'core / raw floor (same schema, grouped)',
+          ratio(core.perSec / floor.perSec),
+          cpuRatio(core, floor),
+          target(core.perSec / floor.perSec, 0.7),
+        ],
+        [
+          'core / plainjob',
+          ratio(core.perSec / plain.perSec),
+          cpuRatio(core, plain),
+          target(core.perSec / plain.perSec, 2),
+        ],
+        [
+          'core / raw on bare SPEC schema (grouped)',
+          ratio(core.perSec / bare.perSec),
+          cpuRatio(core, bare),
+          'for information',
+        ],
+        [
+          'core grouped / core one transaction per step',
+          ratio(core.perSec / coreSingle.perSec),
+          cpuRatio(core, coreSingle),
+          'for information',
+        ],
+      ],
+    ),
+  );
+  console.log("(CPU ratio: the other side's CPU time per turn / the core's, i.e. throughput if both were CPU-bound.)");
+}
+
+function reads(turns: number): void {
+  heading(`read latency: ${int(turns)} turns / ${int(turns * 3)} outbox rows`);
+  const data = ensureReadDb(turns, (line) => console.log(line));
+  const runs = 50;
+  const warmup = 5;
+  const report = readLatencies(data, runs, warmup);
+  console.log(
+    `${data.file}: ${(data.bytes / 2 ** 20).toFixed(0)} MiB, ` +
+      (data.generationMs === null
+        ? 'cached from an earlier run'
+        : `generated in ${(data.generationMs / 1000).toFixed(1)} s`) +
+      `; ${int(report.activeTurns)} non-terminal turns, ${int(report.stuckTurns)} stuck turns, ${int(report.stuckOutbox)} stuck rows.`,
+  );
+  console.log(
+    `median and p95 of ${runs} runs after ${warmup} warm-up runs each; PASS when the median (and p95) is under the target:`,
+  );
+  console.log();
+  console.log(
+    table(
+      ['query', 'median', 'p95', 'max', 'target', '', 'returned'],
+      report.results.map((r) => [
+        r.label,
+        ms(r.latency.median),
+        ms(r.latency.p95),
+        ms(r.latency.max),
+        r.targetMs === null ? '-' : `< ${r.targetMs} ms`,
+        r.targetMs === null
+          ? ''
+          : r.latency.median >= r.targetMs
+            ? 'MISS'
+            : r.latency.p95 < r.targetMs
+              ? 'PASS'
+              : 'PASS (median; p95 over)',
+        r.returned,
+      ]),
+    ),
+  );
+}
+
+async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY;
+  machine();
+  if (only === undefined || only === '' || only === 'throughput') {
+    await throughput(
+      envInt('BENCH_THROUGHPUT_TURNS', 20_000),
+      envInt('BENCH_CONCURRENCY', 64),
+      envInt('BENCH_ROUNDS', 2),
+    );
+  }
+  if (only === undefined || only === '' || only === 'reads') {
+    reads(envInt('BENCH_TURNS', 1_000_000));
+  }
+  console.log();
+}
+
+// `npm test` runs every file under dist/test with node --test: do not run the benchmark there.
+if (require.main === module && process.env.NODE_TEST_CONTEXT === undefined) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

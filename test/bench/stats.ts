@@ -1,0 +1,61 @@
+import { performance } from 'node:perf_hooks';
+
+// Small helpers shared by the benchmarks: timing, percentiles, table printing.
+
+export interface Latency {
+  median: number;
+  p95: number;
+  min: number;
+  max: number;
+  runs: number;
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+/** Runs `fn` `warmup` times unmeasured, then `runs` times measured (ms each). */
+export function measure(fn: () => unknown, runs = 50, warmup = 5): Latency {
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return { median: percentile(times, 50), p95: percentile(times, 95), min: times[0]!, max: times.at(-1)!, runs };
+}
+
+export function ms(n: number): string {
+  if (!Number.isFinite(n)) return '-';
+  if (n < 1) return `${n.toFixed(3)} ms`;
+  if (n < 100) return `${n.toFixed(2)} ms`;
+  return `${n.toFixed(0)} ms`;
+}
+
+export function int(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export function ratio(n: number): string {
+  return Number.isFinite(n) ? `${n.toFixed(2)}×` : '-';
+}
+
+/** A fixed-width text table; numbers (anything starting with a digit or '-') are right-aligned. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const numeric = header.map((_, i) => rows.every((r) => /^[-\d.,<>~]/.test(r[i] ?? '-')));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (numeric[i] && i > 0 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function heading(title: string): void {
+  console.log(`\n== ${title} ${'='.repeat(Math.max(0, 74 - title.length))}`);
+}

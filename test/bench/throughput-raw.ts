@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Lifecycle } from '../../main/lifecycle/lifecycle';
+import { int } from './stats';
+import { drive, inbound, reply, type ThroughputResult } from './throughput-shared';
+
+// The floor: the same durable writes as the core's full turn, hand-written on plain
+// better-sqlite3 (WAL + synchronous=NORMAL), no history, no read-before-write guards, no
+// savepoints. Status changes keep their `WHERE status IN (…)` guard, which costs nothing.
+
+/** Only the SPEC's tables and indexes: no triggers, no extra indexes, no extra columns. */
+const BARE_SPEC_SCHEMA = `
+  CREATE TABLE message_turns (
+    id TEXT PRIMARY KEY, channel TEXT NOT NULL DEFAULT '', account_id TEXT NOT NULL DEFAULT '',
+    external_id TEXT, dedupe_key TEXT, session_key TEXT NOT NULL DEFAULT '', payload TEXT NOT NULL DEFAULT '{}',
+    route_channel TEXT NOT NULL DEFAULT '', route_to TEXT NOT NULL DEFAULT '', route_account_id TEXT,
+    route_thread_id TEXT, route_reply_to_id TEXT, accepted_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'accepted', attempt_count INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL, terminal_reason TEXT, completed_at INTEGER);
+  CREATE UNIQUE INDEX ux_turns_dedupe ON message_turns(dedupe_key) WHERE dedupe_key IS NOT NULL;
+  CREATE INDEX ix_turns_status_next ON message_turns(status, next_attempt_at, updated_at);
+  CREATE INDEX ix_turns_session_status ON message_turns(session_key, status);
+  CREATE TABLE message_outbox (
+    id TEXT PRIMARY KEY, turn_id TEXT, channel TEXT NOT NULL, account_id TEXT NOT NULL DEFAULT '',
+    target TEXT NOT NULL DEFAULT '', dispatch_kind TEXT, payload TEXT NOT NULL, queued_at INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'queued', attempt_count INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL, last_attempt_at INTEGER, delivered_at INTEGER, completed_at INTEGER,
+    last_error TEXT, error_class TEXT, terminal_reason TEXT, idempotency_key TEXT);
+  CREATE UNIQUE INDEX ux_outbox_idempotency ON message_outbox(idempotency_key) WHERE idempotency_key IS NOT NULL;
+  CREATE INDEX ix_outbox_turn_status ON message_outbox(turn_id, status) WHERE turn_id IS NOT NULL;
+  CREATE INDEX ix_outbox_status_next ON message_outbox(status, next_attempt_at, queued_at);
+`;
+
+const LEASE_MS = 5 * 60_000;
+const OWNER = 'bench:raw';
+
+interface Pending {
+  fn: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+}
+
+/** The same batching as the core's group commit (window, max batch), minus per-caller savepoints. */
+class RawGroup {
+  commits = 0;
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly tx: Database.Transaction<(batch: Pending[]) => unknown[]>;
+
+  constructor(
+    db: Database.Database,
+    private readonly windowMs = 1,
+    private readonly maxBatch = 512,
+  ) {
+    this.tx = db.transaction((batch: Pending[]) => batch.map((p) => p.fn()));
+  }
+
+  run<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (this.queue.length >= this.maxBatch) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+    });
+  }
+
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    let values: unknown[];
+    try {
+      values = this.tx.immediate(batch);
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    this.commits++;
+    batch.forEach((p, i) => p.resolve(values[i]));
+  }
+}
+
+export type RawMode = 'grouped' | 'per-step';
+export type RawSchema = 'same' | 'bare';
+
+export async function rawThroughput(
+  dir: string,
+  opts: { turns: number; concurrency: number; warmup: number; mode: RawMode; schema: RawSchema },
+): Promise<ThroughputResult> {
+  const file = path.join(dir, `raw-${opts.schema}-${opts.mode}.db`);
+  if (opts.schema === 'same') Lifecycle.open(file).close();
+  const db = new Database(file, { timeout: 5_000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  if (opts.schema === 'bare') db.exec(BARE_SPEC_SCHEMA);
+  const claims = opts.schema === 'same';
+  const claim = (set: boolean): string =>
+    claims ? (set ? ', claim_owner = ?, claim_expires_at = ?' : ', claim_owner = NULL, claim_expires_at = NULL') : '';
+  const claimArgs = (now: number): unknown[] => (claims ? [OWNER, now + LEASE_MS] : []);
+  const PENDING = "('queued','failed_retryable')";
+
+  const insertTurn = db.prepare(
+    `INSERT INTO message_turns (id, channel, account_id, external_id, dedupe_key, session_key, payload,
+       route_channel, route_to, route_account_id, route_thread_id, route_reply_to_id,
+       accepted_at, updated_at, status, attempt_count, next_attempt_at${claims ? ', claim_owner, claim_expires_at' : ''})
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, 'accepted', 0, ?${claims ? ', ?, ?' : ''})`,
+  );
+  const toRunning = db.prepare(
+    `UPDATE message_turns SET status = 'running', updated_at = ?${claim(true)}
+     WHERE id = ? AND status IN ('accepted','failed_retryable')`,
+  );
+  const insertRow = db.prepare(
+    `INSERT INTO message_outbox (id, turn_id, channel, account_id, target, dispatch_kind, payload, queued_at,
+       status, attempt_count, next_attempt_at, idempotency_key${claims ? ', claim_owner, claim_expires_at' : ''})
+     VALUES (?, ?, ?, ?, ?, 'final', ?, ?, 'queued', 0, ?, NULL${claims ? ', ?, ?' : ''})`,
+  );
+  const toPending = db.prepare(
+    `UPDATE message_turns SET status = 'delivery_pending', updated_at = ?
+     WHERE id = ? AND status IN ('accepted','running','failed_retryable')`,
+  );
+  const beginSend = db.prepare(
+    `UPDATE message_outbox SET last_attempt_at = ?${claim(true)} WHERE id = ? AND status IN ${PENDING}`,
+  );
+  const ack = db.prepare(
+    `UPDATE message_outbox SET status = 'delivered', completed_at = ?${claim(false)},
+       attempt_count = attempt_count + 1, delivered_at = ?, last_attempt_at = COALESCE(last_attempt_at, ?)
+     WHERE id = ? AND status IN ${PENDING}`,
+  );
+  const toDelivered = db.prepare(
+    `UPDATE message_turns SET status = 'delivered', updated_at = ?, completed_at = ?, terminal_reason = NULL${claim(false)}
+     WHERE id = ? AND status IN ('accepted','running','delivery_pending','failed_retryable')`,
+  );
+
+  const group = new RawGroup(db);
+  const single = db.transaction((fn: () => unknown) => fn());
+  let singleCommits = 0;
+  const step =
+    opts.mode === 'grouped'
+      ? <T>(fn: () => T): Promise<T> => group.run(fn)
+      : <T>(fn: () => T): Promise<T> => {
+          const v = single.immediate(fn) as T;
+          singleCommits++;
+          return Promise.resolve(v);
+        };
+
+  const turn = (run: string) => async (i: number) => {
+    const input = inbound(run, i);
+    const turnId = randomUUID();
+    await step(() => {
+      const now = Date.now();
+      insertTurn.run(
+        turnId,
+        input.channel,
+        input.accountId,
+        input.externalId,
+        input.dedupeKey,
+        input.sessionKey,
+        JSON.stringify(input.payload),
+        input.route.channel,
+        input.route.to,
+        input.route.accountId,
+        now,
+        now,
+        now,
+        ...claimArgs(now),
+      );
+    });
+    await step(() => {
+      const now = Date.now();
+      toRunning.run(now, ...claimArgs(now), turnId);
+    });
+    const rowId = randomUUID();
+    await step(() => {
+      const now = Date.now();
+      insertRow.run(
+        rowId,
+        turnId,
+        input.route.channel,
+        input.route.accountId,
+        input.route.to,
+        JSON.stringify(reply(i)),
+        now,
+        now,
+        ...claimArgs(now),
+      );
+      toPending.run(now, turnId);
+    });
+    await step(() => {
+      const now = Date.now();
+      beginSend.run(now, ...claimArgs(now), rowId);
+    });
+    await step(() => {
+      const now = Date.now();
+      ack.run(now, now, now, rowId);
+    });
+    await step(() => {
+      const now = Date.now();
+      toDelivered.run(now, now, turnId);
+    });
+  };
+
+  await drive(opts.warmup, opts.concurrency, turn('warmup'));
+  const commitsBefore = group.commits + singleCommits;
+  const { ms, cpuMs } = await drive(opts.turns, opts.concurrency, turn('run'));
+  const commits = group.commits + singleCommits - commitsBefore;
+  const delivered = (
+    db.prepare("SELECT count(*) AS n FROM message_turns WHERE status = 'delivered'").get() as { n: number }
+  ).n;
+  db.close();
+  const where = opts.schema === 'same' ? 'same schema' : 'bare SPEC schema';
+  return {
+    label:
+      opts.mode === 'grouped'
+        ? `raw SQL, ${where}, grouped (${opts.concurrency} in flight)`
+        : `raw SQL, ${where}, one transaction per step`,
+    turns: opts.turns,
+    ms,
+    cpuMs,
+    perSec: (opts.turns / ms) * 1000,
+    commits,
+    check: `${int(delivered - opts.warmup)} delivered`,
+  };
+}

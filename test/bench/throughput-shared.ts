@@ -1,0 +1,81 @@
+import { performance } from 'node:perf_hooks';
+
+// The shared shape of a throughput run: `count` turns, `concurrency` of them in flight at
+// once (async), each turn a sequence of awaited steps. What a step does and how it commits
+// (group commit, one transaction per step…) is up to the benchmark.
+
+export interface ThroughputResult {
+  label: string;
+  turns: number;
+  ms: number;
+  /** CPU time (user + system) this process spent during the measured run. */
+  cpuMs: number;
+  perSec: number;
+  /** Transactions committed during the measured run, when the benchmark can count them. */
+  commits?: number | undefined;
+  /** Sanity check printed next to the figure (e.g. "20,000 delivered"). */
+  check: string;
+  note?: string | undefined;
+}
+
+export interface Elapsed {
+  ms: number;
+  cpuMs: number;
+}
+
+/** Runs `count` turns with `concurrency` in flight; resolves with the elapsed wall and CPU time. */
+export async function drive(count: number, concurrency: number, turn: (i: number) => Promise<void>): Promise<Elapsed> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++;
+      await turn(i);
+    }
+  };
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+const SESSIONS = 500;
+
+/** What a gateway hands the core for one inbound message (same for every benchmark). */
+export function inbound(
+  run: string,
+  i: number,
+): {
+  channel: string;
+  accountId: string;
+  externalId: string;
+  dedupeKey: string;
+  sessionKey: string;
+  payload: Record<string, unknown>;
+  route: { channel: string; to: string; accountId: string };
+} {
+  const chat = `chat${i % SESSIONS}`;
+  return {
+    channel: 'telegram',
+    accountId: 'bot1',
+    externalId: `${run}-${i}`,
+    dedupeKey: `telegram:bot1:${chat}:${run}-${i}`,
+    sessionKey: `agent:main:telegram:${chat}`,
+    payload: {
+      from: { id: 1000 + (i % SESSIONS), name: 'Ada Lovelace' },
+      chat: { id: chat, type: 'private' },
+      text: 'Could you summarise the last three messages in this thread and suggest a reply?',
+      date: 1_700_000_000 + i,
+    },
+    route: { channel: 'telegram', to: chat, accountId: 'bot1' },
+  };
+}
+
+/** The final reply the agent produced (same for every benchmark). */
+export function reply(i: number): Record<string, unknown> {
+  return {
+    text: `Here is a short summary of the thread (#${i}): the build is green again, the release is planned for Friday, and Bob asked for review of the migration notes.`,
+    parseMode: 'markdown',
+  };
+}
