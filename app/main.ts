@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { app, BrowserWindow, dialog, Menu, session, shell, type WebContents } from 'electron';
 import { IPC_EVENT, type ApiEvent } from '../shared/api';
-import { ApiHost } from '../main/api/host';
+import { ApiHost, packageVersion } from '../main/api/host';
 import { registerIpc } from './ipc';
 import { buildMenu, type MenuView } from './menu';
 import { decideNavigation, externalHttpsUrl, isAppDocument, parseAppArgs, RENDERER_URL, viewUrl } from './policy';
@@ -23,8 +23,14 @@ const RENDERER_DIR = path.join(__dirname, '..', 'renderer');
 const DB_FILE_NAME = 'message-lifecycle.db';
 const PRELOAD = path.join(__dirname, 'preload.js');
 
+const PRODUCT_NAME = 'Lifecycle Desk';
+
+// `electron dist/app/main.js` finds no package.json beside the script, so Electron would call
+// the app "Electron" and keep its profile in <appData>/Electron: name both explicitly, the same
+// in development and in the packaged app.
 const args = parseAppArgs(process.argv.slice(1), process.cwd());
-if (args.userData) app.setPath('userData', args.userData);
+app.setName(PRODUCT_NAME);
+app.setPath('userData', args.userData ?? path.join(app.getPath('appData'), PRODUCT_NAME));
 
 let win: BrowserWindow | null = null;
 let host: ApiHost | null = null;
@@ -40,10 +46,13 @@ function send(event: ApiEvent): void {
   if (win && !win.isDestroyed()) win.webContents.send(IPC_EVENT, event);
 }
 
+let documentTitle = PRODUCT_NAME;
+
+/** "<view> · Lifecycle Desk — <file>": always says which database is open. */
 function updateTitle(): void {
-  if (!win || win.isDestroyed() || !host) return;
-  const { dbPath, demo } = host.info;
-  win.setTitle(`Lifecycle Desk — ${path.basename(dbPath)}${demo ? ' (demo)' : ''}`);
+  if (!win || win.isDestroyed()) return;
+  const file = host ? ` — ${path.basename(host.info.dbPath)}${host.info.demo ? ' (demo)' : ''}` : '';
+  win.setTitle(`${documentTitle}${file}`);
 }
 
 /** Makes `next` the current host: events go to the window, IPC calls to it. */
@@ -56,8 +65,9 @@ function attach(next: ApiHost): ApiHost | null {
   return previous;
 }
 
+/** Operator actions are recorded as `desk:<login name>`; the version is package.json's. */
 function startHost(dbPath: string, demo: boolean): Promise<ApiHost> {
-  return ApiHost.start({ dbPath, demo, version: app.getVersion() });
+  return ApiHost.start({ dbPath, demo });
 }
 
 /**
@@ -133,7 +143,7 @@ function showAbout(): void {
   const options: Electron.MessageBoxOptions = {
     type: 'info',
     title: 'About Lifecycle Desk',
-    message: `Lifecycle Desk ${app.getVersion()}`,
+    message: `${PRODUCT_NAME} ${info?.version ?? packageVersion()}`,
     detail,
     buttons: ['OK'],
   };
@@ -170,7 +180,7 @@ function createWindow(): BrowserWindow {
     minWidth: 900,
     minHeight: 600,
     show: false,
-    title: 'Lifecycle Desk',
+    title: PRODUCT_NAME,
     backgroundColor: '#ffffff',
     webPreferences: {
       preload: PRELOAD,
@@ -188,8 +198,11 @@ function createWindow(): BrowserWindow {
     },
   });
   window.once('ready-to-show', () => window.show());
-  // Keep "Lifecycle Desk — <file>" rather than the document's <title>.
-  window.on('page-title-updated', (event) => event.preventDefault());
+  window.on('page-title-updated', (event, title) => {
+    event.preventDefault();
+    documentTitle = title || PRODUCT_NAME;
+    updateTitle();
+  });
   window.on('closed', () => {
     if (win === window) win = null;
   });

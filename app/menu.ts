@@ -20,6 +20,7 @@ export interface MenuActions {
   devTools: boolean;
 }
 
+/** Menu item ids (`open-database`, `view-turns`…) are stable: the Electron e2e test clicks them. */
 export function buildMenu(actions: MenuActions, platform: NodeJS.Platform = process.platform): Menu {
   const mac = platform === 'darwin';
   const template: MenuItemConstructorOptions[] = [
@@ -27,10 +28,10 @@ export function buildMenu(actions: MenuActions, platform: NodeJS.Platform = proc
     {
       label: '&File',
       submenu: [
-        { label: 'Open Database…', accelerator: 'CmdOrCtrl+O', click: () => actions.openDatabase() },
-        { label: 'Open Demo Database', click: () => actions.openDemo() },
+        { id: 'open-database', label: 'Open Database…', accelerator: 'CmdOrCtrl+O', click: () => actions.openDatabase() },
+        { id: 'open-demo', label: 'Open Demo Database', click: () => actions.openDemo() },
         { type: 'separator' },
-        { label: 'Reload', accelerator: 'CmdOrCtrl+R', click: () => actions.reload() },
+        { id: 'reload', label: 'Reload', accelerator: 'CmdOrCtrl+R', click: () => actions.reload() },
         { type: 'separator' },
         { role: 'quit', label: 'Quit' },
       ],
@@ -42,6 +43,7 @@ export function buildMenu(actions: MenuActions, platform: NodeJS.Platform = proc
       submenu: [
         ...MENU_VIEWS.map(
           ({ view, label }, i): MenuItemConstructorOptions => ({
+            id: `view-${view}`,
             label,
             accelerator: `CmdOrCtrl+${i + 1}`,
             click: () => actions.navigate(view),
@@ -59,7 +61,7 @@ export function buildMenu(actions: MenuActions, platform: NodeJS.Platform = proc
     {
       label: '&Help',
       role: 'help',
-      submenu: [{ label: 'About Lifecycle Desk', click: () => actions.about() }],
+      submenu: [{ id: 'about', label: 'About Lifecycle Desk', click: () => actions.about() }],
     },
   ];
   return Menu.buildFromTemplate(template);
