@@ -1,6 +1,7 @@
 // The browser mode (main/http): the real server over a real ApiHost, started the way
 // `lifecycle-desk serve` starts it. Guards (token, Host, Origin), calls, events, static files.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -335,6 +336,10 @@ test('static: / serves index.html with the CSP; assets with their types; travers
     (await request(mode, { path: '/assets/logo.svg', token: null })).headers['content-type'],
     'image/svg+xml',
   );
+  const etag = String(index.headers.etag);
+  const revalidated = await request(mode, { path: '/', headers: { 'If-None-Match': etag }, token: null });
+  assert.equal(revalidated.status, 304);
+  assert.equal(revalidated.body, '');
   const head = await request(mode, { method: 'HEAD', path: '/assets/index-ABCD1234.js', token: null });
   assert.equal(head.status, 200);
   assert.equal(head.body, '');
@@ -392,4 +397,86 @@ test('close() ends open event streams and frees the port', async () => {
   // The port can be reused at once.
   const again = await startServer(other.host, { port: other.server.port, staticDir });
   await again.close();
+});
+
+/** Runs `lifecycle-desk serve …` until its one line is out; returns the line and the child. */
+function serve(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const bin = path.join(__dirname, '..', '..', 'main', 'cli', 'bin.js');
+  const child = spawn(process.execPath, [bin, 'serve', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const line = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL line in time; stderr: ${stderr}`)), 10_000);
+    child.stdout.on('data', () => {
+      if (stdout.includes('\n')) {
+        clearTimeout(timer);
+        resolve(stdout.split('\n')[0]!);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}: ${stderr}`));
+    });
+  });
+  return { child, line, exited, output: () => ({ stdout, stderr }) };
+}
+
+test('lifecycle-desk serve: one line with the URL, a working API, SIGTERM exits 0', async () => {
+  const dbPath = path.join(tempDir(), 'message-lifecycle.db');
+  Lifecycle.open(dbPath).close();
+  const run = serve(['--db', dbPath, '--port', '0']);
+  const line = await run.line;
+  const match = /^Lifecycle Desk at (http:\/\/127\.0\.0\.1:(\d+))\/#token=([A-Za-z0-9_-]{43})$/.exec(line);
+  assert.ok(match, line);
+  const [, origin, , token] = match;
+  const res = await fetch(`${origin!}/api/getInfo`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token!}` },
+    body: '{}',
+  });
+  const info = (await res.json()) as { ok: true; value: { dbPath: string; demo: boolean; operator: string } };
+  assert.equal(info.value.dbPath, dbPath);
+  assert.equal(info.value.demo, false);
+  assert.match(info.value.operator, /^web:/);
+  run.child.kill('SIGTERM');
+  assert.equal(await run.exited, 0);
+  assert.equal(run.output().stdout, `${line}\n`, 'exactly one line on stdout');
+  await assert.rejects(fetch(`${origin!}/`), 'the server is gone');
+});
+
+test('lifecycle-desk serve --demo: the demo database lives in the data directory; SIGINT exits 0', async () => {
+  const home = tempDir();
+  const run = serve(['--demo'], {
+    ...process.env,
+    HOME: home,
+    XDG_DATA_HOME: path.join(home, 'data'),
+    LIFECYCLE_DESK_DB: path.join(home, 'real.db'),
+  });
+  const line = await run.line;
+  assert.match(line, /^Lifecycle Desk at http:\/\/127\.0\.0\.1:\d+\/#token=/);
+  run.child.kill('SIGINT');
+  assert.equal(await run.exited, 0);
+  const demoDb = path.join(home, 'data', 'lifecycle-desk', 'demo', 'message-lifecycle.db');
+  assert.ok(fs.existsSync(demoDb), 'the demo database was created in <data dir>/demo/');
+  assert.equal(fs.existsSync(path.join(home, 'real.db')), false, 'the real database was not touched');
+});
+
+test('lifecycle-desk serve refuses a missing database (without --demo) and a file that is not SQLite', async () => {
+  const dir = tempDir();
+  const missing = serve(['--db', path.join(dir, 'nope.db')]);
+  await assert.rejects(missing.line);
+  assert.equal(await missing.exited, 1);
+  assert.match(missing.output().stderr, /no database at/);
+  assert.equal(fs.existsSync(path.join(dir, 'nope.db')), false);
+
+  const notSqlite = path.join(dir, 'notes.db');
+  fs.writeFileSync(notSqlite, 'my notes');
+  const bad = serve(['--db', notSqlite]);
+  await assert.rejects(bad.line);
+  assert.equal(await bad.exited, 1);
+  assert.match(bad.output().stderr, /not an SQLite database/);
+  assert.equal(fs.readFileSync(notSqlite, 'utf8'), 'my notes');
 });
