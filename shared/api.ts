@@ -87,7 +87,9 @@ export interface AppInfo {
 export interface BulkOutcome {
   id: string;
   ok: boolean;
+  /** Why it was refused, and its code (e.g. invalid_state, not_found). */
   error?: string;
+  code?: string;
 }
 
 export interface BulkResult {

@@ -34,7 +34,7 @@ function bulk(ids: string[], act: (id: string) => void): BulkResult {
       return { id, ok: true };
     } catch (err) {
       if (!(err instanceof LifecycleError)) throw err;
-      return { id, ok: false, error: err.message };
+      return { id, ok: false, error: err.message, code: err.code };
     }
   });
   const done = outcomes.filter((o) => o.ok).length;
