@@ -131,15 +131,15 @@ function navigate(view: MenuView): void {
 
 function showAbout(): void {
   const info = host?.info;
-  const detail = [
-    info ? `Database: ${info.dbPath}${info.demo ? ' (demo)' : ''}` : 'No database open',
-    info ? `Schema version: ${info.schemaVersion}` : '',
-    info ? `Operator actions recorded as: ${info.operator}` : '',
-    '',
-    `Electron ${process.versions.electron} · Chromium ${process.versions.chrome} · Node ${process.versions.node}`,
-  ]
-    .filter((line, i, all) => line !== '' || (i > 0 && all[i - 1] !== ''))
-    .join('\n');
+  const database = info
+    ? [
+        `Database: ${info.dbPath}${info.demo ? ' (demo)' : ''}`,
+        `Schema version: ${info.schemaVersion}`,
+        `Operator actions are recorded as: ${info.operator}`,
+      ]
+    : ['No database is open.'];
+  const runtime = `Electron ${process.versions.electron} · Chromium ${process.versions.chrome} · Node ${process.versions.node}`;
+  const detail = [...database, '', runtime].join('\n');
   const options: Electron.MessageBoxOptions = {
     type: 'info',
     title: 'About Lifecycle Desk',
