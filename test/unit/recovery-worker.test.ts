@@ -741,3 +741,69 @@ test('start() runs a pass at once and emits it; a pass that fails is reported, n
   assert.match(err.message, /not open/);
   temp.lc.close();
 });
+
+test('a replay that throws records a failure with backoff (replay failed: …), and is retried once due', async () => {
+  const temp = crashedGateway({ turnBackoffMs: 15_000 });
+  const t = accept(temp.lc, 's');
+  temp.clock.advance(2 * LEASE);
+  const lc = workerProcess(temp, { turnBackoffMs: 15_000 });
+  let calls = 0;
+  const replay: ReplayHandler = async () => {
+    calls++;
+    if (calls === 1) throw new Error('model crashed');
+    return { finalSendsOutsideOutbox: 1 };
+  };
+  try {
+    await withWorker(lc, { replay }, async (w) => {
+      const report = await w.runOnce();
+      assert.equal(report.turnsFailed, 1);
+      const failed = lc.getTurn(t)!;
+      assert.equal(failed.status, 'failed_retryable');
+      assert.equal(failed.attemptCount, 1, 'counted once: at the claim, not again at the failure');
+      assert.equal(failed.terminalReason, 'replay failed: model crashed');
+      assert.equal(failed.nextAttemptAt, temp.clock.t + 15_000);
+      await w.runOnce();
+      assert.equal(calls, 1, 'not before its backoff');
+      temp.clock.advance(15_000);
+      await w.runOnce();
+    });
+    assert.equal(calls, 2);
+    assert.equal(lc.getTurn(t)?.status, 'delivered');
+    assert.equal(lc.getTurn(t)?.attemptCount, 2);
+  } finally {
+    lc.close();
+    temp.lc.close();
+  }
+});
+
+test('the deliver handler says how a send failed: DeliveryError terminal/permanent ends the row, any other error is retryable', async () => {
+  const temp = crashedGateway();
+  const terminal = enqueue(temp.lc, null, 'final', false);
+  const permanent = enqueue(temp.lc, null, 'final', false);
+  const plain = enqueue(temp.lc, null, 'final', false);
+  temp.clock.advance(1);
+  const lc = workerProcess(temp);
+  const deliver: DeliverHandler = async (row) => {
+    if (row.id === terminal) throw new DeliveryError('bot was blocked by the user', 'terminal');
+    if (row.id === permanent) throw new DeliveryError('message too long', 'permanent');
+    throw new Error('socket hang up');
+  };
+  try {
+    const report = await withWorker(lc, { deliver }, (w) => w.runOnce());
+    assert.equal(report.rowsFailed, 3);
+    assert.deepEqual(
+      [terminal, permanent, plain].map((id) => {
+        const r = lc.getRow(id)!;
+        return [r.status, r.errorClass, r.lastError];
+      }),
+      [
+        ['failed_terminal', 'terminal', 'bot was blocked by the user'],
+        ['failed_terminal', 'permanent', 'message too long'],
+        ['failed_retryable', 'retryable', 'socket hang up'],
+      ],
+    );
+  } finally {
+    lc.close();
+    temp.lc.close();
+  }
+});
