@@ -28,7 +28,12 @@ export function buildMenu(actions: MenuActions, platform: NodeJS.Platform = proc
     {
       label: '&File',
       submenu: [
-        { id: 'open-database', label: 'Open Database…', accelerator: 'CmdOrCtrl+O', click: () => actions.openDatabase() },
+        {
+          id: 'open-database',
+          label: 'Open Database…',
+          accelerator: 'CmdOrCtrl+O',
+          click: () => actions.openDatabase(),
+        },
         { id: 'open-demo', label: 'Open Demo Database', click: () => actions.openDemo() },
         { type: 'separator' },
         { id: 'reload', label: 'Reload', accelerator: 'CmdOrCtrl+R', click: () => actions.reload() },
@@ -41,14 +46,12 @@ export function buildMenu(actions: MenuActions, platform: NodeJS.Platform = proc
     {
       label: '&View',
       submenu: [
-        ...MENU_VIEWS.map(
-          ({ view, label }, i): MenuItemConstructorOptions => ({
-            id: `view-${view}`,
-            label,
-            accelerator: `CmdOrCtrl+${i + 1}`,
-            click: () => actions.navigate(view),
-          }),
-        ),
+        ...MENU_VIEWS.map(({ view, label }, i): MenuItemConstructorOptions => ({
+          id: `view-${view}`,
+          label,
+          accelerator: `CmdOrCtrl+${i + 1}`,
+          click: () => actions.navigate(view),
+        })),
         { type: 'separator' },
         { role: 'resetZoom' },
         { role: 'zoomIn' },

@@ -131,7 +131,11 @@ export function saveNodeBuild(p = paths()) {
   if (fs.existsSync(p.nodeBuild)) return;
   // Neither installed nor saved (e.g. a packaging run was killed): rebuild it for Node.
   log('the Node build of better-sqlite3 is missing; running npm rebuild better-sqlite3');
-  const r = spawnSync('npm', ['rebuild', 'better-sqlite3'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+  const r = spawnSync('npm', ['rebuild', 'better-sqlite3'], {
+    cwd: root,
+    stdio: 'inherit',
+    shell: process.platform === 'win32',
+  });
   if (r.status !== 0 || !nodeBuildWorks()) throw new Error('npm rebuild better-sqlite3 failed');
   install(p.installed, p.nodeBuild);
 }
@@ -176,7 +180,11 @@ export async function ensureElectronBuild(version = electronVersion(), p = paths
     const { version: sqliteVersion } = JSON.parse(fs.readFileSync(path.join(staged, 'package.json'), 'utf8'));
     fs.writeFileSync(
       path.join(stage, 'package.json'),
-      JSON.stringify({ name: 'electron-native-stage', private: true, dependencies: { 'better-sqlite3': sqliteVersion } }),
+      JSON.stringify({
+        name: 'electron-native-stage',
+        private: true,
+        dependencies: { 'better-sqlite3': sqliteVersion },
+      }),
     );
     await rebuild({
       buildPath: stage,

@@ -60,7 +60,9 @@ async function desktop(executable) {
   } catch (err) {
     const message = String(err instanceof Error ? err.message : err).split('\n')[0];
     console.error(`cannot prepare better-sqlite3 for Electron ${electronVersion()}: ${message}`);
-    console.error('(this needs the network once: a prebuilt binary or the Electron headers; `node scripts/start.mjs` without the Electron binary runs the browser mode)');
+    console.error(
+      '(this needs the network once: a prebuilt binary or the Electron headers; `node scripts/start.mjs` without the Electron binary runs the browser mode)',
+    );
     releaseElectronBuild(process.pid);
     return 1;
   }
@@ -78,6 +80,8 @@ const headless = process.platform === 'linux' && !process.env.DISPLAY && !proces
 const code = !electron.path
   ? await browserMode(`Electron binary not installed (${electron.reason}); starting browser mode instead`)
   : headless
-    ? await browserMode('No display for Electron ($DISPLAY and $WAYLAND_DISPLAY are unset); starting browser mode instead')
+    ? await browserMode(
+        'No display for Electron ($DISPLAY and $WAYLAND_DISPLAY are unset); starting browser mode instead',
+      )
     : await desktop(electron.path);
 process.exit(code);

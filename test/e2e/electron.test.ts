@@ -101,7 +101,11 @@ test('the desktop app opens the database given with --db on the overview, with i
   // The page runs on the app's own origin, without Node, and sees exactly the ApiClient.
   assert.match(page.url(), /^app:\/\/desk\/index\.html/);
   const surface = await page.evaluate(() => {
-    const g = globalThis as unknown as { lifecycleDesk?: Record<string, unknown>; require?: unknown; process?: unknown };
+    const g = globalThis as unknown as {
+      lifecycleDesk?: Record<string, unknown>;
+      require?: unknown;
+      process?: unknown;
+    };
     return {
       bridge: Object.keys(g.lifecycleDesk ?? {}).sort(),
       require: typeof g.require,

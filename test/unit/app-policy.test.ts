@@ -65,7 +65,10 @@ test('the CSP allows only the app itself: no inline or remote script, no eval, n
   assert.deepEqual(directives.get('form-action'), ["'none'"]);
   for (const values of directives.values()) {
     for (const v of values) {
-      assert.ok(!["'unsafe-eval'", "'unsafe-inline'", "'wasm-unsafe-eval'", '*', 'http:', 'https:', 'file:'].includes(v), v);
+      assert.ok(
+        !["'unsafe-eval'", "'unsafe-inline'", "'wasm-unsafe-eval'", '*', 'http:', 'https:', 'file:'].includes(v),
+        v,
+      );
     }
   }
 });
@@ -101,10 +104,13 @@ test('navigation: stay on the renderer, https to the system browser, everything 
 test('--db and --user-data are found among Electron and Playwright switches', () => {
   const cwd = path.resolve('/home/u/work');
   assert.deepEqual(parseAppArgs([], cwd), { db: null, userData: null });
-  assert.deepEqual(parseAppArgs(['--inspect=0', '--remote-debugging-port=0', 'dist/app/main.js', '--db', 'x.db'], cwd), {
-    db: path.join(cwd, 'x.db'),
-    userData: null,
-  });
+  assert.deepEqual(
+    parseAppArgs(['--inspect=0', '--remote-debugging-port=0', 'dist/app/main.js', '--db', 'x.db'], cwd),
+    {
+      db: path.join(cwd, 'x.db'),
+      userData: null,
+    },
+  );
   assert.deepEqual(parseAppArgs(['--db=/tmp/a.db', '--user-data', 'profile'], cwd), {
     db: path.resolve('/tmp/a.db'),
     userData: path.join(cwd, 'profile'),

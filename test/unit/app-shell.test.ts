@@ -236,7 +236,13 @@ test('the scheme is privileged but does not bypass CSP; the window is sandboxed 
   assert.deepEqual(calls.privileged, [
     {
       scheme: 'app',
-      privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, allowServiceWorkers: false },
+      privileges: {
+        standard: true,
+        secure: true,
+        supportFetchAPI: true,
+        corsEnabled: true,
+        allowServiceWorkers: false,
+      },
     },
   ]);
   const prefs = win().options.webPreferences;
@@ -266,7 +272,10 @@ test('API events are forwarded to the window on IPC_EVENT', async () => {
   const replay = await call('replayTurns', { ids: [turnId] });
   assert.ok(replay.ok, JSON.stringify(replay));
   await until(
-    () => win().webContents.sent.slice(sentBefore).find(([ch, e]) => ch === IPC_EVENT && (e as { type: string }).type === 'changed'),
+    () =>
+      win()
+        .webContents.sent.slice(sentBefore)
+        .find(([ch, e]) => ch === IPC_EVENT && (e as { type: string }).type === 'changed'),
     'a changed event',
   );
 });
@@ -290,7 +299,10 @@ test('app:// serves the renderer folder with the CSP, and nothing outside it', a
 test('View menu items switch the renderer route by hash (same document)', () => {
   menuItem('view-turns').click?.();
   menuItem('view-audit').click?.();
-  assert.deepEqual(win().webContents.loaded.slice(-2), ['app://desk/index.html#/turns', 'app://desk/index.html#/audit']);
+  assert.deepEqual(win().webContents.loaded.slice(-2), [
+    'app://desk/index.html#/turns',
+    'app://desk/index.html#/audit',
+  ]);
 });
 
 test('File → Open Database… on a non-database shows the core message and keeps the current file', async () => {

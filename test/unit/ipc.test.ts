@@ -98,7 +98,18 @@ test('the sender is checked before the method: a foreign page learns nothing abo
 });
 
 test('an unknown method is refused as unknown_method', () => {
-  for (const method of ['nope', '', 'constructor', '__proto__', 'toString', 'hasOwnProperty', 42, null, undefined, {}]) {
+  for (const method of [
+    'nope',
+    '',
+    'constructor',
+    '__proto__',
+    'toString',
+    'hasOwnProperty',
+    42,
+    null,
+    undefined,
+    {},
+  ]) {
     refusedWith(checkIpcCall(input({ method })), 'unknown_method');
   }
 });
