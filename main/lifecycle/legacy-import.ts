@@ -58,8 +58,9 @@ export function importLegacyQueue(core: Core, dir: string, onProgress?: (p: Impo
   const result: ImportResult = { imported: 0, alreadyPresent: 0, failed: [], movedTo };
   const insert = core.stmt(
     `INSERT OR IGNORE INTO message_outbox (id, turn_id, channel, account_id, target, dispatch_kind, payload, queued_at,
-       status, attempt_count, next_attempt_at, last_error, idempotency_key)
-     VALUES (@id, @turnId, @channel, @accountId, @target, @kind, @payload, @queuedAt, @status, @attempts, @now, @lastError, @idem)`,
+       status, attempt_count, next_attempt_at, last_error, idempotency_key, claim_owner, claim_expires_at)
+     VALUES (@id, @turnId, @channel, @accountId, @target, @kind, @payload, @queuedAt, @status, @attempts, @now, @lastError, @idem,
+       @owner, @now)`,
   );
   for (let i = 0; i < files.length; i += BATCH) {
     const batch = files.slice(i, i + BATCH);
@@ -97,6 +98,7 @@ export function importLegacyQueue(core: Core, dir: string, onProgress?: (p: Impo
             now: core.now(),
             lastError: str(entry.lastError),
             idem: str(entry.idempotencyKey),
+            owner: core.owner, // a lapsed claim: nobody is sending it live, the worker may at once
           }).changes;
           if (changes === 1) {
             result.imported++;

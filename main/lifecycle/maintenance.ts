@@ -46,6 +46,19 @@ export function expire(core: Core, who: Who = WORKER): ExpiryResult {
           expiredRows++;
         }
       }
+      // A last chance that nobody took (no deliver handler ran) ends after a second max age.
+      const spent = core
+        .stmt(
+          `SELECT id FROM message_outbox WHERE status IN (${PENDING}) AND queued_at < ? AND last_chance = 1 LIMIT ?`,
+        )
+        .all(now - 2 * config.outboxMaxAgeMs, config.maintenanceBatch) as { id: string }[];
+      for (const r of spent) {
+        const moved = moveRow(core, r.id, OUTBOX_PENDING_STATUSES, 'expired', who, {
+          reason: 'expired: the last delivery attempt never ran',
+          set: "terminal_reason = 'expired'",
+        });
+        if (moved) expiredRows++;
+      }
       const turns = core
         .stmt(`SELECT id, status FROM message_turns WHERE status IN (${ACTIVE_TURN_SQL}) AND accepted_at < ? LIMIT ?`)
         .all(now - config.turnMaxAgeMs, config.maintenanceBatch) as { id: string; status: 'accepted' }[];

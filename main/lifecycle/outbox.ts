@@ -90,8 +90,8 @@ export function enqueue(core: Core, input: EnqueueInput): EnqueueResult {
         now,
         now,
         input.idempotencyKey ?? null,
-        live ? core.owner : null,
-        live ? now + core.config.liveLeaseMs : null,
+        core.owner,
+        live ? now + core.config.liveLeaseMs : now, // not live: a lapsed claim, due at once
       );
     record(core, { kind: 'outbox', entityId: id, subjectId: turnId ?? id, from: null, to: 'queued' }, GATEWAY);
     if (turn && isFinalKind(kind)) {

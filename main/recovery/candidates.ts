@@ -9,10 +9,12 @@ import { OUTBOX_SELECT, TURN_SELECT } from '../lifecycle/rows';
 const FINAL = "(dispatch_kind IS NULL OR dispatch_kind = 'final')";
 const CLAIM_FREE = '(claim_expires_at IS NULL OR claim_expires_at <= @now)';
 /**
- * A row queued since this process started and never attempted belongs to a live send, for one
- * lease at most: after that a lost ack is retried rather than hidden until the next restart.
+ * A row another writer queued since this process started, never attempted and unclaimed,
+ * belongs to a live send, for one lease at most: after that a lost ack is retried rather than
+ * hidden until the next restart. Our own rows always carry a claim (a lapsed one when not live).
  */
-const NOT_LIVE_ROW = `NOT (status = 'queued' AND attempt_count = 0 AND queued_at >= @startedAt AND queued_at > @now - @lease)`;
+const NOT_LIVE_ROW = `NOT (status = 'queued' AND attempt_count = 0 AND claim_owner IS NULL
+  AND queued_at >= @startedAt AND queued_at > @now - @lease)`;
 const PENDING_FINAL_EXISTS = `EXISTS (SELECT 1 FROM message_outbox o WHERE o.turn_id = t.id
   AND o.status IN (${sqlList(OUTBOX_PENDING_STATUSES)}) AND (o.dispatch_kind IS NULL OR o.dispatch_kind = 'final'))`;
 const ANY_FINAL_EXISTS = `EXISTS (SELECT 1 FROM message_outbox o WHERE o.turn_id = t.id

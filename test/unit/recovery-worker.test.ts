@@ -608,7 +608,7 @@ test('replays are visible (attempt, history, replay actor) and a resumed turn by
   }
 });
 
-test('rows queued by this process since it started are live sends and skipped; rows from before the start are replayed at once', async () => {
+test('unclaimed rows another writer queued since the worker started are live sends and skipped; rows from before the start and our own non-live rows are replayed at once', async () => {
   const temp = crashedGateway();
   const before = enqueue(temp.lc, null, null, false);
   temp.clock.advance(1);
@@ -616,10 +616,17 @@ test('rows queued by this process since it started are live sends and skipped; r
   try {
     const rec = recorder();
     temp.clock.advance(1);
+    // A gateway without our library writes a row naming only the SPEC's columns, then sends it.
+    lc.db
+      .prepare(
+        `INSERT INTO message_outbox (id, channel, payload, queued_at, next_attempt_at)
+         VALUES ('foreign-live', 'telegram', '{}', ?, ?)`,
+      )
+      .run(temp.clock.t, temp.clock.t);
     const mine = enqueue(lc, null, 'final', false);
     await withWorker(lc, { deliver: rec.deliver }, (w) => w.runOnce());
-    assert.deepEqual(rec.delivered, [before]);
-    assert.equal(lc.getRow(mine)?.status, 'queued');
+    assert.deepEqual(rec.delivered.sort(), [before, mine].sort());
+    assert.equal(lc.getRow('foreign-live')?.status, 'queued');
   } finally {
     lc.close();
     temp.lc.close();
