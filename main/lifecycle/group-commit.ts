@@ -15,7 +15,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  */
 export class GroupCommit {
   private queue: Pending[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   // Made once: better-sqlite3's db.transaction() builds four wrappers per call (several µs each).
   /** Runs one caller's work in a savepoint of the batch's transaction. */
   private readonly savepoint: Database.Transaction<(fn: () => unknown) => unknown>;
@@ -24,7 +24,7 @@ export class GroupCommit {
 
   constructor(
     db: Database.Database,
-    private readonly windowMs = 1,
+    private readonly windowMs = 0,
     private readonly maxBatch = 512,
   ) {
     this.savepoint = db.transaction((fn: () => unknown) => fn());
@@ -43,13 +43,16 @@ export class GroupCommit {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       if (this.queue.length >= this.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+      else
+        this.timer ??=
+          this.windowMs > 0 ? setTimeout(() => this.flush(), this.windowMs) : setImmediate(() => this.flush());
     });
   }
 
   /** Commits whatever is queued now. */
   flush(): void {
-    clearTimeout(this.timer);
+    clearTimeout(this.timer as NodeJS.Timeout);
+    clearImmediate(this.timer as NodeJS.Immediate);
     this.timer = undefined;
     const batch = this.queue;
     this.queue = [];

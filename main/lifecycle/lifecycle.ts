@@ -24,7 +24,10 @@ export interface LifecycleOptions {
   /** Identity of this process in claims and history. */
   owner?: string;
   stuck?: Partial<StuckThresholds>;
-  /** How long group commit gathers writes before committing them together. */
+  /**
+   * How long group commit gathers writes before committing them together. 0 (default): until
+   * the current turn of the event loop ends, which already holds every caller that was waiting.
+   */
   groupCommitWindowMs?: number;
 }
 
@@ -51,7 +54,7 @@ export class Lifecycle {
       stmt: createStatementCache(db),
     };
     this.stuck = { ...DEFAULT_STUCK, ...options.stuck };
-    this.group = new GroupCommit(db, options.groupCommitWindowMs ?? 1);
+    this.group = new GroupCommit(db, options.groupCommitWindowMs ?? 0);
   }
 
   /** Opens or creates the file; refuses (and leaves untouched) files that are not ours. */

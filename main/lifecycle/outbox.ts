@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from './ids';
 import {
   OUTBOX_PENDING_STATUSES,
   isFinalKind,
@@ -70,7 +70,7 @@ export function enqueue(core: Core, input: EnqueueInput): EnqueueResult {
       throw new LifecycleError('turn_aborted', `turn ${turnId} was aborted; nothing more is sent for it`);
     }
     const now = core.now();
-    const id = input.id ?? randomUUID();
+    const id = input.id ?? newId(now);
     const live = input.live ?? true;
     const kind = input.dispatchKind ?? null;
     core

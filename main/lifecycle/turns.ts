@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from './ids';
 import { TURN_ACTIVE_STATUSES, isTurnTerminal, type Turn, type TurnStatus } from '../../shared/types';
 import { sqlList, type Core } from './context';
 import { LifecycleError } from './errors';
@@ -83,7 +83,7 @@ export function acceptTurn(core: Core, input: AcceptInput): AcceptResult {
       return { outcome: 'duplicate', turn: existing };
     }
     const now = core.now();
-    const id = input.id ?? randomUUID();
+    const id = input.id ?? newId(now);
     core
       .stmt(
         `INSERT INTO message_turns (id, channel, account_id, external_id, dedupe_key, session_key, payload,

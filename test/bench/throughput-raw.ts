@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../main/lifecycle/ids';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Lifecycle } from '../../main/lifecycle/lifecycle';
@@ -45,12 +45,12 @@ interface Pending {
 class RawGroup {
   commits = 0;
   private queue: Pending[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private readonly tx: Database.Transaction<(batch: Pending[]) => unknown[]>;
 
   constructor(
     db: Database.Database,
-    private readonly windowMs = 1,
+    private readonly windowMs = 0,
     private readonly maxBatch = 512,
   ) {
     this.tx = db.transaction((batch: Pending[]) => batch.map((p) => p.fn()));
@@ -60,12 +60,15 @@ class RawGroup {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       if (this.queue.length >= this.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+      else
+        this.timer ??=
+          this.windowMs > 0 ? setTimeout(() => this.flush(), this.windowMs) : setImmediate(() => this.flush());
     });
   }
 
   flush(): void {
-    clearTimeout(this.timer);
+    clearTimeout(this.timer as NodeJS.Timeout);
+    clearImmediate(this.timer as NodeJS.Immediate);
     this.timer = undefined;
     const batch = this.queue;
     this.queue = [];
@@ -147,7 +150,7 @@ export async function rawThroughput(
 
   const turn = (run: string) => async (i: number) => {
     const input = inbound(run, i);
-    const turnId = randomUUID();
+    const turnId = newId(Date.now());
     await step(() => {
       const now = Date.now();
       insertTurn.run(
@@ -171,7 +174,7 @@ export async function rawThroughput(
       const now = Date.now();
       toRunning.run(now, ...claimArgs(now), turnId);
     });
-    const rowId = randomUUID();
+    const rowId = newId(Date.now());
     await step(() => {
       const now = Date.now();
       insertRow.run(
