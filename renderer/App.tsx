@@ -45,7 +45,12 @@ export const SHORTCUTS: [string, string][] = [
 function isTyping(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
   if (!el) return false;
-  return el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName);
+  if (el.isContentEditable || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT') return true;
+  // Checkboxes and buttons do not take text: shortcuts still work while they have focus.
+  return (
+    el.tagName === 'INPUT' &&
+    !['checkbox', 'radio', 'button', 'submit', 'reset'].includes((el as HTMLInputElement).type)
+  );
 }
 
 function useShortcuts(): void {
@@ -133,8 +138,11 @@ function HelpPopover() {
                     {keys.split('  or  ').map((k, i) => (
                       <span key={k}>
                         {i > 0 && <span className="muted"> or </span>}
-                        {k.split(' ').map((part) => (
-                          <kbd key={part}>{part}</kbd>
+                        {k.split(' ').map((part, j) => (
+                          <span key={part}>
+                            {j > 0 && ' '}
+                            <kbd>{part}</kbd>
+                          </span>
                         ))}
                       </span>
                     ))}
@@ -222,7 +230,8 @@ function Sidebar({ route }: { route: Route }) {
         </div>
         {info && (
           <div className="db-path" title={info.dbPath}>
-            {info.dbPath.length > 34 ? `…${info.dbPath.slice(-33)}` : info.dbPath}
+            {/* The file's last two path parts; the whole path is in the tooltip. */}
+            {info.dbPath.split(/[\\/]/).slice(-2).join('/')}
           </div>
         )}
         {info && (

@@ -41,6 +41,8 @@ export interface DataTableProps<T extends { id: string }> {
   /** Row click (not on a control): open the row. */
   onOpen?: (row: T) => void;
   emptyText: string;
+  /** When it changes (new filter or order), the table scrolls back to the top. */
+  resetKey?: string;
   /** Bulk actions for the selection, shown in the toolbar. */
   toolbar?: ReactNode;
 }
@@ -119,6 +121,11 @@ export function DataTable<T extends { id: string }>(props: DataTableProps<T>) {
   useEffect(() => {
     if (hasMore && !loadingMore && !loading && lastIndex >= rows.length - LOAD_AHEAD_ROWS) onLoadMore();
   }, [hasMore, loadingMore, loading, lastIndex, rows.length, onLoadMore]);
+
+  const { resetKey } = props;
+  useEffect(() => {
+    if (scrollRef.current) scrollRef.current.scrollTop = 0;
+  }, [resetKey]);
 
   const selected = Object.values(rowSelection).filter(Boolean).length;
   const visibleColumns = table.getVisibleLeafColumns();

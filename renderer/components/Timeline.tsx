@@ -8,7 +8,7 @@ export function Timeline({ entries }: { entries: HistoryEntry[] }) {
   return (
     <ol className="timeline" aria-label="Timeline">
       {entries.map((e) => (
-        <li key={e.id} className={`timeline-item actor-${e.actor}`}>
+        <li key={e.id} className={`timeline-item by-${e.actor}`}>
           <time dateTime={new Date(e.at).toISOString()}>{formatTime(e.at)}</time>
           <span className={`actor actor-${e.actor}`}>{e.actor}</span>
           <span className="subject">

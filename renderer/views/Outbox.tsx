@@ -44,10 +44,10 @@ export function OutboxView() {
   const columns = useMemo(
     () => [
       col.accessor('status', { header: 'Status', size: 150, cell: (c) => <StatusBadge status={c.getValue()} /> }),
-      col.accessor('id', { header: 'Row', size: 150, cell: (c) => <span className="mono">{c.getValue()}</span> }),
+      col.accessor('id', { header: 'Row', size: 130, cell: (c) => <span className="mono">{c.getValue()}</span> }),
       col.accessor('turnId', {
         header: 'Turn',
-        size: 150,
+        size: 130,
         cell: (c) => {
           const id = c.getValue();
           return id ? (
@@ -59,7 +59,7 @@ export function OutboxView() {
           );
         },
       }),
-      col.accessor((r) => r.dispatchKind ?? 'direct', { id: 'kind', header: 'Kind', size: 80 }),
+      col.accessor((r) => r.dispatchKind ?? 'direct', { id: 'kind', header: 'Kind', size: 72 }),
       col.accessor('channel', { header: 'Channel', size: 92 }),
       col.accessor('target', { header: 'Target', size: 130 }),
       col.accessor('accountId', { header: 'Account', size: 110 }),
@@ -159,6 +159,7 @@ export function OutboxView() {
         data={s.items}
         columns={columns}
         flexColumn="stuckReason"
+        resetKey={JSON.stringify(s.filter)}
         sortColumn="queuedAt"
         order={s.filter.order ?? 'desc'}
         onOrderChange={(order) => setFilter({ order })}

@@ -156,6 +156,9 @@ export function TurnDetailView({ id }: { id: string }) {
   }
   const { turn, stuckReason, outbox, history } = detail;
   const terminal = isTurnTerminal(turn.status);
+  const stuckRows = outbox.filter((r) => r.stuckReason).length;
+  // What the turn answers (or tried to): its latest final reply.
+  const reply = [...outbox].reverse().find((r) => r.dispatchKind === null || r.dispatchKind === 'final');
 
   return (
     <div className="view view-detail">
@@ -204,7 +207,9 @@ export function TurnDetailView({ id }: { id: string }) {
         <div className="notice notice-ok" data-testid="stuck-reason">
           {terminal
             ? `Finished: ${turn.status.replace(/_/g, ' ')}${turn.terminalReason ? ` (${turn.terminalReason})` : ''}.`
-            : 'Not stuck.'}
+            : stuckRows
+              ? `Not stuck yet; ${stuckRows === 1 ? '1 outbox row is' : `${stuckRows} outbox rows are`} (see below).`
+              : 'Not stuck.'}
         </div>
       )}
       <div className="detail-grid">
@@ -213,8 +218,11 @@ export function TurnDetailView({ id }: { id: string }) {
           <TurnFields turn={turn} now={now} />
         </section>
         <section className="card" aria-labelledby="payload-title">
-          <h3 id="payload-title">Inbound message</h3>
-          <Payload text={turn.payload} />
+          <h3 id="payload-title">Messages</h3>
+          <Payload text={turn.payload} label="Inbound message" />
+          {reply && (
+            <Payload text={reply.payload} label={`Final reply (${reply.id}, ${reply.status.replace(/_/g, ' ')})`} />
+          )}
         </section>
       </div>
       <section className="card" aria-labelledby="rows-title">

@@ -124,6 +124,7 @@ export function TurnsView() {
         data={s.items}
         columns={columns}
         flexColumn="stuckReason"
+        resetKey={JSON.stringify(s.filter)}
         sortColumn="acceptedAt"
         order={s.filter.order ?? 'desc'}
         onOrderChange={(order) => setFilter({ order })}
