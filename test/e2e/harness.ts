@@ -1,0 +1,130 @@
+// E2E harness: the real browser-mode server (`lifecycle-desk serve`) as a child process on a
+// database the test prepared with the Lifecycle API, and Debian's Chromium through
+// playwright-core (never a downloaded browser).
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
+const BIN = path.join(ROOT, 'dist', 'main', 'cli', 'bin.js');
+const RENDERER_INDEX = path.join(ROOT, 'dist', 'renderer', 'index.html');
+export const SCREENSHOT_DIR = path.join(ROOT, 'docs', 'screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export interface Served {
+  /** What `serve` printed: origin + `/#token=…`. */
+  url: string;
+  origin: string;
+  token: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `lifecycle-desk serve --db <file> --port 0` and waits for its one line. */
+export async function serve(dbFile: string, extraArgs: string[] = []): Promise<Served> {
+  if (!fs.existsSync(RENDERER_INDEX)) {
+    throw new Error(`renderer not built (${RENDERER_INDEX} missing): run node scripts/build-renderer.mjs`);
+  }
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--db', dbFile, '--port', '0', ...extraArgs], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL within 20 s; stderr: ${stderr}`)), 20_000);
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /Lifecycle Desk at (\S+)/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code} before printing its URL; stderr: ${stderr}`));
+    });
+  });
+  const m = /^(http:\/\/127\.0\.0\.1:\d+)\/#token=(.+)$/.exec(line);
+  if (!m?.[1] || !m[2]) throw new Error(`unexpected serve line: ${line}`);
+  return {
+    url: line,
+    origin: m[1],
+    token: m[2],
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 8_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+export interface PageProblems {
+  /** Uncaught exceptions and console errors (CSP violations are reported there). */
+  errors: string[];
+}
+
+/** A fresh context and page; records page errors so a test can assert there were none. */
+export async function newPage(
+  browser: Browser,
+  options: { colorScheme?: 'light' | 'dark'; width?: number; height?: number } = {},
+): Promise<{ context: BrowserContext; page: Page; problems: PageProblems }> {
+  const context = await browser.newContext({
+    viewport: { width: options.width ?? 1440, height: options.height ?? 900 },
+    colorScheme: options.colorScheme ?? 'light',
+    deviceScaleFactor: 1,
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const problems: PageProblems = { errors: [] };
+  page.on('pageerror', (err) => problems.errors.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.errors.push(`console: ${msg.text()}`);
+  });
+  return { context, page, problems };
+}
+
+/** Retries `check` (which throws while the condition does not hold) until it passes. */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+}
+
+/** Saves a screenshot under docs/screenshots/ (committed; the README shows them). */
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  // Let charts and fonts settle; no animations are running (charts are not animated).
+  await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
+  await page.screenshot({ path: file, fullPage: options.fullPage ?? false, animations: 'disabled' });
+  return file;
+}

@@ -1,0 +1,67 @@
+import type { Locator } from 'playwright-core';
+import { DeskPage } from './desk';
+
+/** The Turns and Outbox views: filters, a server-paged virtualized table, bulk actions. */
+export class TablePage extends DeskPage {
+  constructor(
+    page: DeskPage['page'],
+    readonly tableName: 'Turns' | 'Outbox',
+  ) {
+    super(page);
+  }
+
+  table(): Locator {
+    return this.page.getByRole('table', { name: this.tableName, exact: true });
+  }
+
+  /** Rendered rows (virtualized: only those near the viewport exist). */
+  rows(): Locator {
+    return this.table().locator('tbody tr[data-row-id]');
+  }
+
+  row(id: string): Locator {
+    return this.table().locator(`tbody tr[data-row-id="${id}"]`);
+  }
+
+  async renderedIds(): Promise<string[]> {
+    return this.rows().evaluateAll((trs) =>
+      trs.map((tr) => (tr as unknown as { dataset: { rowId: string } }).dataset.rowId),
+    );
+  }
+
+  footer(): Locator {
+    return this.page.locator('.table-footer');
+  }
+
+  async select(id: string): Promise<void> {
+    await this.page.getByRole('checkbox', { name: `Select ${id}`, exact: true }).check();
+  }
+
+  statusChip(label: string): Locator {
+    return this.page.getByRole('group', { name: 'Status' }).getByRole('button', { name: label, exact: true });
+  }
+
+  search(): Locator {
+    return this.page.getByRole('searchbox', { name: 'Search' });
+  }
+
+  stuckOnly(): Locator {
+    return this.page.getByRole('checkbox', { name: 'Stuck only' });
+  }
+
+  bulkButton(name: 'Abort session' | 'Replay turn' | 'Retry now' | 'Terminate'): Locator {
+    return this.page.getByRole('button', { name, exact: true });
+  }
+
+  sortButton(): Locator {
+    return this.table().locator('thead .sort-button');
+  }
+
+  columnsMenu(): Locator {
+    return this.page.locator('.column-chooser');
+  }
+
+  headers(): Locator {
+    return this.table().locator('thead th');
+  }
+}

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { eventually, launchBrowser, newPage, serve } from './harness';
+import { TurnDetailPage } from './pages/detail';
+import { OverviewPage } from './pages/overview';
+import { TablePage } from './pages/tables';
+import { accepted, createDb, running, stuckSend } from './seed';
+
+let browser: Browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+const IMG = '<img src=x onerror="window.__pwned=1">';
+const BOLD = '<b>bold</b>';
+
+async function pwned(page: Page): Promise<unknown> {
+  return page.evaluate(() => (globalThis as unknown as { __pwned?: unknown }).__pwned);
+}
+
+test('payloads and errors containing HTML show as literal text and run nothing', { timeout: 60_000 }, async (t) => {
+  const db = createDb(10 * 60_000);
+  const html = stuckSend(
+    db,
+    {
+      session: 'telegram:chat-<i>1</i>',
+      payload: { text: `${IMG} and ${BOLD}`, note: '<script>window.__pwned=2</script>' },
+    },
+    ['<img src=y onerror="window.__pwned=3">', `429 ${BOLD}`],
+  );
+  const raw = accepted(db, { session: 'slack:raw', payload: '<svg onload="window.__pwned=4"></svg> not JSON at all' });
+  running(db, { session: 'discord:<u>x</u>', text: '<iframe src="javascript:window.__pwned=5"></iframe>' });
+  db.clock.t = null;
+
+  const served = await serve(db.file);
+  t.after(() => served.stop());
+  const { context, page, problems } = await newPage(browser, { height: 1100 });
+  t.after(() => context.close());
+
+  // The overview's stuck lists carry the HTML error text.
+  const overview = new OverviewPage(page);
+  await overview.open(served.url);
+  await overview.stuckRow(html.rowId).waitFor();
+  assert.match(await overview.stuckRow(html.rowId).innerText(), /last error 429 <b>bold<\/b>/);
+
+  // Tables.
+  const turns = new TablePage(page, 'Turns');
+  await turns.navLink('Turns').click();
+  await turns.row(html.turn.id).waitFor();
+  assert.match(await turns.row(html.turn.id).innerText(), /telegram:chat-<i>1<\/i>/);
+  const outbox = new TablePage(page, 'Outbox');
+  await outbox.navLink('Outbox').click();
+  await outbox.row(html.rowId).waitFor();
+
+  // The detail: payload as text in a <pre>, the reply payload too, and the timeline's errors.
+  const detail = new TurnDetailPage(page);
+  await detail.openTurn(html.turn.id);
+  const payload = await detail.payload().innerText();
+  assert.ok(payload.includes(`"text": "${IMG.replace(/"/g, '\\"')} and ${BOLD}"`), payload);
+  assert.ok(payload.includes('<script>window.__pwned=2</script>'), payload);
+  assert.equal(await detail.payload().locator('*').count(), 0, 'the payload <pre> holds only text');
+  assert.match(await detail.timeline().innerText(), /<img src=y onerror="window.__pwned=3">/);
+  await detail.openTurn(raw.id);
+  assert.equal(await detail.payload().innerText(), '<svg onload="window.__pwned=4"></svg> not JSON at all');
+
+  // Nothing was interpreted: no such elements anywhere, no handler ran.
+  assert.equal(await page.locator('img, b, i, u, svg[onload], iframe, script:not([src])').count(), 0);
+  await page.waitForTimeout(300);
+  assert.equal(await pwned(page), undefined);
+  assert.deepEqual(problems.errors, []);
+});
+
+test('a wrong token gets 401, and the page says it is not authorized', { timeout: 60_000 }, async (t) => {
+  const db = createDb();
+  accepted(db, { session: 'telegram:chat-1' });
+  const served = await serve(db.file);
+  t.after(() => served.stop());
+
+  // From node: no token, a wrong token, the right token.
+  const post = (headers: Record<string, string>): Promise<Response> =>
+    fetch(`${served.origin}/api/getStatus`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body: '{}',
+    });
+  const none = await post({});
+  assert.equal(none.status, 401);
+  const wrong = await post({ Authorization: 'Bearer not-the-token' });
+  assert.equal(wrong.status, 401);
+  const body = (await wrong.json()) as { ok: boolean; error: { code: string } };
+  assert.deepEqual([body.ok, body.error.code], [false, 'unauthorized']);
+  const right = await post({ Authorization: `Bearer ${served.token}` });
+  assert.equal(right.status, 200);
+  assert.equal(((await right.json()) as { value: { turns: { accepted: number } } }).value.turns.accepted, 1);
+
+  // From a page opened with a wrong token.
+  const { context, page } = await newPage(browser);
+  t.after(() => context.close());
+  const desk = new OverviewPage(page);
+  await desk.open(`${served.origin}/#token=wrong-token`);
+  const alert = desk.alerts().filter({ hasText: 'Not authorized' });
+  await alert.waitFor();
+  assert.equal(await desk.card('turns', 'accepted').innerText(), '…', 'no data shown');
+  const status = await page.evaluate(async () => {
+    const res = await fetch('/api/getStatus', {
+      method: 'POST',
+      headers: { Authorization: 'Bearer wrong-token' },
+      body: '{}',
+    });
+    return res.status;
+  });
+  assert.equal(status, 401);
+  const events = await page.evaluate(
+    async () => (await fetch('/api/events', { headers: { Authorization: 'Bearer x' } })).status,
+  );
+  assert.equal(events, 401);
+});
+
+test('the token leaves the URL, survives a reload, and deep links work', { timeout: 60_000 }, async (t) => {
+  const db = createDb(10 * 60_000);
+  const { turn } = stuckSend(db, { session: 'whatsapp:chat-4', text: 'Where is my parcel?' }, ['ETIMEDOUT']);
+  db.clock.t = null;
+  const served = await serve(db.file);
+  t.after(() => served.stop());
+  const { context, page, problems } = await newPage(browser);
+  t.after(() => context.close());
+  const desk = new TablePage(page, 'Turns');
+
+  await desk.open(served.url);
+  assert.equal(page.url(), `${served.origin}/#/overview`);
+  assert.equal(
+    await page.evaluate(() => (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length),
+    1,
+  );
+
+  await desk.navLink('Turns').click();
+  await desk.row(turn.id).waitFor();
+  await page.reload();
+  await desk.row(turn.id).waitFor();
+  assert.equal(await desk.heading().innerText(), 'Turns');
+
+  // A link to one turn, with the token (a fresh tab has no session storage).
+  const { context: other, page: page2 } = await newPage(browser);
+  t.after(() => other.close());
+  const detail = new TurnDetailPage(page2);
+  await page2.goto(`${served.origin}/#/turn/${encodeURIComponent(turn.id)}&token=${served.token}`);
+  await page2.locator('.detail-title h2', { hasText: turn.id }).waitFor();
+  assert.equal(page2.url(), `${served.origin}/#/turn/${encodeURIComponent(turn.id)}`);
+  await eventually(async () => assert.match(await detail.stuckReason().innerText(), /ETIMEDOUT/));
+  assert.deepEqual(problems.errors, []);
+});

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { eventually, launchBrowser, newPage, screenshot, serve } from './harness';
+import { TablePage } from './pages/tables';
+import { mixedStory } from './seed';
+
+let browser: Browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test(
+  'the turns table: server paging, virtualized rows, order, filters, column choice',
+  { timeout: 120_000 },
+  async (t) => {
+    const { db, stuck } = mixedStory(260, 8);
+    const served = await serve(db.file);
+    t.after(() => served.stop());
+    const { context, page, problems } = await newPage(browser);
+    t.after(() => context.close());
+    const turns = new TablePage(page, 'Turns');
+    await turns.open(served.url);
+    await turns.navLink('Turns').click();
+
+    const ids = (sql: string, ...args: unknown[]): string[] =>
+      (db.lc.db.prepare(sql).all(...args) as { id: string }[]).map((r) => r.id);
+    const total = ids('SELECT id FROM message_turns').length;
+    const newest = ids('SELECT id FROM message_turns ORDER BY accepted_at DESC, id DESC LIMIT 1')[0]!;
+    const oldest = ids('SELECT id FROM message_turns ORDER BY accepted_at ASC, id ASC LIMIT 1')[0]!;
+
+    // First page, newest first.
+    await eventually(async () =>
+      assert.equal(await turns.footer().innerText(), '100 rows loaded, more available\nLoad more'),
+    );
+    assert.equal((await turns.renderedIds())[0], newest);
+    await screenshot(page, 'turns');
+
+    // Scrolling to the bottom loads the next pages through the cursor, until the end.
+    await eventually(async () => {
+      await turns.table().evaluate((el) => {
+        const scroller = (el as unknown as { parentElement: { scrollTop: number; scrollHeight: number } })
+          .parentElement;
+        scroller.scrollTop = scroller.scrollHeight;
+      });
+      assert.equal(await turns.footer().innerText(), `${total} rows loaded`);
+    }, 20_000);
+    // Virtualized: only the rows near the viewport exist in the DOM.
+    const rendered = await turns.rows().count();
+    assert.ok(rendered > 5 && rendered < 60, `rendered ${rendered} of ${total}`);
+
+    // Oldest first.
+    await turns.sortButton().click();
+    await eventually(async () => assert.equal((await turns.renderedIds())[0], oldest));
+    assert.equal(await turns.table().locator('th[aria-sort]').getAttribute('aria-sort'), 'ascending');
+    await turns.sortButton().click();
+
+    // Status filter (server side): only failed_terminal turns, all of them.
+    const failedTerminal = ids("SELECT id FROM message_turns WHERE status = 'failed_terminal'");
+    await turns.statusChip('failed terminal').click();
+    await eventually(async () =>
+      assert.equal(await turns.footer().innerText(), `${failedTerminal.length} rows loaded`),
+    );
+    assert.deepEqual(new Set(await turns.renderedIds()), new Set(failedTerminal));
+    await turns.statusChip('failed terminal').click();
+
+    // Stuck only.
+    const stuckIds = db.lc.listTurns({ stuck: true, limit: 500 }).items.map((x) => x.id);
+    assert.ok(stuckIds.includes(stuck.turn.id));
+    await turns.stuckOnly().check();
+    await eventually(async () => assert.deepEqual(new Set(await turns.renderedIds()), new Set(stuckIds)));
+    assert.match(await turns.row(stuck.turn.id).innerText(), /429 Too Many Requests/);
+    await turns.stuckOnly().uncheck();
+
+    // Search: a session prefix ('/' focuses the search box).
+    await page.keyboard.press('/');
+    assert.equal(
+      await turns
+        .search()
+        .evaluate(
+          (el) => el === (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement,
+        ),
+      true,
+    );
+    await page.keyboard.type('telegram:ops');
+    await page.keyboard.press('Enter');
+    const opsTelegram = ids("SELECT id FROM message_turns WHERE session_key LIKE 'telegram:ops%'");
+    await eventually(async () => assert.deepEqual(new Set(await turns.renderedIds()), new Set(opsTelegram)));
+    await turns.search().fill('');
+    await turns.search().press('Enter');
+
+    // Column choice: hide "Channel", show "Reply to".
+    assert.ok((await turns.headers().allInnerTexts()).some((h) => /channel/i.test(h)));
+    await turns.columnsMenu().locator('summary').click();
+    await turns.columnsMenu().getByRole('checkbox', { name: 'Channel' }).uncheck();
+    await turns.columnsMenu().getByRole('checkbox', { name: 'Reply to' }).check();
+    const headers = await turns.headers().allInnerTexts();
+    assert.ok(!headers.some((h) => /^channel$/i.test(h.trim())), headers.join('|'));
+    assert.ok(
+      headers.some((h) => /^reply to$/i.test(h.trim())),
+      headers.join('|'),
+    );
+    assert.deepEqual(problems.errors, []);
+  },
+);
+
+test('the outbox table filters by kind and channel; keyboard shortcuts and help', { timeout: 90_000 }, async (t) => {
+  const { db } = mixedStory(60, 3);
+  const served = await serve(db.file);
+  t.after(() => served.stop());
+  const { context, page, problems } = await newPage(browser, { colorScheme: 'dark' });
+  t.after(() => context.close());
+  const outbox = new TablePage(page, 'Outbox');
+  await outbox.open(served.url);
+
+  // g x → Outbox
+  await page.keyboard.press('g');
+  await page.keyboard.press('x');
+  await eventually(async () => assert.equal(await outbox.heading().innerText(), 'Outbox'));
+  await outbox.rows().first().waitFor();
+  await screenshot(page, 'outbox-dark');
+
+  const ids = (sql: string): string[] => (db.lc.db.prepare(sql).all() as { id: string }[]).map((r) => r.id);
+  await page.getByRole('combobox', { name: 'Kind' }).selectOption('final');
+  await page.getByRole('textbox', { name: 'Channel' }).fill('slack');
+  await page.getByRole('textbox', { name: 'Channel' }).press('Enter');
+  const want = ids("SELECT id FROM message_outbox WHERE dispatch_kind = 'final' AND channel = 'slack'");
+  assert.ok(want.length > 0);
+  await eventually(async () => assert.deepEqual(new Set(await outbox.renderedIds()), new Set(want)));
+  await page.getByRole('button', { name: 'Reset filters' }).click();
+  await eventually(async () => assert.ok((await outbox.rows().count()) > want.length));
+
+  // Number keys, g-chords, and the help popover that lists them.
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('1');
+  await eventually(async () => assert.equal(await outbox.heading().innerText(), 'Overview'));
+  await page.keyboard.press('g');
+  await page.keyboard.press('t');
+  await eventually(async () => assert.equal(await outbox.heading().innerText(), 'Turns'));
+  await page.keyboard.press('4');
+  await eventually(async () => assert.equal(await outbox.heading().innerText(), 'Audit trail'));
+  await page.keyboard.press('?');
+  const help = page.getByRole('region', { name: 'Keyboard shortcuts' });
+  await help.waitFor();
+  const helpText = await help.innerText();
+  for (const keys of ['g o', 'g t', 'g x', '/']) assert.ok(helpText.replace(/\s+/g, ' ').includes(keys), helpText);
+  await page.keyboard.press('Escape');
+  await help.waitFor({ state: 'hidden' });
+  assert.deepEqual(problems.errors, []);
+});
