@@ -304,6 +304,11 @@ export function App() {
   useEffect(() => {
     document.title = `${TITLES[route.view]} · Lifecycle Desk`;
   }, [route.view]);
+  // The last action's message belongs to the view it was taken in.
+  const routeKey = route.view === 'turn' ? `turn/${route.id}` : route.view;
+  useEffect(() => {
+    useActionsStore.setState({ message: null });
+  }, [routeKey]);
 
   let view: ReactNode;
   switch (route.view) {

@@ -24,7 +24,7 @@ export function AuditView() {
         </div>
       )}
       <section className="card">
-        <p className="muted">Operator actions, newest first ({entries.length}).</p>
+        <p className="muted intro">Operator actions, newest first ({entries.length}).</p>
         {entries.length === 0 && !loading ? (
           <p className="muted empty-small">No operator actions recorded yet.</p>
         ) : (
@@ -69,10 +69,12 @@ export function AuditView() {
                         </>
                       )}
                     </td>
-                    <td className="transition">
-                      {e.fromStatus && <StatusBadge status={e.fromStatus} />}
-                      {(e.fromStatus || e.toStatus) && <span aria-label="to">→</span>}
-                      {e.toStatus && <StatusBadge status={e.toStatus} />}
+                    <td>
+                      <span className="transition">
+                        {e.fromStatus && <StatusBadge status={e.fromStatus} />}
+                        {(e.fromStatus || e.toStatus) && <span aria-label="to">→</span>}
+                        {e.toStatus && <StatusBadge status={e.toStatus} />}
+                      </span>
                     </td>
                     <td className="wrap">{e.reason ?? ''}</td>
                   </tr>

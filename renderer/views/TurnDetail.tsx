@@ -99,7 +99,7 @@ function OutboxRows({ rows, now }: { rows: OutboxListItem[]; now: number }) {
                   {r.stuckReason ? (
                     <span className="stuck-reason">{r.stuckReason}</span>
                   ) : (
-                    (r.lastError ?? r.terminalReason ?? '')
+                    [r.terminalReason, r.lastError && `last error ${r.lastError}`].filter(Boolean).join(' · ')
                   )}
                 </td>
                 <td className="row-actions">

@@ -68,9 +68,16 @@ test(
     assert.equal(db.lc.getTurn(other.turn.id)!.status, 'delivery_pending');
     assert.equal(db.lc.getRow(other.rowId)!.status, 'queued');
     // Recorded as an operator action, and the timeline shows it.
-    const audit = db.lc.auditTrail();
-    assert.ok(audit.some((e) => e.entityId === a.turn.id && e.toStatus === 'aborted' && e.by?.startsWith('web:')));
+    const trail = db.lc.auditTrail();
+    assert.ok(trail.some((e) => e.entityId === a.turn.id && e.toStatus === 'aborted' && e.by?.startsWith('web:')));
     await eventually(async () => assert.match(await detail.timeline().innerText(), /operator[\s\S]*aborted/i));
+
+    // The audit view lists who did it.
+    await detail.navLink('Audit').click();
+    const audit = page.getByRole('table', { name: 'Audit trail' });
+    const entry = audit.locator('tr', { hasText: a.turn.id }).first();
+    await entry.waitFor();
+    assert.match(await entry.innerText(), /web:\S+[\s\S]*aborted/);
     assert.deepEqual(problems.errors, []);
   },
 );
