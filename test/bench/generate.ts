@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { seededRandom } from '../../main/demo/random';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -73,18 +74,6 @@ function cached(file: string, turns: number): ReadDb | null {
   }
 }
 
-/** mulberry32: a small seeded PRNG, so every generated file holds the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A time-ordered, UUIDv7-shaped id: what a gateway using v7 ids would write. */
 function uuid7(ts: number, seq: number): string {
   const h = ts.toString(16).padStart(12, '0');
@@ -125,7 +114,7 @@ export function ensureReadDb(turns: number, log: (line: string) => void): ReadDb
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
 
-  const rnd = prng(0x1f2e3d4c);
+  const rnd = seededRandom(0x1f2e3d4c); // seeded, so every generated file holds the same data
   const now = Date.now();
   const start = now - SPAN;
   const LIVE_OWNER = 'gateway-1:4242:a1b2c3';
