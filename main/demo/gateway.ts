@@ -81,19 +81,26 @@ export class DemoGateway {
   /** The platform: fails at the configured rate, otherwise records the send in the sink. */
   readonly deliver: DeliverHandler = async (row) => {
     await this.pause();
-    this.send(row);
+    // Not sent (cancelled since the claim): a failure the core ignores for a row that is done.
+    if (!this.send(row)) throw new DeliveryError('cancelled before the send', 'terminal');
   };
 
-  private send(row: OutboxRow): void {
+  /**
+   * Returns false when the row may no longer be sent: an abort cancelled it, or another
+   * process holds it (and sends it). Re-checked right before the platform call.
+   */
+  private send(row: OutboxRow): boolean {
     if (this.chance(this.failureRate)) {
       const terminal = this.random() < 0.3;
       throw new DeliveryError(pick(this.random, terminal ? TERMINAL : RETRYABLE), terminal ? 'terminal' : 'retryable');
     }
-    // Re-check right before the platform call: an abort that committed since the claim wins.
-    if (!this.lc.beginSend(row.id)) return;
+    const begun = this.lc.beginSend(row.id);
+    if (!begun) return false;
     const payload = JSON.parse(row.payload) as { text?: unknown };
     this.sink.write({
       at: Date.now(),
+      begunAt: begun.lastAttemptAt ?? undefined,
+      by: this.lc.core.owner,
       rowId: row.id,
       turnId: row.turnId,
       kind: row.dispatchKind,
@@ -102,6 +109,7 @@ export class DemoGateway {
       idempotencyKey: row.idempotencyKey,
       text: String(payload.text ?? ''),
     });
+    return true;
   }
 
   readonly replay: ReplayHandler = async (turn) => {
@@ -178,8 +186,7 @@ export class DemoGateway {
     }
     await this.pause();
     try {
-      this.send(row);
-      this.lc.ack(row.id);
+      if (this.send(row)) this.lc.ack(row.id);
     } catch (err) {
       this.lc.fail(row.id, {
         error: (err as Error).message,

@@ -4,6 +4,10 @@ import path from 'node:path';
 /** One line per send that reached the (simulated) platform. */
 export interface SinkLine {
   at: number;
+  /** The core's clock when the send was allowed (beginSend committed): an abort after it cannot stop it. */
+  begunAt?: number | undefined;
+  /** The process (core owner) that sent it. */
+  by?: string | undefined;
   rowId: string;
   turnId: string | null;
   kind: string | null;

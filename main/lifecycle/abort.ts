@@ -8,7 +8,6 @@ export type { AbortResult };
 const ACTIVE = sqlList(TURN_ACTIVE_STATUSES);
 const PENDING = sqlList(OUTBOX_PENDING_STATUSES);
 
-
 export interface AbortHooks {
   /** Test seam for the crash harness: runs between the two updates, inside the transaction. */
   betweenUpdates?: () => void;
@@ -20,47 +19,52 @@ export interface AbortHooks {
  * half happened.
  */
 export function abortSession(core: Core, sessionKey: string, who: Who, hooks: AbortHooks = {}): AbortResult {
-  return core.db
-    .transaction((): AbortResult => {
-      const now = core.now();
-      const turns = core
-        .stmt(`SELECT id, status FROM message_turns WHERE session_key = ? AND status IN (${ACTIVE})`)
-        .all(sessionKey) as { id: string; status: string }[];
-      const reason = who.actor === 'operator' ? `aborted by ${who.by ?? 'operator'}` : 'session aborted';
-      core
-        .stmt(
-          `UPDATE message_turns SET status = 'aborted', updated_at = ?, completed_at = ?, terminal_reason = ?,
+  return core.write((): AbortResult => {
+    const now = core.now();
+    const turns = core
+      .stmt(`SELECT id, status FROM message_turns WHERE session_key = ? AND status IN (${ACTIVE})`)
+      .all(sessionKey) as { id: string; status: string }[];
+    const reason = who.actor === 'operator' ? `aborted by ${who.by ?? 'operator'}` : 'session aborted';
+    core
+      .stmt(
+        `UPDATE message_turns SET status = 'aborted', updated_at = ?, completed_at = ?, terminal_reason = ?,
              claim_owner = NULL, claim_expires_at = NULL
            WHERE session_key = ? AND status IN (${ACTIVE})`,
-        )
-        .run(now, now, reason, sessionKey);
-      for (const t of turns) {
-        record(core, { kind: 'turn', entityId: t.id, subjectId: t.id, from: t.status, to: 'aborted', reason }, who);
-        core.live.delete(t.id);
-      }
-      hooks.betweenUpdates?.();
-      const ids = JSON.stringify(turns.map((t) => t.id));
-      const rows = core
-        .stmt(
-          `SELECT id, status, turn_id AS turnId FROM message_outbox
+      )
+      .run(now, now, reason, sessionKey);
+    for (const t of turns) {
+      record(core, { kind: 'turn', entityId: t.id, subjectId: t.id, from: t.status, to: 'aborted', reason }, who);
+      core.live.delete(t.id);
+    }
+    hooks.betweenUpdates?.();
+    const ids = JSON.stringify(turns.map((t) => t.id));
+    const rows = core
+      .stmt(
+        `SELECT id, status, turn_id AS turnId FROM message_outbox
            WHERE turn_id IN (SELECT value FROM json_each(?)) AND status IN (${PENDING})`,
-        )
-        .all(ids) as { id: string; status: string; turnId: string }[];
-      core
-        .stmt(
-          `UPDATE message_outbox SET status = 'failed_terminal', terminal_reason = 'turn_aborted', completed_at = ?,
+      )
+      .all(ids) as { id: string; status: string; turnId: string }[];
+    core
+      .stmt(
+        `UPDATE message_outbox SET status = 'failed_terminal', terminal_reason = 'turn_aborted', completed_at = ?,
              claim_owner = NULL, claim_expires_at = NULL
            WHERE turn_id IN (SELECT value FROM json_each(?)) AND status IN (${PENDING})`,
-        )
-        .run(now, ids);
-      for (const r of rows) {
-        record(
-          core,
-          { kind: 'outbox', entityId: r.id, subjectId: r.turnId, from: r.status, to: 'failed_terminal', reason: 'turn_aborted' },
-          who,
-        );
-      }
-      return { turns: turns.length, outbox: rows.length, turnIds: turns.map((t) => t.id) };
-    })
-    .immediate();
+      )
+      .run(now, ids);
+    for (const r of rows) {
+      record(
+        core,
+        {
+          kind: 'outbox',
+          entityId: r.id,
+          subjectId: r.turnId,
+          from: r.status,
+          to: 'failed_terminal',
+          reason: 'turn_aborted',
+        },
+        who,
+      );
+    }
+    return { turns: turns.length, outbox: rows.length, turnIds: turns.map((t) => t.id) };
+  });
 }

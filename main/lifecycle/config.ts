@@ -46,6 +46,18 @@ export function resolveConfig(partial: Partial<LifecycleConfig> = {}): Lifecycle
   const config = { ...DEFAULT_CONFIG, ...partial };
   if (config.busyTimeoutMs < 5_000) throw new RangeError('busyTimeoutMs must be at least 5000 (SPEC)');
   if (config.outboxBackoffMs.length === 0) throw new RangeError('outboxBackoffMs needs at least one entry');
+  for (const knob of ['liveLeaseMs', 'handlerTimeoutMs'] as const) {
+    if (!Number.isFinite(config[knob]) || config[knob] <= 0)
+      throw new RangeError(`${knob} must be a positive number of ms`);
+  }
+  // A worker holds a row for handlerTimeoutMs + liveLeaseMs: the lease is its margin to record the
+  // outcome, which may wait busy_timeout for the lock. A shorter one lets another worker take a
+  // row whose send already happened, and send it again.
+  if (config.liveLeaseMs < config.busyTimeoutMs) {
+    throw new RangeError(
+      `liveLeaseMs (${config.liveLeaseMs}) must be at least busyTimeoutMs (${config.busyTimeoutMs}): a claim must outlast the wait to record its outcome`,
+    );
+  }
   return config;
 }
 

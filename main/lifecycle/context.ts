@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { LifecycleConfig } from './config';
+import type { Writer } from './write';
 
 /** What every core module works with: one connection, its statement cache, config and clock. */
 export interface Core {
@@ -13,6 +14,8 @@ export interface Core {
   /** Turns this process is processing right now (the in-process registry of the SPEC). */
   readonly live: Set<string>;
   stmt(sql: string): Database.Statement;
+  /** Runs `fn` as one write transaction holding the write lock from its start (see write.ts). */
+  readonly write: Writer;
 }
 
 export function createStatementCache(db: Database.Database): (sql: string) => Database.Statement {

@@ -82,9 +82,13 @@ function inspect(db: Database.Database, file: string): number {
     ).map((r) => r.name);
   } catch (err) {
     if (isBusyError(err)) throw err;
-    throw new LifecycleError('corrupt', `${file} is damaged or not a database (${(err as Error).message}); it was left untouched`, {
-      cause: err,
-    });
+    throw new LifecycleError(
+      'corrupt',
+      `${file} is damaged or not a database (${(err as Error).message}); it was left untouched`,
+      {
+        cause: err,
+      },
+    );
   }
   if (version > SCHEMA_VERSION) {
     throw new LifecycleError(
@@ -104,13 +108,21 @@ function inspect(db: Database.Database, file: string): number {
 
 function migrate(db: Database.Database, file: string, from: number): void {
   const run = db.transaction(() => {
-    for (let v = from; v < SCHEMA_VERSION; v++) MIGRATIONS[v]!(db);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    // Read again under the write lock: another process may have migrated the file since we looked.
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new LifecycleError(
+        'newer_schema',
+        `${file} was just upgraded to schema version ${current} by another process`,
+      );
+    }
+    for (let v = current; v < SCHEMA_VERSION; v++) MIGRATIONS[v]!(db);
+    if (current < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
   });
   try {
     run.immediate();
   } catch (err) {
-    if (isBusyError(err)) throw err;
+    if (isBusyError(err) || err instanceof LifecycleError) throw err;
     throw new LifecycleError(
       'migration_failed',
       `could not migrate ${file} from version ${from} to ${SCHEMA_VERSION}: ${(err as Error).message}; nothing was changed`,

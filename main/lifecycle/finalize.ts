@@ -56,7 +56,7 @@ function lastFinalError(core: Core, turnId: string): string | null {
 const OPEN: TurnStatus[] = ['accepted', 'running', 'delivery_pending', 'failed_retryable'];
 
 export function finalizeTurn(core: Core, turnId: string, options: FinalizeOptions, who: Who): FinalizeResult {
-  return core.db.transaction((): FinalizeResult => {
+  return core.write((): FinalizeResult => {
     const turn = getTurn(core, turnId);
     if (!turn) return { status: 'failed_terminal', changed: false, reason: 'no such turn' };
     if (isTurnTerminal(turn.status)) return { status: turn.status, changed: false, reason: turn.terminalReason };
@@ -78,5 +78,5 @@ export function finalizeTurn(core: Core, turnId: string, options: FinalizeOption
     const reason = 'no final reply was sent';
     const status = recordTurnFailure(core, turnId, reason, who, { counted: options.counted });
     return { status: status ?? turn.status, changed: status !== null, reason };
-  })();
+  });
 }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { asLocked } from './write';
 
 interface Pending {
   fn: () => unknown;
@@ -23,7 +24,7 @@ export class GroupCommit {
   private readonly batchTx: Database.Transaction<(batch: Pending[], outcomes: Outcome[]) => void>;
 
   constructor(
-    db: Database.Database,
+    private readonly db: Database.Database,
     private readonly windowMs = 0,
     private readonly maxBatch = 512,
   ) {
@@ -62,7 +63,8 @@ export class GroupCommit {
       this.batchTx.immediate(batch, outcomes);
     } catch (error) {
       // The commit itself failed: nobody's write is durable, so everybody hears about it.
-      for (const p of batch) p.reject(error);
+      const reported = asLocked(error, () => this.db.name);
+      for (const p of batch) p.reject(reported);
       return;
     }
     batch.forEach((p, i) => {

@@ -65,55 +65,60 @@ export function importLegacyQueue(core: Core, dir: string, onProgress?: (p: Impo
   for (let i = 0; i < files.length; i += BATCH) {
     const batch = files.slice(i, i + BATCH);
     const committed: string[] = [];
-    core.db
-      .transaction(() => {
-        for (const name of batch) {
-          let entry: LegacyEntry;
-          try {
-            entry = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as LegacyEntry;
-            if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new Error('not a JSON object');
-          } catch (err) {
-            result.failed.push({ file: name, error: (err as Error).message });
-            continue;
-          }
-          const channel = str(entry.channel);
-          if (!channel) {
-            result.failed.push({ file: name, error: 'no channel' });
-            continue;
-          }
-          const id = str(entry.id) ?? name.slice(0, -'.json'.length);
-          const attempts = Math.max(0, int(entry.retryCount) ?? 0);
-          const kind = str(entry.dispatchKind);
-          const changes = insert.run({
-            id,
-            turnId: str(entry.turnId),
-            channel,
-            accountId: str(entry.accountId) ?? '',
-            target: str(entry.to) ?? str(entry.target) ?? '',
-            kind: kind === 'tool' || kind === 'block' || kind === 'final' ? kind : null,
-            payload: JSON.stringify(entry.payloads ?? entry.payload ?? entry),
-            queuedAt: int(entry.enqueuedAt) ?? core.now(),
-            status: attempts > 0 ? 'failed_retryable' : 'queued',
-            attempts,
-            now: core.now(),
-            lastError: str(entry.lastError),
-            idem: str(entry.idempotencyKey),
-            owner: core.owner, // a lapsed claim: nobody is sending it live, the worker may at once
-          }).changes;
-          if (changes === 1) {
-            result.imported++;
-            record(
-              core,
-              { kind: 'outbox', entityId: id, subjectId: str(entry.turnId) ?? id, from: null, to: attempts > 0 ? 'failed_retryable' : 'queued', reason: `imported from legacy queue file ${name}` },
-              { actor: 'worker' },
-            );
-          } else {
-            result.alreadyPresent++;
-          }
-          committed.push(name);
+    core.write(() => {
+      for (const name of batch) {
+        let entry: LegacyEntry;
+        try {
+          entry = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as LegacyEntry;
+          if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new Error('not a JSON object');
+        } catch (err) {
+          result.failed.push({ file: name, error: (err as Error).message });
+          continue;
         }
-      })
-      .immediate();
+        const channel = str(entry.channel);
+        if (!channel) {
+          result.failed.push({ file: name, error: 'no channel' });
+          continue;
+        }
+        const id = str(entry.id) ?? name.slice(0, -'.json'.length);
+        const attempts = Math.max(0, int(entry.retryCount) ?? 0);
+        const kind = str(entry.dispatchKind);
+        const changes = insert.run({
+          id,
+          turnId: str(entry.turnId),
+          channel,
+          accountId: str(entry.accountId) ?? '',
+          target: str(entry.to) ?? str(entry.target) ?? '',
+          kind: kind === 'tool' || kind === 'block' || kind === 'final' ? kind : null,
+          payload: JSON.stringify(entry.payloads ?? entry.payload ?? entry),
+          queuedAt: int(entry.enqueuedAt) ?? core.now(),
+          status: attempts > 0 ? 'failed_retryable' : 'queued',
+          attempts,
+          now: core.now(),
+          lastError: str(entry.lastError),
+          idem: str(entry.idempotencyKey),
+          owner: core.owner, // a lapsed claim: nobody is sending it live, the worker may at once
+        }).changes;
+        if (changes === 1) {
+          result.imported++;
+          record(
+            core,
+            {
+              kind: 'outbox',
+              entityId: id,
+              subjectId: str(entry.turnId) ?? id,
+              from: null,
+              to: attempts > 0 ? 'failed_retryable' : 'queued',
+              reason: `imported from legacy queue file ${name}`,
+            },
+            { actor: 'worker' },
+          );
+        } else {
+          result.alreadyPresent++;
+        }
+        committed.push(name);
+      }
+    });
     fs.mkdirSync(movedTo, { recursive: true });
     for (const name of committed) fs.renameSync(path.join(dir, name), path.join(movedTo, name));
     onProgress?.({ done: Math.min(i + BATCH, files.length), total: files.length });

@@ -8,7 +8,9 @@ import { resolveConfig, type LifecycleConfig } from './config';
 import { createStatementCache, type Core } from './context';
 import { openDatabase } from './database';
 import { finalizeTurn, type FinalizeOptions, type FinalizeResult } from './finalize';
+import { LifecycleError } from './errors';
 import { GroupCommit } from './group-commit';
+import { createWriter } from './write';
 import type { Who } from './history';
 import { importLegacyQueue, type ImportProgress, type ImportResult } from './legacy-import';
 import { expire, prune, type ExpiryResult, type PruneResult } from './maintenance';
@@ -52,6 +54,7 @@ export class Lifecycle {
       startedAt: now(),
       live: new Set(),
       stmt: createStatementCache(db),
+      write: createWriter(db, () => db.name),
     };
     this.stuck = { ...DEFAULT_STUCK, ...options.stuck };
     this.group = new GroupCommit(db, options.groupCommitWindowMs ?? 0);
@@ -78,8 +81,16 @@ export class Lifecycle {
   enqueue(input: EnqueueInput): EnqueueResult {
     return enqueue(this.core, input);
   }
-  beginSend(rowId: string): ReturnType<typeof beginSend> {
-    return beginSend(this.core, rowId);
+  /** `leaseMs`: the longest this send may take (default liveLeaseMs) before another process may send the row. */
+  beginSend(rowId: string, options: { leaseMs?: number } = {}): ReturnType<typeof beginSend> {
+    const leaseMs = options.leaseMs ?? this.core.config.liveLeaseMs;
+    if (!Number.isFinite(leaseMs) || leaseMs < this.core.config.busyTimeoutMs) {
+      throw new LifecycleError(
+        'invalid_argument',
+        `leaseMs must be at least busyTimeoutMs (${this.core.config.busyTimeoutMs})`,
+      );
+    }
+    return beginSend(this.core, rowId, leaseMs);
   }
   ack(rowId: string): boolean {
     return ack(this.core, rowId);

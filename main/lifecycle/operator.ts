@@ -32,69 +32,82 @@ export function operatorAbort(core: Core, sessionKey: string, by: string): Abort
 
 /** Re-arms a turn for the recovery worker: failed_retryable, due now. */
 export function operatorReplay(core: Core, turnId: string, by: string): void {
-  core.db
-    .transaction(() => {
-      const turn = requireTurn(core, turnId);
-      if (isTurnTerminal(turn.status)) {
-        throw new LifecycleError('invalid_state', `turn ${turnId} is ${turn.status}; a terminal turn never changes again`);
-      }
-      refuseIfHeld(core, `turn ${turnId}`, turn.claimOwner, turn.claimExpiresAt);
-      const finals = finalRowCounts(core, turnId);
-      if (finals.delivered > 0) {
-        throw new LifecycleError('invalid_state', `turn ${turnId} already has a delivered final reply; it is never replayed`);
-      }
-      if (finals.pending > 0) {
-        throw new LifecycleError(
-          'invalid_state',
-          `turn ${turnId} has a final reply still queued; retry that outbox row instead of replaying the turn`,
-        );
-      }
-      moveTurn(core, turnId, [turn.status], 'failed_retryable', operator(by), {
-        reason: 'replay requested by operator',
-        set: 'next_attempt_at = ?, claim_owner = NULL, claim_expires_at = NULL',
-        args: [core.now()],
-      });
-      core.live.delete(turnId);
-    })
-    .immediate();
+  core.write(() => {
+    const turn = requireTurn(core, turnId);
+    if (isTurnTerminal(turn.status)) {
+      throw new LifecycleError(
+        'invalid_state',
+        `turn ${turnId} is ${turn.status}; a terminal turn never changes again`,
+      );
+    }
+    refuseIfHeld(core, `turn ${turnId}`, turn.claimOwner, turn.claimExpiresAt);
+    const finals = finalRowCounts(core, turnId);
+    if (finals.delivered > 0) {
+      throw new LifecycleError(
+        'invalid_state',
+        `turn ${turnId} already has a delivered final reply; it is never replayed`,
+      );
+    }
+    if (finals.pending > 0) {
+      throw new LifecycleError(
+        'invalid_state',
+        `turn ${turnId} has a final reply still queued; retry that outbox row instead of replaying the turn`,
+      );
+    }
+    moveTurn(core, turnId, [turn.status], 'failed_retryable', operator(by), {
+      reason: 'replay requested by operator',
+      set: 'next_attempt_at = ?, claim_owner = NULL, claim_expires_at = NULL',
+      args: [core.now()],
+    });
+    core.live.delete(turnId);
+  });
 }
 
 /** Makes a pending row due now. */
 export function operatorRetry(core: Core, rowId: string, by: string): void {
-  core.db
-    .transaction(() => {
-      const row = requireRow(core, rowId);
-      if (!isOutboxPending(row.status)) {
-        throw new LifecycleError('invalid_state', `outbox row ${rowId} is ${row.status}; only queued or failed_retryable rows can be retried`);
-      }
-      refuseIfHeld(core, `outbox row ${rowId}`, row.claimOwner, row.claimExpiresAt);
-      core
-        .stmt('UPDATE message_outbox SET next_attempt_at = ?, claim_owner = NULL, claim_expires_at = NULL WHERE id = ?')
-        .run(core.now(), rowId);
-      record(
-        core,
-        { kind: 'outbox', entityId: rowId, subjectId: row.turnId ?? rowId, from: row.status, to: row.status, reason: 'retry now requested by operator' },
-        operator(by),
+  core.write(() => {
+    const row = requireRow(core, rowId);
+    if (!isOutboxPending(row.status)) {
+      throw new LifecycleError(
+        'invalid_state',
+        `outbox row ${rowId} is ${row.status}; only queued or failed_retryable rows can be retried`,
       );
-    })
-    .immediate();
+    }
+    refuseIfHeld(core, `outbox row ${rowId}`, row.claimOwner, row.claimExpiresAt);
+    core
+      .stmt('UPDATE message_outbox SET next_attempt_at = ?, claim_owner = NULL, claim_expires_at = NULL WHERE id = ?')
+      .run(core.now(), rowId);
+    record(
+      core,
+      {
+        kind: 'outbox',
+        entityId: rowId,
+        subjectId: row.turnId ?? rowId,
+        from: row.status,
+        to: row.status,
+        reason: 'retry now requested by operator',
+      },
+      operator(by),
+    );
+  });
 }
 
 /** Gives up on a pending row; its turn is finalized at once if that decides it. */
 export function operatorTerminate(core: Core, rowId: string, by: string): void {
-  core.db
-    .transaction(() => {
-      const row = requireRow(core, rowId);
-      const moved = moveRow(core, rowId, OUTBOX_PENDING_STATUSES, 'failed_terminal', operator(by), {
-        reason: 'operator_terminated',
-        set: "terminal_reason = 'operator_terminated'",
-      });
-      if (!moved) {
-        throw new LifecycleError('invalid_state', `outbox row ${rowId} is ${row.status}; only queued or failed_retryable rows can be terminated`);
-      }
-      if (row.turnId && isFinalKind(row.dispatchKind)) finalizeTurn(core, row.turnId, {}, operator(by));
-    })
-    .immediate();
+  core.write(() => {
+    const row = requireRow(core, rowId);
+    const moved = moveRow(core, rowId, OUTBOX_PENDING_STATUSES, 'failed_terminal', operator(by), {
+      reason: 'operator_terminated',
+      set: "terminal_reason = 'operator_terminated'",
+    });
+    if (!moved) {
+      throw new LifecycleError(
+        'invalid_state',
+        `outbox row ${rowId} is ${row.status}; only queued or failed_retryable rows can be terminated`,
+      );
+    }
+    if (row.turnId && isFinalKind(row.dispatchKind)) finalizeTurn(core, row.turnId, {}, operator(by));
+  });
 }
 
 /**

@@ -12,7 +12,8 @@ import { sqlList, type Core } from './context';
 import { LifecycleError } from './errors';
 import { record, type Who } from './history';
 import { OUTBOX_SELECT } from './rows';
-import { getTurn, moveTurn, toJson } from './turns';
+import { getTurn, moveTurn, toJson, type MoveOptions } from './turns';
+import { CLAIM_OURS_OR_FREE, RELEASE_CLAIM, TAKE_CLAIM, releaseArgs, takeArgs } from './claims';
 
 const PENDING = sqlList(OUTBOX_PENDING_STATUSES);
 const GATEWAY: Who = { actor: 'gateway' };
@@ -56,7 +57,7 @@ function subjectOf(row: { id: string; turnId: string | null }): string {
 
 /** Write-ahead: the row is committed before the caller attempts the send. */
 export function enqueue(core: Core, input: EnqueueInput): EnqueueResult {
-  return core.db.transaction((): EnqueueResult => {
+  return core.write((): EnqueueResult => {
     if (input.idempotencyKey != null) {
       const existing = core
         .stmt(`SELECT ${OUTBOX_SELECT} FROM message_outbox WHERE idempotency_key = ?`)
@@ -100,22 +101,26 @@ export function enqueue(core: Core, input: EnqueueInput): EnqueueResult {
       });
     }
     return { row: getRow(core, id)!, duplicate: false };
-  })();
+  });
 }
 
 /**
  * Call right before handing the row to the channel: returns the row if it may still be sent
- * (it is pending; an abort would have cancelled it), else null. Renews this process's hold.
+ * (it is pending, so no abort cancelled it, and no other process holds it), else null. Takes or
+ * renews this process's hold for `leaseMs`: the longest the send may take before another
+ * process may send the row instead. Our own longer hold (a worker's) is never shortened.
  */
-export function beginSend(core: Core, id: string): OutboxRow | null {
-  const now = core.now();
-  const row = core
-    .stmt(
-      `UPDATE message_outbox SET last_attempt_at = ?, claim_owner = ?, claim_expires_at = ?
-       WHERE id = ? AND status IN (${PENDING}) RETURNING ${OUTBOX_SELECT}`,
-    )
-    .get(now, core.owner, now + core.config.liveLeaseMs, id) as OutboxRow | undefined;
-  return row ?? null;
+export function beginSend(core: Core, id: string, leaseMs = core.config.liveLeaseMs): OutboxRow | null {
+  return core.write((): OutboxRow | null => {
+    const now = core.now();
+    const row = core
+      .stmt(
+        `UPDATE message_outbox SET last_attempt_at = ?, ${TAKE_CLAIM}
+         WHERE id = ? AND status IN (${PENDING}) AND ${CLAIM_OURS_OR_FREE} RETURNING ${OUTBOX_SELECT}`,
+      )
+      .get(now, ...takeArgs(core, now + leaseMs), id, core.owner, now) as OutboxRow | undefined;
+    return row ?? null;
+  });
 }
 
 /** Guarded row transition; false if the row was not in one of `from` (e.g. cancelled by abort). */
@@ -125,37 +130,79 @@ export function moveRow(
   from: readonly OutboxStatus[],
   to: OutboxStatus,
   who: Who,
-  options: { reason?: string | null; set?: string; args?: unknown[] } = {},
+  options: MoveOptions = {},
 ): boolean {
-  return core.db.transaction((): boolean => {
+  return core.write((): boolean => {
+    // Read under the write lock (BEGIN IMMEDIATE), so `before` is what the UPDATE changes.
     const before = core
       .stmt(`SELECT status, turn_id AS turnId FROM message_outbox WHERE id = ? AND status IN (${sqlList(from)})`)
       .get(id) as { status: OutboxStatus; turnId: string | null } | undefined;
     if (!before) return false;
     const done = to !== 'queued' && to !== 'failed_retryable';
+    const release = !done && options.release === true;
     const now = core.now();
-    core
+    const changed = core
       .stmt(
-        `UPDATE message_outbox SET status = ?${done ? ', completed_at = ?, claim_owner = NULL, claim_expires_at = NULL' : ''}${options.set ? `, ${options.set}` : ''}
-         WHERE id = ?`,
+        `UPDATE message_outbox SET status = ?${done ? ', completed_at = ?, claim_owner = NULL, claim_expires_at = NULL' : ''}${release ? `, ${RELEASE_CLAIM}` : ''}${options.set ? `, ${options.set}` : ''}
+         WHERE id = ? AND status IN (${sqlList(from)})${options.where ? ` AND ${options.where}` : ''}`,
       )
-      .run(to, ...(done ? [now] : []), ...(options.args ?? []), id);
+      .run(
+        to,
+        ...(done ? [now] : []),
+        ...(release ? releaseArgs(core, now) : []),
+        ...(options.args ?? []),
+        id,
+        ...(options.whereArgs ?? []),
+      ).changes;
+    if (changed !== 1) return false;
     record(
       core,
-      { kind: 'outbox', entityId: id, subjectId: subjectOf({ id, turnId: before.turnId }), from: before.status, to, reason: options.reason },
+      {
+        kind: 'outbox',
+        entityId: id,
+        subjectId: subjectOf({ id, turnId: before.turnId }),
+        from: before.status,
+        to,
+        reason: options.reason,
+      },
       who,
     );
     return true;
-  })();
+  });
 }
 
-/** The channel accepted the send. False if the row was no longer pending (aborted, expired…). */
+/**
+ * The channel accepted the send. False if the row was no longer pending (aborted, terminated…):
+ * the cancellation wins, and the row's history says that the message was sent all the same,
+ * the only case where a sent message is recorded as not delivered.
+ */
 export function ack(core: Core, id: string, who: Who = GATEWAY): boolean {
-  const now = core.now();
-  return moveRow(core, id, OUTBOX_PENDING_STATUSES, 'delivered', who, {
-    set: 'attempt_count = attempt_count + 1, delivered_at = ?, last_attempt_at = COALESCE(last_attempt_at, ?)',
-    args: [now, now],
+  return core.write((): boolean => {
+    const now = core.now();
+    const moved = moveRow(core, id, OUTBOX_PENDING_STATUSES, 'delivered', who, {
+      set: 'attempt_count = attempt_count + 1, delivered_at = ?, last_attempt_at = COALESCE(last_attempt_at, ?)',
+      args: [now, now],
+    });
+    if (!moved) recordLateAck(core, id, who);
+    return moved;
   });
+}
+
+function recordLateAck(core: Core, id: string, who: Who): void {
+  const row = getRow(core, id);
+  if (!row || row.status === 'delivered') return;
+  record(
+    core,
+    {
+      kind: 'outbox',
+      entityId: id,
+      subjectId: subjectOf(row),
+      from: row.status,
+      to: row.status,
+      reason: `sent after it was ${row.status}${row.terminalReason ? ` (${row.terminalReason})` : ''}: the channel accepted it, but the cancellation had committed first, so it stays recorded as not delivered`,
+    },
+    who,
+  );
 }
 
 export interface FailInput {
@@ -169,14 +216,15 @@ export interface FailInput {
  * no longer pending (a late failure never reopens a done row).
  */
 export function fail(core: Core, id: string, input: FailInput, who: Who = GATEWAY): OutboxStatus | null {
-  return core.db.transaction((): OutboxStatus | null => {
+  return core.write((): OutboxStatus | null => {
     const row = getRow(core, id);
     if (!row || !(OUTBOX_PENDING_STATUSES as readonly string[]).includes(row.status)) return null;
     const attempts = row.attemptCount + 1;
     const now = core.now();
     const common = 'attempt_count = ?, last_error = ?, error_class = ?, last_attempt_at = ?';
-    const lastChance = (core.stmt('SELECT last_chance FROM message_outbox WHERE id = ?').get(id) as { last_chance: number })
-      .last_chance;
+    const lastChance = (
+      core.stmt('SELECT last_chance FROM message_outbox WHERE id = ?').get(id) as { last_chance: number }
+    ).last_chance;
     let to: OutboxStatus;
     let reason: string;
     if (lastChance === 1) {
@@ -191,8 +239,9 @@ export function fail(core: Core, id: string, input: FailInput, who: Who = GATEWA
     } else {
       moveRow(core, id, OUTBOX_PENDING_STATUSES, 'failed_retryable', who, {
         reason: input.error,
-        set: `${common}, next_attempt_at = ?, claim_owner = NULL, claim_expires_at = NULL`,
+        set: `${common}, next_attempt_at = ?`,
         args: [attempts, input.error, input.errorClass, now, now + outboxBackoff(core.config, attempts)],
+        release: true,
       });
       return 'failed_retryable';
     }
@@ -202,7 +251,7 @@ export function fail(core: Core, id: string, input: FailInput, who: Who = GATEWA
       args: [attempts, input.error, input.errorClass, now, reason],
     });
     return to;
-  })();
+  });
 }
 
 export const PENDING_OUTBOX_SQL = PENDING;

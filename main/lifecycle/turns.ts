@@ -4,6 +4,7 @@ import { sqlList, type Core } from './context';
 import { LifecycleError } from './errors';
 import { record, type Who } from './history';
 import { TURN_SELECT } from './rows';
+import { CLAIM_OURS_OR_FREE, RELEASE_CLAIM, TAKE_CLAIM, releaseArgs, takeArgs } from './claims';
 
 const ACTIVE = sqlList(TURN_ACTIVE_STATUSES);
 const GATEWAY: Who = { actor: 'gateway' };
@@ -55,13 +56,12 @@ function holdLive(core: Core, id: string): void {
 }
 
 export function acceptTurn(core: Core, input: AcceptInput): AcceptResult {
-  return core.db.transaction((): AcceptResult => {
+  return core.write((): AcceptResult => {
     const existing =
       (input.id !== undefined ? getTurn(core, input.id) : undefined) ??
       (input.dedupeKey != null
         ? (core.stmt(`SELECT ${TURN_SELECT} FROM message_turns WHERE dedupe_key = ?`).get(input.dedupeKey) as
-            | Turn
-            | undefined)
+            Turn | undefined)
         : undefined);
     if (existing) {
       if (input.resume && !isTurnTerminal(existing.status)) {
@@ -113,12 +113,24 @@ export function acceptTurn(core: Core, input: AcceptInput): AcceptResult {
     record(core, { kind: 'turn', entityId: id, subjectId: id, from: null, to: 'accepted' }, GATEWAY);
     holdLive(core, id);
     return { outcome: 'accepted', turn: requireTurn(core, id) };
-  })();
+  });
+}
+
+export interface MoveOptions {
+  reason?: string | null | undefined;
+  /** Extra assignments: constants or `?` placeholders bound by `args`. */
+  set?: string | undefined;
+  args?: unknown[] | undefined;
+  /** Release the claim (only ours or a lapsed one; claims.ts). Terminal moves always clear it. */
+  release?: boolean | undefined;
+  /** An extra guard ANDed to the UPDATE's WHERE, with its `?` placeholders bound by `whereArgs`. */
+  where?: string | undefined;
+  whereArgs?: unknown[] | undefined;
 }
 
 /**
- * Guarded status change: happens only if the turn is in one of `from`, and reports whether it did.
- * `set` holds extra assignments (constants or `?` placeholders bound by `args`).
+ * Guarded status change: the status guard is in the UPDATE itself, so it holds whatever another
+ * process wrote since; reports whether the change happened.
  */
 export function moveTurn(
   core: Core,
@@ -126,48 +138,63 @@ export function moveTurn(
   from: readonly TurnStatus[],
   to: TurnStatus,
   who: Who,
-  options: { reason?: string | null; set?: string; args?: unknown[] } = {},
+  options: MoveOptions = {},
 ): boolean {
-  return core.db.transaction((): boolean => {
+  return core.write((): boolean => {
+    // Read under the write lock (BEGIN IMMEDIATE), so `before` is what the UPDATE changes.
     const before = core
       .stmt(`SELECT status FROM message_turns WHERE id = ? AND status IN (${sqlList(from)})`)
       .get(id) as { status: TurnStatus } | undefined;
     if (!before) return false;
     const terminal = isTurnTerminal(to);
     const now = core.now();
-    core
+    const release = !terminal && options.release === true;
+    const changed = core
       .stmt(
-        `UPDATE message_turns SET status = ?, updated_at = ?${terminal ? ', completed_at = ?, terminal_reason = ?, claim_owner = NULL, claim_expires_at = NULL' : ''}${options.set ? `, ${options.set}` : ''}
-         WHERE id = ?`,
+        `UPDATE message_turns SET status = ?, updated_at = ?${terminal ? ', completed_at = ?, terminal_reason = ?, claim_owner = NULL, claim_expires_at = NULL' : ''}${release ? `, ${RELEASE_CLAIM}` : ''}${options.set ? `, ${options.set}` : ''}
+         WHERE id = ? AND status IN (${sqlList(from)})${options.where ? ` AND ${options.where}` : ''}`,
       )
-      .run(to, now, ...(terminal ? [now, options.reason ?? null] : []), ...(options.args ?? []), id);
+      .run(
+        to,
+        now,
+        ...(terminal ? [now, options.reason ?? null] : []),
+        ...(release ? releaseArgs(core, now) : []),
+        ...(options.args ?? []),
+        id,
+        ...(options.whereArgs ?? []),
+      ).changes;
+    if (changed !== 1) return false;
     record(core, { kind: 'turn', entityId: id, subjectId: id, from: before.status, to, reason: options.reason }, who);
     if (terminal) core.live.delete(id);
     return true;
-  })();
+  });
 }
 
 /** accepted/failed_retryable → running; renews this process's hold on the turn. */
 export function markRunning(core: Core, id: string, who: Who = GATEWAY): boolean {
-  const now = core.now();
-  const lease = now + core.config.liveLeaseMs;
-  if (getTurn(core, id)?.status === 'running') {
-    // Renew only our own (or a lapsed) hold: another live process keeps the turn it is running.
-    const renewed = core
-      .stmt(
-        `UPDATE message_turns SET claim_owner = ?, claim_expires_at = ?
-         WHERE id = ? AND status = 'running' AND (claim_owner IS NULL OR claim_owner = ? OR claim_expires_at <= ?)`,
-      )
-      .run(core.owner, lease, id, core.owner, now).changes;
-    if (renewed === 1) holdLive(core, id);
-    return renewed === 1;
-  }
-  const moved = moveTurn(core, id, ['accepted', 'failed_retryable'], 'running', who, {
-    set: 'claim_owner = ?, claim_expires_at = ?',
-    args: [core.owner, lease],
+  return core.write((): boolean => {
+    const now = core.now();
+    const lease = now + core.config.liveLeaseMs;
+    if (getTurn(core, id)?.status === 'running') {
+      // Renew only our own (or a lapsed) hold: another live process keeps the turn it is running.
+      const renewed = core
+        .stmt(
+          `UPDATE message_turns SET ${TAKE_CLAIM}
+           WHERE id = ? AND status = 'running' AND ${CLAIM_OURS_OR_FREE}`,
+        )
+        .run(...takeArgs(core, lease), id, core.owner, now).changes;
+      if (renewed === 1) holdLive(core, id);
+      return renewed === 1;
+    }
+    const moved = moveTurn(core, id, ['accepted', 'failed_retryable'], 'running', who, {
+      set: 'claim_owner = ?, claim_expires_at = ?',
+      args: [core.owner, lease],
+      where: CLAIM_OURS_OR_FREE,
+      whereArgs: [core.owner, now],
+    });
+    if (moved) holdLive(core, id);
+    return moved;
   });
-  if (moved) holdLive(core, id);
-  return moved;
 }
 
 export interface FailureOptions {
@@ -186,7 +213,7 @@ export function recordTurnFailure(
   who: Who = GATEWAY,
   options: FailureOptions = {},
 ): TurnStatus | null {
-  return core.db.transaction((): TurnStatus | null => {
+  return core.write((): TurnStatus | null => {
     const turn = getTurn(core, id);
     if (!turn || isTurnTerminal(turn.status)) return null;
     const attempts = turn.attemptCount + (options.counted ? 0 : 1);
@@ -201,11 +228,12 @@ export function recordTurnFailure(
     }
     moveTurn(core, id, [turn.status], 'failed_retryable', who, {
       reason: error,
-      set: 'attempt_count = ?, next_attempt_at = ?, terminal_reason = ?, claim_owner = NULL, claim_expires_at = NULL',
+      set: 'attempt_count = ?, next_attempt_at = ?, terminal_reason = ?',
       args: [attempts, core.now() + core.config.turnBackoffMs, error],
+      release: true,
     });
     return 'failed_retryable';
-  })();
+  });
 }
 
 export const ACTIVE_TURN_SQL = ACTIVE;

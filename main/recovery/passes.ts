@@ -1,4 +1,5 @@
-import { OUTBOX_PENDING_STATUSES, type OutboxRow, type Turn } from '../../shared/types';
+import { OUTBOX_PENDING_STATUSES, TURN_ACTIVE_STATUSES, type OutboxRow, type Turn } from '../../shared/types';
+import { CLAIM_LAPSED, workerLeaseMs } from '../lifecycle/claims';
 import type { Core } from '../lifecycle/context';
 import { finalizeTurn } from '../lifecycle/finalize';
 import type { Who } from '../lifecycle/history';
@@ -17,6 +18,8 @@ export interface PassOptions {
   maxTurnsPerPass: number;
   concurrency: number;
   stop: AbortSignal;
+  /** Called for each row or turn whose handling threw (e.g. still locked after busy_timeout). */
+  onError?: ((error: Error) => void) | undefined;
 }
 
 export interface PassReport {
@@ -29,6 +32,8 @@ export interface PassReport {
   turnsUnroutable: number;
   turnsReplayed: number;
   turnsFailed: number;
+  /** Rows and turns whose handling threw; each was counted here and the pass went on. */
+  errors: number;
   expiry: ExpiryResult;
   pruned: PruneResult;
 }
@@ -44,6 +49,7 @@ export function emptyReport(): PassReport {
     turnsUnroutable: 0,
     turnsReplayed: 0,
     turnsFailed: 0,
+    errors: 0,
     expiry: { expiredRows: 0, lastChanceRows: 0, staleTurns: 0 },
     pruned: { turns: 0, outbox: 0, history: 0 },
   };
@@ -60,30 +66,55 @@ function parseError(json: string): string | null {
 
 /** Non-final rows are never replayed (their turn's replay regenerates them): terminalize them. */
 export function pruneNonFinal(core: Core, report: PassReport): void {
-  core.db
-    .transaction(() => {
-      for (const r of strayNonFinalRows(core, core.config.maintenanceBatch)) {
-        const moved = moveRow(core, r.id, OUTBOX_PENDING_STATUSES, 'failed_terminal', WORKER, {
-          reason: 'non_final_pruned',
-          set: "terminal_reason = 'non_final_pruned'",
-        });
-        if (moved) report.nonFinalPruned++;
-      }
-    })
-    .immediate();
+  core.write(() => {
+    const now = core.now();
+    for (const r of strayNonFinalRows(core, core.config.maintenanceBatch)) {
+      const moved = moveRow(core, r.id, OUTBOX_PENDING_STATUSES, 'failed_terminal', WORKER, {
+        reason: 'non_final_pruned',
+        set: "terminal_reason = 'non_final_pruned'",
+        where: CLAIM_LAPSED,
+        whereArgs: [now],
+      });
+      if (moved) report.nonFinalPruned++;
+    }
+  });
+}
+
+/**
+ * Runs one row's or turn's handling so that its failure is counted for it alone: the rest of
+ * the pass goes on, and the error reaches the worker's 'error' listeners.
+ */
+async function isolated(options: PassOptions, report: PassReport, what: string, fn: () => unknown): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    report.errors++;
+    const error = err instanceof Error ? err : new Error(String(err));
+    options.onError?.(new Error(`${what}: ${error.message}`, { cause: error }));
+  }
+}
+
+/** Records an ack; a send that happened is worth a second wait for the lock before giving up. */
+function recordAck(core: Core, rowId: string): boolean {
+  try {
+    return ack(core, rowId, WORKER);
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'locked') throw err;
+    return ack(core, rowId, WORKER);
+  }
 }
 
 /** Claims rows in one transaction; a row another worker claimed first is skipped. */
 function claimRows(core: Core, rows: OutboxRow[]): OutboxRow[] {
-  const now = core.now();
-  const claim = core.stmt(
-    `UPDATE message_outbox SET claim_owner = ?, claim_expires_at = ?
-     WHERE id = ? AND status = ? AND (claim_expires_at IS NULL OR claim_expires_at <= ?)`,
-  );
-  const lease = now + core.config.handlerTimeoutMs + core.config.liveLeaseMs;
-  return core.db
-    .transaction(() => rows.filter((r) => claim.run(core.owner, lease, r.id, r.status, now).changes === 1))
-    .immediate();
+  return core.write(() => {
+    const now = core.now();
+    const claim = core.stmt(
+      `UPDATE message_outbox SET claim_owner = ?, claim_expires_at = ?
+       WHERE id = ? AND status = ? AND ${CLAIM_LAPSED}`,
+    );
+    const lease = now + workerLeaseMs(core);
+    return rows.filter((r) => claim.run(core.owner, lease, r.id, r.status, now).changes === 1);
+  });
 }
 
 export async function outboxPass(core: Core, options: PassOptions, report: PassReport): Promise<void> {
@@ -91,29 +122,49 @@ export async function outboxPass(core: Core, options: PassOptions, report: PassR
   const deliver = options.deliver;
   if (!deliver) return;
   const claimed = claimRows(core, dueFinalRows(core, core.config.maxRowsPerPass));
-  await eachLimited(claimed, options.concurrency, async (candidate) => {
-    const invalid = parseError(candidate.payload);
-    if (invalid !== null) {
-      fail(core, candidate.id, { error: `invalid payload: ${invalid}`, errorClass: 'permanent' }, WORKER);
-      report.rowsInvalid++;
+  await eachLimited(claimed, options.concurrency, (candidate) =>
+    isolated(options, report, `outbox row ${candidate.id}`, () =>
+      deliverRow(core, deliver, candidate, options, report),
+    ),
+  );
+}
+
+async function deliverRow(
+  core: Core,
+  deliver: DeliverHandler,
+  candidate: OutboxRow,
+  options: PassOptions,
+  report: PassReport,
+): Promise<void> {
+  const invalid = parseError(candidate.payload);
+  if (invalid !== null) {
+    fail(core, candidate.id, { error: `invalid payload: ${invalid}`, errorClass: 'permanent' }, WORKER);
+    report.rowsInvalid++;
+  } else {
+    // Null when an abort cancelled it since the claim, or when our claim lapsed while the row
+    // waited for a free lane and another worker holds it now. The hold covers the handler's
+    // timeout plus the time to record its outcome.
+    const row = beginSend(core, candidate.id, workerLeaseMs(core));
+    if (!row) return;
+    const result = await runHandler((signal) => deliver(row, { signal }), core.config.handlerTimeoutMs, options.stop);
+    if (result.kind === 'stopped') return; // the claim's lease runs out and another pass retries it
+    if (result.kind === 'ok') {
+      if (recordAck(core, row.id)) report.rowsDelivered++;
     } else {
-      const row = beginSend(core, candidate.id); // an abort may have cancelled it since the claim
-      if (!row) return;
-      const result = await runHandler((signal) => deliver(row, { signal }), core.config.handlerTimeoutMs, options.stop);
-      if (result.kind === 'stopped') return; // the claim's lease runs out and another pass retries it
-      if (result.kind === 'ok') {
-        if (ack(core, row.id, WORKER)) report.rowsDelivered++;
-      } else {
-        const error =
-          result.kind === 'timeout'
-            ? `delivery timed out after ${core.config.handlerTimeoutMs} ms`
-            : String((result.error as Error)?.message ?? result.error);
-        fail(core, row.id, { error, errorClass: result.kind === 'timeout' ? 'retryable' : errorClassOf(result.error) }, WORKER);
-        report.rowsFailed++;
-      }
+      const error =
+        result.kind === 'timeout'
+          ? `delivery timed out after ${core.config.handlerTimeoutMs} ms`
+          : String((result.error as Error)?.message ?? result.error);
+      fail(
+        core,
+        row.id,
+        { error, errorClass: result.kind === 'timeout' ? 'retryable' : errorClassOf(result.error) },
+        WORKER,
+      );
+      report.rowsFailed++;
     }
-    if (candidate.turnId) finalizeTurn(core, candidate.turnId, {}, WORKER);
-  });
+  }
+  if (candidate.turnId) finalizeTurn(core, candidate.turnId, {}, WORKER);
 }
 
 function unroutable(turn: Turn): string | null {
@@ -125,80 +176,90 @@ function unroutable(turn: Turn): string | null {
 /** Claim = attempt: the count goes up before the replay runs, so a poison turn ends. */
 function claimTurn(core: Core, turn: Turn): boolean {
   const now = core.now();
-  return core.db
-    .transaction(() => {
-      const changed = core
-        .stmt(
-          `UPDATE message_turns SET status = 'running', attempt_count = attempt_count + 1, updated_at = ?,
-             claim_owner = ?, claim_expires_at = ?
-           WHERE id = ? AND status = ? AND next_attempt_at <= ? AND (claim_expires_at IS NULL OR claim_expires_at <= ?)`,
-        )
-        .run(now, core.owner, now + core.config.handlerTimeoutMs + core.config.liveLeaseMs, turn.id, turn.status, now, now)
-        .changes;
-      if (changed === 1) {
-        core
-          .stmt(
-            `INSERT INTO message_history (kind, entity_id, subject_id, from_status, to_status, actor, reason, actor_name, at)
-             VALUES ('turn', ?, ?, ?, 'running', 'replay', ?, ?, ?)`,
-          )
-          .run(turn.id, turn.id, turn.status, `replay attempt ${turn.attemptCount + 1}`, core.owner, now);
-      }
-      return changed === 1;
-    })
-    .immediate();
+  return moveTurn(core, turn.id, [turn.status], 'running', REPLAY, {
+    reason: `replay attempt ${turn.attemptCount + 1}`,
+    set: 'attempt_count = attempt_count + 1, claim_owner = ?, claim_expires_at = ?',
+    args: [core.owner, now + workerLeaseMs(core)],
+    where: `next_attempt_at <= ? AND ${CLAIM_LAPSED}`,
+    whereArgs: [now, now],
+  });
 }
 
 export async function turnPass(core: Core, options: PassOptions, report: PassReport): Promise<void> {
   for (const id of decidedTurns(core, core.config.maintenanceBatch)) {
-    if (finalizeTurn(core, id, {}, WORKER).changed) report.turnsFinalized++;
+    await isolated(options, report, `turn ${id}`, () => {
+      if (finalizeTurn(core, id, {}, WORKER).changed) report.turnsFinalized++;
+    });
   }
   for (const t of supersededTurns(core, core.config.maintenanceBatch)) {
     const reason = `superseded: turn ${t.supersededBy} of the same session was answered since`;
-    if (moveTurn(core, t.id, ['accepted', 'running', 'delivery_pending', 'failed_retryable'], 'failed_terminal', WORKER, { reason })) {
-      report.turnsSuperseded++;
-    }
+    await isolated(options, report, `turn ${t.id}`, () => {
+      const now = core.now();
+      const moved = moveTurn(core, t.id, TURN_ACTIVE_STATUSES, 'failed_terminal', WORKER, {
+        reason,
+        where: CLAIM_LAPSED,
+        whereArgs: [now],
+      });
+      if (moved) report.turnsSuperseded++;
+    });
   }
   const replay = options.replay;
   if (!replay) return;
   const runnable: Turn[] = [];
   for (const turn of replayableTurns(core, options.maxTurnsPerPass)) {
-    const why = unroutable(turn);
-    if (why !== null) {
-      if (moveTurn(core, turn.id, [turn.status], 'failed_terminal', WORKER, { reason: why })) report.turnsUnroutable++;
-    } else if (turn.attemptCount >= core.config.turnMaxAttempts) {
-      moveTurn(core, turn.id, [turn.status], 'failed_terminal', WORKER, {
-        reason: `gave up after ${turn.attemptCount} attempts: ${turn.terminalReason ?? 'no reply'}`,
-      });
-      report.turnsFailed++;
-    } else if (claimTurn(core, turn)) {
-      runnable.push({ ...turn, status: 'running', attemptCount: turn.attemptCount + 1 });
-    }
-  }
-  await eachLimited(runnable, options.concurrency, async (turn) => {
-    core.live.add(turn.id);
-    try {
-      const result = await runHandler(
-        (signal) => replay(turn, { signal, attempt: turn.attemptCount }),
-        core.config.handlerTimeoutMs,
-        options.stop,
-      );
-      if (result.kind === 'stopped') return;
-      report.turnsReplayed++;
-      if (result.kind === 'ok') {
-        const status = finalizeTurn(core, turn.id, { ...(result.value ?? {}), counted: true }, REPLAY).status;
-        if (status === 'failed_retryable' || status === 'failed_terminal') report.turnsFailed++;
-      } else {
-        const error =
-          result.kind === 'timeout'
-            ? `replay timed out after ${core.config.handlerTimeoutMs} ms`
-            : `replay failed: ${String((result.error as Error)?.message ?? result.error)}`;
-        recordTurnFailure(core, turn.id, error, REPLAY, { counted: true });
-        report.turnsFailed++;
+    await isolated(options, report, `turn ${turn.id}`, () => {
+      const why = unroutable(turn);
+      const free = { where: CLAIM_LAPSED, whereArgs: [core.now()] };
+      if (why !== null) {
+        if (moveTurn(core, turn.id, [turn.status], 'failed_terminal', WORKER, { reason: why, ...free })) {
+          report.turnsUnroutable++;
+        }
+      } else if (turn.attemptCount >= core.config.turnMaxAttempts) {
+        const moved = moveTurn(core, turn.id, [turn.status], 'failed_terminal', WORKER, {
+          reason: `gave up after ${turn.attemptCount} attempts: ${turn.terminalReason ?? 'no reply'}`,
+          ...free,
+        });
+        if (moved) report.turnsFailed++;
+      } else if (claimTurn(core, turn)) {
+        runnable.push({ ...turn, status: 'running', attemptCount: turn.attemptCount + 1 });
       }
-    } finally {
-      core.live.delete(turn.id);
+    });
+  }
+  await eachLimited(runnable, options.concurrency, (turn) =>
+    isolated(options, report, `turn ${turn.id}`, () => replayTurn(core, replay, turn, options, report)),
+  );
+}
+
+async function replayTurn(
+  core: Core,
+  replay: ReplayHandler,
+  turn: Turn,
+  options: PassOptions,
+  report: PassReport,
+): Promise<void> {
+  core.live.add(turn.id);
+  try {
+    const result = await runHandler(
+      (signal) => replay(turn, { signal, attempt: turn.attemptCount }),
+      core.config.handlerTimeoutMs,
+      options.stop,
+    );
+    if (result.kind === 'stopped') return;
+    report.turnsReplayed++;
+    if (result.kind === 'ok') {
+      const status = finalizeTurn(core, turn.id, { ...(result.value ?? {}), counted: true }, REPLAY).status;
+      if (status === 'failed_retryable' || status === 'failed_terminal') report.turnsFailed++;
+    } else {
+      const error =
+        result.kind === 'timeout'
+          ? `replay timed out after ${core.config.handlerTimeoutMs} ms`
+          : `replay failed: ${String((result.error as Error)?.message ?? result.error)}`;
+      recordTurnFailure(core, turn.id, error, REPLAY, { counted: true });
+      report.turnsFailed++;
     }
-  });
+  } finally {
+    core.live.delete(turn.id);
+  }
 }
 
 export function maintenancePass(core: Core, report: PassReport): void {

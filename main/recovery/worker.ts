@@ -87,6 +87,7 @@ export class RecoveryWorker extends EventEmitter<WorkerEvents> {
       maxTurnsPerPass: this.options.maxTurnsPerPass ?? this.core.config.maxTurnsPerPass,
       concurrency: this.options.concurrency ?? 4,
       stop: this.stopController.signal,
+      onError: (error: Error) => this.reportError(error),
     };
     await outboxPass(this.core, options, report);
     if (!this.stopController.signal.aborted) await turnPass(this.core, options, report);
