@@ -75,7 +75,10 @@ export function operatorRetry(core: Core, rowId: string, by: string): void {
     }
     refuseIfHeld(core, `outbox row ${rowId}`, row.claimOwner, row.claimExpiresAt);
     core
-      .stmt('UPDATE message_outbox SET next_attempt_at = ?, claim_owner = NULL, claim_expires_at = NULL WHERE id = ?')
+      .stmt(
+        `UPDATE message_outbox SET next_attempt_at = ?, claim_owner = NULL, claim_expires_at = NULL
+         WHERE id = ? AND status IN ('queued', 'failed_retryable')`,
+      )
       .run(core.now(), rowId);
     record(
       core,

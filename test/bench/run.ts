@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SCHEMA_VERSION } from '../../main/lifecycle/migrations';
+import { contention } from './contention';
 import { ensureReadDb } from './generate';
 import { readLatencies } from './reads';
 import { heading, int, ms, ratio, table } from './stats';
@@ -12,13 +13,15 @@ import { rawThroughput } from './throughput-raw';
 import type { ThroughputResult } from './throughput-shared';
 
 // `npm run bench`: throughput of the core's full turn against hand-written SQL and plainjob,
-// then read latency on a large file. Prints figures and ratios; asserts nothing.
+// then read latency on a large file, then gateways, worker and reader as separate processes on
+// one file. Prints figures and ratios; asserts nothing.
 //
 //   BENCH_TURNS=100000        size of the read benchmark's database (default 1,000,000)
 //   BENCH_THROUGHPUT_TURNS    turns per throughput run (default 20,000)
 //   BENCH_CONCURRENCY         turns in flight (default 64)
 //   BENCH_ROUNDS              throughput rounds, best reported (default 2)
-//   BENCH_ONLY=throughput|reads
+//   BENCH_CONTENTION_TURNS    turns per gateway process in the contention run (default 3,000)
+//   BENCH_ONLY=throughput|reads|contention
 
 function envInt(name: string, fallback: number): number {
   const v = process.env[name];
@@ -209,6 +212,9 @@ async function main(): Promise<void> {
   }
   if (only === undefined || only === '' || only === 'reads') {
     reads(envInt('BENCH_TURNS', 1_000_000));
+  }
+  if (only === undefined || only === '' || only === 'contention') {
+    await contention(envInt('BENCH_CONTENTION_TURNS', 3_000));
   }
   console.log();
 }
