@@ -51,7 +51,7 @@ let documentTitle = PRODUCT_NAME;
 /** "<view> · Lifecycle Desk — <file>": always says which database is open. */
 function updateTitle(): void {
   if (!win || win.isDestroyed()) return;
-  const file = host ? ` — ${path.basename(host.info.dbPath)}${host.info.demo ? ' (demo)' : ''}` : '';
+  const file = host ? ` — ${path.basename(host.info.dbPath)} (${host.info.role})` : '';
   win.setTitle(`${documentTitle}${file}`);
 }
 
@@ -65,18 +65,30 @@ function attach(next: ApiHost): ApiHost | null {
   return previous;
 }
 
+/** How a database is opened: the demo, or another process's file to observe, recover or only read. */
+interface OpenMode {
+  demo: boolean;
+  readOnly?: boolean;
+  recover?: boolean;
+}
+
 /** Operator actions are recorded as `desk:<login name>`; the version is package.json's. */
-function startHost(dbPath: string, demo: boolean): Promise<ApiHost> {
-  return ApiHost.start({ dbPath, demo });
+function startHost(dbPath: string, mode: OpenMode): Promise<ApiHost> {
+  return ApiHost.start({ dbPath, ...mode });
 }
 
 /**
  * File → Open Database…: the new database is opened first; if the core refuses it (not
  * SQLite, damaged, newer schema, locked…) its message is shown and the current one stays.
  */
-async function switchDatabase(dbPath: string, demo: boolean): Promise<void> {
+async function switchDatabase(dbPath: string, mode: OpenMode): Promise<void> {
   if (switching) return;
-  if (host && path.resolve(host.info.dbPath) === path.resolve(dbPath)) {
+  const same = host && path.resolve(host.info.dbPath) === path.resolve(dbPath);
+  const sameRole =
+    host &&
+    host.info.readOnly === (mode.readOnly ?? false) &&
+    host.info.recovering === (mode.demo || (mode.recover ?? false));
+  if (same && sameRole) {
     win?.webContents.reload();
     return;
   }
@@ -84,7 +96,7 @@ async function switchDatabase(dbPath: string, demo: boolean): Promise<void> {
   try {
     let next: ApiHost;
     try {
-      next = await startHost(dbPath, demo);
+      next = await startHost(dbPath, mode);
     } catch (err) {
       dialog.showErrorBox('Cannot open this database', (err as Error).message);
       return;
@@ -102,9 +114,9 @@ async function switchDatabase(dbPath: string, demo: boolean): Promise<void> {
   }
 }
 
-async function chooseDatabase(): Promise<void> {
+async function chooseDatabase(readOnly = false): Promise<void> {
   const options: Electron.OpenDialogOptions = {
-    title: 'Open a lifecycle database',
+    title: readOnly ? 'Open a lifecycle database read-only' : 'Open a lifecycle database',
     properties: ['openFile'],
     filters: [
       { name: 'SQLite databases', extensions: ['db', 'sqlite', 'sqlite3'] },
@@ -113,7 +125,45 @@ async function chooseDatabase(): Promise<void> {
   };
   const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
   const file = result.canceled ? undefined : result.filePaths[0];
-  if (file) await switchDatabase(file, false);
+  if (file) await switchDatabase(file, { demo: false, readOnly });
+}
+
+/**
+ * Running the worker on a file another process owns changes that file on its own: say what it
+ * will do and let the person decide. The demo always runs its worker.
+ */
+async function toggleRecovery(): Promise<void> {
+  const item = Menu.getApplicationMenu()?.getMenuItemById('run-recovery');
+  if (!host || host.info.demo || host.info.readOnly) {
+    if (item) item.checked = host?.info.recovering ?? false;
+    dialog.showErrorBox(
+      'Recovery worker',
+      host?.info.demo
+        ? 'The demo database always runs its recovery worker.'
+        : 'The database is open read-only: nothing can be written.',
+    );
+    return;
+  }
+  const turnOn = !host.info.recovering;
+  if (turnOn) {
+    const answer = await dialog.showMessageBox({
+      type: 'warning',
+      buttons: ['Run the Recovery Worker', 'Cancel'],
+      defaultId: 1,
+      cancelId: 1,
+      message: 'Run the recovery worker on a file another process owns?',
+      detail:
+        "Without the gateway's own handlers it cannot send or replay. It will expire overdue rows, terminalize " +
+        'pending tool and block sends, fail turns past their attempts or age, and prune old ones, every few ' +
+        "seconds, recorded under this app's name. Use it only when no gateway runs its own worker.",
+    });
+    if (answer.response !== 0) {
+      if (item) item.checked = false;
+      return;
+    }
+  }
+  await switchDatabase(host.info.dbPath, { demo: false, recover: turnOn });
+  if (item) item.checked = host.info.recovering;
 }
 
 /**
@@ -232,7 +282,7 @@ async function ready(): Promise<void> {
   const dbPath = args.db ?? demoDbPath();
   const demo = args.db === null;
   try {
-    attach(await startHost(dbPath, demo));
+    attach(await startHost(dbPath, { demo }));
   } catch (err) {
     dialog.showErrorBox('Cannot open the database', (err as Error).message);
     app.exit(1);
@@ -245,7 +295,9 @@ async function ready(): Promise<void> {
   );
   const menu = buildMenu({
     openDatabase: () => void chooseDatabase(),
-    openDemo: () => void switchDatabase(demoDbPath(), true),
+    openReadOnly: () => void chooseDatabase(true),
+    toggleRecovery: () => void toggleRecovery(),
+    openDemo: () => void switchDatabase(demoDbPath(), { demo: true }),
     reload: () => win?.webContents.reload(),
     navigate,
     about: showAbout,
@@ -268,7 +320,7 @@ function run(): void {
   app.on('second-instance', (_event, _argv, _cwd, additionalData) => {
     focusWindow();
     const db = (additionalData as Partial<SecondInstanceData> | null)?.db;
-    if (typeof db === 'string' && db !== '') void switchDatabase(db, false);
+    if (typeof db === 'string' && db !== '') void switchDatabase(db, { demo: false });
   });
 
   app.on('web-contents-created', (_event, contents) => harden(contents));

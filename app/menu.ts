@@ -12,6 +12,10 @@ export type MenuView = (typeof MENU_VIEWS)[number]['view'];
 
 export interface MenuActions {
   openDatabase(): void;
+  /** Open a database so that nothing can be written at all. */
+  openReadOnly(): void;
+  /** Toggle running the recovery worker on the open (non-demo) database; asks first. */
+  toggleRecovery(): void;
   openDemo(): void;
   reload(): void;
   navigate(view: MenuView): void;
@@ -34,7 +38,16 @@ export function buildMenu(actions: MenuActions, platform: NodeJS.Platform = proc
           accelerator: 'CmdOrCtrl+O',
           click: () => actions.openDatabase(),
         },
+        { id: 'open-read-only', label: 'Open Database Read-Only…', click: () => actions.openReadOnly() },
         { id: 'open-demo', label: 'Open Demo Database', click: () => actions.openDemo() },
+        { type: 'separator' },
+        {
+          id: 'run-recovery',
+          label: 'Run Recovery Worker on This Database…',
+          type: 'checkbox',
+          checked: false,
+          click: () => actions.toggleRecovery(),
+        },
         { type: 'separator' },
         { id: 'reload', label: 'Reload', accelerator: 'CmdOrCtrl+R', click: () => actions.reload() },
         { type: 'separator' },

@@ -8,6 +8,7 @@ import {
 } from './types';
 import type {
   AbortResult,
+  Liveness,
   OutboxListItem,
   Page,
   PruneResult,
@@ -68,11 +69,31 @@ export const apiArgs = {
   retryRows: z.object({ ids: z.array(id).min(1).max(500) }).strict(),
   terminateRows: z.object({ ids: z.array(id).min(1).max(500) }).strict(),
   prune: z.object({}).strict(),
+  /** Heartbeats of recovery workers and inferred gateway activity, for the liveness banner. */
+  getLiveness: z.object({}).strict(),
 } as const;
 
 export type ApiMethod = keyof typeof apiArgs;
 export const API_METHODS = Object.keys(apiArgs) as ApiMethod[];
 export type ApiArgs<M extends ApiMethod> = z.input<(typeof apiArgs)[M]>;
+
+/**
+ * How this app treats the file. `demo`: a file it created, fed by the demo gateway, recovered
+ * by its worker. `observer`: another process's file; nothing is written except operator
+ * actions a person confirms. `recovering`: an observer that also runs the recovery worker,
+ * because the person asked for it. `read-only`: nothing can be written at all.
+ */
+export type DbRole = 'demo' | 'observer' | 'recovering' | 'read-only';
+
+/** The background integrity check of the open file (PRAGMA quick_check, table by table). */
+export interface IntegrityState {
+  state: 'checking' | 'ok' | 'damaged' | 'unavailable';
+  /** Tables checked so far, of `total`. */
+  checked: number;
+  total: number;
+  /** What is damaged, or why the check could not run. */
+  message: string | null;
+}
 
 export interface AppInfo {
   dbPath: string;
@@ -81,6 +102,13 @@ export interface AppInfo {
   version: string;
   /** Who operator actions are recorded as. */
   operator: string;
+  role: DbRole;
+  /** Why the role is what it is, in words (e.g. why the file was opened read-only). */
+  roleReason: string;
+  readOnly: boolean;
+  /** This app runs a recovery worker on the file. */
+  recovering: boolean;
+  integrity: IntegrityState;
 }
 
 /** One entry per id (or session) of a bulk action: what happened to it. */
@@ -96,6 +124,8 @@ export interface BulkResult {
   done: number;
   refused: number;
   outcomes: BulkOutcome[];
+  /** When what was requested will happen (replay/retry wait for a recovery worker's pass). */
+  note?: string;
 }
 
 export interface AbortPreview {
@@ -117,6 +147,7 @@ export interface ApiResults {
   retryRows: BulkResult;
   terminateRows: BulkResult;
   prune: PruneResult;
+  getLiveness: Liveness;
 }
 
 export type ApiErrorCode =
@@ -127,6 +158,8 @@ export type ApiErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'unavailable'
+  /** The file is open read-only: nothing can be written. */
+  | 'read_only'
   | 'internal';
 
 export interface ApiError {
@@ -140,7 +173,9 @@ export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError
 export type ApiEvent =
   | { type: 'counts'; counts: StatusCounts }
   /** Rows or turns changed (by the worker, the gateway or an action): views refetch. */
-  | { type: 'changed'; at: number };
+  | { type: 'changed'; at: number }
+  /** The background integrity check progressed or finished. */
+  | { type: 'integrity'; integrity: IntegrityState };
 
 /** What both transports expose to the renderer (the preload's `window.lifecycleDesk`). */
 export interface ApiClient {

@@ -128,6 +128,9 @@ export interface HistoryEntry {
 export interface StatusCounts {
   turns: Record<TurnStatus, number>;
   outbox: Record<OutboxStatus, number>;
+  /** Statuses outside the SPEC's set that some writer used (shown as "other: …", never hidden). */
+  otherTurns: Record<string, number>;
+  otherOutbox: Record<string, number>;
   stuckTurns: number;
   stuckOutbox: number;
   at: number;

@@ -69,6 +69,39 @@ export interface AbortResult {
   turnIds: string[];
 }
 
+/** One recovery worker's heartbeat, as it recorded it in the file. */
+export interface WorkerBeat {
+  owner: string;
+  host: string;
+  pid: number;
+  startedAt: number;
+  lastPassAt: number | null;
+  nextPassAt: number | null;
+  /** Set when it stopped cleanly. */
+  stoppedAt: number | null;
+  /** Its next pass is not overdue (with a margin) and it did not stop. */
+  alive: boolean;
+  /** It runs in this app. */
+  self: boolean;
+}
+
+/** Is anyone recovering this file? What the heartbeats say, and what the writes let us infer. */
+export interface Liveness {
+  now: number;
+  /** Heartbeats of the last 24 h, alive first. */
+  workers: WorkerBeat[];
+  /** When the next pass of an alive worker is due (the soonest), or null when none is alive. */
+  nextPassAt: number | null;
+  /** Newest write anyone made to the lifecycle tables (updated_at / queued_at / attempts / completions). */
+  lastWriteAt: number | null;
+  /** When this app last saw another connection commit to the file (PRAGMA data_version). */
+  lastExternalWriteAt: number | null;
+  /** Shown when no worker is alive: what that means for requested replays and retries. */
+  banner: string | null;
+  /** What was inferred for a gateway that records no heartbeat, in words; null when nothing was. */
+  inferred: string | null;
+}
+
 export interface PruneResult {
   turns: number;
   outbox: number;

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { parentPort, workerData } from 'node:worker_threads';
-import type { ApiEvent, AppInfo } from '../../shared/api';
+import { Worker, parentPort, workerData } from 'node:worker_threads';
+import type { ApiEvent, AppInfo, DbRole, IntegrityState } from '../../shared/api';
 import type { StatusCounts } from '../../shared/types';
 import { DEMO_CONFIG, DemoGateway } from '../demo/gateway';
 import { startDemoFeed } from '../demo/run';
@@ -37,18 +37,84 @@ function countsKey(c: StatusCounts): string {
   return JSON.stringify([c.turns, c.outbox, c.stuckTurns, c.stuckOutbox]);
 }
 
-function main(port: NonNullable<typeof parentPort>, data: EngineData): void {
-  let lc: Lifecycle;
+interface Opened {
+  lc: Lifecycle;
+  role: DbRole;
+  roleReason: string;
+}
+
+/**
+ * Opens the file in the role the person asked for. A file the core may not write (a read-only
+ * file or folder) or cannot migrate is opened read-only instead, with the reason as the role's.
+ */
+function open(data: EngineData): Opened {
+  if (data.demo) {
+    return {
+      lc: Lifecycle.open(data.dbPath, { config: DEMO_CONFIG }),
+      role: 'demo',
+      roleReason: 'a demo database fed by the simulated gateway and recovered by this app',
+    };
+  }
+  const readOnly = (reason: string): Opened => ({
+    lc: Lifecycle.open(data.dbPath, { readOnly: true }),
+    role: 'read-only',
+    roleReason: reason,
+  });
+  if (data.readOnly) return readOnly('opened read-only as asked: nothing can be written');
   try {
-    lc = Lifecycle.open(data.dbPath, data.demo ? { config: DEMO_CONFIG } : {});
+    const lc = Lifecycle.open(data.dbPath);
+    return data.recover
+      ? {
+          lc,
+          role: 'recovering',
+          roleReason:
+            'you asked this app to run the recovery worker: it expires, finalizes, terminalizes and prunes in this file',
+        }
+      : {
+          lc,
+          role: 'observer',
+          roleReason: 'another process owns this file: nothing is written except the actions you confirm',
+        };
+  } catch (err) {
+    if (err instanceof LifecycleError && (err.code === 'read_only' || err.code === 'migration_failed')) {
+      const shim = SCHEMA_VERSION;
+      const opened = readOnly(`opened read-only because ${err.message}`);
+      if (opened.lc.fileVersion < shim) {
+        opened.roleReason += `; the file has schema version ${opened.lc.fileVersion}, so counts are computed on each read and the per-minute chart is empty`;
+      }
+      return opened;
+    }
+    throw err;
+  }
+}
+
+function main(port: NonNullable<typeof parentPort>, data: EngineData): void {
+  let opened: Opened;
+  try {
+    opened = open(data);
   } catch (err) {
     // Reported to the host as is; never replaced by an empty in-memory database (SPEC, Storage).
     const code = err instanceof LifecycleError ? err.code : 'cannot_open';
     post(port, { type: 'fatal', error: { code, message: (err as Error).message ?? String(err) } });
     return; // no listener is attached, so the thread ends and the message is delivered
   }
+  const { lc } = opened;
 
-  const api = createApi({ lc, dbPath: data.dbPath, demo: data.demo, version: data.version, operator: data.operator });
+  let integrity: IntegrityState = { state: 'checking', checked: 0, total: 0, message: null };
+  const info = (): AppInfo => ({
+    dbPath: data.dbPath,
+    schemaVersion: lc.fileVersion,
+    demo: data.demo,
+    version: data.version,
+    operator: data.operator,
+    role: opened.role,
+    roleReason: opened.roleReason,
+    readOnly: lc.core.readOnly,
+    recovering: opened.role === 'demo' || opened.role === 'recovering',
+    integrity,
+  });
+  let lastExternalWriteAt: number | null = null;
+  const api = createApi({ lc, operator: data.operator, info, lastExternalWriteAt: () => lastExternalWriteAt });
 
   // A real gateway owns delivery and replay; only the demo's simulated gateway gives handlers.
   let gateway: DemoGateway | undefined;
@@ -62,8 +128,11 @@ function main(port: NonNullable<typeof parentPort>, data: EngineData): void {
       sinkFile: path.join(path.dirname(path.resolve(data.dbPath)), DEMO_SINK_FILE),
     });
   }
-  const worker = new RecoveryWorker(lc.core, gateway ? { deliver: gateway.deliver, replay: gateway.replay } : {});
-  worker.on('error', (err) => console.error(`[lifecycle-desk] recovery pass failed: ${err.message}`));
+  // The worker runs only where it has handlers (the demo) or where the person asked for it.
+  const worker = info().recovering
+    ? new RecoveryWorker(lc.core, gateway ? { deliver: gateway.deliver, replay: gateway.replay } : {})
+    : undefined;
+  worker?.on('error', (err) => console.error(`[lifecycle-desk] recovery pass failed: ${err.message}`));
 
   const emit = (event: ApiEvent): void => post(port, event);
   const changed = (): void => emit({ type: 'changed', at: Date.now() });
@@ -81,6 +150,7 @@ function main(port: NonNullable<typeof parentPort>, data: EngineData): void {
       const key = countsKey(counts);
       const external = lastDataVersion !== undefined && version !== lastDataVersion;
       lastDataVersion = version;
+      if (external) lastExternalWriteAt = lc.core.now();
       if (key !== lastCounts) {
         const first = lastCounts === '';
         lastCounts = key;
@@ -93,7 +163,7 @@ function main(port: NonNullable<typeof parentPort>, data: EngineData): void {
     }
   };
 
-  worker.on('pass', (report) => {
+  worker?.on('pass', (report) => {
     if (passChanged(report)) {
       changed();
       checkCounts();
@@ -102,14 +172,19 @@ function main(port: NonNullable<typeof parentPort>, data: EngineData): void {
 
   const countsTimer = setInterval(checkCounts, data.countsIntervalMs ?? 1_000);
   const stopFeed = gateway ? startDemoFeed(gateway, data.demoFeedMs ?? 1_500) : () => undefined;
-  worker.start();
+  worker?.start();
+  const checker = startIntegrityCheck(data.dbPath, (state) => {
+    integrity = state;
+    emit({ type: 'integrity', integrity: state });
+  });
 
   const close = async (): Promise<void> => {
     if (closing) return;
     closing = true;
     clearInterval(countsTimer);
     stopFeed();
-    await worker.stop();
+    await checker.terminate();
+    await worker?.stop();
     lc.close();
     process.exit(0); // ends this thread only; abandons a demo turn still sleeping (recovery finishes it next time)
   };
@@ -131,15 +206,22 @@ function main(port: NonNullable<typeof parentPort>, data: EngineData): void {
     }
   });
 
-  const info: AppInfo = {
-    dbPath: data.dbPath,
-    schemaVersion: SCHEMA_VERSION,
-    demo: data.demo,
-    version: data.version,
-    operator: data.operator,
-  };
-  post(port, { type: 'ready', info });
+  post(port, { type: 'ready', info: info() });
   checkCounts();
+}
+
+/** The integrity check runs in a thread of its own; a thread that fails says so as its state. */
+function startIntegrityCheck(file: string, onState: (state: IntegrityState) => void): Worker {
+  const thread = new Worker(path.join(__dirname, 'integrity-thread.js'), { workerData: { file } });
+  let final = false;
+  thread.on('message', (state: IntegrityState) => {
+    if (final) return;
+    final = state.state !== 'checking';
+    onState(state);
+  });
+  thread.on('error', (err) => onState({ state: 'unavailable', checked: 0, total: 0, message: err.message }));
+  thread.unref();
+  return thread;
 }
 
 if (parentPort && typeof (workerData as Partial<EngineData> | null)?.dbPath === 'string')

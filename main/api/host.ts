@@ -18,6 +18,10 @@ import type { EngineData, EngineMessage, HostMessage } from './protocol';
 export interface ApiHostOptions {
   dbPath: string;
   demo?: boolean;
+  /** Run the recovery worker (without handlers) on a file another process owns. */
+  recover?: boolean;
+  /** Open the file so that nothing can be written. */
+  readOnly?: boolean;
   /** Who operator actions are recorded as; default `desk:<login name>`. */
   operator?: string;
   /** Default: the version in package.json. */
@@ -113,6 +117,8 @@ export class ApiHost implements ApiClient {
     const data: EngineData = {
       dbPath: path.resolve(options.dbPath),
       demo: options.demo ?? false,
+      recover: options.recover ?? false,
+      readOnly: options.readOnly ?? false,
       operator: options.operator ?? defaultOperator(),
       version: options.version ?? packageVersion(),
       ...(options.countsIntervalMs !== undefined ? { countsIntervalMs: options.countsIntervalMs } : {}),

@@ -7,6 +7,10 @@ import type { ApiError, ApiEvent, ApiResult, AppInfo } from '../../shared/api';
 export interface EngineData {
   dbPath: string;
   demo: boolean;
+  /** Run the recovery worker (no handlers) on a file another process owns: the person asked for it. */
+  recover?: boolean;
+  /** Open so that nothing can be written. */
+  readOnly?: boolean;
   operator: string;
   version: string;
   /** How often the engine compares status counts (and the file's data_version); default 1000 ms. */

@@ -12,17 +12,19 @@ import {
 import { OUTBOX_PENDING_STATUSES, TURN_ACTIVE_STATUSES, type AbortResult } from '../lifecycle';
 import { LifecycleError, isBusyError } from '../lifecycle/errors';
 import type { Lifecycle } from '../lifecycle/lifecycle';
-import { SCHEMA_VERSION } from '../lifecycle/migrations';
+import { liveness, whenWorkerRuns } from '../lifecycle/liveness';
+import { MUTATING_METHODS } from './protocol';
 
 type Handlers = { [M in ApiMethod]: (args: Exclude<ApiArgs<M>, undefined>) => ApiResults[M] };
 
 export interface ApiContext {
   lc: Lifecycle;
-  dbPath: string;
-  demo: boolean;
-  version: string;
   /** Who operator actions are recorded as (e.g. "desk:alice"). */
   operator: string;
+  /** What getInfo answers: built once by the engine, which knows the role and the integrity check. */
+  info: () => AppInfo;
+  /** When the engine last saw another connection commit to the file; null if never. */
+  lastExternalWriteAt: () => number | null;
 }
 
 const SERIES_BUCKETS = { '1h': 60, '24h': 96, '7d': 168 } as const;
@@ -45,13 +47,7 @@ function bulk(ids: string[], act: (id: string) => void): BulkResult {
 export function createApi(ctx: ApiContext): { dispatch(method: unknown, args: unknown): ApiResult<unknown> } {
   const { lc } = ctx;
   const handlers: Handlers = {
-    getInfo: (): AppInfo => ({
-      dbPath: ctx.dbPath,
-      schemaVersion: SCHEMA_VERSION,
-      demo: ctx.demo,
-      version: ctx.version,
-      operator: ctx.operator,
-    }),
+    getInfo: (): AppInfo => ctx.info(),
     getStatus: () => lc.status(),
     getSeries: ({ window }) => lc.series(SERIES_WINDOWS[window], SERIES_BUCKETS[window]),
     listTurns: (f) => lc.listTurns(f),
@@ -80,26 +76,58 @@ export function createApi(ctx: ApiContext): { dispatch(method: unknown, args: un
       });
       return { ...result, totals };
     },
-    replayTurns: ({ ids }) => bulk(ids, (id) => lc.operatorReplay(id, ctx.operator)),
-    retryRows: ({ ids }) => bulk(ids, (id) => lc.operatorRetry(id, ctx.operator)),
+    replayTurns: ({ ids }) =>
+      withNote(
+        bulk(ids, (id) => lc.operatorReplay(id, ctx.operator)),
+        'The replay runs',
+      ),
+    retryRows: ({ ids }) =>
+      withNote(
+        bulk(ids, (id) => lc.operatorRetry(id, ctx.operator)),
+        'The retry runs',
+      ),
     terminateRows: ({ ids }) => bulk(ids, (id) => lc.operatorTerminate(id, ctx.operator)),
     prune: () => lc.operatorPrune(ctx.operator),
+    getLiveness: () => liveness(lc.core, ctx.lastExternalWriteAt()),
   };
+
+  /** A requested replay or retry happens on a worker's pass: say truthfully when that will be. */
+  function withNote(result: BulkResult, what: string): BulkResult {
+    if (result.done === 0) return result;
+    return { ...result, note: whenWorkerRuns(liveness(lc.core, ctx.lastExternalWriteAt()), what) };
+  }
 
   return {
     dispatch(method, rawArgs) {
       const call = parseCall(method, rawArgs);
       if (!call.ok) return call;
+      if (lc.core.readOnly && MUTATING_METHODS.has(call.method)) {
+        const { roleReason } = ctx.info();
+        return {
+          ok: false,
+          error: {
+            code: 'read_only',
+            message: `the database is open read-only: nothing can be changed (${roleReason})`,
+          },
+        };
+      }
       try {
         const handler = handlers[call.method] as (args: unknown) => unknown;
         return { ok: true, value: handler(call.args) };
       } catch (err) {
         if (err instanceof LifecycleError) {
-          const code = err.code === 'not_found' || err.code === 'invalid_state' ? err.code : err.code === 'invalid_argument' ? 'invalid_argument' : 'unavailable';
+          const passed = ['not_found', 'invalid_state', 'invalid_argument', 'read_only'] as const;
+          const code = (passed as readonly string[]).includes(err.code) ? err.code : 'unavailable';
           return { ok: false, error: { code, message: err.message } };
         }
         if (isBusyError(err)) {
-          return { ok: false, error: { code: 'unavailable', message: `the database is locked by another process; try again (${(err as Error).message})` } };
+          return {
+            ok: false,
+            error: {
+              code: 'unavailable',
+              message: `the database is locked by another process; try again (${(err as Error).message})`,
+            },
+          };
         }
         return { ok: false, error: { code: 'internal', message: (err as Error).message ?? String(err) } };
       }

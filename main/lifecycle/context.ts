@@ -16,6 +16,8 @@ export interface Core {
   stmt(sql: string): Database.Statement;
   /** Runs `fn` as one write transaction holding the write lock from its start (see write.ts). */
   readonly write: Writer;
+  /** Opened read-only: `write` refuses everything. */
+  readonly readOnly: boolean;
 }
 
 export function createStatementCache(db: Database.Database): (sql: string) => Database.Statement {

@@ -3,23 +3,37 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LifecycleError, isBusyError } from './errors';
 import { LIFECYCLE_TABLES, MIGRATIONS, SCHEMA_VERSION } from './migrations';
+import { shimOlderSchema } from './read-only-shim';
 
 const SQLITE_HEADER = 'SQLite format 3\0';
 
 export interface OpenOptions {
   busyTimeoutMs: number;
+  /**
+   * Open so that nothing can be written at all (SQLite read-only and query_only); a file whose
+   * schema is older than ours is read through TEMP views instead of being migrated.
+   */
+  readOnly?: boolean | undefined;
+}
+
+export interface OpenedDatabase {
+  db: Database.Database;
+  /** The file's own schema version (lower than ours when read-only over an older file). */
+  fileVersion: number;
 }
 
 /**
  * Opens (or creates) a lifecycle database. Everything that could make us refuse the file
- * is checked with reads only, before the first write (even the WAL switch rewrites the
- * header), so a refused file is left byte-identical.
+ * is checked with reads only, before the first write; migrations run before the switch to WAL
+ * (which rewrites the header), so a refused file or a failed migration leaves it byte-identical.
  */
-export function openDatabase(file: string, options: OpenOptions): Database.Database {
+export function openDatabase(file: string, options: OpenOptions): OpenedDatabase {
   if (file === '' || file === ':memory:') {
     throw new LifecycleError('cannot_open', 'a lifecycle database must be a file on disk, not in memory');
   }
   refuseNonSqlite(file);
+  if (options.readOnly) return openReadOnly(file, options);
+  refuseUnwritable(file);
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
 
   let db: Database.Database;
@@ -30,19 +44,63 @@ export function openDatabase(file: string, options: OpenOptions): Database.Datab
   }
   try {
     const version = inspect(db, file);
+    if (version < SCHEMA_VERSION) migrate(db, file, version);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    if (version < SCHEMA_VERSION) migrate(db, file, version);
-    return db;
+    return { db, fileVersion: SCHEMA_VERSION };
   } catch (err) {
     db.close();
-    if (err instanceof LifecycleError) throw err;
-    if (isBusyError(err)) {
-      throw new LifecycleError('locked', `${file} is locked by another process: ${(err as Error).message}`, {
-        cause: err,
-      });
+    throw openError(err, file);
+  }
+}
+
+function openReadOnly(file: string, options: OpenOptions): OpenedDatabase {
+  if (!fs.existsSync(file))
+    throw new LifecycleError('cannot_open', `${file} does not exist; a read-only open creates nothing`);
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: options.busyTimeoutMs });
+  } catch (err) {
+    throw new LifecycleError('cannot_open', `cannot open ${file} read-only: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const version = inspect(db, file);
+    if (version < SCHEMA_VERSION) shimOlderSchema(db);
+    db.pragma('query_only = 1');
+    return { db, fileVersion: version };
+  } catch (err) {
+    db.close();
+    throw openError(err, file);
+  }
+}
+
+function openError(err: unknown, file: string): unknown {
+  if (err instanceof LifecycleError) return err;
+  if (isBusyError(err)) {
+    return new LifecycleError('locked', `${file} is locked by another process: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return new LifecycleError('cannot_open', `cannot open ${file}: ${(err as Error).message}`, { cause: err });
+}
+
+/**
+ * A healthy file we may not write (read-only file or folder) is reported as such, so the app
+ * can offer a read-only open, instead of failing later as "cannot open" or "corrupt".
+ */
+function refuseUnwritable(file: string): void {
+  const target = fs.existsSync(file) ? file : path.dirname(path.resolve(file));
+  const dir = path.dirname(path.resolve(file));
+  for (const p of new Set([target, dir])) {
+    if (!fs.existsSync(p)) continue;
+    try {
+      fs.accessSync(p, fs.constants.W_OK);
+    } catch {
+      throw new LifecycleError(
+        'read_only',
+        `${p === dir ? `the folder of ${file}` : file} is not writable; open it read-only to look at it`,
+      );
     }
-    throw new LifecycleError('cannot_open', `cannot open ${file}: ${(err as Error).message}`, { cause: err });
   }
 }
 

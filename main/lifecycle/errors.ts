@@ -5,6 +5,8 @@ export type LifecycleErrorCode =
   | 'foreign_database'
   | 'newer_schema'
   | 'locked'
+  /** The file is open read-only, or cannot be written (read-only file or folder). */
+  | 'read_only'
   | 'cannot_open'
   | 'migration_failed'
   | 'not_found'
@@ -26,4 +28,9 @@ export class LifecycleError extends Error {
 export function isBusyError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT';
+}
+
+export function isReadOnlyError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_READONLY');
 }

@@ -16,12 +16,27 @@ export interface Transition {
   reason?: string | null | undefined;
 }
 
-/** Appends one entry to the timeline; callers run it inside the transition's transaction. */
+/**
+ * Records a transition in the timeline; callers run it inside the transition's transaction,
+ * right after the write. A status change or insert already has its entry, written by the
+ * file's triggers for every writer (migration-v3.ts): ours only fills in who, why and when. Notes
+ * without a status change (a duplicate, a retry request, an action) are entries of their own.
+ */
 export function record(core: Core, t: Transition, who: Who): void {
+  const by = who.by ?? core.owner;
+  if (t.kind !== 'action' && t.from !== t.to) {
+    const annotated = core
+      .stmt(
+        `UPDATE message_history SET actor = ?, reason = coalesce(?, reason), actor_name = ?, at = ?
+         WHERE id = (SELECT max(id) FROM message_history WHERE subject_id = ? AND entity_id = ?)`,
+      )
+      .run(who.actor, t.reason ?? null, by, core.now(), t.subjectId, t.entityId).changes;
+    if (annotated === 1) return;
+  }
   core
     .stmt(
       `INSERT INTO message_history (kind, entity_id, subject_id, from_status, to_status, actor, reason, actor_name, at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(t.kind, t.entityId, t.subjectId, t.from, t.to, who.actor, t.reason ?? null, who.by ?? core.owner, core.now());
+    .run(t.kind, t.entityId, t.subjectId, t.from, t.to, who.actor, t.reason ?? null, by, core.now());
 }

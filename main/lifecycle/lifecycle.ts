@@ -6,7 +6,7 @@ import type { StatusCounts } from '../../shared/types';
 import { abortSession, type AbortHooks, type AbortResult } from './abort';
 import { resolveConfig, type LifecycleConfig } from './config';
 import { createStatementCache, type Core } from './context';
-import { openDatabase } from './database';
+import { openDatabase, type OpenedDatabase } from './database';
 import { finalizeTurn, type FinalizeOptions, type FinalizeResult } from './finalize';
 import { LifecycleError } from './errors';
 import { GroupCommit } from './group-commit';
@@ -31,6 +31,8 @@ export interface LifecycleOptions {
    * the current turn of the event loop ends, which already holds every caller that was waiting.
    */
   groupCommitWindowMs?: number;
+  /** Nothing can be written at all: every write fails with code `read_only` (see OpenOptions). */
+  readOnly?: boolean;
 }
 
 /**
@@ -44,8 +46,12 @@ export class Lifecycle {
   private readonly group: GroupCommit;
   private closed = false;
 
-  private constructor(db: Database.Database, options: LifecycleOptions) {
+  /** The file's own schema version: lower than SCHEMA_VERSION only when opened read-only over an older file. */
+  readonly fileVersion: number;
+
+  private constructor({ db, fileVersion }: OpenedDatabase, options: LifecycleOptions) {
     const now = options.now ?? Date.now;
+    this.fileVersion = fileVersion;
     this.core = {
       db,
       config: resolveConfig(options.config),
@@ -54,7 +60,8 @@ export class Lifecycle {
       startedAt: now(),
       live: new Set(),
       stmt: createStatementCache(db),
-      write: createWriter(db, () => db.name),
+      write: createWriter(db, () => db.name, options.readOnly === true),
+      readOnly: options.readOnly === true,
     };
     this.stuck = { ...DEFAULT_STUCK, ...options.stuck };
     this.group = new GroupCommit(db, options.groupCommitWindowMs ?? 0);
@@ -64,7 +71,7 @@ export class Lifecycle {
   static open(file: string, options: LifecycleOptions = {}): Lifecycle {
     // Validate the whole config first: a bad option must not create, migrate or hold the file.
     const { busyTimeoutMs } = resolveConfig(options.config);
-    return new Lifecycle(openDatabase(file, { busyTimeoutMs }), options);
+    return new Lifecycle(openDatabase(file, { busyTimeoutMs, readOnly: options.readOnly }), options);
   }
 
   get db(): Database.Database {
@@ -124,6 +131,7 @@ export class Lifecycle {
   }
   /** Runs `fn` (calls to this object) in the next group commit; resolves after it committed. */
   commit<T>(fn: () => T): Promise<T> {
+    if (this.core.readOnly) return Promise.resolve().then(() => this.core.write(fn));
     return this.group.run(fn);
   }
 

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { v3 } from './migration-v3';
 
 /**
  * One entry per `user_version`. Migration N brings a file from N-1 to N and runs inside
@@ -7,7 +8,7 @@ import type Database from 'better-sqlite3';
  */
 type Migration = (db: Database.Database) => void;
 
-interface ColumnSpec {
+export interface ColumnSpec {
   name: string;
   /** Definition used for a new table. */
   create: string;
@@ -17,7 +18,7 @@ interface ColumnSpec {
 
 const col = (name: string, create: string, adopt = create): ColumnSpec => ({ name, create, adopt });
 
-const TURN_COLUMNS: ColumnSpec[] = [
+export const TURN_COLUMNS: ColumnSpec[] = [
   col('id', 'TEXT PRIMARY KEY'),
   col('channel', "TEXT NOT NULL DEFAULT ''"),
   col('account_id', "TEXT NOT NULL DEFAULT ''"),
@@ -42,7 +43,7 @@ const TURN_COLUMNS: ColumnSpec[] = [
   col('claim_expires_at', 'INTEGER'),
 ];
 
-const OUTBOX_COLUMNS: ColumnSpec[] = [
+export const OUTBOX_COLUMNS: ColumnSpec[] = [
   col('id', 'TEXT PRIMARY KEY'),
   col('turn_id', 'TEXT'),
   col('channel', 'TEXT NOT NULL', "TEXT NOT NULL DEFAULT ''"),
@@ -184,6 +185,6 @@ const v2: Migration = (db) => {
   `);
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2];
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 export const LIFECYCLE_TABLES = ['message_turns', 'message_outbox'] as const;

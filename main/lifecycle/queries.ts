@@ -42,18 +42,26 @@ export function statusCounts(core: Core, th: StuckThresholds = DEFAULT_STUCK): S
   const now = core.now();
   const turns = Object.fromEntries(TURN_STATUSES.map((s) => [s, 0])) as Record<TurnStatus, number>;
   const outbox = Object.fromEntries(OUTBOX_STATUSES.map((s) => [s, 0])) as Record<OutboxStatus, number>;
-  for (const r of core.stmt('SELECT entity, status, n FROM lifecycle_counts').all() as {
+  const otherTurns: Record<string, number> = {};
+  const otherOutbox: Record<string, number> = {};
+  for (const r of core.stmt('SELECT entity, status, n FROM lifecycle_counts WHERE n <> 0').all() as {
     entity: string;
     status: string;
     n: number;
   }[]) {
-    if (r.entity === 'turn' && r.status in turns) turns[r.status as TurnStatus] = r.n;
-    if (r.entity === 'outbox' && r.status in outbox) outbox[r.status as OutboxStatus] = r.n;
+    // A status outside the SPEC's set (some gateway wrote it) is shown as such, never dropped.
+    if (r.entity === 'turn') {
+      if (Object.hasOwn(turns, r.status)) turns[r.status as TurnStatus] = r.n;
+      else otherTurns[r.status] = r.n;
+    } else if (r.entity === 'outbox') {
+      if (Object.hasOwn(outbox, r.status)) outbox[r.status as OutboxStatus] = r.n;
+      else otherOutbox[r.status] = r.n;
+    }
   }
   const p = stuckParams(now, th);
   const stuckTurns = (core.stmt(`SELECT count(*) AS n FROM message_turns WHERE ${STUCK_TURN}`).get(p) as { n: number }).n;
   const stuckOutbox = (core.stmt(`SELECT count(*) AS n FROM message_outbox WHERE ${STUCK_ROW}`).get(p) as { n: number }).n;
-  return { turns, outbox, stuckTurns, stuckOutbox, at: now };
+  return { turns, outbox, otherTurns, otherOutbox, stuckTurns, stuckOutbox, at: now };
 }
 
 

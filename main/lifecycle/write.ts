@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { LifecycleError, isBusyError } from './errors';
+import { LifecycleError, isBusyError, isReadOnlyError } from './errors';
 
 /**
  * Runs `fn` as one write transaction that takes the write lock before its first read
@@ -10,7 +10,12 @@ import { LifecycleError, isBusyError } from './errors';
  */
 export type Writer = <T>(fn: () => T) => T;
 
-export function createWriter(db: Database.Database, describe: () => string): Writer {
+export function createWriter(db: Database.Database, describe: () => string, readOnly = false): Writer {
+  if (readOnly) {
+    return () => {
+      throw new LifecycleError('read_only', `${describe()} is open read-only: nothing can be written`);
+    };
+  }
   // Made once: db.transaction() builds its wrappers per call, several µs each.
   const tx = db.transaction((fn: () => unknown) => fn());
   return <T>(fn: () => T): T => {
@@ -24,6 +29,11 @@ export function createWriter(db: Database.Database, describe: () => string): Wri
 
 /** A busy/locked SQLite error as the core's `locked` error; anything else unchanged. */
 export function asLocked(err: unknown, describe: () => string): unknown {
+  if (isReadOnlyError(err)) {
+    return new LifecycleError('read_only', `${describe()} cannot be written: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
   if (!isBusyError(err)) return err;
   return new LifecycleError(
     'locked',

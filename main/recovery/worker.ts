@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Core } from '../lifecycle/context';
 import type { DeliverHandler, ReplayHandler } from './handlers';
+import { recordBeat, recordStopped, type Beat } from './heartbeat';
 import { emptyReport, maintenancePass, outboxPass, turnPass, type PassReport } from './passes';
 
 export interface WorkerOptions {
@@ -12,6 +13,8 @@ export interface WorkerOptions {
   maxTurnsPerPass?: number | undefined;
   /** Handlers in flight at once within a pass. */
   concurrency?: number | undefined;
+  /** Record a heartbeat in the file after every pass (default true; see heartbeat.ts). */
+  heartbeat?: boolean | undefined;
 }
 
 export interface WorkerEvents {
@@ -29,17 +32,25 @@ export class RecoveryWorker extends EventEmitter<WorkerEvents> {
   private current: Promise<PassReport> | undefined;
   private readonly stopController = new AbortController();
   private running = false;
+  private beating = false;
+  private readonly startedAt: number;
 
   constructor(
     private readonly core: Core,
     private readonly options: WorkerOptions = {},
   ) {
     super();
+    this.startedAt = core.now();
+  }
+
+  private get tickMs(): number {
+    return this.options.tickMs ?? this.core.config.workerTickMs;
   }
 
   start(): void {
     if (this.running || this.stopController.signal.aborted) return;
     this.running = true;
+    this.beat({ lastPassAt: null, nextPassAt: this.core.now() });
     this.schedule(0);
   }
 
@@ -57,6 +68,24 @@ export class RecoveryWorker extends EventEmitter<WorkerEvents> {
     this.timer = undefined;
     this.stopController.abort();
     await this.current?.catch(() => undefined);
+    if (this.beating) this.guard(() => recordStopped(this.core));
+  }
+
+  /** Says in the file that this worker is alive and when it passes next; a failure is reported, never fatal. */
+  private beat(beat: Beat): void {
+    if (this.options.heartbeat === false || this.core.readOnly) return;
+    this.guard(() => {
+      recordBeat(this.core, this.startedAt, beat);
+      this.beating = true;
+    });
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.reportError(err);
+    }
   }
 
   private schedule(delay: number): void {
@@ -66,7 +95,7 @@ export class RecoveryWorker extends EventEmitter<WorkerEvents> {
         .then((report) => this.emit('pass', report))
         .catch((err: unknown) => this.reportError(err))
         .finally(() => {
-          if (this.running) this.schedule(this.options.tickMs ?? this.core.config.workerTickMs);
+          if (this.running) this.schedule(this.tickMs);
         });
     }, delay);
   }
@@ -92,6 +121,8 @@ export class RecoveryWorker extends EventEmitter<WorkerEvents> {
     await outboxPass(this.core, options, report);
     if (!this.stopController.signal.aborted) await turnPass(this.core, options, report);
     if (!this.stopController.signal.aborted) maintenancePass(this.core, report);
+    const now = this.core.now();
+    this.beat({ lastPassAt: now, nextPassAt: this.running ? now + this.tickMs : null });
     return report;
   }
 }

@@ -252,7 +252,7 @@ test('the scheme is privileged but does not bypass CSP; the window is sandboxed 
   assert.equal(prefs.webSecurity, true);
   assert.match(String(prefs.preload), /dist[/\\]app[/\\]preload\.js$/);
   assert.deepEqual(win().webContents.loaded, ['app://desk/index.html']);
-  assert.match(win().title, /first\.db$/);
+  assert.match(win().title, /first\.db \(observer\)$/);
 });
 
 test('IPC from the renderer reaches the API host on the --db file; foreign frames are forbidden', async () => {
@@ -321,7 +321,7 @@ test('File → Open Database… on another database switches to it and reloads t
   menuItem('open-database').click?.();
   await until(() => win().webContents.reloads > reloads, 'the reload');
   assert.equal(await dbPathNow(), otherFile);
-  assert.match(win().title, /second\.db$/);
+  assert.match(win().title, /second\.db \(observer\)$/);
 });
 
 test('every webContents is hardened: navigation away denied, https to the browser, no new windows', () => {

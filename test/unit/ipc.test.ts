@@ -24,6 +24,7 @@ const VALID: { [M in ApiMethod]: ApiArgs<M> } = {
   retryRows: { ids: ['row-1'] },
   terminateRows: { ids: ['row-1'] },
   prune: {},
+  getLiveness: {},
 };
 
 function input(overrides: Partial<IpcCallInput>): IpcCallInput {

@@ -83,7 +83,6 @@ test('status() counts equal SELECT count(*) GROUP BY status after API calls and 
 
 test(
   'status() counts survive a gateway INSERT OR REPLACE of an existing row',
-  { todo: 'known gap: REPLACE deletes without firing delete triggers unless the writer enabled recursive_triggers' },
   () => {
     const { lc, file } = openTemp();
     const gw = gatewaySql(file);

@@ -16,6 +16,7 @@ import {
   supersededTurns,
 } from '../../main/recovery/candidates';
 import { OUTBOX_STATUSES, TURN_STATUSES } from '../../shared/types';
+import { liveness } from '../../main/lifecycle/liveness';
 import { makeClock, openTemp } from '../helpers/temp-db';
 
 const TURNS = 20_000;
@@ -198,6 +199,7 @@ function exerciseReads(lc: Lifecycle): void {
   for (const f of rowFilters) step(`listOutbox(${JSON.stringify(f)})`, () => lc.listOutbox(f));
 
   step('turnDetail', () => lc.turnDetail('turn-3'));
+  step('liveness', () => liveness(lc.core, null));
   step('history', () => lc.history('turn-3'));
   step('auditTrail', () => lc.auditTrail(50));
   step('series', () => lc.series(24 * HOUR, 48));

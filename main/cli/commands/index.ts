@@ -1,4 +1,5 @@
 import type { Command } from '../command';
+import { checkCommand } from './check';
 import { demoCommand } from './demo';
 import { importLegacyCommand } from './import-legacy';
 import { auditCommand, outboxCommand, showCommand, statusCommand, turnsCommand } from './inspect';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   importLegacyCommand,
   demoCommand,
   serveCommand,
+  checkCommand,
 ];
 
 export function findCommand(name: string): Command | undefined {

@@ -5,7 +5,7 @@ import { ApiHostError } from '../../api/host';
 import { startBrowserMode } from '../../http';
 import { booleanFlag, intFlag, positionals, stringFlag } from '../args';
 import type { Command } from '../command';
-import { CliError } from '../errors';
+import { CliError, UsageError } from '../errors';
 import { DB_FILE_NAME, defaultDbPath } from '../paths';
 
 /** `<user data dir>/demo/message-lifecycle.db`: the demo never writes into the real database. */
@@ -34,19 +34,32 @@ function untilSignal(): Promise<NodeJS.Signals> {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'open the dashboard in a browser: a local server on 127.0.0.1 with a one-time token',
-  usage: 'serve [--port N] [--demo]',
+  usage: 'serve [--port N] [--demo | --recover | --read-only]',
   details: [
-    '--port N   port on 127.0.0.1, 0 to 65535 (default 0: any free port)',
-    '--demo     feed simulated chat traffic; without --db the demo database is',
-    '           demo/message-lifecycle.db in your data directory, never the real one',
+    '--port N     port on 127.0.0.1, 0 to 65535 (default 0: any free port)',
+    '--demo       feed simulated chat traffic; without --db the demo database is',
+    '             demo/message-lifecycle.db in your data directory, never the real one',
+    'Without --demo the file is opened to observe: nothing is written except the actions',
+    'you confirm in the dashboard.',
+    "--recover    also run the recovery worker here. Warning: without the gateway's handlers",
+    '             it cannot send or replay; it expires overdue rows, terminalizes pending',
+    '             tool/block sends, fails turns past their attempts or age, and prunes old',
+    '             ones, in a file another process owns. Use it only when no gateway runs one.',
+    '--read-only  open the file so that nothing can be written at all (actions disabled)',
     'Prints one line, "Lifecycle Desk at http://127.0.0.1:PORT/#token=TOKEN": open it in a browser.',
+    'The role (observer, recovering, read-only, demo) and why are printed on stderr.',
     'The token is new on every start; anyone who has it can act as you. Ctrl-C stops the server.',
   ],
-  flags: { port: 'string', demo: 'boolean' },
+  flags: { port: 'string', demo: 'boolean', recover: 'boolean', 'read-only': 'boolean' },
   prepare(args) {
     positionals(args, [], 'serve');
     const port = intFlag(args, 'port', { min: 0, max: 65_535 }, 'serve') ?? 0;
     const demo = booleanFlag(args, 'demo');
+    const recover = booleanFlag(args, 'recover');
+    const readOnly = booleanFlag(args, 'read-only');
+    if ([demo, recover, readOnly].filter(Boolean).length > 1) {
+      throw new UsageError('--demo, --recover and --read-only exclude each other', 'serve');
+    }
     const explicitDb = stringFlag(args, 'db');
     return async (ctx) => {
       const dbPath = demo && explicitDb === undefined ? demoDbPath() : ctx.dbPath;
@@ -59,13 +72,26 @@ export const serveCommand: Command = {
       }
       let mode;
       try {
-        mode = await startBrowserMode({ dbPath, demo, port, operator: ctx.operator.replace(/^cli:/, 'web:') });
+        mode = await startBrowserMode({
+          dbPath,
+          demo,
+          recover,
+          readOnly,
+          port,
+          operator: ctx.operator.replace(/^cli:/, 'web:'),
+        });
       } catch (err) {
         if (err instanceof ApiHostError) throw new CliError(err.code, err.message);
         throw new CliError('cannot_listen', (err as Error).message);
       }
       const stopped = untilSignal();
-      ctx.out.emit({ url: mode.url, port: mode.server.port, dbPath, demo }, () => `Lifecycle Desk at ${mode.url}`);
+      const info = mode.host.info;
+      ctx.out.emit(
+        { url: mode.url, port: mode.server.port, dbPath, demo, role: info.role, roleReason: info.roleReason },
+        () => `Lifecycle Desk at ${mode.url}`,
+      );
+      // stdout stays the one URL line scripts read; the role goes beside it for the person.
+      if (!ctx.out.json) process.stderr.write(`Role: ${info.role} (${info.roleReason})\n`);
       await stopped;
       await mode.close();
     };

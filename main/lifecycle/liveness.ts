@@ -1,0 +1,93 @@
+import type { Liveness, WorkerBeat } from '../../shared/views';
+import type { Core } from './context';
+
+/** A worker whose next pass is this late (beyond its own tick, at least) is taken for dead. */
+const GRACE_MS = 30_000;
+/** Writes within this window count as "a gateway is running". */
+const RECENT_MS = 5 * 60_000;
+
+interface BeatRow {
+  owner: string;
+  host: string;
+  pid: number;
+  startedAt: number;
+  lastPassAt: number | null;
+  nextPassAt: number | null;
+  stoppedAt: number | null;
+}
+
+function ago(ms: number): string {
+  if (ms < 60_000) return `${Math.max(0, Math.round(ms / 1000))} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms < 2 * 86_400_000) return `${Math.round(ms / 3_600_000)} h`;
+  return `${Math.round(ms / 86_400_000)} days`;
+}
+
+/**
+ * Is anyone recovering this file? From the workers' heartbeats, and for gateways that write
+ * none, from the newest write in the file. `lastExternalWriteAt`: when the caller last saw
+ * another connection commit (PRAGMA data_version), if it watches.
+ */
+export function liveness(core: Core, lastExternalWriteAt: number | null = null): Liveness {
+  const now = core.now();
+  const rows = core
+    .stmt(
+      `SELECT owner, host, pid, started_at AS startedAt, last_pass_at AS lastPassAt, next_pass_at AS nextPassAt,
+         stopped_at AS stoppedAt
+       FROM lifecycle_workers INDEXED BY ix_workers_seen WHERE seen_at > ? ORDER BY seen_at DESC LIMIT 50`,
+    )
+    .all(now - 86_400_000) as BeatRow[];
+  const workers: WorkerBeat[] = rows
+    .map((r) => {
+      const tick = r.nextPassAt !== null && r.lastPassAt !== null ? r.nextPassAt - r.lastPassAt : 0;
+      const alive = r.stoppedAt === null && r.nextPassAt !== null && now <= r.nextPassAt + Math.max(GRACE_MS, 2 * tick);
+      return { ...r, alive, self: r.owner === core.owner };
+    })
+    .sort((a, b) => Number(b.alive) - Number(a.alive) || (b.lastPassAt ?? 0) - (a.lastPassAt ?? 0));
+  const alive = workers.filter((w) => w.alive);
+  const lastWriteAt = newestWrite(core);
+  const nextPassAt = alive.length ? Math.min(...alive.map((w) => w.nextPassAt!)) : null;
+  let banner: string | null = null;
+  let inferred: string | null = null;
+  if (alive.length === 0) {
+    const last = workers.reduce<number | null>((m, w) => Math.max(m ?? 0, w.lastPassAt ?? w.startedAt), null);
+    banner =
+      last === null
+        ? 'No recovery worker has recorded a heartbeat in this database: replays and retries you request will wait until the gateway runs one.'
+        : `No recovery worker has run on this database for ${ago(now - last)}: replays and retries you request will wait until the gateway runs one.`;
+    const seen = Math.max(lastWriteAt ?? 0, lastExternalWriteAt ?? 0);
+    if (seen > 0 && now - seen < RECENT_MS) {
+      inferred = `No heartbeat, but the file was written ${ago(now - seen)} ago (${
+        lastExternalWriteAt !== null && lastExternalWriteAt >= (lastWriteAt ?? 0)
+          ? 'another process committed to it'
+          : 'its newest timeline entry'
+      }): a gateway is running, and it may run its own recovery without a heartbeat.`;
+    } else if (seen > 0) {
+      inferred = `Nothing has written to the file for ${ago(now - seen)}: no gateway seems to be running.`;
+    }
+  }
+  return { now, workers, nextPassAt, lastWriteAt, lastExternalWriteAt, banner, inferred };
+}
+
+/** Newest write anyone made: each an index lookup (newest timeline entry, newest turn, newest row). */
+function newestWrite(core: Core): number | null {
+  const r = core
+    .stmt(
+      `SELECT max(
+         coalesce((SELECT at FROM message_history WHERE id = (SELECT max(id) FROM message_history)), 0),
+         coalesce((SELECT max(accepted_at) FROM message_turns), 0),
+         coalesce((SELECT max(queued_at) FROM message_outbox), 0)) AS at`,
+    )
+    .get() as { at: number };
+  return r.at > 0 ? r.at : null;
+}
+
+/** When a replay or retry an operator just requested will run, in words. */
+export function whenWorkerRuns(l: Liveness, what: string): string {
+  const next = l.workers.find((w) => w.alive && w.nextPassAt === l.nextPassAt);
+  if (l.nextPassAt !== null && next) {
+    const wait = l.nextPassAt - l.now;
+    return `${what} on the next pass of recovery worker ${next.owner}${wait > 1_000 ? `, in about ${ago(wait)}` : ', within seconds'}.`;
+  }
+  return `${what} once a recovery worker runs: ${l.banner ?? 'none is running.'}`;
+}
