@@ -94,9 +94,14 @@ export class ApiHost implements ApiClient {
   private failure: string | undefined;
   private counts: StatusCounts | undefined;
 
+  /** What getInfo answers, kept current with the integrity check's progress. */
+  get info(): AppInfo {
+    return this.currentInfo;
+  }
+
   private constructor(
     private readonly worker: Worker,
-    readonly info: AppInfo,
+    private currentInfo: AppInfo,
     private readonly closeTimeoutMs: number,
   ) {
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
@@ -240,8 +245,9 @@ export class ApiHost implements ApiClient {
       resolve?.(msg.result);
       return;
     }
-    if (msg.type === 'changed' || msg.type === 'counts') {
+    if (msg.type === 'changed' || msg.type === 'counts' || msg.type === 'integrity') {
       if (msg.type === 'counts') this.counts = msg.counts;
+      if (msg.type === 'integrity') this.currentInfo = { ...this.currentInfo, integrity: msg.integrity };
       for (const listener of [...this.listeners]) {
         try {
           listener(msg);

@@ -66,12 +66,14 @@ function triggers(e: Entity): string {
     END;
     CREATE TRIGGER lc_${e.kind}_insert AFTER INSERT ON ${e.table} BEGIN
       UPDATE lifecycle_counts
-        SET n = n - (SELECT count(*) FROM lifecycle_replaced r WHERE r.entity = '${e.kind}' AND r.status = lifecycle_counts.status)
-        WHERE entity = '${e.kind}' AND status IN (SELECT status FROM lifecycle_replaced WHERE entity = '${e.kind}');
+        SET n = n - (SELECT count(*) FROM lifecycle_replaced r
+                     WHERE r.entity = '${e.kind}' AND r.counted = 0 AND r.status = lifecycle_counts.status)
+        WHERE entity = '${e.kind}' AND status IN (SELECT status FROM lifecycle_replaced WHERE entity = '${e.kind}' AND counted = 0);
       INSERT INTO lifecycle_minutes (entity, minute, status, exited)
-        SELECT '${e.kind}', ${e.minute('NEW')}, status, count(*) FROM lifecycle_replaced WHERE entity = '${e.kind}' GROUP BY status
+        SELECT '${e.kind}', ${e.minute('NEW')}, status, count(*) FROM lifecycle_replaced
+        WHERE entity = '${e.kind}' AND counted = 0 GROUP BY status
         ON CONFLICT (entity, minute, status) DO UPDATE SET exited = exited + excluded.exited;
-      ${history(replaced, `CASE WHEN EXISTS (SELECT 1 FROM lifecycle_replaced WHERE entity = '${e.kind}') THEN 'written over an existing row (INSERT OR REPLACE)' ELSE ${e.reason('NEW')} END`)}
+      ${history(replaced, `coalesce((SELECT 'INSERT OR REPLACE over ' || group_concat(old_id || ' (' || status || ')', ', ') FROM lifecycle_replaced WHERE entity = '${e.kind}'), ${e.reason('NEW')})`)}
       DELETE FROM lifecycle_replaced WHERE entity = '${e.kind}';
       ${counted('+', 'NEW.status')}
       INSERT INTO lifecycle_minutes (entity, minute, status, entered) VALUES ('${e.kind}', ${turnMinute}, NEW.status, 1)
@@ -82,8 +84,8 @@ function triggers(e: Entity): string {
     END;
     CREATE TRIGGER lc_${e.kind}_delete AFTER DELETE ON ${e.table} BEGIN
       ${counted('-', 'OLD.status')}
-      -- A REPLACE under recursive_triggers: this trigger already counted the replaced row.
-      DELETE FROM lifecycle_replaced WHERE entity = '${e.kind}' AND old_id = OLD.id;
+      -- A REPLACE under recursive_triggers: this trigger counted the replaced row already.
+      UPDATE lifecycle_replaced SET counted = 1 WHERE entity = '${e.kind}' AND old_id = OLD.id;
     END;`;
 }
 
@@ -94,7 +96,9 @@ function triggers(e: Entity): string {
 export function v3(db: Database.Database): void {
   db.exec(`
     CREATE TABLE lifecycle_replaced (
-      entity TEXT NOT NULL, old_id TEXT NOT NULL, status TEXT NOT NULL
+      entity TEXT NOT NULL, old_id TEXT NOT NULL, status TEXT NOT NULL,
+      -- 1 once a delete trigger counted the row's removal (a REPLACE under recursive_triggers).
+      counted INTEGER NOT NULL DEFAULT 0
     );
     CREATE TABLE lifecycle_workers (
       owner TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, started_at INTEGER NOT NULL,

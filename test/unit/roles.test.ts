@@ -1,0 +1,195 @@
+// Roles (SPEC "Who writes the file"): the dashboard is a guest in a file a gateway owns. As an
+// observer (the default for a file it did not create) it changes no SPEC column of any row
+// until a person acts; --read-only writes nothing at all; a file it cannot migrate or write
+// opens read-only with the reason, byte-identical.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ApiHost } from '../../main/api/host';
+import { Lifecycle, LifecycleError } from '../../main/lifecycle';
+import { API_METHODS, type ApiMethod } from '../../shared/api';
+import { specSnapshot, writeGatewayFile } from '../helpers/gateway-file';
+import { ROUTE, delay, sha256, tempDir } from '../helpers/temp-db';
+
+const BIN = path.join(__dirname, '..', '..', 'main', 'cli', 'bin.js');
+
+function gatewayFile(options?: Parameters<typeof writeGatewayFile>[2]): string {
+  const file = path.join(tempDir(), 'message-lifecycle.db');
+  writeGatewayFile(file, Date.now(), options);
+  return file;
+}
+
+async function withHost<T>(
+  options: Parameters<typeof ApiHost.start>[0],
+  fn: (host: ApiHost) => Promise<T>,
+): Promise<T> {
+  const host = await ApiHost.start({ operator: 'desk:test', countsIntervalMs: 100, ...options });
+  try {
+    return await fn(host);
+  } finally {
+    await host.close();
+  }
+}
+
+test('the desktop engine on a gateway file observes: no SPEC column of any row changes until an operator acts', async () => {
+  const file = gatewayFile();
+  const before = specSnapshot(file);
+  await withHost({ dbPath: file }, async (host) => {
+    assert.equal(host.info.role, 'observer');
+    assert.equal(host.info.recovering, false);
+    assert.match(host.info.roleReason, /nothing is written except the actions you confirm/);
+    await delay(2_500); // a worker would have run its first pass at once, and the counts poll many times
+    for (const method of ['getStatus', 'listTurns', 'listOutbox', 'getAudit', 'getLiveness'] as const) {
+      assert.ok((await host.call(method, {})).ok, method);
+    }
+    assert.equal(specSnapshot(file), before, 'the observer changed the gateway data on its own');
+    const liveness = await host.call('getLiveness', {});
+    assert.ok(liveness.ok);
+    assert.match(liveness.value.banner ?? '', /No recovery worker has recorded a heartbeat/);
+
+    const replay = await host.call('replayTurns', { ids: ['retrying-0'] });
+    assert.ok(replay.ok && replay.value.done === 1);
+    assert.match(replay.value.note ?? '', /once a recovery worker runs/);
+  });
+  const after = JSON.parse(specSnapshot(file)) as { turns: { id: string; next_attempt_at: number }[] };
+  const was = JSON.parse(before) as typeof after;
+  const changed = after.turns.filter((t, i) => JSON.stringify(t) !== JSON.stringify(was.turns[i])).map((t) => t.id);
+  assert.deepEqual(changed, ['retrying-0'], 'the confirmed action changed exactly its turn');
+});
+
+test('serve --db on a gateway file observes too, and says its role', async () => {
+  const file = gatewayFile();
+  const before = specSnapshot(file);
+  const child = spawn(process.execPath, [BIN, 'serve', '--db', file, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    for (let i = 0; i < 100 && !out.includes('\n'); i++) await delay(50);
+    assert.match(out, /^Lifecycle Desk at http:\/\/127\.0\.0\.1:\d+\/#token=/);
+    await delay(2_500);
+    for (let i = 0; i < 40 && !err.includes('Role:'); i++) await delay(50);
+    assert.match(err, /^Role: observer \(/m);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0);
+  assert.equal(specSnapshot(file), before);
+});
+
+test('the same file with --recover is changed by the worker (what the observer spares a gateway)', async () => {
+  const file = gatewayFile();
+  const before = specSnapshot(file);
+  await withHost({ dbPath: file, recover: true }, async (host) => {
+    assert.equal(host.info.role, 'recovering');
+    assert.equal(host.info.recovering, true);
+    let changed = false;
+    for (let i = 0; i < 60 && !changed; i++) {
+      await delay(100);
+      changed = specSnapshot(file) !== before;
+    }
+    assert.ok(changed, 'the worker expired, terminalized or pruned something');
+    const liveness = await host.call('getLiveness', {});
+    assert.ok(liveness.ok);
+    assert.equal(liveness.value.banner, null);
+    assert.ok(liveness.value.workers.some((w) => w.self && w.alive));
+  });
+});
+
+const WRITES: ApiMethod[] = ['abortSessions', 'replayTurns', 'retryRows', 'terminateRows', 'prune'];
+const ARGS: Partial<Record<ApiMethod, object>> = {
+  abortSessions: { sessionKeys: ['s1'] },
+  replayTurns: { ids: ['retrying-1'] },
+  retryRows: { ids: ['final-1'] },
+  terminateRows: { ids: ['final-1'] },
+  prune: {},
+};
+
+test('--read-only: every write is refused with read_only, and the file stays byte-identical', async () => {
+  const file = gatewayFile();
+  Lifecycle.open(file).close(); // a current schema, in WAL, with nothing pending in the WAL
+  const bytes = sha256(file);
+  await withHost({ dbPath: file, readOnly: true }, async (host) => {
+    assert.equal(host.info.role, 'read-only');
+    assert.equal(host.info.readOnly, true);
+    assert.deepEqual(
+      WRITES.filter((m) => API_METHODS.includes(m)),
+      WRITES,
+    );
+    for (const method of WRITES) {
+      const result = await host.callRaw(method, ARGS[method]);
+      assert.equal(result.ok, false, method);
+      assert.equal(!result.ok && result.error.code, 'read_only', method);
+      assert.match(!result.ok ? result.error.message : '', /open read-only: nothing can be changed/);
+    }
+    assert.ok((await host.call('listTurns', { status: ['failed_retryable'] })).ok);
+  });
+  assert.equal(sha256(file), bytes);
+
+  const lc = Lifecycle.open(file, { readOnly: true });
+  try {
+    const refused = (fn: () => unknown): void =>
+      assert.throws(
+        fn,
+        (e: unknown) => e instanceof LifecycleError && e.code === 'read_only' && /read-only/.test(e.message),
+      );
+    refused(() => lc.accept({ channel: 'telegram', sessionKey: 's', payload: {}, route: ROUTE }));
+    refused(() => lc.enqueue({ channel: 'telegram', payload: {} }));
+    refused(() => lc.markRunning('retrying-1'));
+    refused(() => lc.beginSend('final-1'));
+    refused(() => lc.ack('final-1'));
+    refused(() => lc.fail('final-1', { error: 'x', errorClass: 'retryable' }));
+    refused(() => lc.finalize('pending-1'));
+    refused(() => lc.abortSession('s1'));
+    refused(() => lc.expire());
+    refused(() => lc.prune());
+    refused(() => lc.operatorReplay('retrying-1', 'desk:test'));
+    refused(() => lc.operatorRetry('final-1', 'desk:test'));
+    refused(() => lc.operatorTerminate('final-1', 'desk:test'));
+    await assert.rejects(
+      lc.commit(() => lc.expire()),
+      (e: unknown) => e instanceof LifecycleError && e.code === 'read_only',
+    );
+    // Raw SQL through the core's own connection is refused by SQLite itself.
+    assert.throws(() => lc.db.exec("UPDATE message_turns SET status = 'aborted'"), /readonly|query_only|read-only/i);
+  } finally {
+    lc.close();
+  }
+  assert.equal(sha256(file), bytes);
+});
+
+test('a migration that fails leaves every byte as it was; the app then opens the file read-only and says why', async () => {
+  // No unique index, no WAL: the gateway wrote two turns with one dedupe key.
+  const file = gatewayFile({ unique: false, wal: false });
+  const bytes = sha256(file);
+  assert.throws(
+    () => Lifecycle.open(file),
+    (e: unknown) =>
+      e instanceof LifecycleError && e.code === 'migration_failed' && /nothing was changed/.test(e.message),
+  );
+  assert.equal(sha256(file), bytes, 'the failed migration changed the file');
+  assert.equal(fs.existsSync(`${file}-wal`), false, 'the file was switched to WAL');
+
+  await withHost({ dbPath: file }, async (host) => {
+    assert.equal(host.info.role, 'read-only');
+    assert.match(host.info.roleReason, /opened read-only because could not migrate .* UNIQUE constraint failed/);
+    assert.equal(host.info.schemaVersion, 0);
+    const status = await host.call('getStatus', {});
+    assert.ok(status.ok);
+    assert.equal(status.value.turns.failed_retryable, 20);
+    assert.equal(status.value.turns.accepted, 2);
+    const turns = await host.call('listTurns', { status: ['delivery_pending'], limit: 5 });
+    assert.ok(turns.ok && turns.value.items.length === 5);
+    const detail = await host.call('getTurn', { id: 'pending-3' });
+    assert.ok(detail.ok && detail.value.outbox.length === 2);
+    const replay = await host.call('replayTurns', { ids: ['retrying-2'] });
+    assert.equal(!replay.ok && replay.error.code, 'read_only');
+  });
+  assert.equal(sha256(file), bytes);
+});
