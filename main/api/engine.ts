@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Worker, parentPort, workerData } from 'node:worker_threads';
 import type { ApiEvent, AppInfo, DbRole, IntegrityState } from '../../shared/api';
@@ -55,11 +57,20 @@ function open(data: EngineData): Opened {
       roleReason: 'a demo database fed by the simulated gateway and recovered by this app',
     };
   }
-  const readOnly = (reason: string): Opened => ({
-    lc: Lifecycle.open(data.dbPath, { readOnly: true }),
-    role: 'read-only',
-    roleReason: reason,
-  });
+  const readOnly = (reason: string): Opened => {
+    try {
+      return { lc: Lifecycle.open(data.dbPath, { readOnly: true }), role: 'read-only', roleReason: reason };
+    } catch (err) {
+      if (!(err instanceof LifecycleError && err.code === 'wal_unreadable')) throw err;
+      // Better a labelled copy of the real file than nothing: it does not follow later writes.
+      const copy = snapshotCopy(data.dbPath);
+      return {
+        lc: Lifecycle.open(copy, { readOnly: true }),
+        role: 'read-only',
+        roleReason: `${reason}; ${err.message}, so this is a copy made at ${new Date().toISOString()} (${copy}): it does not show later writes`,
+      };
+    }
+  };
   if (data.readOnly) return readOnly('opened read-only as asked: nothing can be written');
   try {
     const lc = Lifecycle.open(data.dbPath);
@@ -86,6 +97,15 @@ function open(data: EngineData): Opened {
     }
     throw err;
   }
+}
+
+/** Copies the file and its WAL into a new temp folder, where SQLite may create the -shm file. */
+function snapshotCopy(file: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifecycle-desk-snapshot-'));
+  const copy = path.join(dir, path.basename(file));
+  fs.copyFileSync(file, copy);
+  if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, `${copy}-wal`);
+  return copy;
 }
 
 function main(port: NonNullable<typeof parentPort>, data: EngineData): void {

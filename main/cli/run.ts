@@ -10,7 +10,7 @@ import { defaultDbPath, operatorName } from './paths';
 import { commandUsage, usage } from './usage';
 
 /** Flags every command accepts. */
-const GLOBAL_FLAGS: FlagSpec = { db: 'string', json: 'boolean', help: 'boolean' };
+const GLOBAL_FLAGS: FlagSpec = { db: 'string', json: 'boolean', help: 'boolean', 'read-only': 'boolean' };
 
 export interface CliIo {
   stdout(s: string): void;
@@ -81,12 +81,16 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   await execute(action, {
     dbPath: dbFlag ?? defaultDbPath(),
     json: args.flags.has('json'),
+    readOnly: args.flags.has('read-only'),
     io,
   });
   return EXIT_OK;
 }
 
-async function execute(action: Action, options: { dbPath: string; json: boolean; io: CliIo }): Promise<void> {
+async function execute(
+  action: Action,
+  options: { dbPath: string; json: boolean; readOnly: boolean; io: CliIo },
+): Promise<void> {
   let lc: Lifecycle | undefined;
   const ctx: CommandContext = {
     dbPath: options.dbPath,
@@ -96,7 +100,10 @@ async function execute(action: Action, options: { dbPath: string; json: boolean;
       if (lc) return lc;
       const file = openOptions.file ?? options.dbPath;
       checkDbFile(file, openOptions.create ?? false);
-      lc = Lifecycle.open(file, openOptions.config ? { config: openOptions.config } : {});
+      lc = Lifecycle.open(file, {
+        ...(openOptions.config ? { config: openOptions.config } : {}),
+        ...(options.readOnly ? { readOnly: true } : {}),
+      });
       return lc;
     },
   };

@@ -70,6 +70,14 @@ function openReadOnly(file: string, options: OpenOptions): OpenedDatabase {
     return { db, fileVersion: version };
   } catch (err) {
     db.close();
+    const code = (err as { code?: unknown }).code;
+    if (code === 'SQLITE_READONLY_DIRECTORY' || code === 'SQLITE_CANTOPEN') {
+      throw new LifecycleError(
+        'wal_unreadable',
+        `${file} is in WAL mode and its folder is not writable: SQLite cannot create the ${path.basename(file)}-shm file it needs to read it`,
+        { cause: err },
+      );
+    }
     throw openError(err, file);
   }
 }
@@ -139,7 +147,9 @@ function inspect(db: Database.Database, file: string): number {
       db.prepare("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").all() as { name: string }[]
     ).map((r) => r.name);
   } catch (err) {
-    if (isBusyError(err)) throw err;
+    // Not damage: the file is locked, or SQLite may not create what it needs beside it.
+    const code = (err as { code?: unknown }).code;
+    if (isBusyError(err) || code === 'SQLITE_READONLY_DIRECTORY' || code === 'SQLITE_CANTOPEN') throw err;
     throw new LifecycleError(
       'corrupt',
       `${file} is damaged or not a database (${(err as Error).message}); it was left untouched`,

@@ -7,6 +7,8 @@ export type LifecycleErrorCode =
   | 'locked'
   /** The file is open read-only, or cannot be written (read-only file or folder). */
   | 'read_only'
+  /** A WAL file in a folder we cannot write: SQLite cannot create the -shm file it needs to read it. */
+  | 'wal_unreadable'
   | 'cannot_open'
   | 'migration_failed'
   | 'not_found'

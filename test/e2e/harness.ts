@@ -119,10 +119,27 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_
   }
 }
 
-/** Saves a screenshot under docs/screenshots/ (committed; the README shows them). */
-export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
+/**
+ * Saves a screenshot under docs/screenshots/ (committed; the README shows them). With
+ * `fitContent` the viewport first grows (or shrinks) to the main area's height, so a view that
+ * scrolls is captured whole (the page itself never scrolls: its main area does).
+ */
+export async function screenshot(
+  page: Page,
+  name: string,
+  options: { fullPage?: boolean; fitContent?: boolean } = {},
+): Promise<string> {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  if (options.fitContent) {
+    const width = page.viewportSize()?.width ?? 1440;
+    const height = await page.evaluate(
+      () =>
+        (globalThis as unknown as { document: { querySelector(s: string): { scrollHeight: number } | null } }).document
+          .querySelector('.content')?.scrollHeight ?? 900,
+    );
+    await page.setViewportSize({ width, height: Math.min(Math.max(height, 720), 4000) });
+  }
   // Let charts and fonts settle; no animations are running (charts are not animated).
   await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
   await page.screenshot({ path: file, fullPage: options.fullPage ?? false, animations: 'disabled' });

@@ -20,7 +20,8 @@ test(
     const { db, stuck } = mixedStory(260, 8);
     const served = await serve(db.file);
     t.after(() => served.stop());
-    const { context, page, problems } = await newPage(browser);
+    // Tall enough that all 27 failed_terminal turns render below the liveness banner.
+    const { context, page, problems } = await newPage(browser, { height: 1040 });
     t.after(() => context.close());
     const turns = new TablePage(page, 'Turns');
     await turns.open(served.url);

@@ -193,3 +193,65 @@ test('a migration that fails leaves every byte as it was; the app then opens the
   });
   assert.equal(sha256(file), bytes);
 });
+
+/** Runs `args` as an unprivileged user (root ignores file modes), or null where that cannot be done. */
+function unprivileged(): string[] | null {
+  if (process.getuid?.() !== 0) return [];
+  return fs.existsSync('/usr/bin/setpriv')
+    ? ['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']
+    : null;
+}
+
+function runAs(prefix: string[], args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const [cmd, ...rest] = [...prefix, process.execPath, ...args];
+  const child = spawn(cmd!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
+}
+
+test('a healthy file in a folder we may not write is read-only, not corrupt', async (t) => {
+  const prefix = unprivileged();
+  if (prefix === null) {
+    t.skip('needs setpriv to drop root privileges (root ignores file modes)');
+    return;
+  }
+  const dir = tempDir();
+  const file = path.join(dir, 'message-lifecycle.db');
+  writeGatewayFile(file, Date.now());
+  Lifecycle.open(file).close(); // migrated, in WAL mode, with no -wal/-shm left beside it
+  const bytes = sha256(file);
+  fs.chmodSync(file, 0o444);
+  fs.chmodSync(dir, 0o555);
+  t.after(() => fs.chmodSync(dir, 0o755));
+
+  const cli = path.join(__dirname, '..', '..', 'main', 'cli', 'bin.js');
+  const status = await runAs(prefix, [cli, 'status', '--db', file]);
+  assert.equal(status.code, 1, status.err);
+  assert.match(status.err, /is not writable; open it read-only to look at it/);
+  assert.doesNotMatch(status.err, /corrupt|damaged/);
+  const readOnly = await runAs(prefix, [cli, 'status', '--db', file, '--read-only']);
+  assert.equal(readOnly.code, 1);
+  assert.match(readOnly.err, /is in WAL mode and its folder is not writable/);
+
+  // The engine opens it read-only, reading a labelled copy since SQLite cannot read it in place.
+  const host = path.join(__dirname, '..', '..', 'main', 'api', 'host.js');
+  const script = `const { ApiHost } = require(${JSON.stringify(host)});
+    ApiHost.start({ dbPath: ${JSON.stringify(file)}, operator: 'desk:test' }).then(async (h) => {
+      const s = await h.call('getStatus', {}); console.log(JSON.stringify({ info: h.info, status: s }));
+      await h.close();
+    }, (e) => { console.error(e.code, e.message); process.exit(1); });`;
+  const engine = await runAs(prefix, ['-e', script]);
+  assert.equal(engine.code, 0, engine.err);
+  const { info, status: counts } = JSON.parse(engine.out) as {
+    info: { role: string; roleReason: string };
+    status: { ok: boolean; value: { turns: Record<string, number> } };
+  };
+  assert.equal(info.role, 'read-only');
+  assert.match(info.roleReason, /is not writable.*this is a copy made at .*: it does not show later writes/);
+  assert.ok(counts.ok);
+  assert.equal(counts.value.turns.failed_retryable, 20);
+  assert.equal(sha256(file), bytes);
+});

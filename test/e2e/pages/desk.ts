@@ -37,6 +37,56 @@ export class DeskPage {
     return this.page.getByRole('dialog');
   }
 
+  /** The topbar's role badge ("Observer — writes only what you confirm"); data-role holds the role. */
+  roleBadge(): Locator {
+    return this.page.getByTestId('role-badge');
+  }
+
+  /** The sidebar's role block: the role, what it means, and the server's reason as text. */
+  roleBlock(): Locator {
+    return this.page.getByRole('region', { name: 'How this app treats the file', exact: true });
+  }
+
+  /** The banner shown while no recovery worker is alive. */
+  livenessBanner(): Locator {
+    return this.page.getByRole('region', { name: 'Recovery warning', exact: true });
+  }
+
+  /** The integrity check's note or alert (data-state: checking, damaged, unavailable). */
+  integrity(): Locator {
+    return this.page.getByTestId('integrity');
+  }
+
+  /** Why the action buttons nearby are disabled (read-only). */
+  actionHints(): Locator {
+    return this.page.getByTestId('action-hint');
+  }
+
+  /** The line under an action's message that says when it will actually happen. */
+  actionNote(): Locator {
+    return this.page.getByTestId('action-note');
+  }
+
+  /** Calls the API as the page's transport does (same token, same HTTP path), from the page. */
+  async apiCall(method: string, args: unknown): Promise<{ status: number; body: unknown }> {
+    return this.page.evaluate(
+      async ([m, a]) => {
+        const g = globalThis as unknown as {
+          sessionStorage: { getItem(k: string): string | null };
+          fetch(url: string, init: unknown): Promise<{ status: number; json(): Promise<unknown> }>;
+        };
+        const token = g.sessionStorage.getItem('lifecycle-desk.token');
+        const res = await g.fetch(`/api/${m}`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify(a),
+        });
+        return { status: res.status, body: await res.json() };
+      },
+      [method, args] as const,
+    );
+  }
+
   /** Clicks an action button, waits for its confirmation dialog and returns the dialog's text. */
   async requestAction(button: Locator): Promise<string> {
     await button.click();

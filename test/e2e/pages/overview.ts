@@ -43,7 +43,21 @@ export class OverviewPage extends DeskPage {
     return this.page.getByRole('list', { name: 'Stuck turns' }).locator(`li[data-turn-id="${turnId}"]`);
   }
 
-  windowButton(label: '1 h' | '24 h' | '7 d'): Locator {
+  /** The "Recovery workers" card: heartbeats, last writes, "Prune now". */
+  workers(): Locator {
+    return this.page.getByRole('region', { name: 'Recovery workers', exact: true });
+  }
+
+  worker(owner: string): Locator {
+    return this.workers().locator(`li[data-owner="${owner}"]`);
+  }
+
+  /** A count card for a status outside the SPEC's set ("other: <status>"). */
+  otherCard(grid: 'turns' | 'outbox', status: string): Locator {
+    return this.page.locator(`li.count-card.other:has([data-count="${grid}.other:${status}"])`);
+  }
+
+    windowButton(label: '1 h' | '24 h' | '7 d'): Locator {
     return this.page.getByRole('group', { name: 'Time window' }).getByRole('button', { name: label, exact: true });
   }
 }
