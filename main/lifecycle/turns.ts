@@ -76,7 +76,8 @@ export function acceptTurn(core: Core, input: AcceptInput): AcceptResult {
           subjectId: existing.id,
           from: existing.status,
           to: existing.status,
-          reason: 'duplicate inbound message ignored',
+          // A replay that arrives after its turn ended (an abort, say) is not a second message.
+          reason: input.resume ? `resume of a ${existing.status} turn ignored` : 'duplicate inbound message ignored',
         },
         GATEWAY,
       );
