@@ -1,7 +1,6 @@
 // Migration 2 on a file written at version 1: the trigger-kept counters and per-minute series
 // are filled from the rows already there, and kept from then on.
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { test } from 'node:test';
 import { Lifecycle } from '../../main/lifecycle';
 import { fileAtVersion } from '../helpers/versions';
