@@ -24,7 +24,10 @@ import type {
  */
 
 const id = z.string().min(1).max(200);
-const limit = z.number().int().min(1).max(500).optional();
+/** A page of any list: how many rows one call may ask for (API, CLI and core alike). */
+export const PAGE_LIMIT = { min: 1, max: 500, default: 50 } as const;
+
+const limit = z.number().int().min(PAGE_LIMIT.min).max(PAGE_LIMIT.max).optional();
 const cursor = z.string().max(400).nullable().optional();
 const order = z.enum(['asc', 'desc']).optional();
 
@@ -75,6 +78,29 @@ export const apiArgs = {
 
 export type ApiMethod = keyof typeof apiArgs;
 export const API_METHODS = Object.keys(apiArgs) as ApiMethod[];
+
+/**
+ * Which methods change the database: each successful call is followed by a `changed` event,
+ * and a read-only file refuses them. A new method does not compile until it is classified here.
+ */
+export const METHOD_WRITES = {
+  getInfo: false,
+  getStatus: false,
+  getSeries: false,
+  listTurns: false,
+  listOutbox: false,
+  getTurn: false,
+  getAudit: false,
+  previewAbort: false,
+  abortSessions: true,
+  replayTurns: true,
+  retryRows: true,
+  terminateRows: true,
+  prune: true,
+  getLiveness: false,
+} as const satisfies Record<ApiMethod, boolean>;
+
+export const MUTATING_METHODS: ReadonlySet<string> = new Set(API_METHODS.filter((m) => METHOD_WRITES[m]));
 export type ApiArgs<M extends ApiMethod> = z.input<(typeof apiArgs)[M]>;
 
 /**

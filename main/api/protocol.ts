@@ -29,11 +29,4 @@ export type EngineMessage =
   | { type: 'ready'; info: AppInfo }
   | { type: 'fatal'; error: ApiError };
 
-/** Methods that change the database: each successful call is followed by a `changed` event. */
-export const MUTATING_METHODS: ReadonlySet<string> = new Set([
-  'abortSessions',
-  'replayTurns',
-  'retryRows',
-  'terminateRows',
-  'prune',
-]);
+export { MUTATING_METHODS } from '../../shared/api';

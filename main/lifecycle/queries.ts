@@ -1,3 +1,4 @@
+import { PAGE_LIMIT } from '../../shared/api';
 import { DEFAULT_STUCK, rowStuckReason, turnStuckReason, type BlockingRow, type StuckThresholds } from '../../shared/stuck';
 import {
   OUTBOX_PENDING_STATUSES,
@@ -104,7 +105,7 @@ function statusFilter(status: readonly string[] | undefined, where: string[], pa
 }
 
 function clampLimit(limit: number | undefined): number {
-  return Math.max(1, Math.min(limit ?? 50, 500));
+  return Math.max(PAGE_LIMIT.min, Math.min(limit ?? PAGE_LIMIT.default, PAGE_LIMIT.max));
 }
 
 export function listTurns(core: Core, f: TurnFilter = {}, th: StuckThresholds = DEFAULT_STUCK): Page<TurnListItem> {
