@@ -1,4 +1,11 @@
-import { isOutboxPending, isTurnTerminal, type OutboxRow, type Turn } from './types';
+import {
+  OUTBOX_PENDING_STATUSES,
+  TURN_ACTIVE_STATUSES,
+  isFinalKind,
+  isOutboxPending,
+  type OutboxRow,
+  type Turn,
+} from './types';
 
 // What "stuck" means (SPEC, "Stuck") and why, in one sentence. Pure: the CLI, the API and the
 // renderer all use these, so a row is stuck for the same reason everywhere.
@@ -12,8 +19,38 @@ export interface StuckThresholds {
 
 export const DEFAULT_STUCK: StuckThresholds = { turnStuckAfterMs: 5 * 60_000, outboxOverdueMs: 60_000 };
 
-export function isTurnStuck(t: Pick<Turn, 'status' | 'attemptCount' | 'updatedAt'>, now: number, th = DEFAULT_STUCK): boolean {
-  return !isTurnTerminal(t.status) && (t.attemptCount > 0 || t.updatedAt < now - th.turnStuckAfterMs);
+/**
+ * The rule, once: not done, and either failed at least once or its time column is older than
+ * now minus the threshold. These predicates and the core's SQL (main/lifecycle/rules.ts) are
+ * both built from it.
+ */
+export const STUCK_RULE = {
+  turn: { statuses: TURN_ACTIVE_STATUSES, time: 'updatedAt', column: 'updated_at', threshold: 'turnStuckAfterMs' },
+  row: {
+    statuses: OUTBOX_PENDING_STATUSES,
+    time: 'nextAttemptAt',
+    column: 'next_attempt_at',
+    threshold: 'outboxOverdueMs',
+  },
+} as const;
+
+function stuck(
+  rule: (typeof STUCK_RULE)[keyof typeof STUCK_RULE],
+  status: string,
+  attempts: number,
+  time: number,
+  now: number,
+  th: StuckThresholds,
+): boolean {
+  return (rule.statuses as readonly string[]).includes(status) && (attempts > 0 || time < now - th[rule.threshold]);
+}
+
+export function isTurnStuck(
+  t: Pick<Turn, 'status' | 'attemptCount' | 'updatedAt'>,
+  now: number,
+  th = DEFAULT_STUCK,
+): boolean {
+  return stuck(STUCK_RULE.turn, t.status, t.attemptCount, t[STUCK_RULE.turn.time], now, th);
 }
 
 export function isRowStuck(
@@ -21,7 +58,7 @@ export function isRowStuck(
   now: number,
   th = DEFAULT_STUCK,
 ): boolean {
-  return isOutboxPending(r.status) && (r.attemptCount > 0 || r.nextAttemptAt < now - th.outboxOverdueMs);
+  return stuck(STUCK_RULE.row, r.status, r.attemptCount, r[STUCK_RULE.row.time], now, th);
 }
 
 export function formatDuration(ms: number): string {
@@ -48,7 +85,7 @@ export function rowStuckReason(
   th = DEFAULT_STUCK,
 ): string | null {
   if (!isRowStuck(r, now, th)) return null;
-  const what = r.dispatchKind === null || r.dispatchKind === 'final' ? 'final reply' : `${r.dispatchKind} message`;
+  const what = isFinalKind(r.dispatchKind) ? 'final reply' : `${r.dispatchKind} message`;
   if (r.attemptCount > 0) {
     return `${what} failed ${times(r.attemptCount)}, last error ${r.lastError ?? 'unknown'}, ${when(r.nextAttemptAt, now)}`;
   }
@@ -56,11 +93,17 @@ export function rowStuckReason(
 }
 
 /** The final row that decides a stuck turn, if any (the worst pending one). */
-export type BlockingRow = Pick<OutboxRow, 'id' | 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastError' | 'dispatchKind'>;
+export type BlockingRow = Pick<
+  OutboxRow,
+  'id' | 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastError' | 'dispatchKind'
+>;
 
 /** Why a turn is stuck, or null if it is not. */
 export function turnStuckReason(
-  t: Pick<Turn, 'status' | 'attemptCount' | 'updatedAt' | 'nextAttemptAt' | 'terminalReason' | 'claimOwner' | 'claimExpiresAt'>,
+  t: Pick<
+    Turn,
+    'status' | 'attemptCount' | 'updatedAt' | 'nextAttemptAt' | 'terminalReason' | 'claimOwner' | 'claimExpiresAt'
+  >,
   blocking: BlockingRow | null,
   now: number,
   th = DEFAULT_STUCK,

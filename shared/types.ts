@@ -24,18 +24,9 @@ export const TURN_TERMINAL_STATUSES = [
   'aborted',
 ] as const satisfies readonly TurnStatus[];
 
-export const OUTBOX_STATUSES = [
-  'queued',
-  'failed_retryable',
-  'delivered',
-  'failed_terminal',
-  'expired',
-] as const;
+export const OUTBOX_STATUSES = ['queued', 'failed_retryable', 'delivered', 'failed_terminal', 'expired'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
-export const OUTBOX_PENDING_STATUSES = [
-  'queued',
-  'failed_retryable',
-] as const satisfies readonly OutboxStatus[];
+export const OUTBOX_PENDING_STATUSES = ['queued', 'failed_retryable'] as const satisfies readonly OutboxStatus[];
 export const OUTBOX_DONE_STATUSES = [
   'delivered',
   'failed_terminal',
@@ -58,9 +49,14 @@ export function isTurnTerminal(status: string): boolean {
 export function isOutboxPending(status: string): boolean {
   return (OUTBOX_PENDING_STATUSES as readonly string[]).includes(status);
 }
-/** A NULL dispatch kind is a direct send and counts as final (SPEC, "Finalizing a turn"). */
+/**
+ * SPEC "Finalizing a turn": only final rows decide a turn, and a NULL dispatch kind is a direct
+ * send that counts as final. The core's SQL for it is built from this (main/lifecycle/rules.ts).
+ */
+export const FINAL_KIND = 'final' satisfies DispatchKind;
+
 export function isFinalKind(kind: string | null): boolean {
-  return kind === null || kind === 'final';
+  return kind === null || kind === FINAL_KIND;
 }
 
 export interface Turn {

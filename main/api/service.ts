@@ -9,7 +9,8 @@ import {
   type AppInfo,
   type BulkResult,
 } from '../../shared/api';
-import { OUTBOX_PENDING_STATUSES, TURN_ACTIVE_STATUSES, type AbortResult } from '../lifecycle';
+import type { AbortResult } from '../lifecycle';
+import { previewAbort } from '../lifecycle/abort';
 import { LifecycleError, isBusyError } from '../lifecycle/errors';
 import type { Lifecycle } from '../lifecycle/lifecycle';
 import { liveness, whenWorkerRuns } from '../lifecycle/liveness';
@@ -54,18 +55,7 @@ export function createApi(ctx: ApiContext): { dispatch(method: unknown, args: un
     listOutbox: (f) => lc.listOutbox(f),
     getTurn: ({ id }) => lc.turnDetail(id),
     getAudit: ({ limit }) => lc.auditTrail(limit),
-    previewAbort: ({ sessionKeys }): AbortPreview => {
-      let turns = 0;
-      let outbox = 0;
-      for (const sessionKey of new Set(sessionKeys)) {
-        const open = lc.listTurns({ sessionKey, status: [...TURN_ACTIVE_STATUSES], limit: 500 }).items;
-        turns += open.length;
-        for (const t of open) {
-          outbox += lc.listOutbox({ turnId: t.id, status: [...OUTBOX_PENDING_STATUSES], limit: 500 }).items.length;
-        }
-      }
-      return { turns, outbox };
-    },
+    previewAbort: ({ sessionKeys }): AbortPreview => previewAbort(lc.core, sessionKeys),
     abortSessions: ({ sessionKeys }) => {
       const totals: AbortResult = { turns: 0, outbox: 0, turnIds: [] };
       const result = bulk([...new Set(sessionKeys)], (key) => {

@@ -8,6 +8,19 @@ export type { AbortResult };
 const ACTIVE = sqlList(TURN_ACTIVE_STATUSES);
 const PENDING = sqlList(OUTBOX_PENDING_STATUSES);
 
+/** What abortSession would change now: two counts, whatever the number of open turns. */
+export function previewAbort(core: Core, sessionKeys: readonly string[]): { turns: number; outbox: number } {
+  const keys = JSON.stringify([...new Set(sessionKeys)]);
+  const open = `SELECT id FROM message_turns WHERE session_key IN (SELECT value FROM json_each(@keys)) AND status IN (${ACTIVE})`;
+  const turns = (core.stmt(`SELECT count(*) AS n FROM (${open})`).get({ keys }) as { n: number }).n;
+  const outbox = (
+    core
+      .stmt(`SELECT count(*) AS n FROM message_outbox WHERE turn_id IN (${open}) AND status IN (${PENDING})`)
+      .get({ keys }) as { n: number }
+  ).n;
+  return { turns, outbox };
+}
+
 export interface AbortHooks {
   /** Test seam for the crash harness: runs between the two updates, inside the transaction. */
   betweenUpdates?: () => void;

@@ -1,5 +1,6 @@
 import { isTurnTerminal, type TurnStatus } from '../../shared/types';
 import type { Core } from './context';
+import { finalRowSql } from './rules';
 import type { Who } from './history';
 import { getTurn, moveTurn, recordTurnFailure } from './turns';
 
@@ -37,7 +38,7 @@ export function finalRowCounts(core: Core, turnId: string): FinalRowCounts {
          coalesce(sum(status = 'delivered'), 0) AS delivered,
          coalesce(sum(status IN ('queued','failed_retryable')), 0) AS pending,
          coalesce(sum(status IN ('failed_terminal','expired')), 0) AS failed
-       FROM message_outbox WHERE turn_id = ? AND (dispatch_kind = 'final' OR dispatch_kind IS NULL)`,
+       FROM message_outbox WHERE turn_id = ? AND ${finalRowSql()}`,
     )
     .get(turnId) as FinalRowCounts;
 }
@@ -46,7 +47,7 @@ function lastFinalError(core: Core, turnId: string): string | null {
   const row = core
     .stmt(
       `SELECT coalesce(last_error, terminal_reason) AS err FROM message_outbox
-       WHERE turn_id = ? AND status IN ('failed_terminal','expired') AND (dispatch_kind = 'final' OR dispatch_kind IS NULL)
+       WHERE turn_id = ? AND status IN ('failed_terminal','expired') AND ${finalRowSql()}
        ORDER BY completed_at DESC LIMIT 1`,
     )
     .get(turnId) as { err: string | null } | undefined;

@@ -16,6 +16,11 @@ export interface Transition {
   reason?: string | null | undefined;
 }
 
+/** Records an action that has no single subject (e.g. "prune now") in the audit trail. */
+export function recordAction(core: Core, reason: string, who: Who): void {
+  record(core, { kind: 'action', entityId: null, subjectId: null, from: null, to: null, reason }, who);
+}
+
 /**
  * Records a transition in the timeline; callers run it inside the transition's transaction,
  * right after the write. A status change or insert already has its entry, written by the

@@ -3,8 +3,8 @@ import { abortSession, type AbortResult } from './abort';
 import type { Core } from './context';
 import { LifecycleError } from './errors';
 import { finalRowCounts, finalizeTurn } from './finalize';
-import { record, type Who } from './history';
-import { prune, recordAction, type PruneResult } from './maintenance';
+import { record, recordAction, type Who } from './history';
+import { prune, type PruneResult } from './maintenance';
 import { moveRow, requireRow } from './outbox';
 import { moveTurn, requireTurn } from './turns';
 

@@ -12,7 +12,9 @@ import { sqlList, type Core } from './context';
 import { LifecycleError } from './errors';
 import { record, type Who } from './history';
 import { OUTBOX_SELECT } from './rows';
-import { getTurn, moveTurn, toJson, type MoveOptions } from './turns';
+import { getTurn, markDeliveryPending, type MoveOptions } from './turns';
+import { toJson } from './payload';
+import { onLastChance } from './expiry';
 import { CLAIM_OURS_OR_FREE, RELEASE_CLAIM, TAKE_CLAIM, releaseArgs, takeArgs } from './claims';
 
 const PENDING = sqlList(OUTBOX_PENDING_STATUSES);
@@ -96,9 +98,7 @@ export function enqueue(core: Core, input: EnqueueInput): EnqueueResult {
       );
     record(core, { kind: 'outbox', entityId: id, subjectId: turnId ?? id, from: null, to: 'queued' }, GATEWAY);
     if (turn && isFinalKind(kind)) {
-      moveTurn(core, turn.id, ['accepted', 'running', 'failed_retryable'], 'delivery_pending', GATEWAY, {
-        reason: 'final reply queued',
-      });
+      markDeliveryPending(core, turn.id);
     }
     return { row: getRow(core, id)!, duplicate: false };
   });
@@ -222,12 +222,9 @@ export function fail(core: Core, id: string, input: FailInput, who: Who = GATEWA
     const attempts = row.attemptCount + 1;
     const now = core.now();
     const common = 'attempt_count = ?, last_error = ?, error_class = ?, last_attempt_at = ?';
-    const lastChance = (
-      core.stmt('SELECT last_chance FROM message_outbox WHERE id = ?').get(id) as { last_chance: number }
-    ).last_chance;
     let to: OutboxStatus;
     let reason: string;
-    if (lastChance === 1) {
+    if (onLastChance(core, id)) {
       to = 'expired';
       reason = 'expired';
     } else if (input.errorClass !== 'retryable') {

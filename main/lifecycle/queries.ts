@@ -1,5 +1,11 @@
 import { PAGE_LIMIT } from '../../shared/api';
-import { DEFAULT_STUCK, rowStuckReason, turnStuckReason, type BlockingRow, type StuckThresholds } from '../../shared/stuck';
+import {
+  DEFAULT_STUCK,
+  rowStuckReason,
+  turnStuckReason,
+  type BlockingRow,
+  type StuckThresholds,
+} from '../../shared/stuck';
 import {
   OUTBOX_PENDING_STATUSES,
   OUTBOX_STATUSES,
@@ -14,6 +20,7 @@ import {
 } from '../../shared/types';
 import { sqlList, type Core } from './context';
 import { LifecycleError } from './errors';
+import { STUCK_ROW_SQL, STUCK_TURN_SQL, finalRowSql, stuckParams } from './rules';
 import { HISTORY_SELECT, OUTBOX_SELECT, TURN_SELECT } from './rows';
 import type {
   OutboxFilter,
@@ -30,14 +37,7 @@ export type { OutboxFilter, OutboxListItem, Page, SeriesPoint, TurnDetail, TurnF
 // The read side used by the CLI and the dashboard API. Each query is a range scan on one
 // index (checked by test/unit/query-plans.test.ts on a large file).
 
-const ACTIVE = sqlList(TURN_ACTIVE_STATUSES);
 const PENDING = sqlList(OUTBOX_PENDING_STATUSES);
-const STUCK_TURN = `status IN (${ACTIVE}) AND (attempt_count > 0 OR updated_at < @stuckBefore)`;
-const STUCK_ROW = `status IN (${PENDING}) AND (attempt_count > 0 OR next_attempt_at < @overdueBefore)`;
-
-function stuckParams(now: number, th: StuckThresholds): { stuckBefore: number; overdueBefore: number } {
-  return { stuckBefore: now - th.turnStuckAfterMs, overdueBefore: now - th.outboxOverdueMs };
-}
 
 export function statusCounts(core: Core, th: StuckThresholds = DEFAULT_STUCK): StatusCounts {
   const now = core.now();
@@ -60,11 +60,14 @@ export function statusCounts(core: Core, th: StuckThresholds = DEFAULT_STUCK): S
     }
   }
   const p = stuckParams(now, th);
-  const stuckTurns = (core.stmt(`SELECT count(*) AS n FROM message_turns WHERE ${STUCK_TURN}`).get(p) as { n: number }).n;
-  const stuckOutbox = (core.stmt(`SELECT count(*) AS n FROM message_outbox WHERE ${STUCK_ROW}`).get(p) as { n: number }).n;
+  const stuckTurns = (
+    core.stmt(`SELECT count(*) AS n FROM message_turns WHERE ${STUCK_TURN_SQL}`).get(p) as { n: number }
+  ).n;
+  const stuckOutbox = (
+    core.stmt(`SELECT count(*) AS n FROM message_outbox WHERE ${STUCK_ROW_SQL}`).get(p) as { n: number }
+  ).n;
   return { turns, outbox, otherTurns, otherOutbox, stuckTurns, stuckOutbox, at: now };
 }
-
 
 interface Cursor {
   at: number;
@@ -75,15 +78,14 @@ function decodeCursor(cursor: string | null | undefined): Cursor | null {
   if (!cursor) return null;
   const [at, ...id] = cursor.split(':');
   const n = Number(at);
-  if (!Number.isSafeInteger(n) || id.length === 0) throw new LifecycleError('invalid_argument', 'malformed page cursor');
+  if (!Number.isSafeInteger(n) || id.length === 0)
+    throw new LifecycleError('invalid_argument', 'malformed page cursor');
   return { at: n, id: id.join(':') };
 }
 
-
-
 const BLOCKING_ROW = `SELECT o.id, o.status, o.attempt_count AS attemptCount, o.next_attempt_at AS nextAttemptAt,
     o.last_error AS lastError, o.dispatch_kind AS dispatchKind
-  FROM message_outbox o WHERE o.turn_id = ? AND (o.dispatch_kind IS NULL OR o.dispatch_kind = 'final')
+  FROM message_outbox o WHERE o.turn_id = ? AND ${finalRowSql('o')}
   ORDER BY o.status IN (${PENDING}) DESC, o.attempt_count DESC LIMIT 1`;
 
 function keyset(order: 'asc' | 'desc', column: string, cursor: Cursor | null): string {
@@ -124,7 +126,7 @@ export function listTurns(core: Core, f: TurnFilter = {}, th: StuckThresholds = 
     where.push('channel = @channel');
     params.channel = f.channel;
   }
-  if (f.stuck) where.push(STUCK_TURN);
+  if (f.stuck) where.push(STUCK_TURN_SQL);
   if (f.search) {
     // A union of two index searches; an OR here would let the planner scan the time index.
     where.push(`rowid IN (SELECT rowid FROM message_turns WHERE id = @search
@@ -154,9 +156,11 @@ export function listTurns(core: Core, f: TurnFilter = {}, th: StuckThresholds = 
   return { items, nextCursor: more && last ? `${last.acceptedAt}:${last.id}` : null };
 }
 
-
-
-export function listOutbox(core: Core, f: OutboxFilter = {}, th: StuckThresholds = DEFAULT_STUCK): Page<OutboxListItem> {
+export function listOutbox(
+  core: Core,
+  f: OutboxFilter = {},
+  th: StuckThresholds = DEFAULT_STUCK,
+): Page<OutboxListItem> {
   const now = core.now();
   const order = f.order ?? 'asc';
   const limit = clampLimit(f.limit);
@@ -176,7 +180,7 @@ export function listOutbox(core: Core, f: OutboxFilter = {}, th: StuckThresholds
     where.push('channel = @channel');
     params.channel = f.channel;
   }
-  if (f.stuck) where.push(STUCK_ROW);
+  if (f.stuck) where.push(STUCK_ROW_SQL);
   if (f.search) {
     where.push(`rowid IN (SELECT rowid FROM message_outbox WHERE id = @search
       UNION ALL SELECT rowid FROM message_outbox WHERE turn_id = @search
@@ -202,7 +206,6 @@ export function listOutbox(core: Core, f: OutboxFilter = {}, th: StuckThresholds
     nextCursor: more && last ? `${last.queuedAt}:${last.id}` : null,
   };
 }
-
 
 export function turnDetail(core: Core, id: string, th: StuckThresholds = DEFAULT_STUCK): TurnDetail {
   const turn = core.stmt(`SELECT ${TURN_SELECT} FROM message_turns WHERE id = ?`).get(id) as Turn | undefined;
@@ -232,7 +235,6 @@ export function auditTrail(core: Core, limit = 100): HistoryEntry[] {
     .stmt(`SELECT ${HISTORY_SELECT} FROM message_history WHERE actor = 'operator' ORDER BY at DESC LIMIT ?`)
     .all(Math.max(1, Math.min(limit, 1000))) as HistoryEntry[];
 }
-
 
 const MINUTE = 60_000;
 

@@ -1,4 +1,5 @@
 import { newId } from './ids';
+import { toJson } from './payload';
 import { TURN_ACTIVE_STATUSES, isTurnTerminal, type Turn, type TurnStatus } from '../../shared/types';
 import { sqlList, type Core } from './context';
 import { LifecycleError } from './errors';
@@ -35,10 +36,6 @@ export interface AcceptInput {
 export interface AcceptResult {
   outcome: 'accepted' | 'duplicate' | 'resumed';
   turn: Turn;
-}
-
-export function toJson(payload: unknown): string {
-  return typeof payload === 'string' ? payload : JSON.stringify(payload ?? {});
 }
 
 export function getTurn(core: Core, id: string): Turn | undefined {
@@ -195,6 +192,13 @@ export function markRunning(core: Core, id: string, who: Who = GATEWAY): boolean
     });
     if (moved) holdLive(core, id);
     return moved;
+  });
+}
+
+/** SPEC state machine: `delivery_pending` once a final reply is queued in the outbox. */
+export function markDeliveryPending(core: Core, id: string, who: Who = GATEWAY): boolean {
+  return moveTurn(core, id, ['accepted', 'running', 'failed_retryable'], 'delivery_pending', who, {
+    reason: 'final reply queued',
   });
 }
 

@@ -1,12 +1,13 @@
 import { OUTBOX_PENDING_STATUSES, TURN_ACTIVE_STATUSES, type OutboxRow, type Turn } from '../../shared/types';
 import { sqlList, type Core } from '../lifecycle/context';
 import { OUTBOX_SELECT, TURN_SELECT } from '../lifecycle/rows';
+import { finalRowSql } from '../lifecycle/rules';
 
 // The worker's reads. Every filter is in SQL, so each LIMIT counts only actionable rows
 // (SPEC: the per-pass limit is applied after filtering), and each query is a range scan
 // on one of the indexes of migration 1, one per status, merged here.
 
-const FINAL = "(dispatch_kind IS NULL OR dispatch_kind = 'final')";
+const FINAL = finalRowSql();
 const CLAIM_FREE = '(claim_expires_at IS NULL OR claim_expires_at <= @now)';
 /**
  * A row another writer queued since this process started, never attempted and unclaimed,
@@ -16,9 +17,9 @@ const CLAIM_FREE = '(claim_expires_at IS NULL OR claim_expires_at <= @now)';
 const NOT_LIVE_ROW = `NOT (status = 'queued' AND attempt_count = 0 AND claim_owner IS NULL
   AND queued_at >= @startedAt AND queued_at > @now - @lease)`;
 const PENDING_FINAL_EXISTS = `EXISTS (SELECT 1 FROM message_outbox o WHERE o.turn_id = t.id
-  AND o.status IN (${sqlList(OUTBOX_PENDING_STATUSES)}) AND (o.dispatch_kind IS NULL OR o.dispatch_kind = 'final'))`;
+  AND o.status IN (${sqlList(OUTBOX_PENDING_STATUSES)}) AND ${finalRowSql('o')})`;
 const ANY_FINAL_EXISTS = `EXISTS (SELECT 1 FROM message_outbox o WHERE o.turn_id = t.id
-  AND (o.dispatch_kind IS NULL OR o.dispatch_kind = 'final'))`;
+  AND ${finalRowSql('o')})`;
 const DUE_TURN = `t.status = @status AND t.next_attempt_at <= @now
   AND (t.claim_expires_at IS NULL OR t.claim_expires_at <= @now)
   AND t.id NOT IN (SELECT value FROM json_each(@live))`;
@@ -47,14 +48,17 @@ function perStatus<T extends { nextAttemptAt: number }>(
 /** Due final rows that no live send holds, oldest due first. */
 export function dueFinalRows(core: Core, limit: number): OutboxRow[] {
   const p = params(core, { limit });
-  return perStatus(OUTBOX_PENDING_STATUSES, limit, (status) =>
-    core
-      .stmt(
-        `SELECT ${OUTBOX_SELECT} FROM message_outbox
+  return perStatus(
+    OUTBOX_PENDING_STATUSES,
+    limit,
+    (status) =>
+      core
+        .stmt(
+          `SELECT ${OUTBOX_SELECT} FROM message_outbox
          WHERE status = @status AND next_attempt_at <= @now AND ${FINAL} AND ${CLAIM_FREE} AND ${NOT_LIVE_ROW}
          ORDER BY next_attempt_at LIMIT @limit`,
-      )
-      .all({ ...p, status }) as OutboxRow[],
+        )
+        .all({ ...p, status }) as OutboxRow[],
   );
 }
 
@@ -73,44 +77,53 @@ export function strayNonFinalRows(core: Core, limit: number): { id: string; stat
 /** Due turns whose final rows already decide them (some done, none pending). */
 export function decidedTurns(core: Core, limit: number): string[] {
   const p = params(core, { limit });
-  return perStatus(TURN_ACTIVE_STATUSES, limit, (status) =>
-    core
-      .stmt(
-        `SELECT t.id, t.next_attempt_at AS nextAttemptAt FROM message_turns t
+  return perStatus(
+    TURN_ACTIVE_STATUSES,
+    limit,
+    (status) =>
+      core
+        .stmt(
+          `SELECT t.id, t.next_attempt_at AS nextAttemptAt FROM message_turns t
          WHERE ${DUE_TURN} AND ${ANY_FINAL_EXISTS} AND NOT ${PENDING_FINAL_EXISTS}
          LIMIT @limit`,
-      )
-      .all({ ...p, status }) as { id: string; nextAttemptAt: number }[],
+        )
+        .all({ ...p, status }) as { id: string; nextAttemptAt: number }[],
   ).map((r) => r.id);
 }
 
 /** Due turns with no final row that a later, answered turn of the same session superseded. */
 export function supersededTurns(core: Core, limit: number): { id: string; supersededBy: string }[] {
   const p = params(core, { limit });
-  return perStatus(TURN_ACTIVE_STATUSES, limit, (status) =>
-    core
-      .stmt(
-        `SELECT t.id, t.next_attempt_at AS nextAttemptAt,
+  return perStatus(
+    TURN_ACTIVE_STATUSES,
+    limit,
+    (status) =>
+      core
+        .stmt(
+          `SELECT t.id, t.next_attempt_at AS nextAttemptAt,
            (SELECT s.id FROM message_turns s WHERE s.session_key = t.session_key AND s.status = 'delivered'
               AND s.accepted_at > t.accepted_at LIMIT 1) AS supersededBy
          FROM message_turns t
          WHERE ${DUE_TURN} AND t.session_key <> '' AND NOT ${ANY_FINAL_EXISTS} AND supersededBy IS NOT NULL
          LIMIT @limit`,
-      )
-      .all({ ...p, status }) as { id: string; supersededBy: string; nextAttemptAt: number }[],
+        )
+        .all({ ...p, status }) as { id: string; supersededBy: string; nextAttemptAt: number }[],
   );
 }
 
 /** Due turns with no final row at all: what the replay handler must run again. */
 export function replayableTurns(core: Core, limit: number): Turn[] {
   const p = params(core, { limit });
-  return perStatus(TURN_ACTIVE_STATUSES, limit, (status) =>
-    core
-      .stmt(
-        `SELECT ${TURN_SELECT} FROM message_turns t
+  return perStatus(
+    TURN_ACTIVE_STATUSES,
+    limit,
+    (status) =>
+      core
+        .stmt(
+          `SELECT ${TURN_SELECT} FROM message_turns t
          WHERE ${DUE_TURN} AND NOT ${ANY_FINAL_EXISTS}
          ORDER BY t.next_attempt_at LIMIT @limit`,
-      )
-      .all({ ...p, status }) as Turn[],
+        )
+        .all({ ...p, status }) as Turn[],
   );
 }

@@ -38,10 +38,7 @@ export function errorClassOf(err: unknown): ErrorClass {
 }
 
 export type HandlerResult<T> =
-  | { kind: 'ok'; value: T }
-  | { kind: 'error'; error: unknown }
-  | { kind: 'timeout' }
-  | { kind: 'stopped' };
+  { kind: 'ok'; value: T } | { kind: 'error'; error: unknown } | { kind: 'timeout' } | { kind: 'stopped' };
 
 /**
  * Runs a handler with a timeout and the worker's stop signal, so one stuck handler can delay
@@ -77,7 +74,11 @@ export async function runHandler<T>(
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
-export async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) await fn(items[next++]!);

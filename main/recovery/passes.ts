@@ -3,8 +3,10 @@ import { CLAIM_LAPSED, workerLeaseMs } from '../lifecycle/claims';
 import type { Core } from '../lifecycle/context';
 import { finalizeTurn } from '../lifecycle/finalize';
 import type { Who } from '../lifecycle/history';
-import { expire, prune, type ExpiryResult, type PruneResult } from '../lifecycle/maintenance';
+import { expire, type ExpiryResult } from '../lifecycle/expiry';
+import { prune, type PruneResult } from '../lifecycle/maintenance';
 import { ack, beginSend, fail, moveRow } from '../lifecycle/outbox';
+import { invalidPayload, unroutable } from '../lifecycle/payload';
 import { moveTurn, recordTurnFailure } from '../lifecycle/turns';
 import { decidedTurns, dueFinalRows, replayableTurns, strayNonFinalRows, supersededTurns } from './candidates';
 import { eachLimited, errorClassOf, runHandler, type DeliverHandler, type ReplayHandler } from './handlers';
@@ -53,15 +55,6 @@ export function emptyReport(): PassReport {
     expiry: { expiredRows: 0, lastChanceRows: 0, staleTurns: 0 },
     pruned: { turns: 0, outbox: 0, history: 0 },
   };
-}
-
-function parseError(json: string): string | null {
-  try {
-    JSON.parse(json);
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  }
 }
 
 /** Non-final rows are never replayed (their turn's replay regenerates them): terminalize them. */
@@ -136,9 +129,9 @@ async function deliverRow(
   options: PassOptions,
   report: PassReport,
 ): Promise<void> {
-  const invalid = parseError(candidate.payload);
+  const invalid = invalidPayload(candidate.payload);
   if (invalid !== null) {
-    fail(core, candidate.id, { error: `invalid payload: ${invalid}`, errorClass: 'permanent' }, WORKER);
+    fail(core, candidate.id, { error: invalid, errorClass: 'permanent' }, WORKER);
     report.rowsInvalid++;
   } else {
     // Null when an abort cancelled it since the claim, or when our claim lapsed while the row
@@ -165,12 +158,6 @@ async function deliverRow(
     }
   }
   if (candidate.turnId) finalizeTurn(core, candidate.turnId, {}, WORKER);
-}
-
-function unroutable(turn: Turn): string | null {
-  if (!turn.routeChannel || !turn.routeTo) return 'cannot be routed: the turn has no reply destination';
-  const invalid = parseError(turn.payload);
-  return invalid === null ? null : `cannot be replayed: invalid payload: ${invalid}`;
 }
 
 /** Claim = attempt: the count goes up before the replay runs, so a poison turn ends. */

@@ -17,6 +17,7 @@ import {
 } from '../../main/recovery/candidates';
 import { OUTBOX_STATUSES, TURN_STATUSES } from '../../shared/types';
 import { liveness } from '../../main/lifecycle/liveness';
+import { previewAbort } from '../../main/lifecycle/abort';
 import { makeClock, openTemp } from '../helpers/temp-db';
 
 const TURNS = 20_000;
@@ -200,6 +201,7 @@ function exerciseReads(lc: Lifecycle): void {
 
   step('turnDetail', () => lc.turnDetail('turn-3'));
   step('liveness', () => liveness(lc.core, null));
+  step('previewAbort', () => previewAbort(lc.core, ['slack:session-5', 'discord:session-2']));
   step('history', () => lc.history('turn-3'));
   step('auditTrail', () => lc.auditTrail(50));
   step('series', () => lc.series(24 * HOUR, 48));
@@ -240,22 +242,26 @@ function check(lc: Lifecycle, seen: Map<string, Recorded>, label: string): void 
   assert.deepEqual(failures, [], `full table scans (${label}):\n${failures.join('\n')}`);
 }
 
-test('every statement of the worker, the read queries, expiry, prune and abort uses an index (no full table scan)', { timeout: 300_000 }, async () => {
-  const now = Date.UTC(2025, 0, 4);
-  const temp = openTemp({ clock: makeClock(now) });
-  const { lc } = temp;
-  try {
-    buildLargeFile(lc, now);
-    assert.equal(lc.status().turns.accepted + lc.status().turns.delivered > 0, true);
-    const seen = recordStatements(lc);
-    exerciseReads(lc);
-    await exerciseWrites(lc);
-    check(lc, seen, 'no statistics');
+test(
+  'every statement of the worker, the read queries, expiry, prune and abort uses an index (no full table scan)',
+  { timeout: 300_000 },
+  async () => {
+    const now = Date.UTC(2025, 0, 4);
+    const temp = openTemp({ clock: makeClock(now) });
+    const { lc } = temp;
+    try {
+      buildLargeFile(lc, now);
+      assert.equal(lc.status().turns.accepted + lc.status().turns.delivered > 0, true);
+      const seen = recordStatements(lc);
+      exerciseReads(lc);
+      await exerciseWrites(lc);
+      check(lc, seen, 'no statistics');
 
-    // The same statements once the file has statistics (PRAGMA optimize may run ANALYZE on close).
-    lc.db.exec('ANALYZE');
-    check(lc, seen, 'after ANALYZE');
-  } finally {
-    lc.close();
-  }
-});
+      // The same statements once the file has statistics (PRAGMA optimize may run ANALYZE on close).
+      lc.db.exec('ANALYZE');
+      check(lc, seen, 'after ANALYZE');
+    } finally {
+      lc.close();
+    }
+  },
+);

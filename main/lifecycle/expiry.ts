@@ -1,0 +1,91 @@
+import { OUTBOX_PENDING_STATUSES } from '../../shared/types';
+import { CLAIM_LAPSED } from './claims';
+import { sqlList, type Core } from './context';
+import type { Who } from './history';
+import { moveRow } from './outbox';
+import { ACTIVE_TURN_SQL, moveTurn } from './turns';
+
+// SPEC "Outbox": rows older than the max age that are not done become `expired`, or get one
+// last delivery attempt if so configured; and non-terminal turns past the max recovery age
+// become failed_terminal ("stale"). Both halves of the last chance live here.
+
+const PENDING = sqlList(OUTBOX_PENDING_STATUSES);
+const WORKER: Who = { actor: 'worker' };
+
+export interface ExpiryResult {
+  expiredRows: number;
+  lastChanceRows: number;
+  staleTurns: number;
+}
+
+/** Rows past the max age and turns past the max recovery age; one bounded batch per call. */
+export function expire(core: Core, who: Who = WORKER): ExpiryResult {
+  return core.write((): ExpiryResult => {
+    const now = core.now();
+    const { config } = core;
+    const rows = core
+      .stmt(
+        `SELECT id, status FROM message_outbox
+           WHERE status IN (${PENDING}) AND queued_at < ? AND last_chance = 0 AND ${CLAIM_LAPSED} LIMIT ?`,
+      )
+      .all(now - config.outboxMaxAgeMs, now, config.maintenanceBatch) as { id: string; status: 'queued' }[];
+    let expiredRows = 0;
+    let lastChanceRows = 0;
+    for (const r of rows) {
+      if (config.outboxExpiryMode === 'last-attempt') {
+        core
+          .stmt(`UPDATE message_outbox SET last_chance = 1, next_attempt_at = ? WHERE id = ? AND ${CLAIM_LAPSED}`)
+          .run(now, r.id, now);
+        lastChanceRows++;
+      } else if (
+        moveRow(core, r.id, OUTBOX_PENDING_STATUSES, 'expired', who, {
+          reason: 'expired',
+          set: "terminal_reason = 'expired'",
+          where: CLAIM_LAPSED,
+          whereArgs: [now],
+        })
+      ) {
+        expiredRows++;
+      }
+    }
+    // A last chance that nobody took (no deliver handler ran) ends after a second max age.
+    const spent = core
+      .stmt(
+        `SELECT id FROM message_outbox
+           WHERE status IN (${PENDING}) AND queued_at < ? AND last_chance = 1 AND ${CLAIM_LAPSED} LIMIT ?`,
+      )
+      .all(now - 2 * config.outboxMaxAgeMs, now, config.maintenanceBatch) as { id: string }[];
+    for (const r of spent) {
+      const moved = moveRow(core, r.id, OUTBOX_PENDING_STATUSES, 'expired', who, {
+        reason: 'expired: the last delivery attempt never ran',
+        set: "terminal_reason = 'expired'",
+        where: CLAIM_LAPSED,
+        whereArgs: [now],
+      });
+      if (moved) expiredRows++;
+    }
+    const turns = core
+      .stmt(
+        `SELECT id, status FROM message_turns
+           WHERE status IN (${ACTIVE_TURN_SQL}) AND accepted_at < ? AND ${CLAIM_LAPSED} LIMIT ?`,
+      )
+      .all(now - config.turnMaxAgeMs, now, config.maintenanceBatch) as { id: string; status: 'accepted' }[];
+    let staleTurns = 0;
+    for (const t of turns) {
+      const moved = moveTurn(core, t.id, [t.status], 'failed_terminal', who, {
+        reason: 'stale',
+        where: CLAIM_LAPSED,
+        whereArgs: [now],
+      });
+      if (moved) staleTurns++;
+    }
+    return { expiredRows, lastChanceRows, staleTurns };
+  });
+}
+
+/** A failed send of a row on its last chance ends it as expired instead of retrying it. */
+export function onLastChance(core: Core, rowId: string): boolean {
+  const r = core.stmt('SELECT last_chance FROM message_outbox WHERE id = ?').get(rowId) as
+    { last_chance: number } | undefined;
+  return r?.last_chance === 1;
+}
