@@ -2,6 +2,7 @@ import path from 'node:path';
 import { app, BrowserWindow, dialog, Menu, session, shell, type WebContents } from 'electron';
 import { IPC_EVENT, type ApiEvent } from '../shared/api';
 import { ApiHost, packageVersion } from '../main/api/host';
+import { DB_FILE_NAME } from '../shared/types';
 import { registerIpc } from './ipc';
 import { buildMenu, type MenuView } from './menu';
 import { decideNavigation, externalHttpsUrl, isAppDocument, parseAppArgs, RENDERER_URL, viewUrl } from './policy';
@@ -20,7 +21,6 @@ interface SecondInstanceData {
 
 const RENDERER_DIR = path.join(__dirname, '..', 'renderer');
 /** The same file name the CLI uses for its default database (main/cli/paths.ts). */
-const DB_FILE_NAME = 'message-lifecycle.db';
 const PRELOAD = path.join(__dirname, 'preload.js');
 
 const PRODUCT_NAME = 'Lifecycle Desk';

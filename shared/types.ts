@@ -33,6 +33,9 @@ export const OUTBOX_DONE_STATUSES = [
   'expired',
 ] as const satisfies readonly OutboxStatus[];
 
+/** SPEC "Storage": a gateway keeps the file at `<state dir>/message-lifecycle.db`. */
+export const DB_FILE_NAME = 'message-lifecycle.db';
+
 export const DISPATCH_KINDS = ['tool', 'block', 'final'] as const;
 export type DispatchKind = (typeof DISPATCH_KINDS)[number];
 

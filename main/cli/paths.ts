@@ -1,7 +1,9 @@
 import os from 'node:os';
 import path from 'node:path';
 
-export const DB_FILE_NAME = 'message-lifecycle.db';
+import { DB_FILE_NAME } from '../../shared/types';
+
+export { DB_FILE_NAME };
 export const SINK_FILE_NAME = 'demo-sink.jsonl';
 
 export interface PathEnv {

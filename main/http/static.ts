@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { contentType } from '../../shared/content-types';
 import { sendText } from './headers';
 
 // Serves the renderer build (dist/renderer/): index.html for `/`, assets with their content
@@ -9,26 +10,6 @@ import { sendText } from './headers';
 /** dist/main/http/static.js → dist/renderer/ */
 export const DEFAULT_STATIC_DIR = path.join(__dirname, '..', '..', 'renderer');
 
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.otf': 'font/otf',
-};
 
 /** esbuild/vite style content hashes (`index-3FJ2KQ7A.js`, `app.1a2b3c4d.css`): cacheable forever. */
 const HASHED = /[.-][A-Za-z0-9_]{8,}\.[a-z0-9]+$/;
@@ -38,9 +19,7 @@ const NOT_BUILT_PAGE = `<!doctype html>
 <body><p>renderer not built: run npm run build</p></body></html>
 `;
 
-export function contentType(file: string): string {
-  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
+export { contentType };
 
 /**
  * The file a URL path names under `root`, or a refusal. Segments are decoded one by one so
