@@ -1,0 +1,38 @@
+import { DEFAULT_STUCK, rowStuckReason, turnStuckReason, type StuckThresholds } from '../../../shared/stuck';
+import type { HistoryEntry, OutboxRow, Turn } from '../../../shared/types';
+import type { TurnDetail } from '../../../shared/views';
+import type { Core } from '../context';
+import { LifecycleError } from '../errors';
+import { HISTORY_SELECT, OUTBOX_SELECT, TURN_SELECT } from '../rows';
+import { blockingRows } from './blocking';
+
+// One turn with its rows and timeline; the timeline of a subject; the audit trail.
+
+export function turnDetail(core: Core, id: string, th: StuckThresholds = DEFAULT_STUCK): TurnDetail {
+  const turn = core.stmt(`SELECT ${TURN_SELECT} FROM message_turns WHERE id = ?`).get(id) as Turn | undefined;
+  if (!turn) throw new LifecycleError('not_found', `no turn with id ${id}`);
+  const now = core.now();
+  const rows = core
+    .stmt(`SELECT ${OUTBOX_SELECT} FROM message_outbox WHERE turn_id = ? ORDER BY queued_at, id LIMIT 1000`)
+    .all(id) as OutboxRow[];
+  const blocking = blockingRows(core, [id]).get(id) ?? null;
+  return {
+    turn,
+    stuckReason: turnStuckReason(turn, blocking, now, th),
+    outbox: rows.map((r) => ({ ...r, stuckReason: rowStuckReason(r, now, th) })),
+    history: history(core, id),
+  };
+}
+
+export function history(core: Core, subjectId: string, limit = 1000): HistoryEntry[] {
+  return core
+    .stmt(`SELECT ${HISTORY_SELECT} FROM message_history WHERE subject_id = ? ORDER BY id LIMIT ?`)
+    .all(subjectId, limit) as HistoryEntry[];
+}
+
+/** The operator actions, newest first. */
+export function auditTrail(core: Core, limit = 100): HistoryEntry[] {
+  return core
+    .stmt(`SELECT ${HISTORY_SELECT} FROM message_history WHERE actor = 'operator' ORDER BY at DESC LIMIT ?`)
+    .all(Math.max(1, Math.min(limit, 1000))) as HistoryEntry[];
+}

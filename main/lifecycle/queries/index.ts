@@ -1,0 +1,15 @@
+// The read side used by the CLI and the dashboard API. Each query is a range scan on one
+// index (checked by test/unit/query-plans.test.ts on a large file).
+export type {
+  OutboxFilter,
+  OutboxListItem,
+  Page,
+  SeriesPoint,
+  TurnDetail,
+  TurnFilter,
+  TurnListItem,
+} from '../../../shared/views';
+export { statusCounts } from './counts';
+export { listOutbox, listTurns } from './lists';
+export { auditTrail, history, turnDetail } from './detail';
+export { series } from './series';
