@@ -1,117 +1,28 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Worker, parentPort, workerData } from 'node:worker_threads';
-import type { ApiEvent, AppInfo, DbRole, IntegrityState } from '../../shared/api';
-import type { StatusCounts } from '../../shared/types';
-import { DEMO_CONFIG, DemoGateway } from '../demo/gateway';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { AppInfo, IntegrityState } from '../../shared/api';
+import { embeddedDemo } from '../demo/embedded';
 import { startDemoFeed } from '../demo/run';
 import { LifecycleError } from '../lifecycle/errors';
-import { Lifecycle } from '../lifecycle/lifecycle';
-import { SCHEMA_VERSION } from '../lifecycle/migrations';
-import type { PassReport } from '../recovery/passes';
 import { RecoveryWorker } from '../recovery/worker';
+import { ChangeWatch, passChanged } from './change-watch';
+import { startIntegrityCheck } from './integrity';
 import { MUTATING_METHODS, type EngineData, type EngineMessage, type HostMessage } from './protocol';
+import { openInRole, type Opened } from './roles';
 import { createApi } from './service';
 
 // The API engine: runs in a worker thread (see host.ts) so SQLite work never blocks the host's
-// event loop. It owns the one Lifecycle of this process, the recovery worker, the demo feed
-// when in demo mode, and pushes `changed`/`counts` events to the host.
-
-/** The sink (the demo's simulated platform) lives beside the database. */
-const DEMO_SINK_FILE = 'demo-sink.jsonl';
+// event loop. It owns the one Lifecycle of this process, opened in its role (roles.ts), the
+// recovery worker where it may run, the demo feed in demo mode, the integrity check, and pushes
+// `changed`/`counts`/`integrity` events to the host.
 
 function post(port: NonNullable<typeof parentPort>, message: EngineMessage): void {
   port.postMessage(message);
 }
 
-/** True when a recovery pass changed anything (any counter above zero). */
-export function passChanged(report: PassReport): boolean {
-  const anyPositive = (o: object): boolean =>
-    Object.values(o).some((v) =>
-      typeof v === 'number' ? v > 0 : v !== null && typeof v === 'object' && anyPositive(v),
-    );
-  return anyPositive(report);
-}
-
-/** Counts without their timestamp, for "did anything change" comparisons. */
-function countsKey(c: StatusCounts): string {
-  return JSON.stringify([c.turns, c.outbox, c.stuckTurns, c.stuckOutbox]);
-}
-
-interface Opened {
-  lc: Lifecycle;
-  role: DbRole;
-  roleReason: string;
-}
-
-/**
- * Opens the file in the role the person asked for. A file the core may not write (a read-only
- * file or folder) or cannot migrate is opened read-only instead, with the reason as the role's.
- */
-function open(data: EngineData): Opened {
-  if (data.demo) {
-    return {
-      lc: Lifecycle.open(data.dbPath, { config: DEMO_CONFIG }),
-      role: 'demo',
-      roleReason: 'a demo database fed by the simulated gateway and recovered by this app',
-    };
-  }
-  const readOnly = (reason: string): Opened => {
-    try {
-      return { lc: Lifecycle.open(data.dbPath, { readOnly: true }), role: 'read-only', roleReason: reason };
-    } catch (err) {
-      if (!(err instanceof LifecycleError && err.code === 'wal_unreadable')) throw err;
-      // Better a labelled copy of the real file than nothing: it does not follow later writes.
-      const copy = snapshotCopy(data.dbPath);
-      return {
-        lc: Lifecycle.open(copy, { readOnly: true }),
-        role: 'read-only',
-        roleReason: `${reason}; ${err.message}, so this is a copy made at ${new Date().toISOString()} (${copy}): it does not show later writes`,
-      };
-    }
-  };
-  if (data.readOnly) return readOnly('opened read-only as asked: nothing can be written');
-  try {
-    const lc = Lifecycle.open(data.dbPath);
-    return data.recover
-      ? {
-          lc,
-          role: 'recovering',
-          roleReason:
-            'you asked this app to run the recovery worker: it expires, finalizes, terminalizes and prunes in this file',
-        }
-      : {
-          lc,
-          role: 'observer',
-          roleReason: 'another process owns this file: nothing is written except the actions you confirm',
-        };
-  } catch (err) {
-    if (err instanceof LifecycleError && (err.code === 'read_only' || err.code === 'migration_failed')) {
-      const shim = SCHEMA_VERSION;
-      const opened = readOnly(`opened read-only because ${err.message}`);
-      if (opened.lc.fileVersion < shim) {
-        opened.roleReason += `; the file has schema version ${opened.lc.fileVersion}, so counts are computed on each read and the per-minute chart is empty`;
-      }
-      return opened;
-    }
-    throw err;
-  }
-}
-
-/** Copies the file and its WAL into a new temp folder, where SQLite may create the -shm file. */
-function snapshotCopy(file: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifecycle-desk-snapshot-'));
-  const copy = path.join(dir, path.basename(file));
-  fs.copyFileSync(file, copy);
-  if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, `${copy}-wal`);
-  return copy;
-}
-
 function main(port: NonNullable<typeof parentPort>, data: EngineData): void {
   let opened: Opened;
   try {
-    opened = open(data);
+    opened = openInRole(data);
   } catch (err) {
     // Reported to the host as is; never replaced by an empty in-memory database (SPEC, Storage).
     const code = err instanceof LifecycleError ? err.code : 'cannot_open';
@@ -133,59 +44,25 @@ function main(port: NonNullable<typeof parentPort>, data: EngineData): void {
     recovering: opened.role === 'demo' || opened.role === 'recovering',
     integrity,
   });
-  let lastExternalWriteAt: number | null = null;
-  const api = createApi({ lc, operator: data.operator, info, lastExternalWriteAt: () => lastExternalWriteAt });
+  const watch = new ChangeWatch(lc, (event) => post(port, event));
+  const api = createApi({ lc, operator: data.operator, info, lastExternalWriteAt: () => watch.lastExternalWriteAt });
 
   // A real gateway owns delivery and replay; only the demo's simulated gateway gives handlers.
-  let gateway: DemoGateway | undefined;
-  if (data.demo) {
-    gateway = new DemoGateway(lc, {
-      failureRate: 0.2,
-      abortRate: 0.02,
-      duplicateRate: 0.05,
-      latencyMs: 400,
-      seed: Date.now() % 2_147_483_647,
-      sinkFile: path.join(path.dirname(path.resolve(data.dbPath)), DEMO_SINK_FILE),
-    });
-  }
+  const gateway = data.demo ? embeddedDemo(lc, data.dbPath) : undefined;
   // The worker runs only where it has handlers (the demo) or where the person asked for it.
   const worker = info().recovering
     ? new RecoveryWorker(lc.core, gateway ? { deliver: gateway.deliver, replay: gateway.replay } : {})
     : undefined;
   worker?.on('error', (err) => console.error(`[lifecycle-desk] recovery pass failed: ${err.message}`));
 
-  const emit = (event: ApiEvent): void => post(port, event);
-  const changed = (): void => emit({ type: 'changed', at: Date.now() });
-
-  let lastCounts = '';
-  let lastDataVersion: number | undefined;
   let closing = false;
-  /** Sends `counts` when they differ from the last sent; `changed` when another connection wrote. */
   const checkCounts = (): void => {
-    if (closing) return;
-    try {
-      // data_version moves when another process (a gateway) committed to the file.
-      const version = lc.db.pragma('data_version', { simple: true }) as number;
-      const counts = lc.status();
-      const key = countsKey(counts);
-      const external = lastDataVersion !== undefined && version !== lastDataVersion;
-      lastDataVersion = version;
-      if (external) lastExternalWriteAt = lc.core.now();
-      if (key !== lastCounts) {
-        const first = lastCounts === '';
-        lastCounts = key;
-        emit({ type: 'counts', counts });
-        if (!first && !external) changed(); // counts moved: some rows did (demo feed, gateway in this file)
-      }
-      if (external) changed();
-    } catch (err) {
-      console.error(`[lifecycle-desk] status check failed: ${(err as Error).message}`);
-    }
+    if (!closing) watch.check();
   };
 
   worker?.on('pass', (report) => {
     if (passChanged(report)) {
-      changed();
+      watch.changed();
       checkCounts();
     }
   });
@@ -195,7 +72,7 @@ function main(port: NonNullable<typeof parentPort>, data: EngineData): void {
   worker?.start();
   const checker = startIntegrityCheck(data.dbPath, (state) => {
     integrity = state;
-    emit({ type: 'integrity', integrity: state });
+    post(port, { type: 'integrity', integrity: state });
   });
 
   const close = async (): Promise<void> => {
@@ -221,27 +98,13 @@ function main(port: NonNullable<typeof parentPort>, data: EngineData): void {
     const result = api.dispatch(msg.method, msg.args);
     post(port, { id: msg.id, result });
     if (result.ok && typeof msg.method === 'string' && MUTATING_METHODS.has(msg.method)) {
-      changed();
+      watch.changed();
       checkCounts();
     }
   });
 
   post(port, { type: 'ready', info: info() });
   checkCounts();
-}
-
-/** The integrity check runs in a thread of its own; a thread that fails says so as its state. */
-function startIntegrityCheck(file: string, onState: (state: IntegrityState) => void): Worker {
-  const thread = new Worker(path.join(__dirname, 'integrity-thread.js'), { workerData: { file } });
-  let final = false;
-  thread.on('message', (state: IntegrityState) => {
-    if (final) return;
-    final = state.state !== 'checking';
-    onState(state);
-  });
-  thread.on('error', (err) => onState({ state: 'unavailable', checked: 0, total: 0, message: err.message }));
-  thread.unref();
-  return thread;
 }
 
 if (parentPort && typeof (workerData as Partial<EngineData> | null)?.dbPath === 'string')

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { DB_FILE_NAME } from '../../shared/types';
 
 export { DB_FILE_NAME };
-export const SINK_FILE_NAME = 'demo-sink.jsonl';
 
 export interface PathEnv {
   env: NodeJS.ProcessEnv;
@@ -47,9 +46,7 @@ export function demoDbPath(where: PathEnv = HERE): string {
 }
 
 /** The demo's simulated platform: a JSON-lines file beside the database. */
-export function sinkPath(dbPath: string): string {
-  return path.join(path.dirname(path.resolve(dbPath)), SINK_FILE_NAME);
-}
+export { sinkFileFor as sinkPath } from '../demo/sink';
 
 /** Who operator actions are recorded as: `cli:<login name>`. */
 export function operatorName(): string {

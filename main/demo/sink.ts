@@ -1,6 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+/** The sink (the demo's simulated platform) lives beside the database. */
+export const SINK_FILE_NAME = 'demo-sink.jsonl';
+
+export function sinkFileFor(dbPath: string): string {
+  return path.join(path.dirname(path.resolve(dbPath)), SINK_FILE_NAME);
+}
+
 /** One line per send that reached the (simulated) platform. */
 export interface SinkLine {
   at: number;
