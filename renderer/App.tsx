@@ -1,8 +1,11 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { IntegrityNotice, LivenessBanner } from './components/Banners';
 import { ConfirmDialog } from './components/ConfirmDialog';
+import { RoleBadge, RoleBlock } from './components/RoleBadge';
 import { formatNumber } from './format';
 import { hrefFor, navigate, useRoute, type Route, type ViewName } from './routing';
 import { describe, useActionsStore } from './stores/actions';
+import { useLivenessStore } from './stores/liveness';
 import { useStatusStore } from './stores/status';
 import { useUiStore } from './stores/ui';
 import { getTransport, type LinkState } from './transport/client';
@@ -217,6 +220,7 @@ function Sidebar({ route }: { route: Route }) {
         ))}
       </ul>
       <div className="sidebar-foot">
+        {info?.role && <RoleBlock role={info.role} reason={info.roleReason} reasonId="role-reason" />}
         <div className={`link link-${link}`}>
           <span className="dot" aria-hidden="true" />
           {link === 'live'
@@ -226,7 +230,6 @@ function Sidebar({ route }: { route: Route }) {
               : link === 'reconnecting'
                 ? 'Reconnecting…'
                 : 'Not authorized'}
-          {info?.demo && <span className="pill">demo</span>}
         </div>
         {info && (
           <div className="db-path" title={info.dbPath}>
@@ -249,12 +252,18 @@ function Sidebar({ route }: { route: Route }) {
 
 function Notices() {
   const message = useActionsStore((s) => s.message);
+  const note = useActionsStore((s) => s.note);
   const error = useActionsStore((s) => s.error);
   const dismissError = useActionsStore((s) => s.dismissError);
   return (
     <div className="notices">
-      <div role="status" aria-live="polite" className={message ? 'notice notice-ok' : 'notice-empty'}>
-        {message}
+      <div role="status" aria-live="polite" className={message ? 'notice notice-ok notice-stack' : 'notice-empty'}>
+        {message && <span>{message}</span>}
+        {message && note && (
+          <span className="notice-note" data-testid="action-note">
+            {note}
+          </span>
+        )}
       </div>
       {error && (
         <div role="alert" className="notice notice-error">
@@ -268,12 +277,27 @@ function Notices() {
   );
 }
 
+/** The integrity check and the liveness banner (they re-render on their own, not the view). */
+function Banners() {
+  const integrity = useStatusStore((s) => s.integrity);
+  const banner = useLivenessStore((s) => s.liveness?.banner ?? null);
+  const inferred = useLivenessStore((s) => s.liveness?.inferred ?? null);
+  return (
+    <>
+      <IntegrityNotice integrity={integrity} />
+      <LivenessBanner banner={banner} inferred={inferred} />
+    </>
+  );
+}
+
 function ActionDialog() {
   const pending = useActionsStore((s) => s.pending);
   const busy = useActionsStore((s) => s.busy);
   const confirm = useActionsStore((s) => s.confirm);
   const cancel = useActionsStore((s) => s.cancel);
+  const noWorker = useLivenessStore((s) => s.liveness?.banner ?? null);
   const text = pending ? describe(pending) : null;
+  const waits = noWorker && (pending?.kind === 'replay' || pending?.kind === 'retry');
   const abortWaiting = pending?.kind === 'abort' && !pending.preview && !pending.previewError;
   const nothingToAbort = pending?.kind === 'abort' && pending.preview?.turns === 0;
   return (
@@ -282,12 +306,13 @@ function ActionDialog() {
       title={text?.title ?? ''}
       busy={busy}
       confirmDisabled={abortWaiting || nothingToAbort}
-      danger={pending?.kind === 'abort' || pending?.kind === 'terminate'}
+      danger={pending?.kind === 'abort' || pending?.kind === 'terminate' || pending?.kind === 'prune'}
       onConfirm={() => void confirm()}
       onCancel={cancel}
     >
       <p>{text?.body}</p>
       {nothingToAbort && <p className="notice notice-warn">Nothing to abort: the session has no open turns.</p>}
+      {waits && <p className="notice notice-warn">{noWorker}</p>}
     </ConfirmDialog>
   );
 }
@@ -307,8 +332,9 @@ export function App() {
   // The last action's message belongs to the view it was taken in.
   const routeKey = route.view === 'turn' ? `turn/${route.id}` : route.view;
   useEffect(() => {
-    useActionsStore.setState({ message: null });
+    useActionsStore.setState({ message: null, note: null });
   }, [routeKey]);
+  const info = useStatusStore((s) => s.info);
 
   let view: ReactNode;
   switch (route.view) {
@@ -335,7 +361,16 @@ export function App() {
       <main className="content" id="main">
         <header className="topbar">
           <h1>{TITLES[route.view]}</h1>
-          <HelpPopover />
+          <div className="topbar-end">
+            {info?.role && (
+              <RoleBadge
+                role={info.role}
+                reason={info.roleReason}
+                describedBy={info.roleReason ? 'role-reason' : undefined}
+              />
+            )}
+            <HelpPopover />
+          </div>
         </header>
         {link === 'unauthorized' && (
           <div className="notice notice-error" role="alert">
@@ -343,6 +378,7 @@ export function App() {
             <code>lifecycle-desk serve</code> again.
           </div>
         )}
+        <Banners />
         <Notices />
         {view}
       </main>

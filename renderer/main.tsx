@@ -1,6 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import { startLiveness } from './stores/liveness';
 import { startSync } from './stores/sync';
 import { applyTheme, useUiStore } from './stores/ui';
 import { getTransport } from './transport/client';
@@ -9,6 +10,7 @@ import { getTransport } from './transport/client';
 getTransport();
 applyTheme(useUiStore.getState().theme);
 startSync();
+startLiveness();
 
 const root = document.getElementById('root');
 if (!root) throw new Error('missing #root');

@@ -8,6 +8,12 @@ export interface CountItem {
   value: number | null;
   tone?: string;
   hint?: string;
+  /** The card's tooltip (default: the hint). */
+  title?: string;
+  /** Not a button even when the grid's cards are (e.g. a status no filter can select). */
+  inert?: boolean;
+  /** Marks a status outside the SPEC's set ("other: …"). */
+  other?: boolean;
 }
 
 export interface CountsGridProps {
@@ -15,8 +21,8 @@ export interface CountsGridProps {
   title: string;
   items: CountItem[];
   total?: number | null;
-  /** Cards per row (default: as many as fit). */
-  columns?: number;
+  /** Cards per row on wide screens (4, 5 or 7; default: as many as fit). Narrow screens wrap. */
+  columns?: 4 | 5 | 7;
   /** Makes each card a button (e.g. open the table filtered by that status). */
   onSelect?: (key: string) => void;
 }
@@ -29,10 +35,7 @@ export function CountsGrid({ id, title, items, total, columns, onSelect }: Count
         <h2 id={`${id}-title`}>{title}</h2>
         {total != null && <span className="muted">{formatNumber(total)} total</span>}
       </header>
-      <ul
-        className="counts-grid"
-        style={columns ? { gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` } : undefined}
-      >
+      <ul className="counts-grid" data-columns={columns}>
         {items.map((item) => {
           const tone = item.tone ?? toneOf(item.key);
           const label = item.label ?? humanStatus(item.key);
@@ -49,8 +52,11 @@ export function CountsGrid({ id, title, items, total, columns, onSelect }: Count
             </>
           );
           return (
-            <li key={item.key} className={`count-card tone-${tone}${item.value ? '' : ' zero'}`}>
-              {onSelect ? (
+            <li
+              key={item.key}
+              className={`count-card tone-${tone}${item.value ? '' : ' zero'}${item.other ? ' other' : ''}`}
+            >
+              {onSelect && !item.inert ? (
                 <button
                   type="button"
                   className="count-card-inner"
@@ -60,7 +66,9 @@ export function CountsGrid({ id, title, items, total, columns, onSelect }: Count
                   {body}
                 </button>
               ) : (
-                <div className="count-card-inner">{body}</div>
+                <div className="count-card-inner" title={item.title ?? item.hint}>
+                  {body}
+                </div>
               )}
             </li>
           );

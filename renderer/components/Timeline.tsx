@@ -1,6 +1,25 @@
 import type { HistoryEntry } from '../../shared/types';
 import { formatTime } from '../format';
-import { StatusBadge } from './StatusBadge';
+import { Transition } from './Transition';
+
+/** A gateway's plain-SQL write, recorded by the file's triggers: no process is known. */
+export function isDirectSql(e: Pick<HistoryEntry, 'actor' | 'by'>): boolean {
+  return e.actor === 'gateway' && e.by === null;
+}
+
+export function Actor({ entry }: { entry: Pick<HistoryEntry, 'actor' | 'by'> }) {
+  if (isDirectSql(entry)) {
+    return (
+      <span
+        className="actor actor-gateway"
+        title="A gateway wrote this with plain SQL; the file's triggers recorded it, without who or why"
+      >
+        gateway <span className="actor-note">(direct SQL)</span>
+      </span>
+    );
+  }
+  return <span className={`actor actor-${entry.actor}`}>{entry.actor}</span>;
+}
 
 /** The history of a turn and its rows: time, actor, from → to, reason. */
 export function Timeline({ entries }: { entries: HistoryEntry[] }) {
@@ -8,18 +27,20 @@ export function Timeline({ entries }: { entries: HistoryEntry[] }) {
   return (
     <ol className="timeline" aria-label="Timeline">
       {entries.map((e) => (
-        <li key={e.id} className={`timeline-item by-${e.actor}`}>
+        <li
+          key={e.id}
+          className={`timeline-item by-${e.actor}${isDirectSql(e) ? ' direct-sql' : ''}`}
+          data-actor={e.actor}
+        >
           <time dateTime={new Date(e.at).toISOString()}>{formatTime(e.at)}</time>
-          <span className={`actor actor-${e.actor}`}>{e.actor}</span>
+          <Actor entry={e} />
           <span className="subject">
             {e.kind === 'outbox' ? `row ${e.entityId ?? ''}` : e.kind === 'turn' ? 'turn' : 'action'}
           </span>
-          <span className="transition">
-            {e.fromStatus ? <StatusBadge status={e.fromStatus} /> : <span className="muted">new</span>}
-            <span aria-label="to">→</span>
-            {e.toStatus ? <StatusBadge status={e.toStatus} /> : <span className="muted">—</span>}
+          <span className="change">
+            <Transition from={e.fromStatus} to={e.toStatus} />
+            <span className="reason">{e.reason ?? ''}</span>
           </span>
-          <span className="reason">{e.reason ?? ''}</span>
           {e.by && <span className="by muted">{e.by}</span>}
         </li>
       ))}

@@ -1,17 +1,20 @@
 import { create } from 'zustand';
 import type { AbortPreview, BulkResult } from '../../shared/api';
+import type { PruneResult } from '../../shared/views';
 import { call } from '../transport/client';
+import { useStatusStore, writeBlockReason } from './status';
 import { refreshAll } from './sync';
 
 // Operator actions: each one is requested (a confirmation dialog opens, saying exactly what
 // will change), then confirmed or cancelled. The outcome shows at once: every view refetches
-// and a status message (or an error) says what happened.
+// and a status message (or an error) says what happened. On a file open read-only nothing is
+// requested at all: the buttons are disabled with the reason, and `request` refuses too.
 
-export type ActionKind = 'abort' | 'replay' | 'retry' | 'terminate';
+export type ActionKind = 'abort' | 'replay' | 'retry' | 'terminate' | 'prune';
 
 export interface ActionRequest {
   kind: ActionKind;
-  /** Session keys for abort, turn ids for replay, outbox row ids for retry/terminate. */
+  /** Session keys for abort, turn ids for replay, outbox row ids for retry/terminate; none for prune. */
   targets: string[];
 }
 
@@ -26,6 +29,8 @@ export interface ActionsState {
   busy: boolean;
   /** The last result, shown in the status line. */
   message: string | null;
+  /** When what was requested will actually happen (BulkResult.note), under the message. */
+  note: string | null;
   /** The last error, shown as an alert until dismissed or replaced. */
   error: string | null;
   /** Bumped after each finished action (views clear their selection). */
@@ -76,6 +81,11 @@ export function describe(p: PendingAction): { title: string; body: string } {
         title: n === 1 ? 'Terminate send?' : `Terminate ${n} sends?`,
         body: `${n === 1 ? `Outbox row ${p.targets[0]} becomes` : `${n} outbox rows (${list(p.targets)}) become`} failed_terminal (operator_terminated) and ${n === 1 ? 'is' : 'are'} never sent. A turn whose final reply this was is finalized. This cannot be undone.`,
       };
+    case 'prune':
+      return {
+        title: 'Prune now?',
+        body: 'Deletes finished turns (delivered, failed_terminal, aborted) and done outbox rows (delivered, failed_terminal, expired) that completed before the retention window (48 h by default), with their timelines. Open turns and pending sends are never touched. This cannot be undone.',
+      };
   }
 }
 
@@ -84,7 +94,7 @@ function refusals(r: BulkResult): string {
   return failed.map((o) => o.error ?? `${o.id} refused`).join('; ');
 }
 
-function summary(kind: ActionKind, r: BulkResult & { totals?: { turns: number; outbox: number } }): string {
+function summary(kind: BulkKind, r: BulkResult & { totals?: { turns: number; outbox: number } }): string {
   switch (kind) {
     case 'abort':
       return `Aborted ${plural(r.totals?.turns ?? 0, 'turn')} and cancelled ${plural(r.totals?.outbox ?? 0, 'pending send')} in ${plural(r.done, 'session')}.`;
@@ -97,17 +107,45 @@ function summary(kind: ActionKind, r: BulkResult & { totals?: { turns: number; o
   }
 }
 
+function pruneSummary(r: PruneResult): string {
+  return `Pruned ${plural(r.turns, 'turn')}, ${plural(r.outbox, 'outbox row')} and ${plural(r.history, 'history entry', 'history entries')}.`;
+}
+
+type BulkKind = Exclude<ActionKind, 'prune'>;
+
+function runBulk(
+  kind: BulkKind,
+  targets: string[],
+): Promise<BulkResult & { totals?: { turns: number; outbox: number } }> {
+  switch (kind) {
+    case 'abort':
+      return call('abortSessions', { sessionKeys: targets });
+    case 'replay':
+      return call('replayTurns', { ids: targets });
+    case 'retry':
+      return call('retryRows', { ids: targets });
+    case 'terminate':
+      return call('terminateRows', { ids: targets });
+  }
+}
+
 let previewGen = 0;
 
 export const useActionsStore = create<ActionsState>()((set, get) => ({
   pending: null,
   busy: false,
   message: null,
+  note: null,
   error: null,
   done: 0,
 
   request(action) {
-    if (action.targets.length === 0) return;
+    const blocked = writeBlockReason(useStatusStore.getState().info);
+    if (blocked) {
+      set({ error: blocked, message: null, note: null });
+      return;
+    }
+    if (action.targets.length === 0 && action.kind !== 'prune') return;
     const targets = [...new Set(action.targets)];
     set({ pending: { ...action, targets, preview: null, previewError: null } });
     if (action.kind === 'abort') {
@@ -133,32 +171,28 @@ export const useActionsStore = create<ActionsState>()((set, get) => ({
   async confirm() {
     const p = get().pending;
     if (!p || get().busy) return;
+    const blocked = writeBlockReason(useStatusStore.getState().info);
+    if (blocked) {
+      set({ pending: null, error: blocked, message: null, note: null });
+      return;
+    }
     set({ busy: true });
     try {
-      let result: BulkResult & { totals?: { turns: number; outbox: number } };
-      switch (p.kind) {
-        case 'abort':
-          result = await call('abortSessions', { sessionKeys: p.targets });
-          break;
-        case 'replay':
-          result = await call('replayTurns', { ids: p.targets });
-          break;
-        case 'retry':
-          result = await call('retryRows', { ids: p.targets });
-          break;
-        case 'terminate':
-          result = await call('terminateRows', { ids: p.targets });
-          break;
+      if (p.kind === 'prune') {
+        set({ message: pruneSummary(await call('prune', {})), note: null, error: null });
+      } else {
+        const result = await runBulk(p.kind, p.targets);
+        const refused = refusals(result);
+        set({
+          message: result.done > 0 ? summary(p.kind, result) : null,
+          note: result.done > 0 ? (result.note ?? null) : null,
+          error: refused
+            ? `${result.done > 0 ? `${plural(result.refused, 'item')} refused: ` : 'Refused: '}${refused}`
+            : null,
+        });
       }
-      const refused = refusals(result);
-      set({
-        message: result.done > 0 ? summary(p.kind, result) : null,
-        error: refused
-          ? `${result.done > 0 ? `${plural(result.refused, 'item')} refused: ` : 'Refused: '}${refused}`
-          : null,
-      });
     } catch (err) {
-      set({ error: (err as Error).message, message: null });
+      set({ error: (err as Error).message, message: null, note: null });
     } finally {
       set((s) => ({ busy: false, pending: null, done: s.done + 1 }));
     }

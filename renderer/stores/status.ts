@@ -1,13 +1,15 @@
 import { create } from 'zustand';
-import type { AppInfo, SeriesWindow } from '../../shared/api';
+import type { AppInfo, IntegrityState, SeriesWindow } from '../../shared/api';
 import type { StatusCounts } from '../../shared/types';
 import type { OutboxListItem, SeriesPoint, TurnListItem } from '../../shared/views';
 import { call } from '../transport/client';
-import { onCounts, onRefresh } from './sync';
+import { onCounts, onIntegrity, onRefresh } from './sync';
 
 /** The overview's data: counters, stuck lists and the time series. */
 export interface StatusState {
   info: AppInfo | null;
+  /** The background integrity check: from getInfo at start, then from 'integrity' events. */
+  integrity: IntegrityState | null;
   counts: StatusCounts | null;
   stuckTurns: TurnListItem[];
   stuckRows: OutboxListItem[];
@@ -24,10 +26,39 @@ export interface StatusState {
 }
 
 const STUCK_LIST_LIMIT = 25;
+
+/**
+ * getInfo and the 'integrity' events can arrive in either order: keep the furthest state
+ * (a finished check is never replaced by progress; progress only moves forward).
+ */
+export function newerIntegrity(current: IntegrityState | null, next: IntegrityState | null): IntegrityState | null {
+  if (!next) return current;
+  if (!current) return next;
+  const done = (s: IntegrityState): boolean => s.state !== 'checking';
+  if (done(current) && !done(next)) return current;
+  if (!done(current) && !done(next) && next.checked < current.checked) return current;
+  return next;
+}
+
+/**
+ * Why operator actions cannot be taken, or null when they can: the file is open read-only.
+ * Buttons show it (disabled, title and a visible hint); the actions store refuses too.
+ */
+export function writeBlockReason(info: AppInfo | null): string | null {
+  if (!info?.readOnly) return null;
+  const why = (info.roleReason ?? '').replace(/[.\s]+$/, '');
+  return `Read-only: actions are disabled${why ? ` — ${why}` : ''}.`;
+}
+
+export function selectWriteBlock(s: StatusState): string | null {
+  return writeBlockReason(s.info);
+}
+
 let generation = 0;
 
 export const useStatusStore = create<StatusState>()((set, get) => ({
   info: null,
+  integrity: null,
   counts: null,
   stuckTurns: [],
   stuckRows: [],
@@ -39,7 +70,8 @@ export const useStatusStore = create<StatusState>()((set, get) => ({
 
   async loadInfo() {
     try {
-      set({ info: await call('getInfo', {}) });
+      const info = await call('getInfo', {});
+      set({ info, integrity: newerIntegrity(get().integrity, info.integrity ?? null) });
     } catch (err) {
       set({ error: (err as Error).message });
     }
@@ -80,6 +112,7 @@ export const useStatusStore = create<StatusState>()((set, get) => ({
 
 // Counters are always live (the nav shows stuck counts too); the rest only while shown.
 onCounts((event) => useStatusStore.setState({ counts: event.counts }));
+onIntegrity((event) => useStatusStore.setState((s) => ({ integrity: newerIntegrity(s.integrity, event.integrity) })));
 onRefresh(async () => {
   const s = useStatusStore.getState();
   if (s.active) await s.load();

@@ -1,13 +1,15 @@
 import type { ApiEvent } from '../../shared/api';
 import { getTransport } from '../transport/client';
 
-// Push events drive every refresh (no polling): `changed` refetches whatever views are loaded,
-// `counts` updates the counters at once. Refreshes are coalesced so a busy gateway emitting
+// Push events drive every refresh (no polling, except the liveness heartbeat check): `changed`
+// refetches whatever views are loaded, `counts` updates the counters at once, `integrity` the
+// progress of the background file check. Refreshes are coalesced so a busy gateway emitting
 // many events costs at most a few refetches a second.
 
 type Refresher = () => Promise<void> | void;
 const refreshers = new Set<Refresher>();
 const countListeners = new Set<(event: Extract<ApiEvent, { type: 'counts' }>) => void>();
+const integrityListeners = new Set<(event: Extract<ApiEvent, { type: 'integrity' }>) => void>();
 
 /** A store registers how it refreshes itself; it decides whether it is active. */
 export function onRefresh(fn: Refresher): () => void {
@@ -18,6 +20,12 @@ export function onRefresh(fn: Refresher): () => void {
 export function onCounts(fn: (event: Extract<ApiEvent, { type: 'counts' }>) => void): () => void {
   countListeners.add(fn);
   return () => countListeners.delete(fn);
+}
+
+/** The background integrity check progressed or finished. */
+export function onIntegrity(fn: (event: Extract<ApiEvent, { type: 'integrity' }>) => void): () => void {
+  integrityListeners.add(fn);
+  return () => integrityListeners.delete(fn);
 }
 
 /** Refetches every active store now (after an operator action: the result shows at once). */
@@ -62,6 +70,8 @@ export function startSync(): void {
       for (const l of countListeners) l(event);
     } else if (event.type === 'changed') {
       scheduleRefresh();
+    } else if (event.type === 'integrity') {
+      for (const l of integrityListeners) l(event);
     }
   });
 }

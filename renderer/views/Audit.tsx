@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { StatusBadge } from '../components/StatusBadge';
+import { Transition } from '../components/Transition';
 import { formatAgo, formatTime } from '../format';
 import { useNow } from '../hooks';
 import { hrefFor } from '../routing';
@@ -28,7 +28,7 @@ export function AuditView() {
         {entries.length === 0 && !loading ? (
           <p className="muted empty-small">No operator actions recorded yet.</p>
         ) : (
-          <div className="table-scroll static">
+          <div className="table-scroll static rows-table">
             <table aria-label="Audit trail">
               <thead>
                 <tr>
@@ -45,7 +45,9 @@ export function AuditView() {
                     <td>
                       <time title={formatAgo(e.at, now)}>{formatTime(e.at)}</time>
                     </td>
-                    <td className="mono">{e.by ?? ''}</td>
+                    <td className="mono" data-label="by">
+                      {e.by ?? ''}
+                    </td>
                     <td>
                       {e.kind === 'action' ? (
                         'action'
@@ -70,11 +72,7 @@ export function AuditView() {
                       )}
                     </td>
                     <td>
-                      <span className="transition">
-                        {e.fromStatus && <StatusBadge status={e.fromStatus} />}
-                        {(e.fromStatus || e.toStatus) && <span aria-label="to">→</span>}
-                        {e.toStatus && <StatusBadge status={e.toStatus} />}
-                      </span>
+                      <Transition from={e.fromStatus} to={e.toStatus} />
                     </td>
                     <td className="wrap">{e.reason ?? ''}</td>
                   </tr>

@@ -1,7 +1,8 @@
 import { createColumnHelper } from '@tanstack/react-table';
-import { useCallback, useEffect, useMemo } from 'react';
+import { useCallback, useEffect, useId, useMemo } from 'react';
 import { DISPATCH_KINDS, OUTBOX_STATUSES, isOutboxPending, type OutboxStatus } from '../../shared/types';
 import type { OutboxListItem } from '../../shared/views';
+import { ActionHint } from '../components/Banners';
 import { DataTable } from '../components/DataTable';
 import { DebouncedInput, FilterBar } from '../components/FilterBar';
 import { StatusBadge } from '../components/StatusBadge';
@@ -10,6 +11,7 @@ import { useNow, usePersistentState } from '../hooks';
 import { hrefFor, navigate } from '../routing';
 import { useActionsStore } from '../stores/actions';
 import { selectedItems } from '../stores/list';
+import { selectWriteBlock, useStatusStore } from '../stores/status';
 import { useOutboxStore } from '../stores/outbox';
 
 const col = createColumnHelper<OutboxListItem>();
@@ -20,6 +22,8 @@ export function OutboxView() {
   const s = useOutboxStore();
   const request = useActionsStore((a) => a.request);
   const done = useActionsStore((a) => a.done);
+  const writeBlock = useStatusStore(selectWriteBlock);
+  const hintId = useId();
   const now = useNow();
   const [visibility, setVisibility] = usePersistentState<Record<string, boolean>>('lifecycle-desk.outbox.columns', {
     idempotencyKey: false,
@@ -178,7 +182,9 @@ export function OutboxView() {
             <button
               type="button"
               className="btn"
-              disabled={selected.length === 0}
+              disabled={writeBlock !== null || selected.length === 0}
+              title={writeBlock ?? (selected.length === 0 ? 'Select rows in the table first' : undefined)}
+              aria-describedby={writeBlock ? hintId : undefined}
               onClick={() => request({ kind: 'retry', targets: selected.map((r) => r.id) })}
             >
               Retry now
@@ -186,11 +192,14 @@ export function OutboxView() {
             <button
               type="button"
               className="btn btn-danger-outline"
-              disabled={selected.length === 0}
+              disabled={writeBlock !== null || selected.length === 0}
+              title={writeBlock ?? (selected.length === 0 ? 'Select rows in the table first' : undefined)}
+              aria-describedby={writeBlock ? hintId : undefined}
               onClick={() => request({ kind: 'terminate', targets: selected.map((r) => r.id) })}
             >
               Terminate
             </button>
+            <ActionHint id={hintId} reason={writeBlock} />
           </>
         }
       />

@@ -7,14 +7,18 @@ import {
   type OutboxStatus,
   type TurnStatus,
 } from '../../shared/types';
-import { CountsGrid } from '../components/CountsGrid';
+import { ActionHint } from '../components/Banners';
+import { CountsGrid, type CountItem } from '../components/CountsGrid';
 import { SeriesChart } from '../components/SeriesChart';
 import { StatusBadge } from '../components/StatusBadge';
+import { WorkersCard } from '../components/WorkersCard';
 import { formatAgo } from '../format';
 import { useNow } from '../hooks';
 import { hrefFor, navigate } from '../routing';
+import { useActionsStore } from '../stores/actions';
+import { serverNow, useLivenessStore } from '../stores/liveness';
 import { useOutboxStore } from '../stores/outbox';
-import { useStatusStore } from '../stores/status';
+import { selectWriteBlock, useStatusStore } from '../stores/status';
 import { useTurnsStore } from '../stores/turns';
 
 function showTurns(patch: { status?: TurnStatus[]; stuck?: boolean }): void {
@@ -25,6 +29,55 @@ function showTurns(patch: { status?: TurnStatus[]; stuck?: boolean }): void {
 function showOutbox(patch: { status?: OutboxStatus[]; stuck?: boolean }): void {
   useOutboxStore.setState({ filter: { order: 'desc', ...patch }, items: [], selection: {} });
   navigate({ view: 'outbox' });
+}
+
+/** Statuses outside the SPEC's set, as cards that say so (no filter can select them). */
+function otherItems(other: Record<string, number> | undefined): CountItem[] {
+  return Object.entries(other ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([status, n]) => ({
+      key: `other:${status}`,
+      label: `other: ${status}`,
+      value: n,
+      tone: 'brown',
+      hint: 'outside the SPEC',
+      title: `"${status}" is not a status of the SPEC: some gateway wrote it. No filter selects it; search by id.`,
+      inert: true,
+      other: true,
+    }));
+}
+
+/** The workers card ticks every second ("last pass 3 s ago"): only it re-renders that often. */
+function RecoveryCard() {
+  const writeBlock = useStatusStore(selectWriteBlock);
+  const liveness = useLivenessStore();
+  const request = useActionsStore((a) => a.request);
+  const tick = useNow(1_000);
+  return (
+    <WorkersCard
+      liveness={liveness.liveness}
+      now={serverNow(liveness, tick)}
+      error={liveness.error}
+      footer={
+        <>
+          <button
+            type="button"
+            className="btn btn-small"
+            disabled={writeBlock !== null}
+            title={
+              writeBlock ??
+              'Delete finished turns and done rows past the retention window now, instead of at the next pass'
+            }
+            aria-describedby={writeBlock ? 'prune-hint' : undefined}
+            onClick={() => request({ kind: 'prune', targets: [] })}
+          >
+            Prune now
+          </button>
+          <ActionHint id="prune-hint" reason={writeBlock} />
+        </>
+      }
+    />
+  );
 }
 
 export function OverviewView() {
@@ -42,8 +95,8 @@ export function OverviewView() {
   const outbox = counts?.outbox;
   const openTurns = turns ? TURN_ACTIVE_STATUSES.reduce((n, s) => n + turns[s], 0) : null;
   const pendingSends = outbox ? OUTBOX_PENDING_STATUSES.reduce((n, s) => n + outbox[s], 0) : null;
-  const sum = (r: Record<string, number> | undefined): number | null =>
-    r ? Object.values(r).reduce((a, b) => a + b, 0) : null;
+  const sum = (r: Record<string, number> | undefined, other?: Record<string, number>): number | null =>
+    r ? [...Object.values(r), ...Object.values(other ?? {})].reduce((a, b) => a + b, 0) : null;
 
   return (
     <div className="view view-overview">
@@ -87,22 +140,29 @@ export function OverviewView() {
           },
         ]}
       />
+      <RecoveryCard />
       <div className="counts-row">
         <CountsGrid
           id="turns"
           title="Turns by status"
           columns={7}
-          total={sum(turns)}
+          total={sum(turns, counts?.otherTurns)}
           onSelect={(s) => showTurns({ status: [s as TurnStatus] })}
-          items={TURN_STATUSES.map((s) => ({ key: s, value: turns?.[s] ?? null }))}
+          items={[
+            ...TURN_STATUSES.map((s) => ({ key: s, value: turns?.[s] ?? null })),
+            ...otherItems(counts?.otherTurns),
+          ]}
         />
         <CountsGrid
           id="outbox"
           title="Outbox by status"
           columns={5}
-          total={sum(outbox)}
+          total={sum(outbox, counts?.otherOutbox)}
           onSelect={(s) => showOutbox({ status: [s as OutboxStatus] })}
-          items={OUTBOX_STATUSES.map((s) => ({ key: s, value: outbox?.[s] ?? null }))}
+          items={[
+            ...OUTBOX_STATUSES.map((s) => ({ key: s, value: outbox?.[s] ?? null })),
+            ...otherItems(counts?.otherOutbox),
+          ]}
         />
       </div>
       <SeriesChart series={series} window={window} onWindowChange={(w) => void setWindow(w)} />

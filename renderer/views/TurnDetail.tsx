@@ -1,6 +1,7 @@
 import { useEffect, type ReactNode } from 'react';
 import { isOutboxPending, isTurnTerminal, type Turn } from '../../shared/types';
 import type { OutboxListItem } from '../../shared/views';
+import { ActionHint } from '../components/Banners';
 import { Payload } from '../components/Payload';
 import { StatusBadge } from '../components/StatusBadge';
 import { Timeline } from '../components/Timeline';
@@ -9,6 +10,7 @@ import { useNow } from '../hooks';
 import { hrefFor } from '../routing';
 import { useActionsStore } from '../stores/actions';
 import { useDetailStore } from '../stores/detail';
+import { selectWriteBlock, useStatusStore } from '../stores/status';
 
 function Field({ label, children, mono }: { label: string; children: ReactNode; mono?: boolean }) {
   return (
@@ -60,11 +62,11 @@ function TurnFields({ turn, now }: { turn: Turn; now: number }) {
   );
 }
 
-function OutboxRows({ rows, now }: { rows: OutboxListItem[]; now: number }) {
+function OutboxRows({ rows, now, writeBlock }: { rows: OutboxListItem[]; now: number; writeBlock: string | null }) {
   const request = useActionsStore((a) => a.request);
   if (rows.length === 0) return <p className="muted">No outbox rows for this turn.</p>;
   return (
-    <div className="table-scroll static">
+    <div className="table-scroll static rows-table">
       <table aria-label="Outbox rows of this turn">
         <thead>
           <tr>
@@ -89,12 +91,14 @@ function OutboxRows({ rows, now }: { rows: OutboxListItem[]; now: number }) {
                   <StatusBadge status={r.status} />
                 </td>
                 <td className="mono">{r.id}</td>
-                <td>{r.dispatchKind ?? 'direct'}</td>
-                <td>{[r.channel, r.target].filter(Boolean).join(' → ')}</td>
-                <td>
+                <td data-label="kind">{r.dispatchKind ?? 'direct'}</td>
+                <td data-label="to">{[r.channel, r.target].filter(Boolean).join(' → ')}</td>
+                <td data-label="queued">
                   <time title={formatTime(r.queuedAt)}>{formatAgo(r.queuedAt, now)}</time>
                 </td>
-                <td className="num">{r.attemptCount}</td>
+                <td className="num" data-label="attempts">
+                  {r.attemptCount}
+                </td>
                 <td className="wrap">
                   {r.stuckReason ? (
                     <span className="stuck-reason">{r.stuckReason}</span>
@@ -106,8 +110,12 @@ function OutboxRows({ rows, now }: { rows: OutboxListItem[]; now: number }) {
                   <button
                     type="button"
                     className="btn btn-small"
-                    disabled={!pending}
-                    title={pending ? undefined : `Row is ${r.status}: only queued or retrying rows can be retried`}
+                    disabled={writeBlock !== null || !pending}
+                    title={
+                      writeBlock ??
+                      (pending ? undefined : `Row is ${r.status}: only queued or retrying rows can be retried`)
+                    }
+                    aria-describedby={writeBlock ? 'detail-action-hint' : undefined}
                     onClick={() => request({ kind: 'retry', targets: [r.id] })}
                   >
                     Retry now
@@ -115,8 +123,12 @@ function OutboxRows({ rows, now }: { rows: OutboxListItem[]; now: number }) {
                   <button
                     type="button"
                     className="btn btn-small btn-danger-outline"
-                    disabled={!pending}
-                    title={pending ? undefined : `Row is ${r.status}: only queued or retrying rows can be terminated`}
+                    disabled={writeBlock !== null || !pending}
+                    title={
+                      writeBlock ??
+                      (pending ? undefined : `Row is ${r.status}: only queued or retrying rows can be terminated`)
+                    }
+                    aria-describedby={writeBlock ? 'detail-action-hint' : undefined}
                     onClick={() => request({ kind: 'terminate', targets: [r.id] })}
                   >
                     Terminate
@@ -134,6 +146,7 @@ function OutboxRows({ rows, now }: { rows: OutboxListItem[]; now: number }) {
 export function TurnDetailView({ id }: { id: string }) {
   const { detail, error, loading } = useDetailStore();
   const request = useActionsStore((a) => a.request);
+  const writeBlock = useStatusStore(selectWriteBlock);
   const now = useNow();
 
   useEffect(() => {
@@ -171,15 +184,18 @@ export function TurnDetailView({ id }: { id: string }) {
           <StatusBadge status={turn.status} />
         </div>
         <div className="detail-actions">
+          <ActionHint id="detail-action-hint" reason={writeBlock} />
           <button
             type="button"
             className="btn"
-            disabled={terminal}
+            disabled={writeBlock !== null || terminal}
             title={
-              terminal
+              writeBlock ??
+              (terminal
                 ? `Turn is ${turn.status}: a terminal turn never changes again`
-                : 'Re-arm this turn for the recovery worker'
+                : 'Re-arm this turn for the recovery worker')
             }
+            aria-describedby={writeBlock ? 'detail-action-hint' : undefined}
             onClick={() => request({ kind: 'replay', targets: [turn.id] })}
           >
             Replay turn
@@ -187,7 +203,9 @@ export function TurnDetailView({ id }: { id: string }) {
           <button
             type="button"
             className="btn btn-danger-outline"
-            title={`Abort every open turn of session ${turn.sessionKey}`}
+            disabled={writeBlock !== null}
+            title={writeBlock ?? `Abort every open turn of session ${turn.sessionKey}`}
+            aria-describedby={writeBlock ? 'detail-action-hint' : undefined}
             onClick={() => request({ kind: 'abort', targets: [turn.sessionKey] })}
           >
             Abort session
@@ -227,7 +245,7 @@ export function TurnDetailView({ id }: { id: string }) {
       </div>
       <section className="card" aria-labelledby="rows-title">
         <h3 id="rows-title">Outbox rows ({outbox.length})</h3>
-        <OutboxRows rows={outbox} now={now} />
+        <OutboxRows rows={outbox} now={now} writeBlock={writeBlock} />
       </section>
       <section className="card" aria-labelledby="timeline-title">
         <h3 id="timeline-title">Timeline</h3>

@@ -1,7 +1,8 @@
 import { createColumnHelper } from '@tanstack/react-table';
-import { useCallback, useEffect, useMemo } from 'react';
+import { useCallback, useEffect, useId, useMemo } from 'react';
 import { TURN_STATUSES, type TurnStatus } from '../../shared/types';
 import type { TurnListItem } from '../../shared/views';
+import { ActionHint } from '../components/Banners';
 import { DataTable } from '../components/DataTable';
 import { DebouncedInput, FilterBar } from '../components/FilterBar';
 import { StatusBadge } from '../components/StatusBadge';
@@ -10,6 +11,7 @@ import { useNow, usePersistentState } from '../hooks';
 import { hrefFor, navigate } from '../routing';
 import { useActionsStore } from '../stores/actions';
 import { selectedItems } from '../stores/list';
+import { selectWriteBlock, useStatusStore } from '../stores/status';
 import { useTurnsStore } from '../stores/turns';
 
 const col = createColumnHelper<TurnListItem>();
@@ -18,6 +20,8 @@ export function TurnsView() {
   const s = useTurnsStore();
   const request = useActionsStore((a) => a.request);
   const done = useActionsStore((a) => a.done);
+  const writeBlock = useStatusStore(selectWriteBlock);
+  const hintId = useId();
   const now = useNow();
   const [visibility, setVisibility] = usePersistentState<Record<string, boolean>>('lifecycle-desk.turns.columns', {
     routeTo: false,
@@ -143,7 +147,9 @@ export function TurnsView() {
             <button
               type="button"
               className="btn"
-              disabled={selected.length === 0}
+              disabled={writeBlock !== null || selected.length === 0}
+              title={writeBlock ?? (selected.length === 0 ? 'Select rows in the table first' : undefined)}
+              aria-describedby={writeBlock ? hintId : undefined}
               onClick={() => request({ kind: 'replay', targets: selected.map((t) => t.id) })}
             >
               Replay turn
@@ -151,11 +157,14 @@ export function TurnsView() {
             <button
               type="button"
               className="btn btn-danger-outline"
-              disabled={selected.length === 0}
+              disabled={writeBlock !== null || selected.length === 0}
+              title={writeBlock ?? (selected.length === 0 ? 'Select rows in the table first' : undefined)}
+              aria-describedby={writeBlock ? hintId : undefined}
               onClick={() => request({ kind: 'abort', targets: selected.map((t) => t.sessionKey) })}
             >
               Abort session
             </button>
+            <ActionHint id={hintId} reason={writeBlock} />
           </>
         }
       />

@@ -174,6 +174,8 @@ test(
       await eventually(async () => assert.match(await overview.heading().innerText(), new RegExp(name)));
     }
     await page.waitForTimeout(11_000);
+    // Leave the page first: a page still open would log its reconnects to the stopped server.
+    await page.goto('about:blank');
     await served.stop();
     const after = snapshot(db);
     assert.deepEqual(changes(before, after), {}, 'an observer that only looks writes nothing');
@@ -204,7 +206,7 @@ test(
     await eventually(async () => assert.equal(await detail.roleBadge().getAttribute('data-role'), 'read-only'));
     assert.equal((await detail.roleBadge().innerText()).trim(), 'Read-only — nothing can be written');
     assert.ok((await detail.roleBlock().innerText()).includes(info.roleReason));
-    const reason = /^Read-only: nothing can be written/;
+    const reason = /^Read-only: actions are disabled/;
 
     // The detail: both turn actions and both row actions, with the reason as title and as text.
     await detail.openTurn(stuck.turn.id);
@@ -272,6 +274,8 @@ test(
     // Reads still work.
     assert.equal((await value<StatusCounts>(overview, 'getStatus')).turns.failed_retryable, 1);
 
+    // Leave the page first: a page still open would log its reconnects to the stopped server.
+    await page.goto('about:blank');
     await served.stop();
     const after = snapshot(db);
     assert.deepEqual(changes(before, after), {}, 'read-only wrote nothing');
@@ -281,7 +285,7 @@ test(
 );
 
 test(
-  'the liveness banner shows while no worker is alive and goes while one runs; the action note says when',
+  'the liveness banner shows while no worker is alive and goes while one runs; action notes; "Prune now"',
   { timeout: 120_000 },
   async (t) => {
     const db = createDb(10 * 60_000);
@@ -344,52 +348,70 @@ test(
     await worker.stop();
     await eventually(async () => assert.equal(await overview.livenessBanner().count(), 1), 20_000);
     await eventually(async () => assert.match(await item.innerText(), /^stopped[\s\S]*stopped (just now|\d+ s ago)/));
+
+    // "Prune now" is an operator action like the others: confirmed, then said what it did.
+    const pruneText = await overview.requestAction(overview.workers().getByRole('button', { name: 'Prune now' }));
+    assert.match(pruneText, /Prune now\?[\s\S]*retention window[\s\S]*cannot be undone/);
+    await overview.confirm();
+    await eventually(async () =>
+      assert.match(
+        await overview.statusMessage().innerText(),
+        /^Pruned 0 turns, 0 outbox rows and 0 history entries\.$/,
+      ),
+    );
+    assert.ok(db.lc.auditTrail().some((e) => e.kind === 'action' && /pruned/.test(e.reason ?? '')));
     assert.deepEqual(problems.errors, []);
   },
 );
 
-test('--recover and --demo: the role says so and no banner shows while this app recovers', { timeout: 90_000 }, async (t) => {
-  const db = createDb(10 * 60_000);
-  const stuck = stuckSend(db, { session: 'telegram:rec-1', text: 'Book a table' }, ['502 Bad Gateway']);
-  db.clock.t = null;
+test(
+  '--recover and --demo: the role says so and no banner shows while this app recovers',
+  { timeout: 90_000 },
+  async (t) => {
+    const db = createDb(10 * 60_000);
+    const stuck = stuckSend(db, { session: 'telegram:rec-1', text: 'Book a table' }, ['502 Bad Gateway']);
+    db.clock.t = null;
 
-  const served = await serve(db.file, ['--recover']);
-  t.after(() => served.stop());
-  const { context, page, problems } = await newPage(browser, { width: 1280, height: 1000 });
-  t.after(() => context.close());
-  const overview = new OverviewPage(page);
-  await overview.open(served.url);
-  await eventually(async () => assert.equal(await overview.roleBadge().getAttribute('data-role'), 'recovering'));
-  assert.equal(
-    (await overview.roleBadge().innerText()).trim(),
-    'Recovering — this app runs the recovery worker on this file',
-  );
-  const self = overview.workers().locator('li', { hasText: 'this app' });
-  await eventually(async () => assert.match(await self.innerText(), /^alive/));
-  assert.equal(await overview.livenessBanner().count(), 0);
-  await screenshot(page, 'overview-recovering-1280-light');
+    const served = await serve(db.file, ['--recover']);
+    t.after(() => served.stop());
+    const { context, page, problems } = await newPage(browser, { width: 1280, height: 1000 });
+    t.after(() => context.close());
+    const overview = new OverviewPage(page);
+    await overview.open(served.url);
+    await eventually(async () => assert.equal(await overview.roleBadge().getAttribute('data-role'), 'recovering'));
+    assert.equal(
+      (await overview.roleBadge().innerText()).trim(),
+      'Recovering — this app runs the recovery worker on this file',
+    );
+    const self = overview.workers().locator('li', { hasText: 'this app' });
+    await eventually(async () => assert.match(await self.innerText(), /^alive/));
+    assert.equal(await overview.livenessBanner().count(), 0);
+    await screenshot(page, 'overview-recovering-1280-light');
 
-  // Retry a stuck row: the note names when this app's worker passes.
-  const detail = new TurnDetailPage(page);
-  await detail.openTurn(stuck.turn.id);
-  await detail.requestAction(detail.rowAction(stuck.rowId, 'Retry now'));
-  await detail.confirm();
-  await eventually(async () => assert.match(await detail.statusMessage().innerText(), /1 outbox row due now/));
-  assert.ok((await detail.actionNote().innerText()).length > 0);
-  await served.stop();
+    // Retry a stuck row: the note names when this app's worker passes.
+    const detail = new TurnDetailPage(page);
+    await detail.openTurn(stuck.turn.id);
+    await detail.requestAction(detail.rowAction(stuck.rowId, 'Retry now'));
+    await detail.confirm();
+    await eventually(async () => assert.match(await detail.statusMessage().innerText(), /1 outbox row due now/));
+    assert.ok((await detail.actionNote().innerText()).length > 0);
+    // Leave the page first: a page still open would log its reconnects to the stopped server.
+    await page.goto('about:blank');
+    await served.stop();
 
-  // The demo: a file this app creates and recovers.
-  const demoFile = path.join(db.dir, 'demo', 'message-lifecycle.db');
-  fs.mkdirSync(path.dirname(demoFile), { recursive: true });
-  const demo = await serve(demoFile, ['--demo']);
-  t.after(() => demo.stop());
-  await overview.open(demo.url);
-  await eventually(async () => assert.equal(await overview.roleBadge().getAttribute('data-role'), 'demo'));
-  assert.match(await overview.roleBadge().innerText(), /^Demo/);
-  await eventually(async () => assert.match(await overview.workers().innerText(), /this app/));
-  assert.equal(await overview.livenessBanner().count(), 0);
-  assert.deepEqual(problems.errors, []);
-});
+    // The demo: a file this app creates and recovers.
+    const demoFile = path.join(db.dir, 'demo', 'message-lifecycle.db');
+    fs.mkdirSync(path.dirname(demoFile), { recursive: true });
+    const demo = await serve(demoFile, ['--demo']);
+    t.after(() => demo.stop());
+    await overview.open(demo.url);
+    await eventually(async () => assert.equal(await overview.roleBadge().getAttribute('data-role'), 'demo'));
+    assert.match(await overview.roleBadge().innerText(), /^Demo/);
+    await eventually(async () => assert.match(await overview.workers().innerText(), /this app/));
+    assert.equal(await overview.livenessBanner().count(), 0);
+    assert.deepEqual(problems.errors, []);
+  },
+);
 
 test('a damaged file: the integrity check ends in a red alert with what is damaged', { timeout: 60_000 }, async (t) => {
   const { db } = mixedStory(40, 1);

@@ -1,0 +1,111 @@
+import type { IntegrityState } from '../../shared/api';
+
+/**
+ * Shown at the top of every view while no recovery worker is alive: what that means for the
+ * replays and retries a person requests, and what the writes let the server infer.
+ */
+export function LivenessBanner({ banner, inferred }: { banner: string | null; inferred: string | null }) {
+  if (!banner) return null;
+  return (
+    <section className="banner banner-warn" aria-label="Recovery warning" data-testid="liveness-banner">
+      <svg
+        className="banner-icon"
+        viewBox="0 0 24 24"
+        width="18"
+        height="18"
+        aria-hidden="true"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="2"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      >
+        <path d="M12 9v4M12 17h.01M10.3 3.9 1.8 18a2 2 0 0 0 1.7 3h17a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z" />
+      </svg>
+      <div className="banner-text">
+        <p className="banner-main">{banner}</p>
+        {inferred && <p className="banner-sub">{inferred}</p>}
+      </div>
+    </section>
+  );
+}
+
+/**
+ * The background integrity check of the open file: a quiet progress note while it runs, a red
+ * alert when the file is damaged, a quiet note when it could not run; nothing when it is ok.
+ */
+export function IntegrityNotice({ integrity }: { integrity: IntegrityState | null }) {
+  if (!integrity || integrity.state === 'ok') return null;
+  if (integrity.state === 'checking') {
+    return (
+      <p className="progress-note" data-testid="integrity" data-state="checking">
+        <progress
+          max={Math.max(1, integrity.total)}
+          value={integrity.checked}
+          aria-label="Integrity check of the file"
+        />
+        <span>
+          Checking the file…{' '}
+          {integrity.total > 0 && (
+            <span className="num">
+              {integrity.checked}/{integrity.total} tables
+            </span>
+          )}
+        </span>
+      </p>
+    );
+  }
+  if (integrity.state === 'damaged') {
+    return (
+      <div className="banner banner-error" role="alert" data-testid="integrity" data-state="damaged">
+        <svg
+          className="banner-icon"
+          viewBox="0 0 24 24"
+          width="18"
+          height="18"
+          aria-hidden="true"
+          fill="none"
+          stroke="currentColor"
+          strokeWidth="2"
+          strokeLinecap="round"
+        >
+          <circle cx="12" cy="12" r="9" />
+          <path d="M12 7v6M12 16.5h.01" />
+        </svg>
+        <div className="banner-text">
+          <p className="banner-main">The database file is damaged: what it shows may be incomplete or wrong.</p>
+          {integrity.message && <p className="banner-sub">{integrity.message}</p>}
+        </div>
+      </div>
+    );
+  }
+  return (
+    <p className="progress-note" data-testid="integrity" data-state="unavailable">
+      <span>Integrity check not run{integrity.message ? `: ${integrity.message}` : '.'}</span>
+    </p>
+  );
+}
+
+/** Next to a group of action buttons when they are disabled: why (the buttons point here). */
+export function ActionHint({ id, reason }: { id: string; reason: string | null }) {
+  if (!reason) return null;
+  return (
+    <span id={id} className="action-hint" data-testid="action-hint">
+      <svg
+        viewBox="0 0 24 24"
+        width="13"
+        height="13"
+        aria-hidden="true"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="2"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      >
+        <rect x="5" y="11" width="14" height="10" rx="2" />
+        <path d="M8 11V7a4 4 0 0 1 8 0v4" />
+      </svg>
+      {reason}
+    </span>
+  );
+}
