@@ -135,6 +135,8 @@ export interface AppInfo {
   /** This app runs a recovery worker on the file. */
   recovering: boolean;
   integrity: IntegrityState;
+  /** How long done rows and terminal turns are kept before pruning (what "Prune now" removes). */
+  retentionMs: number;
 }
 
 /** One entry per id (or session) of a bulk action: what happened to it. */

@@ -83,6 +83,9 @@ export interface WorkerBeat {
   alive: boolean;
   /** It runs in this app. */
   self: boolean;
+  /** It has the gateway's handlers: it sends due rows / replays due turns (else it only expires and finalizes). */
+  canDeliver: boolean;
+  canReplay: boolean;
 }
 
 /** Is anyone recovering this file? What the heartbeats say, and what the writes let us infer. */

@@ -43,6 +43,7 @@ function main(port: NonNullable<typeof parentPort>, data: EngineData): void {
     readOnly: lc.core.readOnly,
     recovering: opened.role === 'demo' || opened.role === 'recovering',
     integrity,
+    retentionMs: lc.core.config.retentionMs,
   });
   const watch = new ChangeWatch(lc, (event) => post(port, event));
   const api = createApi({ lc, operator: data.operator, info, lastExternalWriteAt: () => watch.lastExternalWriteAt });

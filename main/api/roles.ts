@@ -45,7 +45,8 @@ export function openInRole(data: EngineData): Opened {
   };
   if (data.readOnly) return readOnly('opened read-only as asked: nothing can be written');
   try {
-    const lc = Lifecycle.open(data.dbPath);
+    // Not even the planner's statistics: an observer writes nothing a person did not ask for.
+    const lc = Lifecycle.open(data.dbPath, { optimizeOnClose: data.recover === true });
     return data.recover
       ? {
           lc,

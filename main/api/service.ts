@@ -70,11 +70,13 @@ export function createApi(ctx: ApiContext): { dispatch(method: unknown, args: un
       withNote(
         bulk(ids, (id) => lc.operatorReplay(id, ctx.operator)),
         'The replay runs',
+        'replay',
       ),
     retryRows: ({ ids }) =>
       withNote(
         bulk(ids, (id) => lc.operatorRetry(id, ctx.operator)),
         'The retry runs',
+        'deliver',
       ),
     terminateRows: ({ ids }) => bulk(ids, (id) => lc.operatorTerminate(id, ctx.operator)),
     prune: () => lc.operatorPrune(ctx.operator),
@@ -82,9 +84,9 @@ export function createApi(ctx: ApiContext): { dispatch(method: unknown, args: un
   };
 
   /** A requested replay or retry happens on a worker's pass: say truthfully when that will be. */
-  function withNote(result: BulkResult, what: string): BulkResult {
+  function withNote(result: BulkResult, what: string, need: 'deliver' | 'replay'): BulkResult {
     if (result.done === 0) return result;
-    return { ...result, note: whenWorkerRuns(liveness(lc.core, ctx.lastExternalWriteAt()), what) };
+    return { ...result, note: whenWorkerRuns(liveness(lc.core, ctx.lastExternalWriteAt()), what, need) };
   }
 
   return {

@@ -57,6 +57,7 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 const API_STATUS: Readonly<Record<string, number>> = {
   not_found: 200,
   invalid_state: 200,
+  read_only: 200,
   invalid_argument: 400,
   unknown_method: 404,
   unauthorized: 401,

@@ -35,7 +35,11 @@ export function checkIntegrity(file: string, onProgress?: (state: IntegrityState
         .prepare(`PRAGMA quick_check(${quoteIdent(table)})`)
         .pluck()
         .all() as string[];
-      for (const r of rows) if (r !== 'ok') problems.push(`${table}: ${r}`);
+      // "*** in database main ***" heads SQLite's report: the table name says more.
+      for (const r of rows) {
+        const text = r.replace(/^\*\*\* in database \w+ \*\*\*\s*/, '').replace(/\s*\n\s*/g, '; ');
+        if (r !== 'ok') problems.push(`${table}: ${text}`);
+      }
     });
     return state(problems.length ? 'damaged' : 'ok', tables.length);
   } catch (err) {

@@ -34,6 +34,11 @@ export interface LifecycleOptions {
   groupCommitWindowMs?: number;
   /** Nothing can be written at all: every write fails with code `read_only` (see OpenOptions). */
   readOnly?: boolean;
+  /**
+   * Refresh the planner's statistics (PRAGMA optimize, which writes sqlite_stat1) on close;
+   * default true. An observer of another process's file passes false: it writes nothing unasked.
+   */
+  optimizeOnClose?: boolean;
 }
 
 /**
@@ -46,6 +51,7 @@ export class Lifecycle {
   readonly stuck: StuckThresholds;
   private readonly group: GroupCommit;
   private closed = false;
+  private readonly optimizeOnClose: boolean;
 
   /** The file's own schema version: lower than SCHEMA_VERSION only when opened read-only over an older file. */
   readonly fileVersion: number;
@@ -53,6 +59,7 @@ export class Lifecycle {
   private constructor({ db, fileVersion }: OpenedDatabase, options: LifecycleOptions) {
     const now = options.now ?? Date.now;
     this.fileVersion = fileVersion;
+    this.optimizeOnClose = options.optimizeOnClose !== false && options.readOnly !== true;
     this.core = {
       db,
       config: resolveConfig(options.config),
@@ -186,12 +193,14 @@ export class Lifecycle {
     if (this.closed) return;
     this.closed = true;
     this.group.flush();
-    try {
-      // Keeps the planner's statistics fresh for the index choices; never waits for a busy file.
-      this.core.db.pragma('busy_timeout = 0');
-      this.core.db.pragma('optimize');
-    } catch {
-      // best effort: a read-only or busy file closes without it
+    if (this.optimizeOnClose) {
+      try {
+        // Keeps the planner's statistics fresh for the index choices; never waits for a busy file.
+        this.core.db.pragma('busy_timeout = 0');
+        this.core.db.pragma('optimize');
+      } catch {
+        // best effort: a busy file closes without it
+      }
     }
     this.core.db.close();
   }

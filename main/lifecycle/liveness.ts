@@ -14,6 +14,7 @@ interface BeatRow {
   lastPassAt: number | null;
   nextPassAt: number | null;
   stoppedAt: number | null;
+  handlers: string | null;
 }
 
 function ago(ms: number): string {
@@ -22,6 +23,21 @@ function ago(ms: number): string {
   if (ms < 2 * 86_400_000) return `${Math.round(ms / 3_600_000)} h`;
   return `${Math.round(ms / 86_400_000)} days`;
 }
+
+/** Why no worker will act on a request, in words (lower case, for the middle of a sentence). */
+function why(workers: readonly WorkerBeat[], now: number, need: 'deliver' | 'replay' | 'any'): string {
+  const alive = workers.filter((w) => w.alive);
+  if (alive.length > 0) {
+    const names = alive.map((w) => w.owner).join(', ');
+    return `${names} ${alive.length === 1 ? 'runs' : 'run'} here without the gateway's ${need === 'any' ? 'handlers' : `${need} handler`} (expiry, finalization and pruning only)`;
+  }
+  const last = workers.reduce<number | null>((m, w) => Math.max(m ?? 0, w.lastPassAt ?? w.startedAt), null);
+  return last === null
+    ? 'no recovery worker has recorded a heartbeat in this database'
+    : `no recovery worker has run on this database for ${ago(now - last)}`;
+}
+
+const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /**
  * Is anyone recovering this file? From the workers' heartbeats, and for gateways that write
@@ -33,31 +49,35 @@ export function liveness(core: Core, lastExternalWriteAt: number | null = null):
   const rows = core
     .stmt(
       `SELECT owner, host, pid, started_at AS startedAt, last_pass_at AS lastPassAt, next_pass_at AS nextPassAt,
-         stopped_at AS stoppedAt
+         stopped_at AS stoppedAt, handlers
        FROM lifecycle_workers INDEXED BY ix_workers_seen WHERE seen_at > ? ORDER BY seen_at DESC LIMIT 50`,
     )
     .all(now - 86_400_000) as BeatRow[];
   const workers: WorkerBeat[] = rows
-    .map((r) => {
+    .map(({ handlers, ...r }) => {
       const tick = r.nextPassAt !== null && r.lastPassAt !== null ? r.nextPassAt - r.lastPassAt : 0;
       const alive = r.stoppedAt === null && r.nextPassAt !== null && now <= r.nextPassAt + Math.max(GRACE_MS, 2 * tick);
-      return { ...r, alive, self: r.owner === core.owner };
+      const has = new Set((handlers ?? '').split(','));
+      return {
+        ...r,
+        alive,
+        self: r.owner === core.owner,
+        canDeliver: has.has('deliver'),
+        canReplay: has.has('replay'),
+      };
     })
     .sort((a, b) => Number(b.alive) - Number(a.alive) || (b.lastPassAt ?? 0) - (a.lastPassAt ?? 0));
   const alive = workers.filter((w) => w.alive);
+  const able = alive.filter((w) => w.canDeliver || w.canReplay);
   const lastWriteAt = newestWrite(core);
   const nextPassAt = alive.length ? Math.min(...alive.map((w) => w.nextPassAt!)) : null;
   let banner: string | null = null;
   let inferred: string | null = null;
-  if (alive.length === 0) {
-    const last = workers.reduce<number | null>((m, w) => Math.max(m ?? 0, w.lastPassAt ?? w.startedAt), null);
-    banner =
-      last === null
-        ? 'No recovery worker has recorded a heartbeat in this database: replays and retries you request will wait until the gateway runs one.'
-        : `No recovery worker has run on this database for ${ago(now - last)}: replays and retries you request will wait until the gateway runs one.`;
+  if (able.length === 0) {
+    banner = `${capital(why(workers, now, 'any'))}: replays and retries you request will wait until the gateway runs its own recovery worker.`;
     const seen = Math.max(lastWriteAt ?? 0, lastExternalWriteAt ?? 0);
     if (seen > 0 && now - seen < RECENT_MS) {
-      inferred = `No heartbeat, but the file was written ${ago(now - seen)} ago (${
+      inferred = `No heartbeat of a gateway's worker, but the file was written ${ago(now - seen)} ago (${
         lastExternalWriteAt !== null && lastExternalWriteAt >= (lastWriteAt ?? 0)
           ? 'another process committed to it'
           : 'its newest timeline entry'
@@ -83,11 +103,14 @@ function newestWrite(core: Core): number | null {
 }
 
 /** When a replay or retry an operator just requested will run, in words. */
-export function whenWorkerRuns(l: Liveness, what: string): string {
-  const next = l.workers.find((w) => w.alive && w.nextPassAt === l.nextPassAt);
-  if (l.nextPassAt !== null && next) {
-    const wait = l.nextPassAt - l.now;
+export function whenWorkerRuns(l: Liveness, what: string, need: 'deliver' | 'replay'): string {
+  const able = l.workers.filter(
+    (w) => w.alive && (need === 'deliver' ? w.canDeliver : w.canReplay) && w.nextPassAt !== null,
+  );
+  const next = able.sort((a, b) => a.nextPassAt! - b.nextPassAt!)[0];
+  if (next) {
+    const wait = next.nextPassAt! - l.now;
     return `${what} on the next pass of recovery worker ${next.owner}${wait > 1_000 ? `, in about ${ago(wait)}` : ', within seconds'}.`;
   }
-  return `${what} once a recovery worker runs: ${l.banner ?? 'none is running.'}`;
+  return `${what} when a recovery worker with the gateway's handlers runs: ${why(l.workers, l.now, need)}.`;
 }

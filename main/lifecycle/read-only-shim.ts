@@ -26,7 +26,7 @@ export function shimOlderSchema(db: Database.Database): void {
       UNION ALL SELECT 'outbox', status, count(*) FROM main.message_outbox GROUP BY status;
     CREATE TEMP TABLE IF NOT EXISTS lifecycle_minutes (entity TEXT, minute INTEGER, status TEXT, entered INTEGER, exited INTEGER);
     CREATE TEMP TABLE IF NOT EXISTS lifecycle_workers (owner TEXT PRIMARY KEY, host TEXT, pid INTEGER, started_at INTEGER,
-      last_pass_at INTEGER, next_pass_at INTEGER, stopped_at INTEGER, seen_at INTEGER);
+      last_pass_at INTEGER, next_pass_at INTEGER, stopped_at INTEGER, seen_at INTEGER, handlers TEXT);
     CREATE INDEX IF NOT EXISTS temp.ix_workers_seen ON lifecycle_workers(seen_at);
   `);
 }

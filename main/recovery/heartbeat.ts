@@ -8,6 +8,8 @@ import type { Core } from '../lifecycle/context';
 const FORGET_AFTER_MS = 7 * 86_400_000;
 
 export interface Beat {
+  /** The handlers it has: without them it expires and finalizes, but sends and replays nothing. */
+  handlers: readonly ('deliver' | 'replay')[];
   lastPassAt: number | null;
   /** When the next pass is due; null when the worker runs no more passes on its own. */
   nextPassAt: number | null;
@@ -18,12 +20,21 @@ export function recordBeat(core: Core, startedAt: number, beat: Beat): void {
     const now = core.now();
     core
       .stmt(
-        `INSERT INTO lifecycle_workers (owner, host, pid, started_at, last_pass_at, next_pass_at, stopped_at, seen_at)
-         VALUES (?, ?, ?, ?, ?, ?, NULL, ?)
+        `INSERT INTO lifecycle_workers (owner, host, pid, started_at, last_pass_at, next_pass_at, stopped_at, seen_at, handlers)
+         VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)
          ON CONFLICT (owner) DO UPDATE SET last_pass_at = excluded.last_pass_at, next_pass_at = excluded.next_pass_at,
-           stopped_at = NULL, seen_at = excluded.seen_at`,
+           stopped_at = NULL, seen_at = excluded.seen_at, handlers = excluded.handlers`,
       )
-      .run(core.owner, os.hostname(), process.pid, startedAt, beat.lastPassAt, beat.nextPassAt, now);
+      .run(
+        core.owner,
+        os.hostname(),
+        process.pid,
+        startedAt,
+        beat.lastPassAt,
+        beat.nextPassAt,
+        now,
+        beat.handlers.join(','),
+      );
     core.stmt('DELETE FROM lifecycle_workers INDEXED BY ix_workers_seen WHERE seen_at < ?').run(now - FORGET_AFTER_MS);
   });
 }

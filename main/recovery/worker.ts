@@ -72,10 +72,14 @@ export class RecoveryWorker extends EventEmitter<WorkerEvents> {
   }
 
   /** Says in the file that this worker is alive and when it passes next; a failure is reported, never fatal. */
-  private beat(beat: Beat): void {
+  private beat(beat: Omit<Beat, 'handlers'>): void {
     if (this.options.heartbeat === false || this.core.readOnly) return;
+    const handlers = [
+      ...(this.options.deliver ? ['deliver' as const] : []),
+      ...(this.options.replay ? ['replay' as const] : []),
+    ];
     this.guard(() => {
-      recordBeat(this.core, this.startedAt, beat);
+      recordBeat(this.core, this.startedAt, { ...beat, handlers });
       this.beating = true;
     });
   }

@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import type { AbortPreview, BulkResult } from '../../shared/api';
 import type { PruneResult } from '../../shared/views';
+import { formatDuration } from '../../shared/stuck';
 import { call } from '../transport/client';
 import { useStatusStore, writeBlockReason } from './status';
 import { refreshAll } from './sync';
@@ -51,6 +52,11 @@ function list(ids: string[], max = 3): string {
 }
 
 /** The dialog's title and the sentence saying exactly what will change. */
+function retention(): string {
+  const ms = useStatusStore.getState().info?.retentionMs;
+  return ms === undefined ? 'the retention window' : formatDuration(ms);
+}
+
 export function describe(p: PendingAction): { title: string; body: string } {
   const n = p.targets.length;
   switch (p.kind) {
@@ -84,7 +90,7 @@ export function describe(p: PendingAction): { title: string; body: string } {
     case 'prune':
       return {
         title: 'Prune now?',
-        body: 'Deletes finished turns (delivered, failed_terminal, aborted) and done outbox rows (delivered, failed_terminal, expired) that completed before the retention window (48 h by default), with their timelines. Open turns and pending sends are never touched. This cannot be undone.',
+        body: `Deletes finished turns (delivered, failed_terminal, aborted) and done outbox rows (delivered, failed_terminal, expired) that completed more than ${retention()} ago (the retention window), with their timelines. Open turns and pending sends are never touched. This cannot be undone.`,
       };
   }
 }

@@ -67,6 +67,7 @@ function fixture(): Fixture {
     readOnly: false,
     recovering: false,
     integrity: { state: 'ok', checked: 1, total: 1, message: null },
+    retentionMs: lc.core.config.retentionMs,
   });
   const api = createApi({ lc, operator: 'desk:test', info, lastExternalWriteAt: () => null });
   return {
@@ -119,6 +120,7 @@ const TABLE: Record<ApiMethod, (f: Fixture) => void> = {
       readOnly: false,
       recovering: false,
       integrity: { state: 'ok', checked: 1, total: 1, message: null },
+      retentionMs: 48 * 3_600_000,
     });
     assert.ok(info.schemaVersion >= 1);
   },
@@ -213,7 +215,7 @@ const TABLE: Record<ApiMethod, (f: Fixture) => void> = {
     assert.deepEqual(result.outcomes, [{ id: f.failedTurn, ok: true }]);
     assert.equal(result.done, 1);
     // No worker has a heartbeat in this file: the answer says the replay waits for one.
-    assert.match(result.note ?? '', /^The replay runs once a recovery worker runs: No recovery worker has recorded a heartbeat/);
+    assert.match(result.note ?? '', /^The replay runs when a recovery worker with the gateway's handlers runs: no recovery worker has recorded a heartbeat in this database\.$/);
     const turn = f.lc.getTurn(f.failedTurn)!;
     assert.equal(turn.status, 'failed_retryable');
     assert.ok(turn.nextAttemptAt <= f.lc.core.now());

@@ -21,7 +21,7 @@ test('the banner shows while no worker runs, goes while one does, and comes back
     assert.deepEqual(none.workers, []);
     assert.match(
       none.banner ?? '',
-      /^No recovery worker has recorded a heartbeat in this database: replays and retries you request will wait until the gateway runs one\.$/,
+      /^No recovery worker has recorded a heartbeat in this database: replays and retries you request will wait until the gateway runs its own recovery worker\.$/,
     );
     assert.equal(none.inferred, null, 'nothing was written: nothing to infer');
 
@@ -29,21 +29,28 @@ test('the banner shows while no worker runs, goes while one does, and comes back
     clock.advance(20_000);
     assert.match(
       liveness(lc.core).inferred ?? '',
-      /^No heartbeat, but the file was written 20 s ago \(its newest timeline entry\): a gateway is running/,
+      /^No heartbeat of a gateway's worker, but the file was written 20 s ago \(its newest timeline entry\): a gateway is running/,
     );
     assert.match(
       liveness(lc.core, clock.t - 3_000).inferred ?? '',
       /written 3 s ago \(another process committed to it\)/,
     );
 
-    const worker = new RecoveryWorker(gateway.core, { tickMs: 5_000 });
+    const worker = new RecoveryWorker(gateway.core, {
+      tickMs: 5_000,
+      deliver: async () => undefined,
+      replay: async () => undefined,
+    });
     worker.start();
     await delay(50); // its first pass
     const running = liveness(lc.core);
     assert.equal(running.banner, null);
     assert.equal(running.workers.length, 1);
     const beat = running.workers[0]!;
-    assert.deepEqual([beat.owner, beat.alive, beat.self, beat.pid], ['gw-1', true, false, process.pid]);
+    assert.deepEqual(
+      [beat.owner, beat.alive, beat.self, beat.pid, beat.canDeliver, beat.canReplay],
+      ['gw-1', true, false, process.pid, true, true],
+    );
     assert.equal(running.nextPassAt, clock.t + 5_000);
 
     clock.advance(10 * 60_000); // its passes stopped coming (a hung or killed process)
@@ -66,7 +73,7 @@ test('the liveness of a worker in another process, seen through the API', async 
   const host = await ApiHost.start({ dbPath: file, operator: 'desk:test' });
   const script = `const { Lifecycle, RecoveryWorker } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'main', 'lifecycle'))});
     const lc = Lifecycle.open(${JSON.stringify(file)}, { owner: 'gateway-worker' });
-    const w = new RecoveryWorker(lc.core, { tickMs: 200 }); w.start(); w.once('pass', () => console.log('passed'));
+    const w = new RecoveryWorker(lc.core, { tickMs: 200, deliver: async () => {} }); w.start(); w.once('pass', () => console.log('passed'));
     process.on('SIGTERM', () => w.stop().then(() => { lc.close(); process.exit(0); }));`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
@@ -80,6 +87,9 @@ test('the liveness of a worker in another process, seen through the API', async 
       during.value.workers.map((w) => [w.owner, w.alive, w.self]),
       [['gateway-worker', true, false]],
     );
+    const note = await host.call('retryRows', { ids: ['nope'] });
+    assert.ok(note.ok);
+    assert.equal((await host.call('getLiveness', {})).ok, true);
     const retry = await host.call('replayTurns', { ids: ['nope'] });
     assert.ok(retry.ok && retry.value.done === 0 && retry.value.note === undefined, 'no note when nothing was done');
   } finally {

@@ -51,7 +51,7 @@ test('the desktop engine on a gateway file observes: no SPEC column of any row c
 
     const replay = await host.call('replayTurns', { ids: ['retrying-0'] });
     assert.ok(replay.ok && replay.value.done === 1);
-    assert.match(replay.value.note ?? '', /once a recovery worker runs/);
+    assert.match(replay.value.note ?? '', /when a recovery worker with the gateway's handlers runs/);
   });
   const after = JSON.parse(specSnapshot(file)) as { turns: { id: string; next_attempt_at: number }[] };
   const was = JSON.parse(before) as typeof after;
@@ -97,8 +97,21 @@ test('the same file with --recover is changed by the worker (what the observer s
     assert.ok(changed, 'the worker expired, terminalized or pruned something');
     const liveness = await host.call('getLiveness', {});
     assert.ok(liveness.ok);
-    assert.equal(liveness.value.banner, null);
-    assert.ok(liveness.value.workers.some((w) => w.self && w.alive));
+    // Alive, but without a gateway's handlers: requested replays and retries still wait.
+    assert.ok(liveness.value.workers.some((w) => w.self && w.alive && !w.canDeliver && !w.canReplay));
+    assert.match(
+      liveness.value.banner ?? '',
+      /runs here without the gateway's handlers \(expiry, finalization and pruning only\)/,
+    );
+    const peer = Lifecycle.open(file);
+    const fresh = peer.enqueue({ channel: 'telegram', target: 'chat-1', payload: {}, live: false }).row.id;
+    peer.close();
+    const retry = await host.call('retryRows', { ids: [fresh] });
+    assert.ok(retry.ok);
+    assert.match(
+      retry.value.note ?? '',
+      /^The retry runs when a recovery worker with the gateway's handlers runs: .* without the gateway's deliver handler/,
+    );
   });
 });
 

@@ -102,7 +102,9 @@ export function v3(db: Database.Database): void {
     );
     CREATE TABLE lifecycle_workers (
       owner TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, started_at INTEGER NOT NULL,
-      last_pass_at INTEGER, next_pass_at INTEGER, stopped_at INTEGER, seen_at INTEGER NOT NULL
+      last_pass_at INTEGER, next_pass_at INTEGER, stopped_at INTEGER, seen_at INTEGER NOT NULL,
+      -- What it can do beyond expiry and finalization: 'deliver', 'replay', comma-separated.
+      handlers TEXT NOT NULL DEFAULT ''
     );
     CREATE INDEX ix_workers_seen ON lifecycle_workers(seen_at);
     ${triggers(TURN)}
