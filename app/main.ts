@@ -1,11 +1,13 @@
 import path from 'node:path';
-import { app, BrowserWindow, dialog, Menu, session, shell, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, Menu, session } from 'electron';
 import { IPC_EVENT, type ApiEvent } from '../shared/api';
-import { ApiHost, packageVersion } from '../main/api/host';
 import { DB_FILE_NAME } from '../shared/types';
+import { showAbout } from './about';
+import { Databases } from './databases';
+import { harden } from './harden';
 import { registerIpc } from './ipc';
 import { buildMenu, type MenuView } from './menu';
-import { decideNavigation, externalHttpsUrl, isAppDocument, parseAppArgs, RENDERER_URL, viewUrl } from './policy';
+import { parseAppArgs, RENDERER_URL, viewUrl } from './policy';
 import { registerAppScheme, serveRenderer } from './protocol';
 
 /**
@@ -33,10 +35,7 @@ app.setName(PRODUCT_NAME);
 app.setPath('userData', args.userData ?? path.join(app.getPath('appData'), PRODUCT_NAME));
 
 let win: BrowserWindow | null = null;
-let host: ApiHost | null = null;
-let stopForwarding: (() => void) | null = null;
-let switching = false;
-let quitting = false;
+const databases = new Databases({ window: () => win, send, changed: () => updateTitle() });
 
 function demoDbPath(): string {
   return path.join(app.getPath('userData'), 'demo', DB_FILE_NAME);
@@ -51,119 +50,9 @@ let documentTitle = PRODUCT_NAME;
 /** "<view> · Lifecycle Desk — <file>": always says which database is open. */
 function updateTitle(): void {
   if (!win || win.isDestroyed()) return;
+  const { host } = databases;
   const file = host ? ` — ${path.basename(host.info.dbPath)} (${host.info.role})` : '';
   win.setTitle(`${documentTitle}${file}`);
-}
-
-/** Makes `next` the current host: events go to the window, IPC calls to it. */
-function attach(next: ApiHost): ApiHost | null {
-  const previous = host;
-  stopForwarding?.();
-  host = next;
-  stopForwarding = next.onEvent((event) => send(event));
-  updateTitle();
-  return previous;
-}
-
-/** How a database is opened: the demo, or another process's file to observe, recover or only read. */
-interface OpenMode {
-  demo: boolean;
-  readOnly?: boolean;
-  recover?: boolean;
-}
-
-/** Operator actions are recorded as `desk:<login name>`; the version is package.json's. */
-function startHost(dbPath: string, mode: OpenMode): Promise<ApiHost> {
-  return ApiHost.start({ dbPath, ...mode });
-}
-
-/**
- * File → Open Database…: the new database is opened first; if the core refuses it (not
- * SQLite, damaged, newer schema, locked…) its message is shown and the current one stays.
- */
-async function switchDatabase(dbPath: string, mode: OpenMode): Promise<void> {
-  if (switching) return;
-  const same = host && path.resolve(host.info.dbPath) === path.resolve(dbPath);
-  const sameRole =
-    host &&
-    host.info.readOnly === (mode.readOnly ?? false) &&
-    host.info.recovering === (mode.demo || (mode.recover ?? false));
-  if (same && sameRole) {
-    win?.webContents.reload();
-    return;
-  }
-  switching = true;
-  try {
-    let next: ApiHost;
-    try {
-      next = await startHost(dbPath, mode);
-    } catch (err) {
-      dialog.showErrorBox('Cannot open this database', (err as Error).message);
-      return;
-    }
-    if (quitting) {
-      await next.close();
-      return;
-    }
-    const previous = attach(next);
-    await previous?.close();
-    // Every view refetches from the new database, including getInfo.
-    win?.webContents.reload();
-  } finally {
-    switching = false;
-  }
-}
-
-async function chooseDatabase(readOnly = false): Promise<void> {
-  const options: Electron.OpenDialogOptions = {
-    title: readOnly ? 'Open a lifecycle database read-only' : 'Open a lifecycle database',
-    properties: ['openFile'],
-    filters: [
-      { name: 'SQLite databases', extensions: ['db', 'sqlite', 'sqlite3'] },
-      { name: 'All files', extensions: ['*'] },
-    ],
-  };
-  const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
-  const file = result.canceled ? undefined : result.filePaths[0];
-  if (file) await switchDatabase(file, { demo: false, readOnly });
-}
-
-/**
- * Running the worker on a file another process owns changes that file on its own: say what it
- * will do and let the person decide. The demo always runs its worker.
- */
-async function toggleRecovery(): Promise<void> {
-  const item = Menu.getApplicationMenu()?.getMenuItemById('run-recovery');
-  if (!host || host.info.demo || host.info.readOnly) {
-    if (item) item.checked = host?.info.recovering ?? false;
-    dialog.showErrorBox(
-      'Recovery worker',
-      host?.info.demo
-        ? 'The demo database always runs its recovery worker.'
-        : 'The database is open read-only: nothing can be written.',
-    );
-    return;
-  }
-  const turnOn = !host.info.recovering;
-  if (turnOn) {
-    const answer = await dialog.showMessageBox({
-      type: 'warning',
-      buttons: ['Run the Recovery Worker', 'Cancel'],
-      defaultId: 1,
-      cancelId: 1,
-      message: 'Run the recovery worker on a file another process owns?',
-      detail:
-        "Without the gateway's own handlers it cannot send or replay. It will expire overdue rows, terminalize " +
-        'pending tool and block sends, fail turns past their attempts or age, and prune old ones, every few ' +
-        "seconds, recorded under this app's name. Use it only when no gateway runs its own worker.",
-    });
-    if (answer.response !== 0) {
-      if (item) item.checked = false;
-      return;
-    }
-  }
-  await switchDatabase(host.info.dbPath, { demo: false, recover: turnOn });
-  if (item) item.checked = host.info.recovering;
 }
 
 /**
@@ -176,50 +65,6 @@ function navigate(view: MenuView): void {
   if (!win || win.isDestroyed()) return;
   win.webContents.loadURL(viewUrl(view)).catch((err: unknown) => {
     console.error(`[lifecycle-desk] cannot show ${view}: ${(err as Error).message}`);
-  });
-}
-
-function showAbout(): void {
-  const info = host?.info;
-  const database = info
-    ? [
-        `Database: ${info.dbPath}${info.demo ? ' (demo)' : ''}`,
-        `Schema version: ${info.schemaVersion}`,
-        `Operator actions are recorded as: ${info.operator}`,
-      ]
-    : ['No database is open.'];
-  const runtime = `Electron ${process.versions.electron} · Chromium ${process.versions.chrome} · Node ${process.versions.node}`;
-  const detail = [...database, '', runtime].join('\n');
-  const options: Electron.MessageBoxOptions = {
-    type: 'info',
-    title: 'About Lifecycle Desk',
-    message: `${PRODUCT_NAME} ${info?.version ?? packageVersion()}`,
-    detail,
-    buttons: ['OK'],
-  };
-  void (win ? dialog.showMessageBox(win, options) : dialog.showMessageBox(options));
-}
-
-/** Navigation, new windows and webviews: applied to every webContents the app ever creates. */
-function harden(contents: WebContents): void {
-  contents.on('will-navigate', (event, url) => {
-    const decision = decideNavigation(url, RENDERER_URL);
-    if (decision === 'allow') return;
-    event.preventDefault();
-    if (decision === 'open-external') void shell.openExternal(url);
-  });
-  contents.on('will-frame-navigate', (event) => {
-    // Subframes never navigate anywhere (CSP frame-src 'none' already forbids frames).
-    if (!event.isMainFrame) event.preventDefault();
-  });
-  contents.on('will-redirect', (event, url) => {
-    if (!isAppDocument(url, RENDERER_URL)) event.preventDefault();
-  });
-  contents.on('will-attach-webview', (event) => event.preventDefault());
-  contents.setWindowOpenHandler(({ url }) => {
-    const external = externalHttpsUrl(url);
-    if (external) void shell.openExternal(external);
-    return { action: 'deny' };
   });
 }
 
@@ -282,7 +127,7 @@ async function ready(): Promise<void> {
   const dbPath = args.db ?? demoDbPath();
   const demo = args.db === null;
   try {
-    attach(await startHost(dbPath, { demo }));
+    databases.attach(await databases.start(dbPath, { demo }));
   } catch (err) {
     dialog.showErrorBox('Cannot open the database', (err as Error).message);
     app.exit(1);
@@ -291,16 +136,16 @@ async function ready(): Promise<void> {
 
   registerIpc(
     () => win,
-    () => host,
+    () => databases.host,
   );
   const menu = buildMenu({
-    openDatabase: () => void chooseDatabase(),
-    openReadOnly: () => void chooseDatabase(true),
-    toggleRecovery: () => void toggleRecovery(),
-    openDemo: () => void switchDatabase(demoDbPath(), { demo: true }),
+    openDatabase: () => void databases.choose(),
+    openReadOnly: () => void databases.choose(true),
+    toggleRecovery: () => void databases.toggleRecovery(),
+    openDemo: () => void databases.switchTo(demoDbPath(), { demo: true }),
     reload: () => win?.webContents.reload(),
     navigate,
-    about: showAbout,
+    about: () => showAbout(PRODUCT_NAME, win, databases.host?.info),
     devTools: !app.isPackaged,
   });
   Menu.setApplicationMenu(menu);
@@ -320,24 +165,22 @@ function run(): void {
   app.on('second-instance', (_event, _argv, _cwd, additionalData) => {
     focusWindow();
     const db = (additionalData as Partial<SecondInstanceData> | null)?.db;
-    if (typeof db === 'string' && db !== '') void switchDatabase(db, { demo: false });
+    if (typeof db === 'string' && db !== '') void databases.switchTo(db, { demo: false });
   });
 
   app.on('web-contents-created', (_event, contents) => harden(contents));
   app.on('activate', () => {
-    if (app.isReady() && host && BrowserWindow.getAllWindows().length === 0) createWindow();
+    if (app.isReady() && databases.host && BrowserWindow.getAllWindows().length === 0) createWindow();
   });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
   // Stop the API host cleanly (recovery worker stopped, database closed) before exiting.
   app.on('will-quit', (event) => {
-    quitting = true;
-    const closing = host;
+    databases.quitting = true;
+    const closing = databases.detach();
     if (!closing) return;
     event.preventDefault();
-    stopForwarding?.();
-    host = null;
     void closing.close().finally(() => app.quit());
   });
 

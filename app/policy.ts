@@ -43,7 +43,6 @@ export const CONTENT_SECURITY_POLICY = [
   "manifest-src 'none'",
 ].join('; ');
 
-
 export { contentType as mimeType } from '../shared/content-types';
 
 function parseUrl(url: string): URL | null {
