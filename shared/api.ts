@@ -1,11 +1,5 @@
 import { z } from 'zod';
-import {
-  DISPATCH_KINDS,
-  OUTBOX_STATUSES,
-  TURN_STATUSES,
-  type HistoryEntry,
-  type StatusCounts,
-} from './types';
+import { DISPATCH_KINDS, OUTBOX_STATUSES, TURN_STATUSES, type HistoryEntry, type StatusCounts } from './types';
 import type {
   AbortResult,
   Liveness,

@@ -1,11 +1,4 @@
-import type {
-  DispatchKind,
-  HistoryEntry,
-  OutboxRow,
-  OutboxStatus,
-  Turn,
-  TurnStatus,
-} from './types';
+import type { DispatchKind, HistoryEntry, OutboxRow, OutboxStatus, Turn, TurnStatus } from './types';
 import type { TURN_ACTIVE_STATUSES } from './types';
 
 // Shapes of what the read side returns: the CLI, the API and the renderer share them.

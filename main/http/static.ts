@@ -10,7 +10,6 @@ import { sendText } from './headers';
 /** dist/main/http/static.js → dist/renderer/ */
 export const DEFAULT_STATIC_DIR = path.join(__dirname, '..', '..', 'renderer');
 
-
 /** esbuild/vite style content hashes (`index-3FJ2KQ7A.js`, `app.1a2b3c4d.css`): cacheable forever. */
 const HASHED = /[.-][A-Za-z0-9_]{8,}\.[a-z0-9]+$/;
 

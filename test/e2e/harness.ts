@@ -9,7 +9,13 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 const BIN = path.join(ROOT, 'dist', 'main', 'cli', 'bin.js');
 const RENDERER_INDEX = path.join(ROOT, 'dist', 'renderer', 'index.html');
-export const SCREENSHOT_DIR = path.join(ROOT, 'docs', 'screenshots');
+/**
+ * docs/screenshots/ (committed; the README links them) when UPDATE_SCREENSHOTS=1, else
+ * dist/screenshots/: a test run never dirties the work tree.
+ */
+export const SCREENSHOT_DIR = process.env.UPDATE_SCREENSHOTS
+  ? path.join(ROOT, 'docs', 'screenshots')
+  : path.join(ROOT, 'dist', 'screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export async function launchBrowser(): Promise<Browser> {
@@ -120,7 +126,7 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_
 }
 
 /**
- * Saves a screenshot under docs/screenshots/ (committed; the README shows them). With
+ * Saves a screenshot under SCREENSHOT_DIR. With
  * `fitContent` the viewport first grows (or shrinks) to the main area's height, so a view that
  * scrolls is captured whole (the page itself never scrolls: its main area does).
  */
@@ -135,8 +141,9 @@ export async function screenshot(
     const width = page.viewportSize()?.width ?? 1440;
     const height = await page.evaluate(
       () =>
-        (globalThis as unknown as { document: { querySelector(s: string): { scrollHeight: number } | null } }).document
-          .querySelector('.content')?.scrollHeight ?? 900,
+        (
+          globalThis as unknown as { document: { querySelector(s: string): { scrollHeight: number } | null } }
+        ).document.querySelector('.content')?.scrollHeight ?? 900,
     );
     await page.setViewportSize({ width, height: Math.min(Math.max(height, 720), 4000) });
   }

@@ -14,7 +14,10 @@ async function main(mode: string, file: string, args: string[]): Promise<void> {
   }
   if (mode === 'worker-stop') {
     const now = Number(args[0]);
-    const lc = Lifecycle.open(file, { now: () => now, config: { handlerTimeoutMs: 3_600_000, workerTickMs: 3_600_000 } });
+    const lc = Lifecycle.open(file, {
+      now: () => now,
+      config: { handlerTimeoutMs: 3_600_000, workerTickMs: 3_600_000 },
+    });
     let called!: () => void;
     const deliverCalled = new Promise<void>((resolve) => (called = resolve));
     const worker = new RecoveryWorker(lc.core, {

@@ -65,7 +65,10 @@ export function openTemp(options: TempOptions = {}): Temp {
 }
 
 /** Another Lifecycle (another "process") on the same file and clock. */
-export function openPeer(temp: Pick<Temp, 'file' | 'clock'>, options: Omit<TempOptions, 'clock' | 'file'> = {}): Lifecycle {
+export function openPeer(
+  temp: Pick<Temp, 'file' | 'clock'>,
+  options: Omit<TempOptions, 'clock' | 'file'> = {},
+): Lifecycle {
   return Lifecycle.open(temp.file, { ...options, now: () => temp.clock.t });
 }
 

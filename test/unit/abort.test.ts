@@ -13,7 +13,15 @@ function turnWithRows(lc: Lifecycle, sessionKey: string): { turnId: string; rows
   const { turn } = lc.accept({ channel: 'telegram', sessionKey, payload: { text: 'q' }, route: ROUTE });
   lc.markRunning(turn.id);
   const rows = (['tool', 'final'] as const).map(
-    (kind) => lc.enqueue({ turnId: turn.id, channel: 'telegram', target: 'chat-1', dispatchKind: kind, payload: { kind }, live: false }).row.id,
+    (kind) =>
+      lc.enqueue({
+        turnId: turn.id,
+        channel: 'telegram',
+        target: 'chat-1',
+        dispatchKind: kind,
+        payload: { kind },
+        live: false,
+      }).row.id,
   );
   return { turnId: turn.id, rows };
 }
@@ -65,11 +73,15 @@ test('abort rolls back as a whole when it fails between its two updates', () => 
     const t = turnWithRows(lc, 'S');
     assert.throws(
       () =>
-        lc.abortSession('S', { actor: 'gateway' }, {
-          betweenUpdates: () => {
-            throw new Error('boom');
+        lc.abortSession(
+          'S',
+          { actor: 'gateway' },
+          {
+            betweenUpdates: () => {
+              throw new Error('boom');
+            },
           },
-        }),
+        ),
       /boom/,
     );
     assert.equal(lc.getTurn(t.turnId)?.status, 'delivery_pending');
@@ -87,7 +99,10 @@ test('(7) abort is one transaction: a process killed between its two updates lea
   const bystander = turnWithRows(lc, 'bystander');
   lc.close();
 
-  const child = spawnSync(process.execPath, [CHILD, 'abort-crash', file, 'doomed'], { encoding: 'utf8', timeout: 60_000 });
+  const child = spawnSync(process.execPath, [CHILD, 'abort-crash', file, 'doomed'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(child.signal, 'SIGKILL', `the child should die by SIGKILL: ${child.stderr}`);
   assert.ok(!child.stdout.includes('abort committed'));
 
@@ -114,7 +129,11 @@ test('(7) abort is one transaction: a process killed between its two updates lea
     const report = await worker.runOnce();
     await worker.stop();
     const doomedRows = new Set(victim.flatMap((t) => t.rows));
-    assert.deepEqual(sent.filter((id) => doomedRows.has(id)), [], 'nothing of the aborted session is sent');
+    assert.deepEqual(
+      sent.filter((id) => doomedRows.has(id)),
+      [],
+      'nothing of the aborted session is sent',
+    );
     assert.deepEqual(sent, [bystander.rows[1]], 'the other session is delivered as usual');
     assert.equal(report.rowsDelivered, 1);
     for (const t of victim) assert.equal(reopened.getTurn(t.turnId)?.status, 'aborted');

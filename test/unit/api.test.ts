@@ -4,7 +4,14 @@
 // state are refused with the reason.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { API_METHODS, type ApiMethod, type AppInfo, type ApiResult, type ApiResults, type BulkResult } from '../../shared/api';
+import {
+  API_METHODS,
+  type ApiMethod,
+  type AppInfo,
+  type ApiResult,
+  type ApiResults,
+  type BulkResult,
+} from '../../shared/api';
 import { createApi } from '../../main/api/service';
 import type { Lifecycle } from '../../main/lifecycle';
 import { ROUTE, openTemp, uid } from '../helpers/temp-db';
@@ -215,7 +222,10 @@ const TABLE: Record<ApiMethod, (f: Fixture) => void> = {
     assert.deepEqual(result.outcomes, [{ id: f.failedTurn, ok: true }]);
     assert.equal(result.done, 1);
     // No worker has a heartbeat in this file: the answer says the replay waits for one.
-    assert.match(result.note ?? '', /^The replay runs when a recovery worker with the gateway's handlers runs: no recovery worker has recorded a heartbeat in this database\.$/);
+    assert.match(
+      result.note ?? '',
+      /^The replay runs when a recovery worker with the gateway's handlers runs: no recovery worker has recorded a heartbeat in this database\.$/,
+    );
     const turn = f.lc.getTurn(f.failedTurn)!;
     assert.equal(turn.status, 'failed_retryable');
     assert.ok(turn.nextAttemptAt <= f.lc.core.now());

@@ -160,7 +160,9 @@ test('a file locked by another writer is refused with code locked after busy_tim
   gateway.exec(`CREATE TABLE message_turns (id TEXT PRIMARY KEY, session_key TEXT NOT NULL DEFAULT '',
     accepted_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, status TEXT NOT NULL DEFAULT 'accepted',
     next_attempt_at INTEGER NOT NULL)`);
-  gateway.prepare('INSERT INTO message_turns (id, accepted_at, updated_at, next_attempt_at) VALUES (?, 1, 1, 1)').run('t1');
+  gateway
+    .prepare('INSERT INTO message_turns (id, accepted_at, updated_at, next_attempt_at) VALUES (?, 1, 1, 1)')
+    .run('t1');
   const before = sha256(file);
   gateway.exec('BEGIN EXCLUSIVE');
   try {

@@ -12,7 +12,13 @@ function runningTurn(lc: Lifecycle): string {
 }
 
 function row(lc: Lifecycle, turnId: string, kind: DispatchKind | null): string {
-  return lc.enqueue({ turnId, channel: 'telegram', target: 'chat-1', dispatchKind: kind, payload: { text: String(kind) } }).row.id;
+  return lc.enqueue({
+    turnId,
+    channel: 'telegram',
+    target: 'chat-1',
+    dispatchKind: kind,
+    payload: { text: String(kind) },
+  }).row.id;
 }
 
 test('a delivered final row makes the turn delivered, even when another final row failed', () => {

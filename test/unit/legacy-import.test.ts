@@ -16,7 +16,14 @@ function queueDir(entries: Record<string, unknown>): string {
 }
 
 const ENTRIES = {
-  'a1.json': { id: 'legacy-1', channel: 'telegram', to: 'chat-1', accountId: 'bot', payloads: [{ text: 'one' }], enqueuedAt: 1_000 },
+  'a1.json': {
+    id: 'legacy-1',
+    channel: 'telegram',
+    to: 'chat-1',
+    accountId: 'bot',
+    payloads: [{ text: 'one' }],
+    enqueuedAt: 1_000,
+  },
   'a2.json': {
     channel: 'discord',
     target: 'chan-2',
@@ -47,7 +54,13 @@ test('imports each legacy file as an outbox row with its fields, and moves the f
 
     const one = lc.getRow('legacy-1')!;
     assert.deepEqual(
-      { channel: one.channel, target: one.target, accountId: one.accountId, status: one.status, queuedAt: one.queuedAt },
+      {
+        channel: one.channel,
+        target: one.target,
+        accountId: one.accountId,
+        status: one.status,
+        queuedAt: one.queuedAt,
+      },
       { channel: 'telegram', target: 'chat-1', accountId: 'bot', status: 'queued', queuedAt: 1_000 },
     );
     assert.deepEqual(JSON.parse(one.payload), [{ text: 'one' }]);
@@ -74,7 +87,8 @@ test('the import is idempotent: a re-run adds nothing, and files left behind by 
   try {
     const dir = queueDir(ENTRIES);
     lc.importLegacy(dir);
-    const countRows = (): number => (lc.db.prepare('SELECT count(*) AS n FROM message_outbox').get() as { n: number }).n;
+    const countRows = (): number =>
+      (lc.db.prepare('SELECT count(*) AS n FROM message_outbox').get() as { n: number }).n;
     assert.equal(countRows(), 3);
     const again = lc.importLegacy(dir);
     assert.equal(again.imported, 0);

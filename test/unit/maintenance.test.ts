@@ -15,7 +15,14 @@ function turn(lc: Lifecycle, sessionKey = 'sess'): string {
 }
 
 function row(lc: Lifecycle, turnId: string | null, kind: 'final' | 'tool' | null = 'final'): string {
-  return lc.enqueue({ turnId, channel: 'telegram', target: 'chat-1', dispatchKind: kind, payload: { t: 1 }, live: false }).row.id;
+  return lc.enqueue({
+    turnId,
+    channel: 'telegram',
+    target: 'chat-1',
+    dispatchKind: kind,
+    payload: { t: 1 },
+    live: false,
+  }).row.id;
 }
 
 function countsMatch(lc: Lifecycle): void {
@@ -25,9 +32,12 @@ function countsMatch(lc: Lifecycle): void {
     ['message_outbox', 'outbox'],
   ] as const) {
     const actual = Object.fromEntries(
-      (lc.db.prepare(`SELECT status, count(*) AS n FROM ${table} GROUP BY status`).all() as { status: string; n: number }[]).map(
-        (r) => [r.status, r.n],
-      ),
+      (
+        lc.db.prepare(`SELECT status, count(*) AS n FROM ${table} GROUP BY status`).all() as {
+          status: string;
+          n: number;
+        }[]
+      ).map((r) => [r.status, r.n]),
     );
     for (const [status, n] of Object.entries(s[key])) assert.equal(n, actual[status] ?? 0, `${key}.${status}`);
   }
@@ -181,10 +191,7 @@ test('each expiry or prune call is one bounded batch (maintenanceBatch)', () => 
       [10, 10, 5, 0],
     );
     clock.advance(48 * HOUR + 1);
-    assert.deepEqual(
-      [lc.prune().outbox, lc.prune().outbox, lc.prune().outbox, lc.prune().outbox],
-      [10, 10, 5, 0],
-    );
+    assert.deepEqual([lc.prune().outbox, lc.prune().outbox, lc.prune().outbox, lc.prune().outbox], [10, 10, 5, 0]);
     countsMatch(lc);
   } finally {
     lc.close();

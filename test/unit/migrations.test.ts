@@ -8,14 +8,45 @@ import { Lifecycle, LifecycleError, SCHEMA_VERSION } from '../../main/lifecycle'
 import { openTemp, tempDir } from '../helpers/temp-db';
 
 const SPEC_TURN_COLUMNS = [
-  'id', 'channel', 'account_id', 'external_id', 'dedupe_key', 'session_key', 'payload', 'route_channel', 'route_to',
-  'route_account_id', 'route_thread_id', 'route_reply_to_id', 'accepted_at', 'updated_at', 'status', 'attempt_count',
-  'next_attempt_at', 'terminal_reason', 'completed_at',
+  'id',
+  'channel',
+  'account_id',
+  'external_id',
+  'dedupe_key',
+  'session_key',
+  'payload',
+  'route_channel',
+  'route_to',
+  'route_account_id',
+  'route_thread_id',
+  'route_reply_to_id',
+  'accepted_at',
+  'updated_at',
+  'status',
+  'attempt_count',
+  'next_attempt_at',
+  'terminal_reason',
+  'completed_at',
 ];
 const SPEC_OUTBOX_COLUMNS = [
-  'id', 'turn_id', 'channel', 'account_id', 'target', 'dispatch_kind', 'payload', 'queued_at', 'status',
-  'attempt_count', 'next_attempt_at', 'last_attempt_at', 'delivered_at', 'completed_at', 'last_error', 'error_class',
-  'terminal_reason', 'idempotency_key',
+  'id',
+  'turn_id',
+  'channel',
+  'account_id',
+  'target',
+  'dispatch_kind',
+  'payload',
+  'queued_at',
+  'status',
+  'attempt_count',
+  'next_attempt_at',
+  'last_attempt_at',
+  'delivered_at',
+  'completed_at',
+  'last_error',
+  'error_class',
+  'terminal_reason',
+  'idempotency_key',
 ];
 
 function columns(db: Database.Database, table: string): string[] {
@@ -27,7 +58,10 @@ interface IndexInfo {
   unique: number;
   partial: number;
 }
-function indexColumns(db: Database.Database, table: string): { name: string; unique: boolean; partial: boolean; cols: string[] }[] {
+function indexColumns(
+  db: Database.Database,
+  table: string,
+): { name: string; unique: boolean; partial: boolean; cols: string[] }[] {
   return (db.prepare(`PRAGMA index_list(${table})`).all() as IndexInfo[]).map((i) => ({
     name: i.name,
     unique: i.unique === 1,
@@ -61,7 +95,17 @@ function writeGatewayFile(file: string, options: { duplicateDedupe?: boolean } =
   );
   turn.run('gw-t1', 'tg:bot:chat-9:100', 'sess-9', '{"text":"one"}', 1000, 2000, 'delivered', 0, 1000);
   turn.run('gw-t2', 'tg:bot:chat-9:101', 'sess-9', '{"text":"two"}', 3000, 3000, 'running', 1, 3000);
-  turn.run('gw-t3', options.duplicateDedupe ? 'tg:bot:chat-9:101' : 'tg:bot:chat-9:102', 'sess-9', '{"text":"three"}', 4000, 4000, 'accepted', 0, 4000);
+  turn.run(
+    'gw-t3',
+    options.duplicateDedupe ? 'tg:bot:chat-9:101' : 'tg:bot:chat-9:102',
+    'sess-9',
+    '{"text":"three"}',
+    4000,
+    4000,
+    'accepted',
+    0,
+    4000,
+  );
   const row = db.prepare(
     `INSERT INTO message_outbox (id, turn_id, channel, target, dispatch_kind, payload, queued_at, status, attempt_count,
        next_attempt_at, delivered_at, last_error) VALUES (?, ?, 'telegram', 'chat-9', ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -78,13 +122,31 @@ test('a new file has the SPEC tables, columns and indexes at the current version
     for (const c of SPEC_TURN_COLUMNS) assert.ok(columns(lc.db, 'message_turns').includes(c), `message_turns.${c}`);
     for (const c of SPEC_OUTBOX_COLUMNS) assert.ok(columns(lc.db, 'message_outbox').includes(c), `message_outbox.${c}`);
     const turnIdx = indexColumns(lc.db, 'message_turns');
-    assert.ok(turnIdx.some((i) => i.unique && i.partial && i.cols.join() === 'dedupe_key'), 'unique partial dedupe_key');
-    assert.ok(turnIdx.some((i) => i.cols.join().startsWith('status,next_attempt_at,updated_at')), '(status, next_attempt_at, updated_at)');
-    assert.ok(turnIdx.some((i) => i.cols.join().startsWith('session_key,status')), '(session_key, status)');
+    assert.ok(
+      turnIdx.some((i) => i.unique && i.partial && i.cols.join() === 'dedupe_key'),
+      'unique partial dedupe_key',
+    );
+    assert.ok(
+      turnIdx.some((i) => i.cols.join().startsWith('status,next_attempt_at,updated_at')),
+      '(status, next_attempt_at, updated_at)',
+    );
+    assert.ok(
+      turnIdx.some((i) => i.cols.join().startsWith('session_key,status')),
+      '(session_key, status)',
+    );
     const rowIdx = indexColumns(lc.db, 'message_outbox');
-    assert.ok(rowIdx.some((i) => i.unique && i.partial && i.cols.join() === 'idempotency_key'), 'unique partial idempotency_key');
-    assert.ok(rowIdx.some((i) => i.partial && i.cols.join().startsWith('turn_id,status')), '(turn_id, status) partial');
-    assert.ok(rowIdx.some((i) => i.cols.join().startsWith('status,next_attempt_at,queued_at')), '(status, next_attempt_at, queued_at)');
+    assert.ok(
+      rowIdx.some((i) => i.unique && i.partial && i.cols.join() === 'idempotency_key'),
+      'unique partial idempotency_key',
+    );
+    assert.ok(
+      rowIdx.some((i) => i.partial && i.cols.join().startsWith('turn_id,status')),
+      '(turn_id, status) partial',
+    );
+    assert.ok(
+      rowIdx.some((i) => i.cols.join().startsWith('status,next_attempt_at,queued_at')),
+      '(status, next_attempt_at, queued_at)',
+    );
     assert.equal(lc.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   } finally {
     lc.close();
@@ -124,8 +186,10 @@ test('a user_version-0 gateway file is adopted: rows survive, missing columns ad
   const lc = Lifecycle.open(file);
   try {
     assert.equal(lc.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-    for (const c of SPEC_TURN_COLUMNS) assert.ok(columns(lc.db, 'message_turns').includes(c), `added message_turns.${c}`);
-    for (const c of SPEC_OUTBOX_COLUMNS) assert.ok(columns(lc.db, 'message_outbox').includes(c), `added message_outbox.${c}`);
+    for (const c of SPEC_TURN_COLUMNS)
+      assert.ok(columns(lc.db, 'message_turns').includes(c), `added message_turns.${c}`);
+    for (const c of SPEC_OUTBOX_COLUMNS)
+      assert.ok(columns(lc.db, 'message_outbox').includes(c), `added message_outbox.${c}`);
     // Every original value is still there, unchanged.
     const turnsAfter = lc.db.prepare('SELECT * FROM message_turns ORDER BY id').all() as Record<string, unknown>[];
     const rowsAfter = lc.db.prepare('SELECT * FROM message_outbox ORDER BY id').all() as Record<string, unknown>[];
@@ -200,7 +264,8 @@ test('a migration that fails is rolled back as a whole: migration_failed, versio
   const before = snapshot();
   assert.throws(
     () => Lifecycle.open(file),
-    (err: unknown) => err instanceof LifecycleError && err.code === 'migration_failed' && /nothing was changed/.test(err.message),
+    (err: unknown) =>
+      err instanceof LifecycleError && err.code === 'migration_failed' && /nothing was changed/.test(err.message),
   );
   assert.deepEqual(snapshot(), before);
 });

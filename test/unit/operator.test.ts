@@ -21,7 +21,14 @@ function turn(lc: Lifecycle, sessionKey = 'sess'): string {
 }
 
 function row(lc: Lifecycle, turnId: string | null, kind: 'final' | 'tool' | null = 'final'): string {
-  return lc.enqueue({ turnId, channel: 'telegram', target: 'chat-1', dispatchKind: kind, payload: { t: 1 }, live: false }).row.id;
+  return lc.enqueue({
+    turnId,
+    channel: 'telegram',
+    target: 'chat-1',
+    dispatchKind: kind,
+    payload: { t: 1 },
+    live: false,
+  }).row.id;
 }
 
 test('operator abort: aborts the session, is recorded with actor operator and by; refused when nothing is open', () => {
@@ -65,7 +72,13 @@ test('operator replay re-arms a turn (failed_retryable, due now) and the worker 
     const e = lc.auditTrail(1)[0]!;
     assert.deepEqual(
       { actor: e.actor, by: e.by, entityId: e.entityId, toStatus: e.toStatus, reason: e.reason },
-      { actor: 'operator', by: 'ui:bob', entityId: t, toStatus: 'failed_retryable', reason: 'replay requested by operator' },
+      {
+        actor: 'operator',
+        by: 'ui:bob',
+        entityId: t,
+        toStatus: 'failed_retryable',
+        reason: 'replay requested by operator',
+      },
     );
     const replayed: string[] = [];
     const worker = new RecoveryWorker(lc.core, {

@@ -12,7 +12,14 @@ function runningTurn(lc: Lifecycle, sessionKey = 'sess'): string {
 }
 
 function finalRow(lc: Lifecycle, turnId: string | null, over: Partial<EnqueueInput> = {}): string {
-  return lc.enqueue({ turnId, channel: 'telegram', target: 'chat-1', dispatchKind: 'final', payload: { text: 'a' }, ...over }).row.id;
+  return lc.enqueue({
+    turnId,
+    channel: 'telegram',
+    target: 'chat-1',
+    dispatchKind: 'final',
+    payload: { text: 'a' },
+    ...over,
+  }).row.id;
 }
 
 test('write-ahead: the row is committed (visible to another connection) before the send is attempted', () => {
@@ -20,7 +27,13 @@ test('write-ahead: the row is committed (visible to another connection) before t
   const other = openPeer(temp);
   try {
     const turnId = runningTurn(temp.lc);
-    const { row, duplicate } = temp.lc.enqueue({ turnId, channel: 'telegram', target: 'chat-1', dispatchKind: 'final', payload: { text: 'hi' } });
+    const { row, duplicate } = temp.lc.enqueue({
+      turnId,
+      channel: 'telegram',
+      target: 'chat-1',
+      dispatchKind: 'final',
+      payload: { text: 'hi' },
+    });
     assert.equal(duplicate, false);
     const seen = other.getRow(row.id);
     assert.equal(seen?.status, 'queued');
@@ -195,7 +208,9 @@ test('group commit: each caller resolves only after its write committed; one fai
     lc.abortSession('s-3');
     const results = await Promise.allSettled(
       turnIds.map((turnId) =>
-        lc.commit(() => lc.enqueue({ turnId, channel: 'telegram', dispatchKind: 'final', payload: { n: turnId } }).row.id),
+        lc.commit(
+          () => lc.enqueue({ turnId, channel: 'telegram', dispatchKind: 'final', payload: { n: turnId } }).row.id,
+        ),
       ),
     );
     results.forEach((r, i) => {

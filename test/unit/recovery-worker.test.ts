@@ -39,7 +39,8 @@ function accept(lc: Lifecycle, sessionKey: string, over: Partial<AcceptInput> = 
 }
 
 function enqueue(lc: Lifecycle, turnId: string | null, kind: 'tool' | 'block' | 'final' | null, live = true): string {
-  return lc.enqueue({ turnId, channel: 'telegram', target: 'chat-1', dispatchKind: kind, payload: { kind }, live }).row.id;
+  return lc.enqueue({ turnId, channel: 'telegram', target: 'chat-1', dispatchKind: kind, payload: { kind }, live }).row
+    .id;
 }
 
 interface Recorder {
@@ -131,7 +132,11 @@ test('(2) a queued tool/block row never blocks a turn replay', async () => {
       return { finalSendsOutsideOutbox: 1 };
     };
     await withWorker(lc, { replay }, (w) => w.runOnce());
-    assert.deepEqual(seen, { [a]: 'queued', [b]: 'queued' }, 'both turns replayed while their non-final rows were still queued');
+    assert.deepEqual(
+      seen,
+      { [a]: 'queued', [b]: 'queued' },
+      'both turns replayed while their non-final rows were still queued',
+    );
     assert.equal(lc.getTurn(a)?.status, 'delivered');
     assert.equal(lc.getTurn(b)?.status, 'delivered');
   } finally {
@@ -388,7 +393,11 @@ test('poison turn: a replay handler that never returns reaches failed_terminal a
     assert.equal(turn.status, 'failed_terminal');
     assert.equal(turn.attemptCount, 3);
     assert.match(turn.terminalReason ?? '', /timed out/);
-    assert.equal(lc.history(t).filter((h) => h.actor === 'replay' && h.toStatus === 'running').length, 3, 'each replay is visible');
+    assert.equal(
+      lc.history(t).filter((h) => h.actor === 'replay' && h.toStatus === 'running').length,
+      3,
+      'each replay is visible',
+    );
   } finally {
     lc.close();
     gw.close();
@@ -676,39 +685,43 @@ test('a delivery that exceeds handlerTimeoutMs counts as a retryable failure', a
   }
 });
 
-test('stop() returns while a deliver handler hangs forever; the row is retried by a later worker once the claim runs out', { timeout: 30_000 }, async () => {
-  const temp = crashedGateway();
-  const row = enqueue(temp.lc, null, 'final', false);
-  temp.clock.advance(1);
-  const lc = workerProcess(temp, { handlerTimeoutMs: 3_600_000 });
-  try {
-    let called!: () => void;
-    const deliverCalled = new Promise<void>((resolve) => (called = resolve));
-    const worker = new RecoveryWorker(lc.core, {
-      deliver: () => {
-        called();
-        return new Promise(() => undefined);
-      },
-    });
-    const pass = worker.runOnce();
-    await deliverCalled;
-    await worker.stop();
-    await pass;
-    assert.equal(lc.getRow(row)?.status, 'queued', 'neither delivered nor failed: nobody knows');
-    const idle = await worker.runOnce();
-    assert.equal(idle.rowsDelivered + idle.rowsFailed, 0, 'a stopped worker does nothing');
-    // Another worker takes it over after the claim (handler timeout + lease) runs out.
-    const rec = recorder();
-    await withWorker(lc, { deliver: rec.deliver }, (w) => w.runOnce());
-    assert.deepEqual(rec.delivered, [], 'still claimed by the stopped worker');
-    temp.clock.advance(3_600_000 + LEASE + 1);
-    await withWorker(lc, { deliver: rec.deliver }, (w) => w.runOnce());
-    assert.deepEqual(rec.delivered, [row]);
-  } finally {
-    lc.close();
-    temp.lc.close();
-  }
-});
+test(
+  'stop() returns while a deliver handler hangs forever; the row is retried by a later worker once the claim runs out',
+  { timeout: 30_000 },
+  async () => {
+    const temp = crashedGateway();
+    const row = enqueue(temp.lc, null, 'final', false);
+    temp.clock.advance(1);
+    const lc = workerProcess(temp, { handlerTimeoutMs: 3_600_000 });
+    try {
+      let called!: () => void;
+      const deliverCalled = new Promise<void>((resolve) => (called = resolve));
+      const worker = new RecoveryWorker(lc.core, {
+        deliver: () => {
+          called();
+          return new Promise(() => undefined);
+        },
+      });
+      const pass = worker.runOnce();
+      await deliverCalled;
+      await worker.stop();
+      await pass;
+      assert.equal(lc.getRow(row)?.status, 'queued', 'neither delivered nor failed: nobody knows');
+      const idle = await worker.runOnce();
+      assert.equal(idle.rowsDelivered + idle.rowsFailed, 0, 'a stopped worker does nothing');
+      // Another worker takes it over after the claim (handler timeout + lease) runs out.
+      const rec = recorder();
+      await withWorker(lc, { deliver: rec.deliver }, (w) => w.runOnce());
+      assert.deepEqual(rec.delivered, [], 'still claimed by the stopped worker');
+      temp.clock.advance(3_600_000 + LEASE + 1);
+      await withWorker(lc, { deliver: rec.deliver }, (w) => w.runOnce());
+      assert.deepEqual(rec.delivered, [row]);
+    } finally {
+      lc.close();
+      temp.lc.close();
+    }
+  },
+);
 
 test('stop() leaves no timer behind: the process exits by itself while a deliver handler hangs', () => {
   const temp = crashedGateway();

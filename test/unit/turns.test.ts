@@ -6,7 +6,14 @@ import { RecoveryWorker, type AcceptInput } from '../../main/lifecycle';
 import { ROUTE, openPeer, openTemp } from '../helpers/temp-db';
 
 function inbound(over: Partial<AcceptInput> = {}): AcceptInput {
-  return { channel: 'telegram', accountId: 'bot', sessionKey: 'tg:chat-1', payload: { text: 'hello' }, route: ROUTE, ...over };
+  return {
+    channel: 'telegram',
+    accountId: 'bot',
+    sessionKey: 'tg:chat-1',
+    payload: { text: 'hello' },
+    route: ROUTE,
+    ...over,
+  };
 }
 
 test('accept inserts an accepted turn with its fields and a history entry', () => {
@@ -135,7 +142,13 @@ test('enqueueing a final reply moves the turn to delivery_pending; a tool messag
     lc.markRunning(t.id);
     lc.enqueue({ turnId: t.id, channel: 'telegram', target: 'chat-1', dispatchKind: 'tool', payload: { text: '…' } });
     assert.equal(lc.getTurn(t.id)?.status, 'running');
-    lc.enqueue({ turnId: t.id, channel: 'telegram', target: 'chat-1', dispatchKind: 'final', payload: { text: 'answer' } });
+    lc.enqueue({
+      turnId: t.id,
+      channel: 'telegram',
+      target: 'chat-1',
+      dispatchKind: 'final',
+      payload: { text: 'answer' },
+    });
     assert.equal(lc.getTurn(t.id)?.status, 'delivery_pending');
   } finally {
     lc.close();

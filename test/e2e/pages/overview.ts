@@ -57,7 +57,7 @@ export class OverviewPage extends DeskPage {
     return this.page.locator(`li.count-card.other:has([data-count="${grid}.other:${status}"])`);
   }
 
-    windowButton(label: '1 h' | '24 h' | '7 d'): Locator {
+  windowButton(label: '1 h' | '24 h' | '7 d'): Locator {
     return this.page.getByRole('group', { name: 'Time window' }).getByRole('button', { name: label, exact: true });
   }
 }
