@@ -14,10 +14,86 @@ export default tseslint.config(
       eqeqeq: ['error', 'smart'],
     },
   },
+  // Layering (as GitHub Desktop does it with no-restricted-imports): each folder may import only
+  // what its place in `gateway → core → api → transport → store → view` allows.
   {
     // Only app/ may talk to Electron; everything else runs under plain Node or in the page.
-    files: ['main/**', 'shared/**', 'renderer/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: ['electron'] }] },
+    files: ['main/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'only app/ imports electron' }],
+          patterns: [
+            { group: ['**/app/*', '**/renderer/*'], message: 'main/ runs under plain Node: no app/ or renderer/' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Pure TypeScript shared by Node and the page: no Node, no Electron, no side of the app.
+    files: ['shared/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'shared/ is pure TypeScript' }],
+          patterns: [
+            {
+              group: ['node:*', 'fs', 'path', 'os', 'better-sqlite3'],
+              message: 'shared/ runs in the page too: no Node APIs',
+            },
+            { group: ['**/main/*', '**/app/*', '**/renderer/*'], message: 'shared/ imports nothing of the app' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The page talks to main only through the transport (window bridge or HTTP).
+    files: ['renderer/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'the renderer uses renderer/transport, never Electron' }],
+          patterns: [
+            { group: ['node:*', 'better-sqlite3'], message: 'the renderer runs in the page' },
+            { group: ['**/main/*', '**/app/*'], message: 'the renderer reaches main/ only through renderer/transport' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Raw IPC lives in the preload (renderer side) and the IPC adapter (main side) only.
+    files: ['app/**'],
+    ignores: ['app/preload.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'electron',
+              importNames: ['ipcRenderer', 'contextBridge'],
+              message: 'only app/preload.ts uses ipcRenderer',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['app/**'],
+    ignores: ['app/ipc.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[object.name='ipcMain']", message: 'only app/ipc.ts registers IPC handlers' },
+      ],
+    },
   },
   {
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
