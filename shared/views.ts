@@ -1,5 +1,6 @@
 import type { DispatchKind, HistoryEntry, OutboxRow, OutboxStatus, Turn, TurnStatus } from './types';
 import type { TURN_ACTIVE_STATUSES } from './types';
+import type { ApiArgs } from './api';
 
 // Shapes of what the read side returns: the CLI, the API and the renderer share them.
 
@@ -9,32 +10,13 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export interface TurnFilter {
-  status?: TurnStatus[] | undefined;
-  sessionKey?: string | undefined;
-  channel?: string | undefined;
-  stuck?: boolean | undefined;
-  /** An exact turn id, or the start of a session key. */
-  search?: string | undefined;
-  order?: 'asc' | 'desc' | undefined;
-  limit?: number | undefined;
-  cursor?: string | null | undefined;
-}
+/** What listTurns accepts: the API's argument schema is the one definition (shared/api.ts). */
+export type TurnFilter = ApiArgs<'listTurns'>;
 
 export type TurnListItem = Turn & { stuckReason: string | null; blockingRowId: string | null };
 
-export interface OutboxFilter {
-  status?: OutboxStatus[] | undefined;
-  turnId?: string | undefined;
-  kind?: DispatchKind | 'direct' | undefined;
-  channel?: string | undefined;
-  stuck?: boolean | undefined;
-  /** An exact row id, turn id or idempotency key. */
-  search?: string | undefined;
-  order?: 'asc' | 'desc' | undefined;
-  limit?: number | undefined;
-  cursor?: string | null | undefined;
-}
+/** What listOutbox accepts, likewise. */
+export type OutboxFilter = ApiArgs<'listOutbox'>;
 
 export type OutboxListItem = OutboxRow & { stuckReason: string | null };
 
