@@ -1,4 +1,4 @@
-import type { DispatchKind, HistoryEntry, OutboxRow, OutboxStatus, Turn, TurnStatus } from './types';
+import type { HistoryEntry, OutboxRow, OutboxStatus, Turn, TurnStatus } from './types';
 import type { TURN_ACTIVE_STATUSES } from './types';
 import type { ApiArgs } from './api';
 
