@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { Lifecycle } from '../../main/lifecycle/lifecycle';
 import { SCHEMA_VERSION } from '../../main/lifecycle/migrations';
+import { TURN_MINUTES_BACKFILL } from '../../main/lifecycle/migrations/v2';
 import { int } from './stats';
 
 // A large, realistic lifecycle database for the read benchmarks: N turns accepted over the
@@ -14,7 +15,7 @@ import { int } from './stats';
 // in os.tmpdir(), keyed by schema version, generator version and size.
 
 /** Bump when the generated data changes, so cached files are regenerated. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 const HOUR = 3_600_000;
 const SPAN = 48 * HOUR;
 const SESSIONS = 5_000;
@@ -314,18 +315,10 @@ export function ensureReadDb(turns: number, log: (line: string) => void): ReadDb
       }
     }
     // The insert triggers counted each turn as entering its final status at accepted_at.
-    // Rebuild the turns' per-minute counters the way migration v2 does for an adopted file:
-    // 'accepted' at accepted_at, then the move to the current status at updated_at.
+    // Rebuild the turns' per-minute counters the way migration v2 does for an adopted file.
     db.exec(`
       DELETE FROM lifecycle_minutes WHERE entity = 'turn';
-      INSERT INTO lifecycle_minutes (entity, minute, status, entered)
-        SELECT 'turn', accepted_at / 60000, 'accepted', count(*) FROM message_turns GROUP BY 2;
-      INSERT INTO lifecycle_minutes (entity, minute, status, entered)
-        SELECT 'turn', updated_at / 60000, status, count(*) FROM message_turns WHERE status <> 'accepted' GROUP BY 2, 3 HAVING true
-        ON CONFLICT (entity, minute, status) DO UPDATE SET entered = entered + excluded.entered;
-      INSERT INTO lifecycle_minutes (entity, minute, status, exited)
-        SELECT 'turn', updated_at / 60000, 'accepted', count(*) FROM message_turns WHERE status <> 'accepted' GROUP BY 2 HAVING true
-        ON CONFLICT (entity, minute, status) DO UPDATE SET exited = exited + excluded.exited;
+      ${TURN_MINUTES_BACKFILL}
       CREATE TABLE bench_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
     const meta = db.prepare('INSERT INTO bench_meta (key, value) VALUES (?, ?)');

@@ -1,6 +1,20 @@
 import type { Migration } from './types';
 
 /**
+ * The turns' per-minute counters of rows already in a file: 'accepted' at accepted_at, then the
+ * move to the current status at updated_at (the bench generator rebuilds them the same way).
+ */
+export const TURN_MINUTES_BACKFILL = `
+    INSERT INTO lifecycle_minutes (entity, minute, status, entered)
+      SELECT 'turn', accepted_at / 60000, 'accepted', count(*) FROM message_turns GROUP BY 2;
+    INSERT INTO lifecycle_minutes (entity, minute, status, entered)
+      SELECT 'turn', updated_at / 60000, status, count(*) FROM message_turns WHERE status <> 'accepted' GROUP BY 2, 3 HAVING true
+      ON CONFLICT (entity, minute, status) DO UPDATE SET entered = entered + excluded.entered;
+    INSERT INTO lifecycle_minutes (entity, minute, status, exited)
+      SELECT 'turn', updated_at / 60000, 'accepted', count(*) FROM message_turns WHERE status <> 'accepted' GROUP BY 2 HAVING true
+      ON CONFLICT (entity, minute, status) DO UPDATE SET exited = exited + excluded.exited;`;
+
+/**
  * Counters kept by triggers, so the dashboard's counts and time series cost a few key lookups
  * on any size of database, and stay right whoever writes the file (gateways included).
  * `lifecycle_minutes` records, per minute, how many turns/rows entered and left each status.
@@ -20,14 +34,7 @@ export const v2: Migration = (db) => {
       SELECT 'turn', status, count(*) FROM message_turns GROUP BY status;
     INSERT INTO lifecycle_counts (entity, status, n)
       SELECT 'outbox', status, count(*) FROM message_outbox GROUP BY status;
-    INSERT INTO lifecycle_minutes (entity, minute, status, entered)
-      SELECT 'turn', accepted_at / 60000, 'accepted', count(*) FROM message_turns GROUP BY 2;
-    INSERT INTO lifecycle_minutes (entity, minute, status, entered)
-      SELECT 'turn', updated_at / 60000, status, count(*) FROM message_turns WHERE status <> 'accepted' GROUP BY 2, 3 HAVING true
-      ON CONFLICT (entity, minute, status) DO UPDATE SET entered = entered + excluded.entered;
-    INSERT INTO lifecycle_minutes (entity, minute, status, exited)
-      SELECT 'turn', updated_at / 60000, 'accepted', count(*) FROM message_turns WHERE status <> 'accepted' GROUP BY 2 HAVING true
-      ON CONFLICT (entity, minute, status) DO UPDATE SET exited = exited + excluded.exited;
+    ${TURN_MINUTES_BACKFILL}
     INSERT INTO lifecycle_minutes (entity, minute, status, entered)
       SELECT 'outbox', coalesce(completed_at, last_attempt_at, queued_at) / 60000, status, count(*)
       FROM message_outbox WHERE true GROUP BY 2, 3
