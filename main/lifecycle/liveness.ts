@@ -6,16 +6,8 @@ const GRACE_MS = 30_000;
 /** Writes within this window count as "a gateway is running". */
 const RECENT_MS = 5 * 60_000;
 
-interface BeatRow {
-  owner: string;
-  host: string;
-  pid: number;
-  startedAt: number;
-  lastPassAt: number | null;
-  nextPassAt: number | null;
-  stoppedAt: number | null;
-  handlers: string | null;
-}
+/** A heartbeat as stored; what it means (alive, handlers) is worked out below. */
+type BeatRow = Omit<WorkerBeat, 'alive' | 'self' | 'canDeliver' | 'canReplay'> & { handlers: string | null };
 
 function ago(ms: number): string {
   if (ms < 60_000) return `${Math.max(0, Math.round(ms / 1000))} s`;

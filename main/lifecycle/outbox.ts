@@ -2,6 +2,7 @@ import { newId } from './ids';
 import {
   OUTBOX_PENDING_STATUSES,
   isFinalKind,
+  isOutboxPending,
   type DispatchKind,
   type ErrorClass,
   type OutboxRow,
@@ -12,10 +13,11 @@ import { sqlList, type Core } from './context';
 import { LifecycleError } from './errors';
 import { record, type Who } from './history';
 import { OUTBOX_SELECT } from './rows';
-import { getTurn, markDeliveryPending, type MoveOptions } from './turns';
+import { getTurn, markDeliveryPending } from './turns';
+import { guardedMove, type MoveOptions, type Moving } from './transition';
 import { toJson } from './payload';
 import { onLastChance } from './expiry';
-import { CLAIM_OURS_OR_FREE, RELEASE_CLAIM, TAKE_CLAIM, releaseArgs, takeArgs } from './claims';
+import { CLAIM_OURS_OR_FREE, TAKE_CLAIM, takeArgs } from './claims';
 
 const PENDING = sqlList(OUTBOX_PENDING_STATUSES);
 const GATEWAY: Who = { actor: 'gateway' };
@@ -123,7 +125,16 @@ export function beginSend(core: Core, id: string, leaseMs = core.config.liveLeas
   });
 }
 
-/** Guarded row transition; false if the row was not in one of `from` (e.g. cancelled by abort). */
+const ROW: Moving = {
+  kind: 'outbox',
+  table: 'message_outbox',
+  subject: 'coalesce(turn_id, id)',
+  isDone: (status) => !isOutboxPending(status),
+  always: () => ({ sql: '', args: [] }),
+  done: (now) => ({ sql: 'completed_at = ?, claim_owner = NULL, claim_expires_at = NULL', args: [now] }),
+};
+
+/** Guarded row transition (transition.ts); false if the row was not in one of `from` (e.g. cancelled by abort). */
 export function moveRow(
   core: Core,
   id: string,
@@ -132,43 +143,7 @@ export function moveRow(
   who: Who,
   options: MoveOptions = {},
 ): boolean {
-  return core.write((): boolean => {
-    // Read under the write lock (BEGIN IMMEDIATE), so `before` is what the UPDATE changes.
-    const before = core
-      .stmt(`SELECT status, turn_id AS turnId FROM message_outbox WHERE id = ? AND status IN (${sqlList(from)})`)
-      .get(id) as { status: OutboxStatus; turnId: string | null } | undefined;
-    if (!before) return false;
-    const done = to !== 'queued' && to !== 'failed_retryable';
-    const release = !done && options.release === true;
-    const now = core.now();
-    const changed = core
-      .stmt(
-        `UPDATE message_outbox SET status = ?${done ? ', completed_at = ?, claim_owner = NULL, claim_expires_at = NULL' : ''}${release ? `, ${RELEASE_CLAIM}` : ''}${options.set ? `, ${options.set}` : ''}
-         WHERE id = ? AND status IN (${sqlList(from)})${options.where ? ` AND ${options.where}` : ''}`,
-      )
-      .run(
-        to,
-        ...(done ? [now] : []),
-        ...(release ? releaseArgs(core, now) : []),
-        ...(options.args ?? []),
-        id,
-        ...(options.whereArgs ?? []),
-      ).changes;
-    if (changed !== 1) return false;
-    record(
-      core,
-      {
-        kind: 'outbox',
-        entityId: id,
-        subjectId: subjectOf({ id, turnId: before.turnId }),
-        from: before.status,
-        to,
-        reason: options.reason,
-      },
-      who,
-    );
-    return true;
-  });
+  return guardedMove(core, ROW, id, from, to, who, options);
 }
 
 /**

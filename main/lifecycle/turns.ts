@@ -5,7 +5,8 @@ import { sqlList, type Core } from './context';
 import { LifecycleError } from './errors';
 import { record, type Who } from './history';
 import { TURN_SELECT } from './rows';
-import { CLAIM_OURS_OR_FREE, RELEASE_CLAIM, TAKE_CLAIM, releaseArgs, takeArgs } from './claims';
+import { CLAIM_OURS_OR_FREE, TAKE_CLAIM, takeArgs } from './claims';
+import { guardedMove, type MoveOptions, type Moving } from './transition';
 
 const ACTIVE = sqlList(TURN_ACTIVE_STATUSES);
 const GATEWAY: Who = { actor: 'gateway' };
@@ -114,22 +115,21 @@ export function acceptTurn(core: Core, input: AcceptInput): AcceptResult {
   });
 }
 
-export interface MoveOptions {
-  reason?: string | null | undefined;
-  /** Extra assignments: constants or `?` placeholders bound by `args`. */
-  set?: string | undefined;
-  args?: unknown[] | undefined;
-  /** Release the claim (only ours or a lapsed one; claims.ts). Terminal moves always clear it. */
-  release?: boolean | undefined;
-  /** An extra guard ANDed to the UPDATE's WHERE, with its `?` placeholders bound by `whereArgs`. */
-  where?: string | undefined;
-  whereArgs?: unknown[] | undefined;
-}
+export type { MoveOptions };
 
-/**
- * Guarded status change: the status guard is in the UPDATE itself, so it holds whatever another
- * process wrote since; reports whether the change happened.
- */
+const TURN: Moving = {
+  kind: 'turn',
+  table: 'message_turns',
+  subject: 'id',
+  isDone: isTurnTerminal,
+  always: (now) => ({ sql: 'updated_at = ?', args: [now] }),
+  done: (now, reason) => ({
+    sql: 'completed_at = ?, terminal_reason = ?, claim_owner = NULL, claim_expires_at = NULL',
+    args: [now, reason],
+  }),
+};
+
+/** Guarded status change of a turn (transition.ts); a terminal turn leaves this process's registry. */
 export function moveTurn(
   core: Core,
   id: string,
@@ -138,34 +138,9 @@ export function moveTurn(
   who: Who,
   options: MoveOptions = {},
 ): boolean {
-  return core.write((): boolean => {
-    // Read under the write lock (BEGIN IMMEDIATE), so `before` is what the UPDATE changes.
-    const before = core
-      .stmt(`SELECT status FROM message_turns WHERE id = ? AND status IN (${sqlList(from)})`)
-      .get(id) as { status: TurnStatus } | undefined;
-    if (!before) return false;
-    const terminal = isTurnTerminal(to);
-    const now = core.now();
-    const release = !terminal && options.release === true;
-    const changed = core
-      .stmt(
-        `UPDATE message_turns SET status = ?, updated_at = ?${terminal ? ', completed_at = ?, terminal_reason = ?, claim_owner = NULL, claim_expires_at = NULL' : ''}${release ? `, ${RELEASE_CLAIM}` : ''}${options.set ? `, ${options.set}` : ''}
-         WHERE id = ? AND status IN (${sqlList(from)})${options.where ? ` AND ${options.where}` : ''}`,
-      )
-      .run(
-        to,
-        now,
-        ...(terminal ? [now, options.reason ?? null] : []),
-        ...(release ? releaseArgs(core, now) : []),
-        ...(options.args ?? []),
-        id,
-        ...(options.whereArgs ?? []),
-      ).changes;
-    if (changed !== 1) return false;
-    record(core, { kind: 'turn', entityId: id, subjectId: id, from: before.status, to, reason: options.reason }, who);
-    if (terminal) core.live.delete(id);
-    return true;
-  });
+  const moved = guardedMove(core, TURN, id, from, to, who, options);
+  if (moved && isTurnTerminal(to)) core.live.delete(id);
+  return moved;
 }
 
 /** accepted/failed_retryable → running; renews this process's hold on the turn. */

@@ -74,56 +74,41 @@ export function strayNonFinalRows(core: Core, limit: number): { id: string; stat
     .all(params(core, { limit })) as { id: string; status: string; turnId: string | null }[];
 }
 
+/**
+ * Due turns (per active status, merged oldest due first) that match `where`: each status a range
+ * scan of the (status, next_attempt_at) index, so LIMIT counts only actionable turns.
+ */
+function dueTurns<T extends { nextAttemptAt: number }>(core: Core, limit: number, select: string, where: string): T[] {
+  const p = params(core, { limit });
+  const stmt = core.stmt(
+    `SELECT ${select} FROM message_turns t WHERE ${DUE_TURN} AND ${where} ORDER BY t.next_attempt_at LIMIT @limit`,
+  );
+  return perStatus(TURN_ACTIVE_STATUSES, limit, (status) => stmt.all({ ...p, status }) as T[]);
+}
+
 /** Due turns whose final rows already decide them (some done, none pending). */
 export function decidedTurns(core: Core, limit: number): string[] {
-  const p = params(core, { limit });
-  return perStatus(
-    TURN_ACTIVE_STATUSES,
+  return dueTurns<{ id: string; nextAttemptAt: number }>(
+    core,
     limit,
-    (status) =>
-      core
-        .stmt(
-          `SELECT t.id, t.next_attempt_at AS nextAttemptAt FROM message_turns t
-         WHERE ${DUE_TURN} AND ${ANY_FINAL_EXISTS} AND NOT ${PENDING_FINAL_EXISTS}
-         LIMIT @limit`,
-        )
-        .all({ ...p, status }) as { id: string; nextAttemptAt: number }[],
+    't.id, t.next_attempt_at AS nextAttemptAt',
+    `${ANY_FINAL_EXISTS} AND NOT ${PENDING_FINAL_EXISTS}`,
   ).map((r) => r.id);
 }
 
 /** Due turns with no final row that a later, answered turn of the same session superseded. */
 export function supersededTurns(core: Core, limit: number): { id: string; supersededBy: string }[] {
-  const p = params(core, { limit });
-  return perStatus(
-    TURN_ACTIVE_STATUSES,
+  return dueTurns<{ id: string; supersededBy: string; nextAttemptAt: number }>(
+    core,
     limit,
-    (status) =>
-      core
-        .stmt(
-          `SELECT t.id, t.next_attempt_at AS nextAttemptAt,
-           (SELECT s.id FROM message_turns s WHERE s.session_key = t.session_key AND s.status = 'delivered'
-              AND s.accepted_at > t.accepted_at LIMIT 1) AS supersededBy
-         FROM message_turns t
-         WHERE ${DUE_TURN} AND t.session_key <> '' AND NOT ${ANY_FINAL_EXISTS} AND supersededBy IS NOT NULL
-         LIMIT @limit`,
-        )
-        .all({ ...p, status }) as { id: string; supersededBy: string; nextAttemptAt: number }[],
+    `t.id, t.next_attempt_at AS nextAttemptAt,
+     (SELECT s.id FROM message_turns s WHERE s.session_key = t.session_key AND s.status = 'delivered'
+        AND s.accepted_at > t.accepted_at LIMIT 1) AS supersededBy`,
+    `t.session_key <> '' AND NOT ${ANY_FINAL_EXISTS} AND supersededBy IS NOT NULL`,
   );
 }
 
 /** Due turns with no final row at all: what the replay handler must run again. */
 export function replayableTurns(core: Core, limit: number): Turn[] {
-  const p = params(core, { limit });
-  return perStatus(
-    TURN_ACTIVE_STATUSES,
-    limit,
-    (status) =>
-      core
-        .stmt(
-          `SELECT ${TURN_SELECT} FROM message_turns t
-         WHERE ${DUE_TURN} AND NOT ${ANY_FINAL_EXISTS}
-         ORDER BY t.next_attempt_at LIMIT @limit`,
-        )
-        .all({ ...p, status }) as Turn[],
-  );
+  return dueTurns<Turn>(core, limit, TURN_SELECT, `NOT ${ANY_FINAL_EXISTS}`);
 }
