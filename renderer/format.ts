@@ -1,6 +1,7 @@
 import { formatDuration } from '../shared/stuck';
 
-const pad = (n: number): string => String(n).padStart(2, '0');
+/** Two digits: 7 → "07" (clock times). */
+export const pad = (n: number): string => String(n).padStart(2, '0');
 
 /** Local date and time, to the second: 2025-01-01 12:03:04. */
 export function formatTime(ms: number | null | undefined): string {

@@ -33,3 +33,19 @@ export function useNow(ms = 15_000): number {
   }, [ms]);
   return now;
 }
+
+/**
+ * A view's store is active while the view is mounted (push events refresh it only then), and
+ * `onShow` loads it when the view mounts. Pass a function defined once (outside the component).
+ */
+export function useWhileShown<S extends { setActive(active: boolean): void }>(
+  store: { getState(): S },
+  onShow: (state: S) => Promise<void> | void,
+): void {
+  useEffect(() => {
+    const state = store.getState();
+    state.setActive(true);
+    void onShow(state);
+    return () => store.getState().setActive(false);
+  }, [store, onShow]);
+}

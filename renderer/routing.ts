@@ -8,6 +8,18 @@ export type Route =
 
 export type ViewName = Route['view'];
 
+/** The views the sidebar lists (a turn's page is reached from the tables). */
+export type NavView = Exclude<ViewName, 'turn'>;
+
+/** Each view's heading, also the page title and its shortcut's name in the help. */
+export const TITLES: Record<ViewName, string> = {
+  overview: 'Overview',
+  turns: 'Turns',
+  outbox: 'Outbox',
+  audit: 'Audit trail',
+  turn: 'Turn detail',
+};
+
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#\/?/, '');
   const [head, ...rest] = path.split('/');

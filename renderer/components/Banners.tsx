@@ -1,4 +1,6 @@
+import type { ReactNode } from 'react';
 import type { IntegrityState } from '../../shared/api';
+import { Icon, LOCK_GLYPH } from './Icon';
 
 /**
  * Shown at the top of every view while no recovery worker is alive: what that means for the
@@ -8,20 +10,9 @@ export function LivenessBanner({ banner, inferred }: { banner: string | null; in
   if (!banner) return null;
   return (
     <section className="banner banner-warn" aria-label="Recovery warning" data-testid="liveness-banner">
-      <svg
-        className="banner-icon"
-        viewBox="0 0 24 24"
-        width="18"
-        height="18"
-        aria-hidden="true"
-        fill="none"
-        stroke="currentColor"
-        strokeWidth="2"
-        strokeLinecap="round"
-        strokeLinejoin="round"
-      >
+      <Icon className="banner-icon" size={18}>
         <path d="M12 9v4M12 17h.01M10.3 3.9 1.8 18a2 2 0 0 0 1.7 3h17a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z" />
-      </svg>
+      </Icon>
       <div className="banner-text">
         <p className="banner-main">{banner}</p>
         {inferred && <p className="banner-sub">{inferred}</p>}
@@ -58,20 +49,10 @@ export function IntegrityNotice({ integrity }: { integrity: IntegrityState | nul
   if (integrity.state === 'damaged') {
     return (
       <div className="banner banner-error" role="alert" data-testid="integrity" data-state="damaged">
-        <svg
-          className="banner-icon"
-          viewBox="0 0 24 24"
-          width="18"
-          height="18"
-          aria-hidden="true"
-          fill="none"
-          stroke="currentColor"
-          strokeWidth="2"
-          strokeLinecap="round"
-        >
+        <Icon className="banner-icon" size={18}>
           <circle cx="12" cy="12" r="9" />
           <path d="M12 7v6M12 16.5h.01" />
-        </svg>
+        </Icon>
         <div className="banner-text">
           <p className="banner-main">The database file is damaged: what it shows may be incomplete or wrong.</p>
           {integrity.message && <p className="banner-sub">{integrity.message}</p>}
@@ -91,21 +72,17 @@ export function ActionHint({ id, reason }: { id: string; reason: string | null }
   if (!reason) return null;
   return (
     <span id={id} className="action-hint" data-testid="action-hint">
-      <svg
-        viewBox="0 0 24 24"
-        width="13"
-        height="13"
-        aria-hidden="true"
-        fill="none"
-        stroke="currentColor"
-        strokeWidth="2"
-        strokeLinecap="round"
-        strokeLinejoin="round"
-      >
-        <rect x="5" y="11" width="14" height="10" rx="2" />
-        <path d="M8 11V7a4 4 0 0 1 8 0v4" />
-      </svg>
+      <Icon size={13}>{LOCK_GLYPH}</Icon>
       {reason}
     </span>
+  );
+}
+
+/** A view's load or refresh failed (or the token is wrong): what happened, as an alert. */
+export function ErrorNotice({ children }: { children: ReactNode }) {
+  return (
+    <div className="notice notice-error" role="alert">
+      {children}
+    </div>
   );
 }

@@ -1,12 +1,12 @@
 import { formatNumber, humanStatus } from '../format';
-import { toneOf } from './status-tones';
+import { toneOf, type Tone } from './status-tones';
 
 export interface CountItem {
   /** Stable key, also the test hook: data-count="<grid id>.<key>". */
   key: string;
   label?: string;
   value: number | null;
-  tone?: string;
+  tone?: Tone;
   hint?: string;
   /** The card's tooltip (default: the hint). */
   title?: string;

@@ -64,6 +64,37 @@ export function DebouncedInput({
   );
 }
 
+/** A labelled choice among fixed options. */
+export function SelectField<V extends string>({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string;
+  value: V;
+  options: readonly { value: V; label: string }[];
+  onChange(value: V): void;
+}) {
+  return (
+    <label className="field">
+      <span className="field-label">{label}</span>
+      <select value={value} onChange={(e) => onChange(options.find((o) => o.value === e.target.value)?.value ?? value)}>
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+const ORDERS = [
+  { value: 'desc', label: 'Newest first' },
+  { value: 'asc', label: 'Oldest first' },
+] as const;
+
 export interface FilterBarProps {
   label: string;
   statuses: readonly string[];
@@ -98,13 +129,7 @@ export function FilterBar({
     <div className="filter-bar" role="search" aria-label={label}>
       <div className="filter-fields">
         {children}
-        <label className="field">
-          <span className="field-label">Order</span>
-          <select value={order} onChange={(e) => onOrderChange(e.target.value === 'asc' ? 'asc' : 'desc')}>
-            <option value="desc">Newest first</option>
-            <option value="asc">Oldest first</option>
-          </select>
-        </label>
+        <SelectField label="Order" value={order} options={ORDERS} onChange={onOrderChange} />
         <label className="check">
           <input type="checkbox" checked={stuck} onChange={(e) => onStuckChange(e.target.checked)} />
           Stuck only

@@ -1,8 +1,10 @@
 import type { ReactNode } from 'react';
 import type { DbRole } from '../../shared/api';
+import { Icon, LOCK_GLYPH, RECOVER_GLYPH } from './Icon';
+import type { Tone } from './status-tones';
 
 /** How each role reads: a short label, what it means for writes, a tone and an icon. */
-export const ROLE_TEXT: Record<DbRole, { label: string; meaning: string; tone: string; icon: ReactNode }> = {
+export const ROLE_TEXT: Record<DbRole, { label: string; meaning: string; tone: Tone; icon: ReactNode }> = {
   demo: {
     label: 'Demo',
     meaning: 'a demo database fed by the demo gateway; this app recovers it',
@@ -24,18 +26,13 @@ export const ROLE_TEXT: Record<DbRole, { label: string; meaning: string; tone: s
     label: 'Recovering',
     meaning: 'this app runs the recovery worker on this file',
     tone: 'violet',
-    icon: <path d="M4 12a8 8 0 0 1 14-5.3M20 12a8 8 0 0 1-14 5.3M18 3v4h-4M6 21v-4h4" />,
+    icon: RECOVER_GLYPH,
   },
   'read-only': {
     label: 'Read-only',
     meaning: 'nothing can be written',
     tone: 'gray',
-    icon: (
-      <>
-        <rect x="5" y="11" width="14" height="10" rx="2" />
-        <path d="M8 11V7a4 4 0 0 1 8 0v4" />
-      </>
-    ),
+    icon: LOCK_GLYPH,
   },
 };
 
@@ -51,21 +48,7 @@ export function roleSentence(role: DbRole): string {
 }
 
 function RoleIcon({ role }: { role: DbRole }) {
-  return (
-    <svg
-      viewBox="0 0 24 24"
-      width="14"
-      height="14"
-      aria-hidden="true"
-      fill="none"
-      stroke="currentColor"
-      strokeWidth="2"
-      strokeLinecap="round"
-      strokeLinejoin="round"
-    >
-      {roleText(role).icon}
-    </svg>
-  );
+  return <Icon size={14}>{roleText(role).icon}</Icon>;
 }
 
 export interface RoleBadgeProps {

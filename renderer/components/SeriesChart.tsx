@@ -16,7 +16,7 @@ import {
 import type { SeriesWindow } from '../../shared/api';
 import { OUTBOX_STATUSES, TURN_ACTIVE_STATUSES, TURN_STATUSES } from '../../shared/types';
 import type { SeriesPoint } from '../../shared/views';
-import { humanStatus } from '../format';
+import { humanStatus, pad } from '../format';
 import { TONE_HEX, toneOf } from './status-tones';
 
 const WINDOWS: { key: SeriesWindow; label: string }[] = [
@@ -25,7 +25,6 @@ const WINDOWS: { key: SeriesWindow; label: string }[] = [
   { key: '7d', label: '7 d' },
 ];
 
-const pad = (n: number): string => String(n).padStart(2, '0');
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
 function tick(window: SeriesWindow): (t: number) => string {
@@ -45,6 +44,7 @@ export interface SeriesChartProps {
 }
 
 const axis = { stroke: 'var(--muted)', fontSize: 11, tickLine: false } as const;
+const MARGIN = { top: 8, right: 12, bottom: 0, left: -16 };
 
 function Panel({ title, children, summary }: { title: string; summary: string; children: ReactElement }) {
   return (
@@ -88,6 +88,12 @@ export function SeriesChart({ series, window, onWindowChange }: SeriesChartProps
     wrapperClassName: 'chart-tooltip',
     isAnimationActive: false,
   };
+  // The grid and the axes of every panel (the charts take them as direct children).
+  const frame = [
+    <CartesianGrid key="grid" stroke="var(--grid)" vertical={false} />,
+    <XAxis key="x" dataKey="t" tickFormatter={fmt} {...axis} minTickGap={24} />,
+    <YAxis key="y" allowDecimals={false} {...axis} />,
+  ];
   const legend = { formatter: (v: unknown) => humanStatus(String(v)), iconSize: 8, wrapperStyle: { fontSize: 12 } };
 
   return (
@@ -104,10 +110,8 @@ export function SeriesChart({ series, window, onWindowChange }: SeriesChartProps
       </header>
       <div className="chart-grid">
         <Panel title="Turns entered per status" summary={`${totals.accepted} new`}>
-          <LineChart data={entered} margin={{ top: 8, right: 12, bottom: 0, left: -16 }}>
-            <CartesianGrid stroke="var(--grid)" vertical={false} />
-            <XAxis dataKey="t" tickFormatter={fmt} {...axis} minTickGap={24} />
-            <YAxis allowDecimals={false} {...axis} />
+          <LineChart data={entered} margin={MARGIN}>
+            {frame}
             <Tooltip {...tooltip} />
             <Legend {...legend} />
             {TURN_STATUSES.map((s) => (
@@ -124,10 +128,8 @@ export function SeriesChart({ series, window, onWindowChange }: SeriesChartProps
           </LineChart>
         </Panel>
         <Panel title="Open turns" summary={`${openNow} now`}>
-          <AreaChart data={open} margin={{ top: 8, right: 12, bottom: 0, left: -16 }}>
-            <CartesianGrid stroke="var(--grid)" vertical={false} />
-            <XAxis dataKey="t" tickFormatter={fmt} {...axis} minTickGap={24} />
-            <YAxis allowDecimals={false} {...axis} />
+          <AreaChart data={open} margin={MARGIN}>
+            {frame}
             <Tooltip {...tooltip} />
             <Legend {...legend} />
             {TURN_ACTIVE_STATUSES.map((s) => (
@@ -145,10 +147,8 @@ export function SeriesChart({ series, window, onWindowChange }: SeriesChartProps
           </AreaChart>
         </Panel>
         <Panel title="Deliveries and failures" summary={`${totals.delivered} delivered, ${totals.failed} failed`}>
-          <BarChart data={outbox} margin={{ top: 8, right: 12, bottom: 0, left: -16 }}>
-            <CartesianGrid stroke="var(--grid)" vertical={false} />
-            <XAxis dataKey="t" tickFormatter={fmt} {...axis} minTickGap={24} />
-            <YAxis allowDecimals={false} {...axis} />
+          <BarChart data={outbox} margin={MARGIN}>
+            {frame}
             <Tooltip {...tooltip} cursor={{ fill: 'var(--hover)' }} />
             <Legend {...legend} />
             {OUTBOX_STATUSES.filter((s) => s !== 'queued').map((s) => (

@@ -2,8 +2,9 @@ import type { ReactNode } from 'react';
 import type { Liveness, WorkerBeat } from '../../shared/views';
 import { formatAgo, formatTime } from '../format';
 import { formatDuration } from '../../shared/stuck';
+import type { Tone } from './status-tones';
 
-function workerState(w: WorkerBeat, now: number): { label: string; tone: string; detail: string } {
+function workerState(w: WorkerBeat, now: number): { label: string; tone: Tone; detail: string } {
   if (w.alive) return { label: 'alive', tone: 'green', detail: 'its next pass is not overdue' };
   if (w.stoppedAt !== null) return { label: 'stopped', tone: 'gray', detail: `stopped ${formatAgo(w.stoppedAt, now)}` };
   return {

@@ -46,51 +46,81 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/**
+ * Each action once: its buttons' label (the tables, the turn page, the overview) and whether it
+ * can be undone. One that cannot is confirmed with a red button, its dialog says so, and its
+ * buttons in the tables and on the turn page have a red outline.
+ */
+export const ACTIONS: Record<ActionKind, { label: string; irreversible: boolean }> = {
+  replay: { label: 'Replay turn', irreversible: false },
+  abort: { label: 'Abort session', irreversible: true },
+  retry: { label: 'Retry now', irreversible: false },
+  terminate: { label: 'Terminate', irreversible: true },
+  prune: { label: 'Prune now', irreversible: true },
+};
+
 function list(ids: string[], max = 3): string {
   const shown = ids.slice(0, max).join(', ');
   return ids.length > max ? `${shown} and ${ids.length - max} more` : shown;
 }
 
-/** The dialog's title and the sentence saying exactly what will change. */
+/** "session s-1" / "3 sessions (s-1, s-2, s-3)". */
+function named(ids: string[], one: string, many: string): string {
+  return ids.length === 1 ? `${one} ${ids[0]}` : `${ids.length} ${many} (${list(ids)})`;
+}
+
+/** "Replay turn?" / "Replay 3 turns?". */
+function ask(n: number, verb: string, one: string, many: string, tail = ''): string {
+  return `${verb} ${n === 1 ? one : `${n} ${many}`}${tail}?`;
+}
+
+const them = (n: number): string => (n === 1 ? 'it' : 'them');
+
 function retention(): string {
   const ms = useStatusStore.getState().info?.retentionMs;
   return ms === undefined ? 'the retention window' : formatDuration(ms);
 }
 
-export function describe(p: PendingAction): { title: string; body: string } {
+/** The dialog's title and the sentence saying exactly what will change (and `danger`: for good). */
+export function describe(p: PendingAction): { title: string; body: string; danger: boolean } {
+  const { title, body } = what(p);
+  const { irreversible } = ACTIONS[p.kind];
+  return { title, body: irreversible ? `${body} This cannot be undone.` : body, danger: irreversible };
+}
+
+function what(p: PendingAction): { title: string; body: string } {
   const n = p.targets.length;
   switch (p.kind) {
     case 'abort': {
-      const what = n === 1 ? `session ${p.targets[0]}` : `${n} sessions (${list(p.targets)})`;
       const counts = p.preview
         ? `${plural(p.preview.turns, 'turn')} and ${plural(p.preview.outbox, 'pending send')}`
         : p.previewError
           ? `an unknown number of turns and pending sends (${p.previewError})`
           : 'counting turns and pending sends…';
       return {
-        title: n === 1 ? 'Abort session?' : `Abort ${n} sessions?`,
-        body: `This aborts ${counts} of ${what}: its open turns become aborted and their queued or retrying sends are cancelled (failed_terminal, turn_aborted). Nothing more is sent for them. This cannot be undone.`,
+        title: ask(n, 'Abort', 'session', 'sessions'),
+        body: `This aborts ${counts} of ${named(p.targets, 'session', 'sessions')}: its open turns become aborted and their queued or retrying sends are cancelled (failed_terminal, turn_aborted). Nothing more is sent for them.`,
       };
     }
     case 'replay':
       return {
-        title: n === 1 ? 'Replay turn?' : `Replay ${n} turns?`,
-        body: `${n === 1 ? `Turn ${p.targets[0]} is` : `${n} turns (${list(p.targets)}) are`} re-armed: status failed_retryable, due now. The recovery worker runs ${n === 1 ? 'it' : 'them'} again on its next pass.`,
+        title: ask(n, 'Replay', 'turn', 'turns'),
+        body: `${named(p.targets, 'Turn', 'turns')} ${n === 1 ? 'is' : 'are'} re-armed: status failed_retryable, due now. The recovery worker runs ${them(n)} again on its next pass.`,
       };
     case 'retry':
       return {
-        title: n === 1 ? 'Retry send now?' : `Retry ${n} sends now?`,
-        body: `${n === 1 ? `Outbox row ${p.targets[0]} becomes` : `${n} outbox rows (${list(p.targets)}) become`} due now; the recovery worker sends ${n === 1 ? 'it' : 'them'} on its next pass. Status and attempt count do not change until then.`,
+        title: ask(n, 'Retry', 'send', 'sends', ' now'),
+        body: `${named(p.targets, 'Outbox row', 'outbox rows')} ${n === 1 ? 'becomes' : 'become'} due now; the recovery worker sends ${them(n)} on its next pass. Status and attempt count do not change until then.`,
       };
     case 'terminate':
       return {
-        title: n === 1 ? 'Terminate send?' : `Terminate ${n} sends?`,
-        body: `${n === 1 ? `Outbox row ${p.targets[0]} becomes` : `${n} outbox rows (${list(p.targets)}) become`} failed_terminal (operator_terminated) and ${n === 1 ? 'is' : 'are'} never sent. A turn whose final reply this was is finalized. This cannot be undone.`,
+        title: ask(n, 'Terminate', 'send', 'sends'),
+        body: `${named(p.targets, 'Outbox row', 'outbox rows')} ${n === 1 ? 'becomes' : 'become'} failed_terminal (operator_terminated) and ${n === 1 ? 'is' : 'are'} never sent. A turn whose final reply this was is finalized.`,
       };
     case 'prune':
       return {
         title: 'Prune now?',
-        body: `Deletes finished turns (delivered, failed_terminal, aborted) and done outbox rows (delivered, failed_terminal, expired) that completed more than ${retention()} ago (the retention window), with their timelines. Open turns and pending sends are never touched. This cannot be undone.`,
+        body: `Deletes finished turns (delivered, failed_terminal, aborted) and done outbox rows (delivered, failed_terminal, expired) that completed more than ${retention()} ago (the retention window), with their timelines. Open turns and pending sends are never touched.`,
       };
   }
 }
@@ -105,9 +135,9 @@ function summary(kind: BulkKind, r: BulkResult & { totals?: { turns: number; out
     case 'abort':
       return `Aborted ${plural(r.totals?.turns ?? 0, 'turn')} and cancelled ${plural(r.totals?.outbox ?? 0, 'pending send')} in ${plural(r.done, 'session')}.`;
     case 'replay':
-      return `Replay requested for ${plural(r.done, 'turn')}: now failed_retryable and due; the recovery worker runs ${r.done === 1 ? 'it' : 'them'} next.`;
+      return `Replay requested for ${plural(r.done, 'turn')}: now failed_retryable and due; the recovery worker runs ${them(r.done)} next.`;
     case 'retry':
-      return `${plural(r.done, 'outbox row')} due now: the recovery worker sends ${r.done === 1 ? 'it' : 'them'} on its next pass.`;
+      return `${plural(r.done, 'outbox row')} due now: the recovery worker sends ${them(r.done)} on its next pass.`;
     case 'terminate':
       return `Terminated ${plural(r.done, 'outbox row')} (operator_terminated).`;
   }

@@ -24,6 +24,13 @@ export interface ListState<M extends ListMethod> {
   selection: Record<string, boolean>;
   setFilter(patch: Partial<FilterOf<M>>): void;
   resetFilter(): void;
+  /**
+   * The defaults and `patch` as the whole filter, without the rows and the selection of the last
+   * one; the table loads when it shows (e.g. a card of the overview opens it filtered).
+   */
+  showOnly(patch: Partial<FilterOf<M>>): void;
+  /** The table shows (again): refreshes the rows already loaded, or loads the first page. */
+  resume(): Promise<void>;
   reload(): Promise<void>;
   loadMore(): Promise<void>;
   /** Refetches the rows already loaded (same filter), keeping scroll position and selection. */
@@ -32,6 +39,8 @@ export interface ListState<M extends ListMethod> {
   setSelection(selection: Record<string, boolean>): void;
   clearSelection(): void;
 }
+
+export type ListStore<M extends ListMethod> = UseBoundStore<StoreApi<ListState<M>>>;
 
 export const PAGE_SIZE = 100;
 const MAX_REFRESH_ROWS = 2000;
@@ -46,10 +55,7 @@ export function cleanFilter<F extends object>(filter: F): F {
   return out as F;
 }
 
-export function createListStore<M extends ListMethod>(
-  method: M,
-  defaults: FilterOf<M>,
-): UseBoundStore<StoreApi<ListState<M>>> {
+export function createListStore<M extends ListMethod>(method: M, defaults: FilterOf<M>): ListStore<M> {
   type Page = ApiResults[M];
   let generation = 0;
   const fetchPage = (filter: FilterOf<M>, cursor: string | null, limit: number): Promise<Page> =>
@@ -73,6 +79,14 @@ export function createListStore<M extends ListMethod>(
     resetFilter() {
       set({ filter: { ...defaults }, selection: {} });
       void get().reload();
+    },
+
+    showOnly(patch) {
+      set({ filter: { ...defaults, ...patch }, items: [], nextCursor: null, selection: {} });
+    },
+
+    resume() {
+      return get().items.length ? get().refresh() : get().reload();
     },
 
     async reload() {

@@ -1,4 +1,3 @@
-import { useEffect } from 'react';
 import {
   OUTBOX_PENDING_STATUSES,
   OUTBOX_STATUSES,
@@ -7,29 +6,33 @@ import {
   type OutboxStatus,
   type TurnStatus,
 } from '../../shared/types';
-import { ActionHint } from '../components/Banners';
+import { ActionButton } from '../components/ActionButton';
+import { ActionHint, ErrorNotice } from '../components/Banners';
 import { CountsGrid, type CountItem } from '../components/CountsGrid';
 import { SeriesChart } from '../components/SeriesChart';
 import { StatusBadge } from '../components/StatusBadge';
+import { StuckList } from '../components/StuckList';
 import { WorkersCard } from '../components/WorkersCard';
 import { formatAgo } from '../format';
-import { useNow } from '../hooks';
+import { useNow, useWhileShown } from '../hooks';
 import { hrefFor, navigate } from '../routing';
-import { useActionsStore } from '../stores/actions';
+import { ACTIONS, useActionsStore } from '../stores/actions';
 import { serverNow, useLivenessStore } from '../stores/liveness';
 import { useOutboxStore } from '../stores/outbox';
-import { selectWriteBlock, useStatusStore } from '../stores/status';
+import { selectWriteBlock, useStatusStore, type StatusState } from '../stores/status';
 import { useTurnsStore } from '../stores/turns';
 
 function showTurns(patch: { status?: TurnStatus[]; stuck?: boolean }): void {
-  useTurnsStore.setState({ filter: { order: 'desc', ...patch }, items: [], selection: {} });
+  useTurnsStore.getState().showOnly(patch);
   navigate({ view: 'turns' });
 }
 
 function showOutbox(patch: { status?: OutboxStatus[]; stuck?: boolean }): void {
-  useOutboxStore.setState({ filter: { order: 'desc', ...patch }, items: [], selection: {} });
+  useOutboxStore.getState().showOnly(patch);
   navigate({ view: 'outbox' });
 }
+
+const load = (s: StatusState): Promise<void> => s.load();
 
 /** Statuses outside the SPEC's set, as cards that say so (no filter can select them). */
 function otherItems(other: Record<string, number> | undefined): CountItem[] {
@@ -60,19 +63,15 @@ function RecoveryCard() {
       error={liveness.error}
       footer={
         <>
-          <button
-            type="button"
-            className="btn btn-small"
-            disabled={writeBlock !== null}
-            title={
-              writeBlock ??
-              'Delete finished turns and done rows past the retention window now, instead of at the next pass'
-            }
-            aria-describedby={writeBlock ? 'prune-hint' : undefined}
+          {/* A quiet button in the card: the dialog says that it cannot be undone. */}
+          <ActionButton
+            small
+            label={ACTIONS.prune.label}
+            blocked={writeBlock}
+            title="Delete finished turns and done rows past the retention window now, instead of at the next pass"
+            hintId="prune-hint"
             onClick={() => request({ kind: 'prune', targets: [] })}
-          >
-            Prune now
-          </button>
+          />
           <ActionHint id="prune-hint" reason={writeBlock} />
         </>
       }
@@ -84,12 +83,7 @@ export function OverviewView() {
   const { counts, stuckTurns, stuckRows, series, window, setWindow, error } = useStatusStore();
   const now = useNow();
 
-  useEffect(() => {
-    const st = useStatusStore.getState();
-    st.setActive(true);
-    void st.load();
-    return () => useStatusStore.getState().setActive(false);
-  }, []);
+  useWhileShown(useStatusStore, load);
 
   const turns = counts?.turns;
   const outbox = counts?.outbox;
@@ -100,11 +94,7 @@ export function OverviewView() {
 
   return (
     <div className="view view-overview">
-      {error && (
-        <div className="notice notice-error" role="alert">
-          {error}
-        </div>
-      )}
+      {error && <ErrorNotice>{error}</ErrorNotice>}
       <CountsGrid
         id="attention"
         title="Needs attention"
@@ -167,62 +157,46 @@ export function OverviewView() {
       </div>
       <SeriesChart series={series} window={window} onWindowChange={(w) => void setWindow(w)} />
       <div className="stuck-lists">
-        <section className="card" aria-labelledby="stuck-turns-title">
-          <header className="section-head">
-            <h2 id="stuck-turns-title">Stuck turns</h2>
-            <a href={hrefFor({ view: 'turns' })} onClick={(e) => (e.preventDefault(), showTurns({ stuck: true }))}>
-              All stuck turns
-            </a>
-          </header>
-          {stuckTurns.length === 0 ? (
-            <p className="muted empty-small">Nothing stuck.</p>
-          ) : (
-            <ul className="stuck-list" aria-label="Stuck turns">
-              {stuckTurns.map((t) => (
-                <li key={t.id} data-turn-id={t.id}>
-                  <div className="stuck-line">
-                    <StatusBadge status={t.status} />
-                    <a className="mono" href={hrefFor({ view: 'turn', id: t.id })}>
-                      {t.id}
-                    </a>
-                    <span className="muted mono">{t.sessionKey}</span>
-                    <span className="muted push">{formatAgo(t.updatedAt, now)}</span>
-                  </div>
-                  <p className="stuck-reason">{t.stuckReason}</p>
-                </li>
-              ))}
-            </ul>
+        <StuckList
+          id="stuck-turns"
+          title="Stuck turns"
+          all={{ label: 'All stuck turns', href: hrefFor({ view: 'turns' }), onOpen: () => showTurns({ stuck: true }) }}
+          items={stuckTurns}
+          itemAttr="data-turn-id"
+          line={(t) => (
+            <>
+              <StatusBadge status={t.status} />
+              <a className="mono" href={hrefFor({ view: 'turn', id: t.id })}>
+                {t.id}
+              </a>
+              <span className="muted mono">{t.sessionKey}</span>
+              <span className="muted push">{formatAgo(t.updatedAt, now)}</span>
+            </>
           )}
-        </section>
-        <section className="card" aria-labelledby="stuck-rows-title">
-          <header className="section-head">
-            <h2 id="stuck-rows-title">Stuck outbox rows</h2>
-            <a href={hrefFor({ view: 'outbox' })} onClick={(e) => (e.preventDefault(), showOutbox({ stuck: true }))}>
-              All stuck rows
-            </a>
-          </header>
-          {stuckRows.length === 0 ? (
-            <p className="muted empty-small">Nothing stuck.</p>
-          ) : (
-            <ul className="stuck-list" aria-label="Stuck outbox rows">
-              {stuckRows.map((r) => (
-                <li key={r.id} data-row-id={r.id}>
-                  <div className="stuck-line">
-                    <StatusBadge status={r.status} />
-                    <span className="mono">{r.id}</span>
-                    {r.turnId && (
-                      <a className="mono muted" href={hrefFor({ view: 'turn', id: r.turnId })}>
-                        turn {r.turnId}
-                      </a>
-                    )}
-                    <span className="muted push">{r.channel}</span>
-                  </div>
-                  <p className="stuck-reason">{r.stuckReason}</p>
-                </li>
-              ))}
-            </ul>
+        />
+        <StuckList
+          id="stuck-rows"
+          title="Stuck outbox rows"
+          all={{
+            label: 'All stuck rows',
+            href: hrefFor({ view: 'outbox' }),
+            onOpen: () => showOutbox({ stuck: true }),
+          }}
+          items={stuckRows}
+          itemAttr="data-row-id"
+          line={(r) => (
+            <>
+              <StatusBadge status={r.status} />
+              <span className="mono">{r.id}</span>
+              {r.turnId && (
+                <a className="mono muted" href={hrefFor({ view: 'turn', id: r.turnId })}>
+                  turn {r.turnId}
+                </a>
+              )}
+              <span className="muted push">{r.channel}</span>
+            </>
           )}
-        </section>
+        />
       </div>
     </div>
   );

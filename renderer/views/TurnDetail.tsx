@@ -1,22 +1,28 @@
 import { useEffect, type ReactNode } from 'react';
 import { isOutboxPending, isTurnTerminal, type Turn } from '../../shared/types';
 import type { OutboxListItem } from '../../shared/views';
-import { ActionHint } from '../components/Banners';
+import { ActionButton } from '../components/ActionButton';
+import { ActionHint, ErrorNotice } from '../components/Banners';
 import { Payload } from '../components/Payload';
+import { StaticTable } from '../components/StaticTable';
 import { StatusBadge } from '../components/StatusBadge';
+import { NONE } from '../components/Time';
 import { Timeline } from '../components/Timeline';
-import { formatAgo, formatRelative, formatTime } from '../format';
+import { formatAgo, formatRelative, formatTime, humanStatus } from '../format';
 import { useNow } from '../hooks';
 import { hrefFor } from '../routing';
-import { useActionsStore } from '../stores/actions';
+import { ACTIONS, useActionsStore } from '../stores/actions';
 import { useDetailStore } from '../stores/detail';
 import { selectWriteBlock, useStatusStore } from '../stores/status';
+
+/** The hint that says why the actions of this page are disabled (read-only). */
+const HINT_ID = 'detail-action-hint';
 
 function Field({ label, children, mono }: { label: string; children: ReactNode; mono?: boolean }) {
   return (
     <div className="field-row">
       <dt>{label}</dt>
-      <dd className={mono ? 'mono' : undefined}>{children ?? <span className="muted">—</span>}</dd>
+      <dd className={mono ? 'mono' : undefined}>{children ?? NONE}</dd>
     </div>
   );
 }
@@ -62,84 +68,70 @@ function TurnFields({ turn, now }: { turn: Turn; now: number }) {
   );
 }
 
+/** A row's actions: only a queued or retrying row can still be retried or terminated. */
+const ROW_ACTIONS = [
+  { kind: 'retry', verb: 'retried' },
+  { kind: 'terminate', verb: 'terminated' },
+] as const;
+
 function OutboxRows({ rows, now, writeBlock }: { rows: OutboxListItem[]; now: number; writeBlock: string | null }) {
   const request = useActionsStore((a) => a.request);
   if (rows.length === 0) return <p className="muted">No outbox rows for this turn.</p>;
   return (
-    <div className="table-scroll static rows-table">
-      <table aria-label="Outbox rows of this turn">
-        <thead>
-          <tr>
-            <th scope="col">Status</th>
-            <th scope="col">Row</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Target</th>
-            <th scope="col">Queued</th>
-            <th scope="col">Attempts</th>
-            <th scope="col">Last error / reason</th>
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
+    <StaticTable
+      label="Outbox rows of this turn"
+      headers={[
+        'Status',
+        'Row',
+        'Kind',
+        'Target',
+        'Queued',
+        'Attempts',
+        'Last error / reason',
+        <span className="sr-only">Actions</span>,
+      ]}
+    >
+      {rows.map((r) => {
+        const pending = isOutboxPending(r.status);
+        return (
+          <tr key={r.id} data-row-id={r.id}>
+            <td>
+              <StatusBadge status={r.status} />
+            </td>
+            <td className="mono">{r.id}</td>
+            <td data-label="kind">{r.dispatchKind ?? 'direct'}</td>
+            <td data-label="to">{[r.channel, r.target].filter(Boolean).join(' → ')}</td>
+            <td data-label="queued">
+              <time title={formatTime(r.queuedAt)}>{formatAgo(r.queuedAt, now)}</time>
+            </td>
+            <td className="num" data-label="attempts">
+              {r.attemptCount}
+            </td>
+            <td className="wrap">
+              {r.stuckReason ? (
+                <span className="stuck-reason">{r.stuckReason}</span>
+              ) : (
+                [r.terminalReason, r.lastError && `last error ${r.lastError}`].filter(Boolean).join(' · ')
+              )}
+            </td>
+            <td className="row-actions">
+              {ROW_ACTIONS.map(({ kind, verb }) => (
+                <ActionButton
+                  key={kind}
+                  small
+                  danger={ACTIONS[kind].irreversible}
+                  label={ACTIONS[kind].label}
+                  blocked={writeBlock}
+                  unavailable={pending ? null : `Row is ${r.status}: only queued or retrying rows can be ${verb}`}
+                  hintId={HINT_ID}
+                  onClick={() => request({ kind, targets: [r.id] })}
+                />
+              ))}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => {
-            const pending = isOutboxPending(r.status);
-            return (
-              <tr key={r.id} data-row-id={r.id}>
-                <td>
-                  <StatusBadge status={r.status} />
-                </td>
-                <td className="mono">{r.id}</td>
-                <td data-label="kind">{r.dispatchKind ?? 'direct'}</td>
-                <td data-label="to">{[r.channel, r.target].filter(Boolean).join(' → ')}</td>
-                <td data-label="queued">
-                  <time title={formatTime(r.queuedAt)}>{formatAgo(r.queuedAt, now)}</time>
-                </td>
-                <td className="num" data-label="attempts">
-                  {r.attemptCount}
-                </td>
-                <td className="wrap">
-                  {r.stuckReason ? (
-                    <span className="stuck-reason">{r.stuckReason}</span>
-                  ) : (
-                    [r.terminalReason, r.lastError && `last error ${r.lastError}`].filter(Boolean).join(' · ')
-                  )}
-                </td>
-                <td className="row-actions">
-                  <button
-                    type="button"
-                    className="btn btn-small"
-                    disabled={writeBlock !== null || !pending}
-                    title={
-                      writeBlock ??
-                      (pending ? undefined : `Row is ${r.status}: only queued or retrying rows can be retried`)
-                    }
-                    aria-describedby={writeBlock ? 'detail-action-hint' : undefined}
-                    onClick={() => request({ kind: 'retry', targets: [r.id] })}
-                  >
-                    Retry now
-                  </button>
-                  <button
-                    type="button"
-                    className="btn btn-small btn-danger-outline"
-                    disabled={writeBlock !== null || !pending}
-                    title={
-                      writeBlock ??
-                      (pending ? undefined : `Row is ${r.status}: only queued or retrying rows can be terminated`)
-                    }
-                    aria-describedby={writeBlock ? 'detail-action-hint' : undefined}
-                    onClick={() => request({ kind: 'terminate', targets: [r.id] })}
-                  >
-                    Terminate
-                  </button>
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </StaticTable>
   );
 }
 
@@ -157,9 +149,9 @@ export function TurnDetailView({ id }: { id: string }) {
   if (error && (!detail || detail.turn.id !== id)) {
     return (
       <div className="view">
-        <div className="notice notice-error" role="alert">
+        <ErrorNotice>
           Could not load turn {id}: {error}
-        </div>
+        </ErrorNotice>
         <a href={hrefFor({ view: 'turns' })}>Back to turns</a>
       </div>
     );
@@ -184,39 +176,26 @@ export function TurnDetailView({ id }: { id: string }) {
           <StatusBadge status={turn.status} />
         </div>
         <div className="detail-actions">
-          <ActionHint id="detail-action-hint" reason={writeBlock} />
-          <button
-            type="button"
-            className="btn"
-            disabled={writeBlock !== null || terminal}
-            title={
-              writeBlock ??
-              (terminal
-                ? `Turn is ${turn.status}: a terminal turn never changes again`
-                : 'Re-arm this turn for the recovery worker')
-            }
-            aria-describedby={writeBlock ? 'detail-action-hint' : undefined}
+          <ActionHint id={HINT_ID} reason={writeBlock} />
+          <ActionButton
+            label={ACTIONS.replay.label}
+            blocked={writeBlock}
+            unavailable={terminal ? `Turn is ${turn.status}: a terminal turn never changes again` : null}
+            title="Re-arm this turn for the recovery worker"
+            hintId={HINT_ID}
             onClick={() => request({ kind: 'replay', targets: [turn.id] })}
-          >
-            Replay turn
-          </button>
-          <button
-            type="button"
-            className="btn btn-danger-outline"
-            disabled={writeBlock !== null}
-            title={writeBlock ?? `Abort every open turn of session ${turn.sessionKey}`}
-            aria-describedby={writeBlock ? 'detail-action-hint' : undefined}
+          />
+          <ActionButton
+            danger={ACTIONS.abort.irreversible}
+            label={ACTIONS.abort.label}
+            blocked={writeBlock}
+            title={`Abort every open turn of session ${turn.sessionKey}`}
+            hintId={HINT_ID}
             onClick={() => request({ kind: 'abort', targets: [turn.sessionKey] })}
-          >
-            Abort session
-          </button>
+          />
         </div>
       </header>
-      {error && (
-        <div className="notice notice-error" role="alert">
-          Refresh failed: {error}
-        </div>
-      )}
+      {error && <ErrorNotice>Refresh failed: {error}</ErrorNotice>}
       {stuckReason ? (
         <div className="notice notice-warn stuck-callout" data-testid="stuck-reason">
           <strong>Why it is stuck:</strong> {stuckReason}
@@ -224,7 +203,7 @@ export function TurnDetailView({ id }: { id: string }) {
       ) : (
         <div className="notice notice-ok" data-testid="stuck-reason">
           {terminal
-            ? `Finished: ${turn.status.replace(/_/g, ' ')}${turn.terminalReason ? ` (${turn.terminalReason})` : ''}.`
+            ? `Finished: ${humanStatus(turn.status)}${turn.terminalReason ? ` (${turn.terminalReason})` : ''}.`
             : stuckRows
               ? `Not stuck yet; ${stuckRows === 1 ? '1 outbox row is' : `${stuckRows} outbox rows are`} (see below).`
               : 'Not stuck.'}
@@ -238,9 +217,7 @@ export function TurnDetailView({ id }: { id: string }) {
         <section className="card" aria-labelledby="payload-title">
           <h3 id="payload-title">Messages</h3>
           <Payload text={turn.payload} label="Inbound message" />
-          {reply && (
-            <Payload text={reply.payload} label={`Final reply (${reply.id}, ${reply.status.replace(/_/g, ' ')})`} />
-          )}
+          {reply && <Payload text={reply.payload} label={`Final reply (${reply.id}, ${humanStatus(reply.status)})`} />}
         </section>
       </div>
       <section className="card" aria-labelledby="rows-title">

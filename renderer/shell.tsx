@@ -1,0 +1,111 @@
+import { useEffect, useState } from 'react';
+import { IntegrityNotice, LivenessBanner } from './components/Banners';
+import { ConfirmDialog } from './components/ConfirmDialog';
+import { HelpPopover } from './components/HelpPopover';
+import { Notices } from './components/Notices';
+import { RoleBadge } from './components/RoleBadge';
+import { Sidebar } from './components/Sidebar';
+import type { Route } from './routing';
+import { SHORTCUTS } from './shortcuts';
+import { describe, useActionsStore } from './stores/actions';
+import { useLivenessStore } from './stores/liveness';
+import { useStatusStore } from './stores/status';
+import { useUiStore } from './stores/ui';
+import { getTransport, type LinkState } from './transport/client';
+
+// The pieces of the shell around the views, each bound to the stores it shows (the components
+// they render take props only). Each re-renders on its own, not with the view.
+
+const ROLE_REASON_ID = 'role-reason';
+
+export function useLinkState(): LinkState {
+  const [state, setState] = useState<LinkState>('connecting');
+  useEffect(() => getTransport().onLinkState(setState), []);
+  return state;
+}
+
+export function AppSidebar({ route, link }: { route: Route; link: LinkState }) {
+  const counts = useStatusStore((s) => s.counts);
+  const info = useStatusStore((s) => s.info);
+  const theme = useUiStore((s) => s.theme);
+  const cycleTheme = useUiStore((s) => s.cycleTheme);
+  return (
+    <Sidebar
+      active={route.view === 'turn' ? 'turns' : route.view}
+      stuck={{ turns: counts?.stuckTurns ?? 0, outbox: counts?.stuckOutbox ?? 0 }}
+      info={info}
+      link={link}
+      theme={theme}
+      onCycleTheme={cycleTheme}
+      roleReasonId={ROLE_REASON_ID}
+    />
+  );
+}
+
+/** The topbar's end: the role badge (its reason is the sidebar's text) and the shortcut help. */
+export function TopbarEnd() {
+  const info = useStatusStore((s) => s.info);
+  const helpOpen = useUiStore((s) => s.helpOpen);
+  const setHelpOpen = useUiStore((s) => s.setHelpOpen);
+  return (
+    <div className="topbar-end">
+      {info?.role && (
+        <RoleBadge
+          role={info.role}
+          reason={info.roleReason}
+          describedBy={info.roleReason ? ROLE_REASON_ID : undefined}
+        />
+      )}
+      <HelpPopover open={helpOpen} onOpenChange={setHelpOpen} shortcuts={SHORTCUTS} />
+    </div>
+  );
+}
+
+/** The integrity check and the liveness banner. */
+export function AppBanners() {
+  const integrity = useStatusStore((s) => s.integrity);
+  const banner = useLivenessStore((s) => s.liveness?.banner ?? null);
+  const inferred = useLivenessStore((s) => s.liveness?.inferred ?? null);
+  return (
+    <>
+      <IntegrityNotice integrity={integrity} />
+      <LivenessBanner banner={banner} inferred={inferred} />
+    </>
+  );
+}
+
+export function AppNotices() {
+  const message = useActionsStore((s) => s.message);
+  const note = useActionsStore((s) => s.note);
+  const error = useActionsStore((s) => s.error);
+  const dismissError = useActionsStore((s) => s.dismissError);
+  return <Notices message={message} note={note} error={error} onDismissError={dismissError} />;
+}
+
+/** The confirmation of the requested action: what it will change, and what it waits for. */
+export function ActionDialog() {
+  const pending = useActionsStore((s) => s.pending);
+  const busy = useActionsStore((s) => s.busy);
+  const confirm = useActionsStore((s) => s.confirm);
+  const cancel = useActionsStore((s) => s.cancel);
+  const noWorker = useLivenessStore((s) => s.liveness?.banner ?? null);
+  const text = pending ? describe(pending) : null;
+  const waits = noWorker && (pending?.kind === 'replay' || pending?.kind === 'retry');
+  const abortWaiting = pending?.kind === 'abort' && !pending.preview && !pending.previewError;
+  const nothingToAbort = pending?.kind === 'abort' && pending.preview?.turns === 0;
+  return (
+    <ConfirmDialog
+      open={pending !== null}
+      title={text?.title ?? ''}
+      busy={busy}
+      confirmDisabled={abortWaiting || nothingToAbort}
+      danger={text?.danger ?? false}
+      onConfirm={() => void confirm()}
+      onCancel={cancel}
+    >
+      <p>{text?.body}</p>
+      {nothingToAbort && <p className="notice notice-warn">Nothing to abort: the session has no open turns.</p>}
+      {waits && <p className="notice notice-warn">{noWorker}</p>}
+    </ConfirmDialog>
+  );
+}

@@ -1,0 +1,178 @@
+import type { ColumnDef } from '@tanstack/react-table';
+import { useEffect, useMemo } from 'react';
+import { BulkActions } from '../components/ActionButton';
+import { ErrorNotice } from '../components/Banners';
+import { DataTable } from '../components/DataTable';
+import { DebouncedInput, FilterBar, SelectField } from '../components/FilterBar';
+import { useNow, usePersistentState, useWhileShown } from '../hooks';
+import { ACTIONS, useActionsStore, type ActionKind } from '../stores/actions';
+import {
+  selectedItems,
+  type FilterOf,
+  type ItemOf,
+  type ListMethod,
+  type ListState,
+  type ListStore,
+} from '../stores/list';
+import { selectWriteBlock, useStatusStore } from '../stores/status';
+
+// One view for both server-paged tables (Turns, Outbox): filters, the table, its bulk actions.
+// Each of them only declares its columns, filter fields and actions.
+
+type TextKey<F> = { [K in keyof F]-?: NonNullable<F[K]> extends string ? K : never }[keyof F] & string;
+
+/** A filter field: a text box (committed after a pause in typing, or on Enter) or a choice. */
+export type ListField<F> =
+  | {
+      key: TextKey<F>;
+      label: string;
+      placeholder: string;
+      /** The view's main search box: '/' focuses it. */
+      search?: true;
+    }
+  | {
+      key: TextKey<F>;
+      label: string;
+      /** The values to choose from, after "Any". */
+      options: readonly string[];
+    };
+
+export interface ListAction<T> {
+  kind: Exclude<ActionKind, 'prune'>;
+  /** What the action applies to for a selected row: its id, its session key… */
+  target(item: T): string;
+}
+
+export interface ListViewProps<M extends ListMethod> {
+  /** Names the column choice kept in localStorage: lifecycle-desk.<name>.columns. */
+  name: string;
+  store: ListStore<M>;
+  /** The table's accessible name. */
+  label: string;
+  filterLabel: string;
+  statuses: readonly string[];
+  fields: ListField<FilterOf<M>>[];
+  /** The columns, given the time now (for relative times); a function defined once. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tanstack's column value types are heterogeneous
+  columns(now: number): ColumnDef<ItemOf<M>, any>[];
+  /** Columns hidden until the user shows them (Columns menu). */
+  hidden: string[];
+  /** The time column the server sorts by. */
+  sortColumn: string;
+  actions: ListAction<ItemOf<M>>[];
+  onOpen(item: ItemOf<M>): void;
+  /** "Could not load turns": the alert's text before the error. */
+  loadError: string;
+  emptyText: string;
+}
+
+/** The filter keys both tables have. */
+interface CommonFilter {
+  status?: readonly string[];
+  stuck?: boolean;
+  order?: 'asc' | 'desc';
+}
+
+function resume<M extends ListMethod>(state: ListState<M>): Promise<void> {
+  return state.resume();
+}
+
+export function ListView<M extends ListMethod>(props: ListViewProps<M>) {
+  const { store, columns } = props;
+  const s = store();
+  const request = useActionsStore((a) => a.request);
+  const done = useActionsStore((a) => a.done);
+  const writeBlock = useStatusStore(selectWriteBlock);
+  const now = useNow();
+  const [visibility, setVisibility] = usePersistentState<Record<string, boolean>>(
+    `lifecycle-desk.${props.name}.columns`,
+    Object.fromEntries(props.hidden.map((id) => [id, false])),
+  );
+
+  useWhileShown(store, resume);
+  // A finished action clears the selection it was taken on.
+  useEffect(() => {
+    if (done) store.getState().clearSelection();
+  }, [done, store]);
+
+  const shownColumns = useMemo(() => columns(now), [columns, now]);
+  const selected = selectedItems(s);
+  const filter = s.filter as CommonFilter;
+  const text = s.filter as Partial<Record<string, string>>;
+  const setFilter = (patch: CommonFilter | Record<string, string | undefined>): void =>
+    s.setFilter(patch as Partial<FilterOf<M>>);
+  const order = filter.order ?? 'desc';
+
+  return (
+    <div className="view view-table">
+      <FilterBar
+        label={props.filterLabel}
+        statuses={props.statuses}
+        selectedStatuses={filter.status ?? []}
+        onStatusesChange={(status) => setFilter({ status })}
+        stuck={filter.stuck ?? false}
+        onStuckChange={(stuck) => setFilter({ stuck })}
+        order={order}
+        onOrderChange={(order) => setFilter({ order })}
+        onReset={s.resetFilter}
+      >
+        {props.fields.map((f) =>
+          'options' in f ? (
+            <SelectField
+              key={f.key}
+              label={f.label}
+              value={text[f.key] ?? ''}
+              options={[{ value: '', label: 'Any' }, ...f.options.map((o) => ({ value: o, label: o }))]}
+              onChange={(value) => setFilter({ [f.key]: value || undefined })}
+            />
+          ) : (
+            <DebouncedInput
+              key={f.key}
+              search={f.search ?? false}
+              label={f.label}
+              placeholder={f.placeholder}
+              value={text[f.key] ?? ''}
+              onCommit={(value) => setFilter({ [f.key]: value })}
+            />
+          ),
+        )}
+      </FilterBar>
+      {s.error && (
+        <ErrorNotice>
+          {props.loadError}: {s.error}
+        </ErrorNotice>
+      )}
+      <DataTable
+        label={props.label}
+        data={s.items}
+        columns={shownColumns}
+        flexColumn="stuckReason"
+        resetKey={JSON.stringify(s.filter)}
+        sortColumn={props.sortColumn}
+        order={order}
+        onOrderChange={(order) => setFilter({ order })}
+        rowSelection={s.selection}
+        onRowSelectionChange={s.setSelection}
+        columnVisibility={visibility}
+        onColumnVisibilityChange={setVisibility}
+        hasMore={s.nextCursor !== null}
+        loading={s.loading}
+        loadingMore={s.loadingMore}
+        onLoadMore={s.loadMore}
+        onOpen={props.onOpen}
+        emptyText={props.emptyText}
+        toolbar={
+          <BulkActions
+            selected={selected.length}
+            blocked={writeBlock}
+            actions={props.actions.map((a) => ({
+              label: ACTIONS[a.kind].label,
+              danger: ACTIONS[a.kind].irreversible,
+              onRun: () => request({ kind: a.kind, targets: selected.map((item) => a.target(item)) }),
+            }))}
+          />
+        }
+      />
+    </div>
+  );
+}
