@@ -21,27 +21,8 @@ export function viewUrl(view: 'overview' | 'turns' | 'outbox' | 'audit'): string
   return `${RENDERER_URL}#/${view}`;
 }
 
-/**
- * Sent as a header with every app:// response (the renderer's meta tag, if any, can only
- * narrow it further). No inline or remote script, no eval, no plugins, no framing, no form
- * posts, no inline styles (React's style props go through the CSSOM, which CSP does not
- * restrict); the page talks to the main process only through the preload's IPC bridge.
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-src 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-  "worker-src 'none'",
-  "manifest-src 'none'",
-].join('; ');
+/** Sent as a header with every app:// response (shared/csp.ts: the same policy everywhere). */
+export { CONTENT_SECURITY_POLICY } from '../shared/csp';
 
 export { contentType as mimeType } from '../shared/content-types';
 

@@ -5,23 +5,23 @@
 import { build } from 'esbuild';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist', 'renderer');
 const dev = process.argv.includes('--dev');
 
-export const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ');
+// The one policy (shared/csp.ts), from the Node build: `tsc -b` runs first (npm run build:renderer).
+const require = createRequire(import.meta.url);
+const distCsp = path.join(root, 'dist', 'shared', 'csp.js');
+export const CSP = (() => {
+  try {
+    return require(distCsp).META_CONTENT_SECURITY_POLICY;
+  } catch {
+    throw new Error(`${distCsp} is missing: run tsc -b before building the renderer`);
+  }
+})();
 
 const html = `<!doctype html>
 <html lang="en">

@@ -1,16 +1,8 @@
 import type { ServerResponse } from 'node:http';
 
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join('; ');
+import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
+
+export { CONTENT_SECURITY_POLICY };
 
 /** Set on every response, before anything else is decided. */
 export function setSecurityHeaders(res: ServerResponse): void {
