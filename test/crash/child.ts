@@ -1,5 +1,6 @@
 // The crash test's victim: runs the demo gateway under load on one database file until the
-// parent SIGKILLs it (or it finishes). Usage: node child.js <db> <sink> <seed> [turns]
+// parent SIGKILLs it (or it finishes). Usage: node child.js <db> <sink> <seed> [turns|until-killed]
+// With `until-killed` it never runs out of turns: only a SIGKILL (or a failure) ends it.
 // It reports on stdout: "open" once the database is open, "running" once turns flow.
 import { Lifecycle } from '../../main/lifecycle/lifecycle';
 import { DEMO_CONFIG } from '../../main/demo/gateway';
@@ -7,14 +8,15 @@ import { runDemo } from '../../main/demo/run';
 
 async function main(): Promise<void> {
   const [dbFile, sinkFile, seedArg, turnsArg] = process.argv.slice(2);
-  if (!dbFile || !sinkFile || !seedArg) throw new Error('usage: child.js <db> <sink> <seed> [turns]');
+  if (!dbFile || !sinkFile || !seedArg) throw new Error('usage: child.js <db> <sink> <seed> [turns|until-killed]');
   const seed = Number(seedArg);
+  const turns = turnsArg === 'until-killed' ? Infinity : Number(turnsArg ?? 400);
   const lc = Lifecycle.open(dbFile, { config: DEMO_CONFIG });
   process.stdout.write('open\n');
   let reported = false;
   try {
     const summary = await runDemo(lc, {
-      turns: Number(turnsArg ?? 400),
+      turns,
       concurrency: 8,
       failureRate: 0.2,
       abortRate: 0.05,

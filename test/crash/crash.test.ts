@@ -18,8 +18,10 @@ import { checkRecovered, countOpen, recover } from './checks';
 
 const CHILD = path.join(__dirname, 'child.js');
 const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 20);
-/** A run that lasts much longer than the longest kill delay, so mid-run kills land mid-run. */
+/** Early rounds run this many turns (they are killed long before they could finish them). */
 const TURNS_PER_CHILD = 600;
+/** A 'mid' child that has not reported turns flowing by then is killed and fails the test. */
+const RUNNING_TIMEOUT_MS = 60_000;
 
 interface Round {
   seed: number;
@@ -29,13 +31,17 @@ interface Round {
   wasRunning: boolean;
   /** It was killed by our SIGKILL rather than exiting on its own. */
   killed: boolean;
+  /** A 'mid' child that never reported turns flowing (killed after RUNNING_TIMEOUT_MS). */
+  neverRan: boolean;
   code: number | null;
   stderr: string;
 }
 
 /**
  * Spawns the child and SIGKILLs it: 'early' rounds a random moment after spawn (often before or
- * while it opens the file), 'mid' rounds a random moment after it reported turns flowing.
+ * while it opens the file), 'mid' rounds `delayMs` after it reported turns flowing. A 'mid' child
+ * runs until killed (it never runs out of turns), so its kill always lands mid-run, however slow
+ * or fast the machine: no timing can turn it into a child that finished first.
  */
 function runRound(
   dir: string,
@@ -46,22 +52,41 @@ function runRound(
   delayMs: number,
 ): Promise<Round> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, db, sink, String(seed), String(TURNS_PER_CHILD)], {
+    const turns = mode === 'mid' ? 'until-killed' : String(TURNS_PER_CHILD);
+    const child = spawn(process.execPath, [CHILD, db, sink, String(seed), turns], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const round: Round = { seed, mode, delayMs, wasRunning: false, killed: false, code: null, stderr: '' };
+    const round: Round = {
+      seed,
+      mode,
+      delayMs,
+      wasRunning: false,
+      killed: false,
+      neverRan: false,
+      code: null,
+      stderr: '',
+    };
     let timer: NodeJS.Timeout | undefined;
     const kill = (): void => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     };
     if (mode === 'early') timer = setTimeout(kill, delayMs);
+    else {
+      timer = setTimeout(() => {
+        round.neverRan = true;
+        kill();
+      }, RUNNING_TIMEOUT_MS);
+    }
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
       if (!round.wasRunning && stdout.includes('running\n')) {
         round.wasRunning = true;
-        if (mode === 'mid') timer = setTimeout(kill, delayMs);
+        if (mode === 'mid') {
+          clearTimeout(timer);
+          timer = setTimeout(kill, delayMs);
+        }
       }
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
@@ -103,16 +128,25 @@ test('SIGKILL at random moments under load: recovery leaves every turn terminal,
   const crashSecs = (Date.now() - started) / 1000;
   const kills = rounds.filter((r) => r.killed).length;
   const midRunKills = rounds.filter((r) => r.killed && r.wasRunning).length;
+  const early = rounds.filter((r) => r.mode === 'early');
+  const count = (rs: Round[], p: (r: Round) => boolean): number => rs.filter(p).length;
   t.diagnostic(
     `seed ${baseSeed} (CRASH_SEED=${baseSeed} replays the demo's choices, not the kill timing): ${ROUNDS} rounds, ` +
       `${kills} killed (${midRunKills} mid-run, ${kills - midRunKills} before turns flowed), ` +
-      `${ROUNDS - kills} exited on their own; crash phase ${crashSecs.toFixed(1)} s`,
+      `${ROUNDS - kills} exited on their own; early rounds: ${count(early, (r) => r.killed && !r.wasRunning)} killed ` +
+      `before turns flowed, ${count(early, (r) => r.killed && r.wasRunning)} after, ` +
+      `${count(early, (r) => !r.killed)} finished; crash phase ${crashSecs.toFixed(1)} s`,
   );
 
   for (const r of rounds) {
     // A child that was not killed must have finished cleanly; one that was killed may have said anything.
     if (!r.killed) assert.equal(r.code, 0, `seed ${r.seed}: child exited with ${r.code}: ${r.stderr}`);
     assert.doesNotMatch(r.stderr, /recovery pass failed|crash child failed/, `seed ${r.seed}: ${r.stderr}`);
+    if (r.mode === 'mid') {
+      assert.ok(!r.neverRan, `seed ${r.seed}: no turn flowed within ${RUNNING_TIMEOUT_MS} ms: ${r.stderr}`);
+      // By construction (it runs until killed, and the kill waits for "running"): never timing.
+      assert.ok(r.killed && r.wasRunning, `seed ${r.seed}: a mid round was not killed mid-run`);
+    }
   }
   assert.ok(midRunKills >= ROUNDS / 2, `only ${midRunKills} of ${ROUNDS} rounds were killed mid-run`);
 

@@ -1,6 +1,6 @@
 // A process of the fleet crash test: a demo gateway (live traffic, no worker of its own) or a
 // recovery worker with the demo's handlers, on one shared file, until the parent SIGKILLs it or
-// its work is done. Usage: node fleet-child.js <gateway|worker> <json options>.
+// its work is done (never, with `untilKilled`). Usage: node fleet-child.js <gateway|worker> <json options>.
 // Reports on stdout: "open" once the database is open, "running" once it works.
 import { Lifecycle } from '../../main/lifecycle/lifecycle';
 import { DEMO_CONFIG, DemoGateway } from '../../main/demo/gateway';
@@ -15,6 +15,8 @@ export interface FleetChildOptions {
   turns: number;
   /** Worker: how long to run before stopping on its own, in real ms. */
   runMs: number;
+  /** Ignore `turns` and `runMs`: work until SIGKILLed (so a kill is sure to land mid-work). */
+  untilKilled?: boolean;
   /** Every process's core clock runs this much faster than real time, from `clockOrigin`. */
   clockScale: number;
   clockOrigin: number;
@@ -33,7 +35,7 @@ async function gateway(lc: Lifecycle, o: FleetChildOptions): Promise<void> {
   let started = 0;
   let reported = false;
   const lane = async (): Promise<void> => {
-    while (started < o.turns) {
+    while (o.untilKilled === true || started < o.turns) {
       started++;
       await demo.inbound();
       if (!reported) {
@@ -52,7 +54,7 @@ async function worker(lc: Lifecycle, o: FleetChildOptions): Promise<void> {
   process.stdout.write('running\n');
   const until = Date.now() + o.runMs;
   try {
-    while (Date.now() < until) {
+    while (o.untilKilled === true || Date.now() < until) {
       await w.runOnce();
       await new Promise((r) => setTimeout(r, 20));
     }

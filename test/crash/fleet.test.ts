@@ -21,6 +21,8 @@ import type { FleetChildOptions } from './fleet-child';
 const CHILD = path.join(__dirname, 'fleet-child.js');
 /** Leases of 10 s lapse in 1 s of real time, so workers take over dead gateways' work within a round. */
 const CLOCK_SCALE = 10;
+/** A 'mid' child that has not reported working by then is killed and fails the test. */
+const RUNNING_TIMEOUT_MS = 60_000;
 
 function envInt(name: string, fallback: number): number {
   const v = process.env[name];
@@ -36,13 +38,21 @@ interface Child {
   delayMs: number;
   killed: boolean;
   wasRunning: boolean;
+  /** A 'mid' child that never reported working (killed after RUNNING_TIMEOUT_MS). */
+  neverRan: boolean;
   code: number | null;
   stderr: string;
 }
 
+/**
+ * Spawns one process and SIGKILLs it: 'early' a random moment after spawn, 'mid' `delayMs` after
+ * it reported working. A 'mid' process works until killed (it never runs out of work), so its
+ * kill always lands mid-work, however slow or fast the machine.
+ */
 function runChild(child: Child, options: FleetChildOptions): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [CHILD, child.mode, JSON.stringify(options)], {
+    const o: FleetChildOptions = child.killAt === 'mid' ? { ...options, untilKilled: true } : options;
+    const proc = spawn(process.execPath, [CHILD, child.mode, JSON.stringify(o)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let timer: NodeJS.Timeout | undefined;
@@ -50,12 +60,21 @@ function runChild(child: Child, options: FleetChildOptions): Promise<Child> {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     };
     if (child.killAt === 'early') timer = setTimeout(kill, child.delayMs);
+    if (child.killAt === 'mid') {
+      timer = setTimeout(() => {
+        child.neverRan = true;
+        kill();
+      }, RUNNING_TIMEOUT_MS);
+    }
     let stdout = '';
     proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
       if (!child.wasRunning && stdout.includes('running\n')) {
         child.wasRunning = true;
-        if (child.killAt === 'mid') timer = setTimeout(kill, child.delayMs);
+        if (child.killAt === 'mid') {
+          clearTimeout(timer);
+          timer = setTimeout(kill, child.delayMs);
+        }
       }
     });
     proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (child.stderr += chunk));
@@ -104,6 +123,7 @@ test('fleet: gateways and workers on one file, SIGKILLed at random, then recover
         delayMs: killAt === 'early' ? Math.floor(random() * 300) : 50 + Math.floor(random() * (last ? 300 : 1_500)),
         killed: false,
         wasRunning: false,
+        neverRan: false,
         code: null,
         stderr: '',
       };
@@ -133,9 +153,15 @@ test('fleet: gateways and workers on one file, SIGKILLed at random, then recover
       /locked|SQLITE_BUSY|recovery pass failed|crash child failed/,
       `${c.owner}: ${c.stderr}`,
     );
+    if (c.killAt === 'mid') {
+      assert.ok(!c.neverRan, `${c.owner}: did not report working within ${RUNNING_TIMEOUT_MS} ms: ${c.stderr}`);
+      // By construction (it works until killed, and the kill waits for "running"): never timing.
+      assert.ok(c.killed && c.wasRunning, `${c.owner}: a mid process was not killed mid-work`);
+    }
   }
   const killed = all.filter((c) => c.killed);
   const midWork = killed.filter((c) => c.wasRunning);
+  const planned = (k: Child['killAt']): number => all.filter((c) => c.killAt === k).length;
   assert.ok(midWork.length >= all.length / 3, `only ${midWork.length} of ${all.length} processes were killed mid-work`);
 
   const offset = { ms: 0 };
@@ -151,7 +177,9 @@ test('fleet: gateways and workers on one file, SIGKILLed at random, then recover
     `${all.filter((c) => c.mode === mode).length} ${mode}s (${killed.filter((c) => c.mode === mode).length} killed)`;
   for (const line of [
     `seed ${seed} (CRASH_SEED replays the choices, not the timing): ${rounds} rounds of ${gateways} gateways + ${workers} workers; ` +
-      `${by('gateway')}, ${by('worker')}; ${killed.length} kills (${midWork.length} mid-work); crash phase ${crashSecs.toFixed(1)} s`,
+      `${by('gateway')}, ${by('worker')}; planned ${planned('early')} early, ${planned('mid')} mid, ${planned('never')} never; ` +
+      `${killed.length} kills (${midWork.length} mid-work, ${killed.length - midWork.length} before working), ` +
+      `${all.length - killed.length} finished on their own; crash phase ${crashSecs.toFixed(1)} s`,
     `after the crashes: ${openAfterCrashes.turns} open turns, ${openAfterCrashes.rows} pending rows; recovery took ${passes} passes: ${JSON.stringify(report)}`,
     ...found,
     `total ${((Date.now() - started) / 1000).toFixed(1)} s`,

@@ -22,6 +22,49 @@ async function pwned(page: Page): Promise<unknown> {
   return page.evaluate(() => (globalThis as unknown as { __pwned?: unknown }).__pwned);
 }
 
+interface ProbeImage {
+  src: string;
+  addEventListener(type: 'error' | 'load', listener: () => void): void;
+  remove(): void;
+}
+
+/**
+ * The positive signal that an injected `<img src=x onerror=…>` had its chance: images of our own
+ * with the same sources are added to the page and their `error` events awaited. An image the
+ * page had interpreted from a payload requested the same URL earlier, so its handler would have
+ * run by then. The probes are removed again.
+ */
+async function imageErrorsFired(page: Page, sources: string[]): Promise<void> {
+  await page.evaluate(async (srcs) => {
+    const doc = (
+      globalThis as unknown as {
+        document: { createElement(tag: 'img'): ProbeImage; body: { appendChild(node: ProbeImage): void } };
+      }
+    ).document;
+    await Promise.all(
+      srcs.map(
+        (src) =>
+          new Promise<void>((resolve, reject) => {
+            const img = doc.createElement('img');
+            const timer = setTimeout(() => reject(new Error(`no error event for <img src=${src}> in 10 s`)), 10_000);
+            img.addEventListener('error', () => {
+              clearTimeout(timer);
+              img.remove();
+              resolve();
+            });
+            img.addEventListener('load', () => {
+              clearTimeout(timer);
+              img.remove();
+              reject(new Error(`<img src=${src}> loaded: the probe needs a source that fails`));
+            });
+            img.src = src;
+            doc.body.appendChild(img);
+          }),
+      ),
+    );
+  }, sources);
+}
+
 test('payloads and errors containing HTML show as literal text and run nothing', { timeout: 60_000 }, async (t) => {
   const db = createDb(10 * 60_000);
   const html = stuckSend(
@@ -40,6 +83,8 @@ test('payloads and errors containing HTML show as literal text and run nothing',
   t.after(() => served.stop());
   const { context, page, problems } = await newPage(browser, { height: 1100 });
   t.after(() => context.close());
+  const requested: string[] = [];
+  page.on('request', (req) => requested.push(req.url()));
 
   // The overview's stuck lists carry the HTML error text.
   const overview = new OverviewPage(page);
@@ -67,11 +112,24 @@ test('payloads and errors containing HTML show as literal text and run nothing',
   await detail.openTurn(raw.id);
   assert.equal(await detail.payload().innerText(), '<svg onload="window.__pwned=4"></svg> not JSON at all');
 
-  // Nothing was interpreted: no such elements anywhere, no handler ran.
+  // Nothing was interpreted: no such elements anywhere, nothing requested the payloads' image
+  // sources, and no handler ran, checked once images of those sources have failed to load in
+  // this page (so an interpreted one's onerror had its chance).
   assert.equal(await page.locator('img, b, i, u, svg[onload], iframe, script:not([src])').count(), 0);
-  await page.waitForTimeout(300);
-  assert.equal(await pwned(page), undefined);
+  const probeUrls = [`${served.origin}/x`, `${served.origin}/y`];
+  assert.deepEqual(
+    requested.filter((u) => probeUrls.includes(u)),
+    [],
+  );
   assert.deepEqual(problems.errors, []);
+  await imageErrorsFired(page, ['x', 'y']);
+  assert.equal(await pwned(page), undefined);
+  assert.deepEqual(requested.filter((u) => probeUrls.includes(u)).sort(), probeUrls, 'the probes did request them');
+  // The probes' own failed loads are the only console errors.
+  assert.deepEqual(
+    problems.errors.filter((e) => !/^console: Failed to load resource: .* 404 \(Not Found\)$/.test(e)),
+    [],
+  );
 });
 
 test('a wrong token gets 401, and the page says it is not authorized', { timeout: 60_000 }, async (t) => {

@@ -3,11 +3,19 @@
 // Without arguments (as when a test runner loads every file) it does nothing.
 //   gateway: a plain live loop, no group commit: accept → markRunning → enqueue → beginSend → ack → finalize
 //   worker:  a RecoveryWorker over due final rows until none is pending; its sends go to a sink file
+// With `barrier: true` a child prints "ready" and waits for "go" on stdin before it opens the file,
+// so processes started together really run together (however long each took to start).
 import fs from 'node:fs';
 import { DeliveryError, Lifecycle, RecoveryWorker, type LifecycleConfig } from '../../main/lifecycle';
 import { seededRandom } from '../../main/demo/random';
 
-export interface GatewayOptions {
+/** Options every mode takes. */
+interface Common {
+  /** Print "ready", then wait for a "go" line on stdin before opening the file. */
+  barrier?: boolean;
+}
+
+export interface GatewayOptions extends Common {
   db: string;
   turns: number;
   tag: string;
@@ -22,7 +30,7 @@ export interface GatewayReport {
   acked: number;
 }
 
-export interface WorkerOptions {
+export interface WorkerOptions extends Common {
   db: string;
   sink: string;
   owner: string;
@@ -54,6 +62,21 @@ export interface SinkEntry {
 /** The same fast clock in every process: derived from the wall clock, so all of them agree. */
 export function scaledClock(scale: number, origin: number): () => number {
   return () => origin + Math.round((Date.now() - origin) * scale);
+}
+
+/** The child's side of the barrier: "ready" on stdout, then a "go" line on stdin. */
+async function waitForGo(): Promise<void> {
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve, reject) => {
+    let input = '';
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (chunk: string) => {
+      input += chunk;
+      if (input.includes('go\n')) resolve();
+    });
+    process.stdin.on('end', () => reject(new Error('stdin ended before "go"')));
+  });
+  process.stdin.destroy();
 }
 
 function gateway(o: GatewayOptions): GatewayReport {
@@ -143,7 +166,8 @@ async function worker(o: WorkerOptions): Promise<WorkerReport> {
 }
 
 async function main(mode: string, json: string): Promise<void> {
-  const options = JSON.parse(json) as unknown;
+  const options = JSON.parse(json) as Common;
+  if (options.barrier === true) await waitForGo();
   const result = mode === 'gateway' ? gateway(options as GatewayOptions) : await worker(options as WorkerOptions);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

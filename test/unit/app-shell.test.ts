@@ -2,12 +2,15 @@
 // against a stand-in for the 'electron' module: the real ApiHost on a real database, the real
 // IPC handler, protocol handler and menu callbacks. What only a real Electron can show (window,
 // sandbox, preload) is test/e2e/electron.test.ts.
+//
+// Every test boots its own shell (a fresh load of dist/app/*.js against a fresh stand-in, on its
+// own databases) and quits it, so each passes alone and in any order.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { IPC_CALL, IPC_EVENT, type ApiResult } from '../../shared/api';
 import { Lifecycle } from '../../main/lifecycle';
 import { ROUTE, sha256, tempDir } from '../helpers/temp-db';
@@ -19,10 +22,10 @@ interface MenuItem {
   submenu?: MenuItem[];
 }
 
-const root = tempDir('lifecycle-shell-');
-const dbFile = path.join(root, 'first.db');
-const otherFile = path.join(root, 'second.db');
-const notDb = path.join(root, 'notes.txt');
+/** dist/app: what a boot loads afresh. */
+const APP_DIR = path.resolve(__dirname, '..', '..', 'app');
+/** dist/renderer: what app/main.ts serves on app://desk/ (built or not). */
+const RENDERER_DIR = path.resolve(__dirname, '..', '..', 'renderer');
 
 function seed(file: string): string {
   const lc = Lifecycle.open(file);
@@ -62,118 +65,6 @@ class FakeWebContents extends EventEmitter {
   }
 }
 
-class FakeWindow extends EventEmitter {
-  static all: FakeWindow[] = [];
-  static getAllWindows(): FakeWindow[] {
-    return FakeWindow.all;
-  }
-  readonly webContents = new FakeWebContents();
-  title = '';
-  constructor(readonly options: { webPreferences: Record<string, unknown> }) {
-    super();
-    FakeWindow.all.push(this);
-  }
-  loadURL(url: string): Promise<void> {
-    return this.webContents.loadURL(url);
-  }
-  setTitle(t: string): void {
-    this.title = t;
-  }
-  isDestroyed(): boolean {
-    return false;
-  }
-  isMinimized(): boolean {
-    return false;
-  }
-  show(): void {}
-  focus(): void {}
-  restore(): void {}
-}
-
-const calls = {
-  errorBoxes: [] as string[],
-  openDialog: [] as string[],
-  external: [] as string[],
-  quit: 0,
-  exit: [] as number[],
-  privileged: [] as unknown[],
-};
-let protocolHandler: ((req: { url: string; method: string }) => Promise<Response>) | null = null;
-let ipcHandler: Fn | null = null;
-let menuTemplate: MenuItem[] = [];
-let readyResolve: () => void = () => undefined;
-const readyPromise = new Promise<void>((r) => (readyResolve = r));
-
-const app = Object.assign(new EventEmitter(), {
-  isPackaged: false,
-  setName: () => undefined,
-  setPath: () => undefined,
-  getPath: (name: string) => path.join(root, name),
-  enableSandbox: () => undefined,
-  requestSingleInstanceLock: () => true,
-  whenReady: () => readyPromise,
-  isReady: () => true,
-  quit: () => {
-    calls.quit++;
-  },
-  exit: (code: number) => {
-    calls.exit.push(code);
-  },
-});
-
-const fakeElectron = {
-  app,
-  BrowserWindow: FakeWindow,
-  dialog: {
-    showErrorBox: (title: string, content: string) => calls.errorBoxes.push(`${title}: ${content}`),
-    showOpenDialog: async () => ({ canceled: false, filePaths: [calls.openDialog.shift() ?? ''] }),
-    showMessageBox: async () => ({ response: 0 }),
-  },
-  Menu: {
-    buildFromTemplate: (template: MenuItem[]) => ({ template }),
-    setApplicationMenu: (menu: { template: MenuItem[] }) => {
-      menuTemplate = menu.template;
-    },
-  },
-  session: {
-    defaultSession: {
-      setPermissionRequestHandler: () => undefined,
-      setPermissionCheckHandler: () => undefined,
-      setDevicePermissionHandler: () => undefined,
-      protocol: {
-        handle: (_scheme: string, handler: typeof protocolHandler) => {
-          protocolHandler = handler;
-        },
-      },
-    },
-  },
-  shell: { openExternal: async (url: string) => void calls.external.push(url) },
-  protocol: { registerSchemesAsPrivileged: (schemes: unknown[]) => calls.privileged.push(...schemes) },
-  ipcMain: {
-    handle: (channel: string, handler: Fn) => {
-      assert.equal(channel, IPC_CALL);
-      ipcHandler = handler;
-    },
-    removeHandler: () => undefined,
-  },
-};
-
-function menuItem(id: string, items: MenuItem[] = menuTemplate): MenuItem {
-  for (const item of items) {
-    if (item.id === id) return item;
-    const found = item.submenu ? menuItemOrNull(id, item.submenu) : null;
-    if (found) return found;
-  }
-  throw new Error(`no menu item ${id}`);
-}
-function menuItemOrNull(id: string, items: MenuItem[]): MenuItem | null {
-  try {
-    return menuItem(id, items);
-  } catch {
-    return null;
-  }
-}
-
 async function until<T>(probe: () => T | undefined | null | false, what: string, timeoutMs = 10_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
@@ -184,163 +75,384 @@ async function until<T>(probe: () => T | undefined | null | false, what: string,
   }
 }
 
-function win(): FakeWindow {
-  const w = FakeWindow.all[0];
-  assert.ok(w, 'a window was created');
-  return w;
+/** One booted shell: its stand-in's records, its databases, and helpers to drive it. */
+interface Shell {
+  dbFile: string;
+  otherFile: string;
+  notDb: string;
+  /** A failed turn in dbFile (replayable). */
+  turnId: string;
+  calls: {
+    errorBoxes: string[];
+    openDialog: string[];
+    external: string[];
+    quit: number;
+    exit: number[];
+    privileged: unknown[];
+  };
+  app: EventEmitter;
+  protocolHandler: (req: { url: string; method: string }) => Promise<Response>;
+  win(): FakeWindowLike;
+  call(method: unknown, args: unknown, frame?: { url: string }): Promise<ApiResult<unknown>>;
+  dbPathNow(): Promise<string>;
+  menuItem(id: string): MenuItem;
+  /** Emits will-quit as Electron does; resolves once the shell called app.quit(). */
+  quit(): Promise<{ defaultPrevented: boolean }>;
 }
 
-function call(method: unknown, args: unknown, frame?: { url: string }): Promise<ApiResult<unknown>> {
-  assert.ok(ipcHandler, 'the IPC handler is registered');
-  const w = win();
-  const event = { sender: w.webContents, senderFrame: frame ?? w.webContents.mainFrame };
-  return ipcHandler(event, method, args) as Promise<ApiResult<unknown>>;
+interface FakeWindowLike {
+  readonly webContents: FakeWebContents;
+  readonly options: { webPreferences: Record<string, unknown> };
+  title: string;
 }
 
-async function dbPathNow(): Promise<string> {
-  const info = await call('getInfo', {});
-  assert.ok(info.ok, JSON.stringify(info));
-  return (info.value as { dbPath: string }).dbPath;
-}
-
-let turnId = '';
-const argvBefore = process.argv;
-const loadBefore = (Module as unknown as { _load: Fn })._load;
-
-before(async () => {
-  turnId = seed(dbFile);
+/** Loads dist/app/main.js afresh against a new stand-in for 'electron', with `--db` on a new file. */
+async function bootShell(): Promise<Shell> {
+  const root = tempDir('lifecycle-shell-');
+  const dbFile = path.join(root, 'first.db');
+  const otherFile = path.join(root, 'second.db');
+  const notDb = path.join(root, 'notes.txt');
+  const turnId = seed(dbFile);
   seed(otherFile);
   fs.writeFileSync(notDb, 'not a database\n');
+
+  const calls: Shell['calls'] = { errorBoxes: [], openDialog: [], external: [], quit: 0, exit: [], privileged: [] };
+  const windows: FakeWindow[] = [];
+  let protocolHandler: Shell['protocolHandler'] | null = null;
+  let ipcHandler: Fn | null = null;
+  let menuTemplate: MenuItem[] = [];
+  let readyResolve: () => void = () => undefined;
+  const readyPromise = new Promise<void>((r) => (readyResolve = r));
+
+  class FakeWindow extends EventEmitter implements FakeWindowLike {
+    static getAllWindows(): FakeWindow[] {
+      return windows;
+    }
+    readonly webContents = new FakeWebContents();
+    title = '';
+    constructor(readonly options: { webPreferences: Record<string, unknown> }) {
+      super();
+      windows.push(this);
+    }
+    loadURL(url: string): Promise<void> {
+      return this.webContents.loadURL(url);
+    }
+    setTitle(t: string): void {
+      this.title = t;
+    }
+    isDestroyed(): boolean {
+      return false;
+    }
+    isMinimized(): boolean {
+      return false;
+    }
+    show(): void {}
+    focus(): void {}
+    restore(): void {}
+  }
+
+  const app = Object.assign(new EventEmitter(), {
+    isPackaged: false,
+    setName: () => undefined,
+    setPath: () => undefined,
+    getPath: (name: string) => path.join(root, name),
+    enableSandbox: () => undefined,
+    requestSingleInstanceLock: () => true,
+    whenReady: () => readyPromise,
+    isReady: () => true,
+    quit: () => {
+      calls.quit++;
+    },
+    exit: (code: number) => {
+      calls.exit.push(code);
+    },
+  });
+
+  const fakeElectron = {
+    app,
+    BrowserWindow: FakeWindow,
+    dialog: {
+      showErrorBox: (title: string, content: string) => calls.errorBoxes.push(`${title}: ${content}`),
+      showOpenDialog: async () => ({ canceled: false, filePaths: [calls.openDialog.shift() ?? ''] }),
+      showMessageBox: async () => ({ response: 0 }),
+    },
+    Menu: {
+      buildFromTemplate: (template: MenuItem[]) => ({ template }),
+      setApplicationMenu: (menu: { template: MenuItem[] }) => {
+        menuTemplate = menu.template;
+      },
+    },
+    session: {
+      defaultSession: {
+        setPermissionRequestHandler: () => undefined,
+        setPermissionCheckHandler: () => undefined,
+        setDevicePermissionHandler: () => undefined,
+        protocol: {
+          handle: (_scheme: string, handler: Shell['protocolHandler']) => {
+            protocolHandler = handler;
+          },
+        },
+      },
+    },
+    shell: { openExternal: async (url: string) => void calls.external.push(url) },
+    protocol: { registerSchemesAsPrivileged: (schemes: unknown[]) => calls.privileged.push(...schemes) },
+    ipcMain: {
+      handle: (channel: string, handler: Fn) => {
+        assert.equal(channel, IPC_CALL);
+        ipcHandler = handler;
+      },
+      removeHandler: () => undefined,
+    },
+  };
+
+  // A fresh load: drop every dist/app module a previous boot left in the require cache, and
+  // answer `require('electron')` with this boot's stand-in (the modules take it at load).
+  for (const key of Object.keys(require.cache)) {
+    if (key.startsWith(APP_DIR + path.sep)) delete require.cache[key];
+  }
   const mod = Module as unknown as { _load: Fn };
+  const loadBefore = mod._load;
+  const argvBefore = process.argv;
   mod._load = function (this: unknown, request: unknown, ...rest: unknown[]) {
     if (request === 'electron') return fakeElectron;
     return loadBefore.call(this, request, ...rest);
   };
   process.argv = [process.execPath, 'dist/app/main.js', '--db', dbFile];
-  // Loaded only now, with 'electron' replaced (a static import would run it too early).
-  Module.createRequire(__filename)('../../app/main');
+  try {
+    Module.createRequire(__filename)('../../app/main');
+  } finally {
+    process.argv = argvBefore;
+    mod._load = loadBefore;
+  }
   readyResolve();
-  await until(() => FakeWindow.all.length > 0 && ipcHandler, 'the window and the IPC handler');
-});
 
-after(async () => {
-  process.argv = argvBefore;
-  (Module as unknown as { _load: Fn })._load = loadBefore;
-  const event = { defaultPrevented: false, preventDefault: () => (event.defaultPrevented = true) };
-  app.emit('will-quit', event);
-  assert.ok(event.defaultPrevented, 'quitting waits for the API host to close');
-  await until(() => calls.quit > 0, 'app.quit after the host closed');
-});
-
-test('the scheme is privileged but does not bypass CSP; the window is sandboxed and isolated', () => {
-  assert.deepEqual(calls.privileged, [
-    {
-      scheme: 'app',
-      privileges: {
-        standard: true,
-        secure: true,
-        supportFetchAPI: true,
-        corsEnabled: true,
-        allowServiceWorkers: false,
-      },
-    },
-  ]);
-  const prefs = win().options.webPreferences;
-  assert.equal(prefs.contextIsolation, true);
-  assert.equal(prefs.sandbox, true);
-  assert.equal(prefs.nodeIntegration, false);
-  assert.equal(prefs.webSecurity, true);
-  assert.match(String(prefs.preload), /dist[/\\]app[/\\]preload\.js$/);
-  assert.deepEqual(win().webContents.loaded, ['app://desk/index.html']);
-  assert.match(win().title, /first\.db \(observer\)$/);
-});
-
-test('IPC from the renderer reaches the API host on the --db file; foreign frames are forbidden', async () => {
-  assert.equal(await dbPathNow(), dbFile);
-  const status = await call('getStatus', {});
-  assert.ok(status.ok);
-  const foreign = await call('getStatus', {}, new FakeFrame('https://evil.example/'));
-  assert.deepEqual(foreign.ok ? null : foreign.error.code, 'forbidden');
-  const subframe = await call('getStatus', {}, new FakeFrame('app://desk/index.html'));
-  assert.deepEqual(subframe.ok ? null : subframe.error.code, 'forbidden', 'another frame object than the main frame');
-  const unknown = await call('dropTables', {});
-  assert.deepEqual(unknown.ok ? null : unknown.error.code, 'unknown_method');
-});
-
-test('API events are forwarded to the window on IPC_EVENT', async () => {
-  const sentBefore = win().webContents.sent.length;
-  const replay = await call('replayTurns', { ids: [turnId] });
-  assert.ok(replay.ok, JSON.stringify(replay));
-  await until(
-    () =>
-      win()
-        .webContents.sent.slice(sentBefore)
-        .find(([ch, e]) => ch === IPC_EVENT && (e as { type: string }).type === 'changed'),
-    'a changed event',
-  );
-});
-
-test('app:// serves the renderer folder with the CSP, and nothing outside it', async () => {
-  assert.ok(protocolHandler);
-  const rendererDir = path.resolve(__dirname, '..', '..', 'renderer');
-  const index = await protocolHandler({ url: 'app://desk/index.html', method: 'GET' });
-  if (fs.existsSync(path.join(rendererDir, 'index.html'))) {
-    assert.equal(index.status, 200);
-    assert.match(index.headers.get('content-type') ?? '', /^text\/html/);
-    assert.match(await index.text(), /<div id="root">/);
-  }
-  assert.match(index.headers.get('content-security-policy') ?? '', /script-src 'self'/);
-  for (const url of ['app://desk/../app/main.js', 'app://desk/%2e%2e/app/main.js', 'app://evil/index.html']) {
-    assert.equal((await protocolHandler({ url, method: 'GET' })).status, 404, url);
-  }
-  assert.equal((await protocolHandler({ url: 'app://desk/index.html', method: 'POST' })).status, 404);
-});
-
-test('View menu items switch the renderer route by hash (same document)', () => {
-  menuItem('view-turns').click?.();
-  menuItem('view-audit').click?.();
-  assert.deepEqual(win().webContents.loaded.slice(-2), [
-    'app://desk/index.html#/turns',
-    'app://desk/index.html#/audit',
-  ]);
-});
-
-test('File → Open Database… on a non-database shows the core message and keeps the current file', async () => {
-  const before = sha256(notDb);
-  calls.openDialog.push(notDb);
-  menuItem('open-database').click?.();
-  const box = await until(() => calls.errorBoxes[0], 'the error box');
-  assert.match(box, /not an SQLite database/);
-  assert.equal(sha256(notDb), before, 'the refused file is left untouched');
-  assert.equal(await dbPathNow(), dbFile);
-});
-
-test('File → Open Database… on another database switches to it and reloads the page', async () => {
-  const reloads = win().webContents.reloads;
-  calls.openDialog.push(otherFile);
-  menuItem('open-database').click?.();
-  await until(() => win().webContents.reloads > reloads, 'the reload');
-  assert.equal(await dbPathNow(), otherFile);
-  assert.match(win().title, /second\.db \(observer\)$/);
-});
-
-test('every webContents is hardened: navigation away denied, https to the browser, no new windows', () => {
-  const contents = new FakeWebContents();
-  app.emit('web-contents-created', {}, contents);
-  const nav = (url: string): boolean => {
-    let prevented = false;
-    contents.emit('will-navigate', { preventDefault: () => (prevented = true) }, url);
-    return prevented;
+  const win = (): FakeWindow => {
+    const w = windows[0];
+    assert.ok(w, 'a window was created');
+    return w;
   };
-  assert.equal(nav('app://desk/index.html#/outbox'), false);
-  assert.equal(nav('https://docs.example/x'), true);
-  assert.equal(nav('file:///etc/passwd'), true);
-  assert.deepEqual(calls.external, ['https://docs.example/x']);
-  assert.ok(contents.openHandler);
-  assert.deepEqual(contents.openHandler({ url: 'https://a.example/' }), { action: 'deny' });
-  assert.deepEqual(contents.openHandler({ url: 'http://a.example/' }), { action: 'deny' });
-  assert.deepEqual(calls.external, ['https://docs.example/x', 'https://a.example/']);
-  let webview = false;
-  contents.emit('will-attach-webview', { preventDefault: () => (webview = true) });
-  assert.ok(webview);
+  const call = (method: unknown, args: unknown, frame?: { url: string }): Promise<ApiResult<unknown>> => {
+    assert.ok(ipcHandler, 'the IPC handler is registered');
+    const w = win();
+    const event = { sender: w.webContents, senderFrame: frame ?? w.webContents.mainFrame };
+    return ipcHandler(event, method, args) as Promise<ApiResult<unknown>>;
+  };
+  const findItem = (id: string, items: MenuItem[]): MenuItem | null => {
+    for (const item of items) {
+      if (item.id === id) return item;
+      const found = item.submenu ? findItem(id, item.submenu) : null;
+      if (found) return found;
+    }
+    return null;
+  };
+  let quitting: Promise<{ defaultPrevented: boolean }> | null = null;
+  const shell: Shell = {
+    dbFile,
+    otherFile,
+    notDb,
+    turnId,
+    calls,
+    app,
+    get protocolHandler() {
+      assert.ok(protocolHandler, 'the app:// protocol handler is registered');
+      return protocolHandler;
+    },
+    win,
+    call,
+    async dbPathNow() {
+      const info = await call('getInfo', {});
+      assert.ok(info.ok, JSON.stringify(info));
+      return (info.value as { dbPath: string }).dbPath;
+    },
+    menuItem(id) {
+      const item = findItem(id, menuTemplate);
+      if (!item) throw new Error(`no menu item ${id}`);
+      return item;
+    },
+    quit() {
+      quitting ??= (async () => {
+        const event = { defaultPrevented: false, preventDefault: () => (event.defaultPrevented = true) };
+        app.emit('will-quit', event);
+        if (event.defaultPrevented) await until(() => calls.quit > 0, 'app.quit after the host closed');
+        return { defaultPrevented: event.defaultPrevented };
+      })();
+      return quitting;
+    },
+  };
+  try {
+    await until(() => windows.length > 0 && ipcHandler, 'the window and the IPC handler');
+  } catch (err) {
+    await shell.quit();
+    throw new Error(`${(err as Error).message}; error boxes: ${JSON.stringify(calls.errorBoxes)}`);
+  }
+  return shell;
+}
+
+/** Boots a shell for one test and always quits it (closing its API host) afterwards. */
+async function withShell(fn: (s: Shell) => Promise<void> | void): Promise<void> {
+  const shell = await bootShell();
+  try {
+    await fn(shell);
+  } finally {
+    await shell.quit();
+  }
+}
+
+test('the scheme is privileged but does not bypass CSP; the window is sandboxed and isolated', () =>
+  withShell((s) => {
+    assert.deepEqual(s.calls.privileged, [
+      {
+        scheme: 'app',
+        privileges: {
+          standard: true,
+          secure: true,
+          supportFetchAPI: true,
+          corsEnabled: true,
+          allowServiceWorkers: false,
+        },
+      },
+    ]);
+    const prefs = s.win().options.webPreferences;
+    assert.equal(prefs.contextIsolation, true);
+    assert.equal(prefs.sandbox, true);
+    assert.equal(prefs.nodeIntegration, false);
+    assert.equal(prefs.webSecurity, true);
+    assert.match(String(prefs.preload), /dist[/\\]app[/\\]preload\.js$/);
+    assert.deepEqual(s.win().webContents.loaded, ['app://desk/index.html']);
+    assert.match(s.win().title, /first\.db \(observer\)$/);
+  }));
+
+test('IPC from the renderer reaches the API host on the --db file; foreign frames are forbidden', () =>
+  withShell(async (s) => {
+    assert.equal(await s.dbPathNow(), s.dbFile);
+    const status = await s.call('getStatus', {});
+    assert.ok(status.ok);
+    const foreign = await s.call('getStatus', {}, new FakeFrame('https://evil.example/'));
+    assert.deepEqual(foreign.ok ? null : foreign.error.code, 'forbidden');
+    const subframe = await s.call('getStatus', {}, new FakeFrame('app://desk/index.html'));
+    assert.deepEqual(subframe.ok ? null : subframe.error.code, 'forbidden', 'another frame object than the main frame');
+    const unknown = await s.call('dropTables', {});
+    assert.deepEqual(unknown.ok ? null : unknown.error.code, 'unknown_method');
+  }));
+
+test('API events are forwarded to the window on IPC_EVENT', () =>
+  withShell(async (s) => {
+    const sentBefore = s.win().webContents.sent.length;
+    const replay = await s.call('replayTurns', { ids: [s.turnId] });
+    assert.ok(replay.ok, JSON.stringify(replay));
+    await until(
+      () =>
+        s
+          .win()
+          .webContents.sent.slice(sentBefore)
+          .find(([ch, e]) => ch === IPC_EVENT && (e as { type: string }).type === 'changed'),
+      'a changed event',
+    );
+  }));
+
+test('app:// serves the renderer folder with the CSP, and nothing outside it', () =>
+  withShell(async (s) => {
+    // A file of our own in the folder main.ts serves, so this does not depend on a renderer build.
+    const createdDir = !fs.existsSync(RENDERER_DIR);
+    fs.mkdirSync(RENDERER_DIR, { recursive: true });
+    const name = `shell-probe-${process.pid}-${Date.now()}.html`;
+    const probe = path.join(RENDERER_DIR, name);
+    const body = '<!doctype html><div id="probe">served from dist/renderer</div>\n';
+    fs.writeFileSync(probe, body);
+    try {
+      const served = await s.protocolHandler({ url: `app://desk/${name}`, method: 'GET' });
+      assert.equal(served.status, 200);
+      assert.match(served.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(served.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+      assert.equal(await served.text(), body);
+
+      // A missing file is a 404 that still carries the CSP.
+      const missing = await s.protocolHandler({ url: `app://desk/missing-${name}`, method: 'GET' });
+      assert.equal(missing.status, 404);
+      assert.match(missing.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+
+      // Outside the folder: dist/app/main.js exists (it is what booted), and is never served.
+      assert.ok(fs.existsSync(path.join(APP_DIR, 'main.js')));
+      for (const url of [
+        'app://desk/../app/main.js',
+        'app://desk/%2e%2e/app/main.js',
+        'app://desk/%2E%2E%2Fapp%2Fmain.js',
+        `app://evil/${name}`,
+      ]) {
+        assert.equal((await s.protocolHandler({ url, method: 'GET' })).status, 404, url);
+      }
+      assert.equal((await s.protocolHandler({ url: `app://desk/${name}`, method: 'POST' })).status, 404);
+    } finally {
+      fs.rmSync(probe, { force: true });
+      if (createdDir) fs.rmSync(RENDERER_DIR, { recursive: true, force: true });
+    }
+  }));
+
+test('View menu items switch the renderer route by hash (same document)', () =>
+  withShell((s) => {
+    s.menuItem('view-turns').click?.();
+    s.menuItem('view-audit').click?.();
+    assert.deepEqual(s.win().webContents.loaded, [
+      'app://desk/index.html',
+      'app://desk/index.html#/turns',
+      'app://desk/index.html#/audit',
+    ]);
+  }));
+
+test('File → Open Database… on a non-database shows the core message and keeps the current file', () =>
+  withShell(async (s) => {
+    const before = sha256(s.notDb);
+    s.calls.openDialog.push(s.notDb);
+    s.menuItem('open-database').click?.();
+    const box = await until(() => s.calls.errorBoxes[0], 'the error box');
+    assert.match(box, /not an SQLite database/);
+    assert.equal(s.calls.errorBoxes.length, 1);
+    assert.equal(sha256(s.notDb), before, 'the refused file is left untouched');
+    assert.equal(await s.dbPathNow(), s.dbFile);
+    assert.match(s.win().title, /first\.db \(observer\)$/);
+  }));
+
+test('File → Open Database… on another database switches to it and reloads the page', () =>
+  withShell(async (s) => {
+    assert.equal(s.win().webContents.reloads, 0);
+    s.calls.openDialog.push(s.otherFile);
+    s.menuItem('open-database').click?.();
+    await until(() => s.win().webContents.reloads > 0, 'the reload');
+    assert.equal(await s.dbPathNow(), s.otherFile);
+    assert.match(s.win().title, /second\.db \(observer\)$/);
+    assert.deepEqual(s.calls.errorBoxes, []);
+  }));
+
+test('every webContents is hardened: navigation away denied, https to the browser, no new windows', () =>
+  withShell((s) => {
+    const contents = new FakeWebContents();
+    s.app.emit('web-contents-created', {}, contents);
+    const nav = (url: string): boolean => {
+      let prevented = false;
+      contents.emit('will-navigate', { preventDefault: () => (prevented = true) }, url);
+      return prevented;
+    };
+    assert.equal(nav('app://desk/index.html#/outbox'), false);
+    assert.equal(nav('https://docs.example/x'), true);
+    assert.equal(nav('file:///etc/passwd'), true);
+    assert.deepEqual(s.calls.external, ['https://docs.example/x']);
+    assert.ok(contents.openHandler);
+    assert.deepEqual(contents.openHandler({ url: 'https://a.example/' }), { action: 'deny' });
+    assert.deepEqual(contents.openHandler({ url: 'http://a.example/' }), { action: 'deny' });
+    assert.deepEqual(s.calls.external, ['https://docs.example/x', 'https://a.example/']);
+    let webview = false;
+    contents.emit('will-attach-webview', { preventDefault: () => (webview = true) });
+    assert.ok(webview);
+  }));
+
+test('quitting waits for the API host to close, then quits; IPC then answers unavailable', async () => {
+  const s = await bootShell();
+  const { defaultPrevented } = await s.quit();
+  assert.ok(defaultPrevented, 'quitting waits for the API host to close');
+  assert.equal(s.calls.quit, 1);
+  const after = await s.call('getStatus', {});
+  assert.equal(after.ok ? null : after.error.code, 'unavailable');
+  // The host closed its connection: the file opens again, with no WAL left beside it.
+  assert.equal(fs.existsSync(`${s.dbFile}-wal`), false);
+  Lifecycle.open(s.dbFile).close();
 });

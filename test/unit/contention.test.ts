@@ -3,7 +3,7 @@
 // owner, expiry and abort that respect a send in flight, and a lock held too long surfaced as
 // `locked`.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -14,17 +14,53 @@ import { ROUTE, openPeer, openTemp, tempDir } from '../helpers/temp-db';
 
 const CHILD = path.join(__dirname, '..', 'helpers', 'contention-child.js');
 
-function run<T>(mode: string, options: object): Promise<T> {
+/**
+ * A start line for `size` children run with `barrier: true`: each prints "ready" once loaded and
+ * waits; when all have, each is told "go" on stdin. A child that exits first releases the rest
+ * (their stdin ends, so they fail instead of waiting forever).
+ */
+interface Barrier {
+  ready(child: ChildProcess): void;
+  exited(): void;
+}
+function barrier(size: number): Barrier {
+  const waiting: ChildProcess[] = [];
+  let released = false;
+  const release = (data: string): void => {
+    released = true;
+    for (const c of waiting) c.stdin?.end(data);
+  };
+  return {
+    ready(child) {
+      waiting.push(child);
+      if (waiting.length === size) release('go\n');
+    },
+    exited() {
+      if (!released) release('');
+    },
+  };
+}
+
+function run<T>(mode: string, options: object, start?: Barrier): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, mode, JSON.stringify(options)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawn(process.execPath, [CHILD, mode, JSON.stringify({ ...options, barrier: start !== undefined })], {
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    if (!start) child.stdin.end();
     let out = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    let ready = false;
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      if (start && !ready && out.startsWith('ready\n')) {
+        ready = true;
+        start.ready(child);
+      }
+    });
     child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
     child.on('error', reject);
     child.on('exit', (code) => {
+      start?.exited();
       if (code !== 0) reject(new Error(`${mode} child exited with ${code}: ${err}`));
       else resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
     });
@@ -57,8 +93,9 @@ function countBy(db: Database.Database, table: string): Record<string, number> {
 test('two gateway processes × 1,500 plain turns on one file: no call throws, every turn delivered', async () => {
   const file = path.join(tempDir(), 'message-lifecycle.db');
   Lifecycle.open(file).close(); // both start on a migrated file; the race to create it has its own test
+  const start = barrier(2); // and together, so they really contend
   const reports = await Promise.all(
-    ['gw-a', 'gw-b'].map((tag) => run<GatewayReport>('gateway', { db: file, turns: 1_500, tag })),
+    ['gw-a', 'gw-b'].map((tag) => run<GatewayReport>('gateway', { db: file, turns: 1_500, tag }, start)),
   );
   for (const r of reports) {
     assert.equal(r.thrown, 0, `thrown calls: ${JSON.stringify(r.errors)}`);
@@ -75,8 +112,9 @@ test('two gateway processes × 1,500 plain turns on one file: no call throws, ev
 
 test('two processes opening a new file at once: both migrate-or-adopt it without an error', async () => {
   const file = path.join(tempDir(), 'message-lifecycle.db');
+  const start = barrier(3);
   const reports = await Promise.all(
-    ['gw-a', 'gw-b', 'gw-c'].map((tag) => run<GatewayReport>('gateway', { db: file, turns: 20, tag })),
+    ['gw-a', 'gw-b', 'gw-c'].map((tag) => run<GatewayReport>('gateway', { db: file, turns: 20, tag }, start)),
   );
   for (const r of reports) assert.equal(r.thrown, 0, JSON.stringify(r.errors));
 });
@@ -113,19 +151,26 @@ async function twoWorkers(
 ): Promise<{ sink: SinkEntry[]; ids: string[]; reports: WorkerReport[]; file: string }> {
   const { file, sink, ids } = dueRows(rows);
   const origin = Date.now();
+  // Both start their passes together: "both workers sent rows" must not depend on which process
+  // happened to load first.
+  const start = barrier(2);
   const reports = await Promise.all(
     ['worker-a', 'worker-b'].map((owner, i) =>
-      run<WorkerReport>('worker', {
-        db: file,
-        sink,
-        owner,
-        seed: 17 + i,
-        failureRate: 0,
-        sendMs: 1,
-        clockScale: 1,
-        clockOrigin: origin,
-        ...over,
-      } satisfies WorkerOptions),
+      run<WorkerReport>(
+        'worker',
+        {
+          db: file,
+          sink,
+          owner,
+          seed: 17 + i,
+          failureRate: 0,
+          sendMs: 1,
+          clockScale: 1,
+          clockOrigin: origin,
+          ...over,
+        } satisfies WorkerOptions,
+        start,
+      ),
     ),
   );
   return { sink: readSink(sink), ids, reports, file };

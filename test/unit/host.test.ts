@@ -97,13 +97,17 @@ test('counts arrive on start and a changed event follows a mutating call', async
     const event = await changed;
     assert.ok(event.type === 'changed' && event.at >= before);
 
-    // Unsubscribing stops delivery.
-    let seen = 0;
-    const off = host.onEvent(() => seen++);
+    // Unsubscribing stops delivery: a second listener, subscribed after the first one left, gets
+    // the `changed` that follows prune; by then that event was delivered, so the first listener
+    // would have had it too.
+    const seen: ApiEvent[] = [];
+    const off = host.onEvent((e) => seen.push(e));
     off();
-    await host.call('prune', {});
-    await new Promise((r) => setTimeout(r, 150));
-    assert.equal(seen, 0);
+    const pruneStarted = Date.now();
+    const pruned = nextEvent(host, (e) => e.type === 'changed' && e.at >= pruneStarted);
+    assert.ok((await host.call('prune', {})).ok);
+    await pruned;
+    assert.deepEqual(seen, []);
   } finally {
     await host.close();
   }

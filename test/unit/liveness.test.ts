@@ -2,6 +2,7 @@
 // shows when none is alive (and what the writes let us infer), and goes when one runs.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -41,8 +42,9 @@ test('the banner shows while no worker runs, goes while one does, and comes back
       deliver: async () => undefined,
       replay: async () => undefined,
     });
+    const firstPass = once(worker, 'pass'); // emitted after the pass recorded its heartbeat
     worker.start();
-    await delay(50); // its first pass
+    await firstPass;
     const running = liveness(lc.core);
     assert.equal(running.banner, null);
     assert.equal(running.workers.length, 1);

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { ApiHost } from '../../main/api/host';
 import { Lifecycle, LifecycleError } from '../../main/lifecycle';
-import { API_METHODS, type ApiMethod } from '../../shared/api';
+import Database from 'better-sqlite3';
+import { API_METHODS, type ApiEvent, type ApiMethod, type IntegrityState } from '../../shared/api';
 import { specSnapshot, writeGatewayFile } from '../helpers/gateway-file';
 import { ROUTE, delay, sha256, tempDir } from '../helpers/temp-db';
 
@@ -19,6 +20,128 @@ function gatewayFile(options?: Parameters<typeof writeGatewayFile>[2]): string {
   const file = path.join(tempDir(), 'message-lifecycle.db');
   writeGatewayFile(file, Date.now(), options);
   return file;
+}
+
+/**
+ * Commits to a table of the test's own in `file`, as another process would (the SPEC tables are
+ * untouched). An engine's change watch reports such a commit as `changed` from its next counts
+ * poll: the positive signal that a poll ran since.
+ */
+function probeCommit(file: string): void {
+  const db = new Database(file);
+  try {
+    db.exec('CREATE TABLE IF NOT EXISTS test_probe (n INTEGER); INSERT INTO test_probe VALUES (1)');
+  } finally {
+    db.close();
+  }
+}
+
+function nextEvent(
+  subscribe: (listener: (e: ApiEvent) => void) => () => void,
+  match: (e: ApiEvent) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<ApiEvent> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no ${what} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const off = subscribe((e) => {
+      if (!match(e)) return;
+      clearTimeout(timer);
+      off();
+      resolve(e);
+    });
+  });
+}
+
+/**
+ * Waits until what could write on its own had its chance: the integrity check finished, and a
+ * counts poll ran after that (it reported a probe commit). A worker, had one been started, would
+ * have recorded its heartbeat before the host was ready and begun its first pass (a 0 ms timer,
+ * queued before the poll's) before that poll.
+ */
+async function settled(host: ApiHost, file: string): Promise<void> {
+  const done = (i: IntegrityState): boolean => i.state !== 'checking';
+  if (!done(host.info.integrity)) {
+    await nextEvent(
+      (l) => host.onEvent(l),
+      (e) => e.type === 'integrity' && done(e.integrity),
+      'end of the integrity check',
+    );
+  }
+  const probing = Date.now();
+  const polled = nextEvent(
+    (l) => host.onEvent(l),
+    (e) => e.type === 'changed' && e.at >= probing,
+    'changed event for the probe commit',
+  );
+  probeCommit(file);
+  await polled;
+}
+
+/** Polls `done` (a positive condition) until it holds; fails with `what()` after `timeoutMs`. */
+async function until(done: () => boolean, what: () => string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what()}`);
+    await delay(20);
+  }
+}
+
+/** Reads a Server-Sent Events body; `event`/`comment` resolve on the first match, seen or to come. */
+function sse(res: Response): {
+  event(match: (e: ApiEvent) => boolean, what: string): Promise<ApiEvent>;
+  comment(text: string): Promise<void>;
+} {
+  const events: ApiEvent[] = [];
+  const comments: string[] = [];
+  const waiters = new Set<() => void>();
+  let ended: Error | null = null;
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) !== -1) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (block.startsWith(':')) comments.push(block.slice(1).trim());
+          else if (block.startsWith('data: ')) events.push(JSON.parse(block.slice(6)) as ApiEvent);
+        }
+        for (const w of [...waiters]) w();
+      }
+      ended = new Error('the event stream ended');
+    } catch (err) {
+      ended = err as Error;
+    }
+    for (const w of [...waiters]) w();
+  })();
+  const wait = <T>(find: () => T | undefined, what: string): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`no ${what} within 10 s`));
+      }, 10_000);
+      const check = (): void => {
+        const found = find();
+        if (found === undefined && !ended) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        if (found !== undefined) resolve(found);
+        else reject(new Error(`no ${what}: ${ended?.message ?? ''}`));
+      };
+      waiters.add(check);
+      check();
+    });
+  return {
+    event: (match, what) => wait(() => events.find(match), what),
+    comment: (text) =>
+      wait(() => (comments.includes(text) ? true : undefined), `": ${text}" comment`).then(() => undefined),
+  };
 }
 
 async function withHost<T>(
@@ -40,7 +163,7 @@ test('the desktop engine on a gateway file observes: no SPEC column of any row c
     assert.equal(host.info.role, 'observer');
     assert.equal(host.info.recovering, false);
     assert.match(host.info.roleReason, /nothing is written except the actions you confirm/);
-    await delay(2_500); // a worker would have run its first pass at once, and the counts poll many times
+    await settled(host, file);
     for (const method of ['getStatus', 'listTurns', 'listOutbox', 'getAudit', 'getLiveness'] as const) {
       assert.ok((await host.call(method, {})).ok, method);
     }
@@ -70,13 +193,39 @@ test('serve --db on a gateway file observes too, and says its role', async () =>
   child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
   child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const controller = new AbortController();
   try {
-    for (let i = 0; i < 100 && !out.includes('\n'); i++) await delay(50);
-    assert.match(out, /^Lifecycle Desk at http:\/\/127\.0\.0\.1:\d+\/#token=/);
-    await delay(2_500);
-    for (let i = 0; i < 40 && !err.includes('Role:'); i++) await delay(50);
+    await until(
+      () => out.includes('\n') && err.includes('\n'),
+      () => `the URL and role lines; ${out}${err}`,
+    );
+    const m = /^Lifecycle Desk at (http:\/\/127\.0\.0\.1:\d+)\/#token=(\S+)\n/.exec(out);
+    assert.ok(m, out);
     assert.match(err, /^Role: observer \(/m);
+    const [, origin, token] = m as unknown as [string, string, string];
+    const headers = { Authorization: `Bearer ${token}` };
+
+    // What could write on its own had its chance (as settled() for a host): the push stream
+    // subscribed, the integrity check finished, then a counts poll reported a probe commit.
+    const res = await fetch(`${origin}/api/events`, { headers, signal: controller.signal });
+    assert.equal(res.status, 200);
+    const stream = sse(res);
+    await stream.comment('connected');
+    const info = (await (await fetch(`${origin}/api/getInfo`, { method: 'POST', headers, body: '{}' })).json()) as {
+      value: { role: string; integrity: IntegrityState };
+    };
+    assert.equal(info.value.role, 'observer');
+    if (info.value.integrity.state === 'checking') {
+      await stream.event(
+        (e) => e.type === 'integrity' && e.integrity.state !== 'checking',
+        'end of the integrity check',
+      );
+    }
+    const probing = Date.now();
+    probeCommit(file);
+    await stream.event((e) => e.type === 'changed' && e.at >= probing, 'changed event for the probe commit');
   } finally {
+    controller.abort();
     child.kill('SIGTERM');
   }
   assert.equal(await exited, 0);
