@@ -173,7 +173,12 @@ test(
       await overview.navLink(name).click();
       await eventually(async () => assert.match(await overview.heading().innerText(), new RegExp(name)));
     }
-    await page.waitForTimeout(11_000);
+    // The positive signal that the timers had their chance: a liveness poll answered a full poll
+    // interval (10 s) after the last navigation, so every periodic read ran at least once more.
+    const idleSince = Date.now();
+    await page.waitForResponse((res) => res.url().endsWith('/api/getLiveness') && Date.now() - idleSince >= 9_500, {
+      timeout: 30_000,
+    });
     // Leave the page first: a page still open would log its reconnects to the stopped server.
     await page.goto('about:blank');
     await served.stop();
