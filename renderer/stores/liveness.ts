@@ -45,11 +45,6 @@ export function serverNow(s: Pick<LivenessState, 'liveness' | 'receivedAt'>, loc
   return s.liveness ? s.liveness.now + (localNow - s.receivedAt) : localNow;
 }
 
-/** True when no recovery worker is alive (the banner's text is set). */
-export function selectNoWorker(s: LivenessState): boolean {
-  return Boolean(s.liveness?.banner);
-}
-
 onRefresh(() => useLivenessStore.getState().load());
 
 let started = false;
