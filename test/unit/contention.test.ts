@@ -256,6 +256,21 @@ test('claims have one owner: another process can neither take, shorten nor relea
   }
 });
 
+/** A running turn whose final reply is queued and due now, held by no live send. */
+function runningWithDueFinal(lc: Lifecycle, sessionKey: string): { turn: string; row: string } {
+  const turn = lc.accept({ channel: 'telegram', sessionKey, payload: {}, route: ROUTE }).turn.id;
+  lc.markRunning(turn);
+  const row = lc.enqueue({
+    turnId: turn,
+    channel: 'telegram',
+    target: 'chat-1',
+    dispatchKind: 'final',
+    payload: {},
+    live: false,
+  }).row.id;
+  return { turn, row };
+}
+
 test('expiry never overrides a send in flight: the row held by a worker is delivered, not expired', async () => {
   // Rows expire after 1 min; the worker holds a row for its handler timeout + live lease (6 min).
   const config = { outboxMaxAgeMs: 60_000 };
@@ -264,16 +279,7 @@ test('expiry never overrides a send in flight: the row held by a worker is deliv
   const janitor = openPeer(temp, { owner: 'janitor', config });
   try {
     const { lc, clock } = temp;
-    const turn = lc.accept({ channel: 'telegram', sessionKey: 's', payload: {}, route: ROUTE }).turn.id;
-    lc.markRunning(turn);
-    const row = lc.enqueue({
-      turnId: turn,
-      channel: 'telegram',
-      target: 'chat-1',
-      dispatchKind: 'final',
-      payload: {},
-      live: false,
-    }).row.id;
+    const { turn, row } = runningWithDueFinal(lc, 's');
     let expiredDuringSend: unknown;
     const w = new RecoveryWorker(worker.core, {
       deliver: async () => {
@@ -304,16 +310,7 @@ test('abort still wins over a send in flight: the late ack is refused and the hi
   const worker = openPeer(temp, { owner: 'worker' });
   try {
     const { lc } = temp;
-    const turn = lc.accept({ channel: 'telegram', sessionKey: 'chat-9', payload: {}, route: ROUTE }).turn.id;
-    lc.markRunning(turn);
-    const row = lc.enqueue({
-      turnId: turn,
-      channel: 'telegram',
-      target: 'chat-1',
-      dispatchKind: 'final',
-      payload: {},
-      live: false,
-    }).row.id;
+    const { turn, row } = runningWithDueFinal(lc, 'chat-9');
     const w = new RecoveryWorker(worker.core, {
       deliver: async () => {
         assert.equal(lc.abortSession('chat-9').outbox, 1, 'the abort cancels the row even while it is held');

@@ -5,49 +5,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { Lifecycle, LifecycleError, SCHEMA_VERSION } from '../../main/lifecycle';
+import { SPEC_OUTBOX_COLUMNS, SPEC_TURN_COLUMNS } from '../helpers/gateway-file';
 import { openTemp, tempDir } from '../helpers/temp-db';
-
-const SPEC_TURN_COLUMNS = [
-  'id',
-  'channel',
-  'account_id',
-  'external_id',
-  'dedupe_key',
-  'session_key',
-  'payload',
-  'route_channel',
-  'route_to',
-  'route_account_id',
-  'route_thread_id',
-  'route_reply_to_id',
-  'accepted_at',
-  'updated_at',
-  'status',
-  'attempt_count',
-  'next_attempt_at',
-  'terminal_reason',
-  'completed_at',
-];
-const SPEC_OUTBOX_COLUMNS = [
-  'id',
-  'turn_id',
-  'channel',
-  'account_id',
-  'target',
-  'dispatch_kind',
-  'payload',
-  'queued_at',
-  'status',
-  'attempt_count',
-  'next_attempt_at',
-  'last_attempt_at',
-  'delivered_at',
-  'completed_at',
-  'last_error',
-  'error_class',
-  'terminal_reason',
-  'idempotency_key',
-];
 
 function columns(db: Database.Database, table: string): string[] {
   return (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
