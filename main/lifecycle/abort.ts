@@ -1,21 +1,18 @@
-import { OUTBOX_PENDING_STATUSES, TURN_ACTIVE_STATUSES } from '../../shared/types';
-import { sqlList, type Core } from './context';
+import type { Core } from './context';
 import { record, type Who } from './history';
 import type { AbortResult } from '../../shared/views';
+import { ACTIVE_TURN_SQL, PENDING_ROW_SQL } from './rules';
 
 export type { AbortResult };
-
-const ACTIVE = sqlList(TURN_ACTIVE_STATUSES);
-const PENDING = sqlList(OUTBOX_PENDING_STATUSES);
 
 /** What abortSession would change now: two counts, whatever the number of open turns. */
 export function previewAbort(core: Core, sessionKeys: readonly string[]): { turns: number; outbox: number } {
   const keys = JSON.stringify([...new Set(sessionKeys)]);
-  const open = `SELECT id FROM message_turns WHERE session_key IN (SELECT value FROM json_each(@keys)) AND status IN (${ACTIVE})`;
+  const open = `SELECT id FROM message_turns WHERE session_key IN (SELECT value FROM json_each(@keys)) AND status IN (${ACTIVE_TURN_SQL})`;
   const turns = (core.stmt(`SELECT count(*) AS n FROM (${open})`).get({ keys }) as { n: number }).n;
   const outbox = (
     core
-      .stmt(`SELECT count(*) AS n FROM message_outbox WHERE turn_id IN (${open}) AND status IN (${PENDING})`)
+      .stmt(`SELECT count(*) AS n FROM message_outbox WHERE turn_id IN (${open}) AND status IN (${PENDING_ROW_SQL})`)
       .get({ keys }) as { n: number }
   ).n;
   return { turns, outbox };
@@ -35,14 +32,14 @@ export function abortSession(core: Core, sessionKey: string, who: Who, hooks: Ab
   return core.write((): AbortResult => {
     const now = core.now();
     const turns = core
-      .stmt(`SELECT id, status FROM message_turns WHERE session_key = ? AND status IN (${ACTIVE})`)
+      .stmt(`SELECT id, status FROM message_turns WHERE session_key = ? AND status IN (${ACTIVE_TURN_SQL})`)
       .all(sessionKey) as { id: string; status: string }[];
     const reason = who.actor === 'operator' ? `aborted by ${who.by ?? 'operator'}` : 'session aborted';
     core
       .stmt(
         `UPDATE message_turns SET status = 'aborted', updated_at = ?, completed_at = ?, terminal_reason = ?,
              claim_owner = NULL, claim_expires_at = NULL
-           WHERE session_key = ? AND status IN (${ACTIVE})`,
+           WHERE session_key = ? AND status IN (${ACTIVE_TURN_SQL})`,
       )
       .run(now, now, reason, sessionKey);
     for (const t of turns) {
@@ -54,14 +51,14 @@ export function abortSession(core: Core, sessionKey: string, who: Who, hooks: Ab
     const rows = core
       .stmt(
         `SELECT id, status, turn_id AS turnId FROM message_outbox
-           WHERE turn_id IN (SELECT value FROM json_each(?)) AND status IN (${PENDING})`,
+           WHERE turn_id IN (SELECT value FROM json_each(?)) AND status IN (${PENDING_ROW_SQL})`,
       )
       .all(ids) as { id: string; status: string; turnId: string }[];
     core
       .stmt(
         `UPDATE message_outbox SET status = 'failed_terminal', terminal_reason = 'turn_aborted', completed_at = ?,
              claim_owner = NULL, claim_expires_at = NULL
-           WHERE turn_id IN (SELECT value FROM json_each(?)) AND status IN (${PENDING})`,
+           WHERE turn_id IN (SELECT value FROM json_each(?)) AND status IN (${PENDING_ROW_SQL})`,
       )
       .run(now, ids);
     for (const r of rows) {

@@ -1,15 +1,15 @@
 import { OUTBOX_PENDING_STATUSES } from '../../shared/types';
 import { CLAIM_LAPSED } from './claims';
-import { sqlList, type Core } from './context';
+import type { Core } from './context';
 import type { Who } from './history';
 import { moveRow } from './outbox';
-import { ACTIVE_TURN_SQL, moveTurn } from './turns';
+import { moveTurn } from './turns';
+import { ACTIVE_TURN_SQL, PENDING_ROW_SQL } from './rules';
 
 // SPEC "Outbox": rows older than the max age that are not done become `expired`, or get one
 // last delivery attempt if so configured; and non-terminal turns past the max recovery age
 // become failed_terminal ("stale"). Both halves of the last chance live here.
 
-const PENDING = sqlList(OUTBOX_PENDING_STATUSES);
 const WORKER: Who = { actor: 'worker' };
 
 export interface ExpiryResult {
@@ -26,7 +26,7 @@ export function expire(core: Core, who: Who = WORKER): ExpiryResult {
     const rows = core
       .stmt(
         `SELECT id, status FROM message_outbox
-           WHERE status IN (${PENDING}) AND queued_at < ? AND last_chance = 0 AND ${CLAIM_LAPSED} LIMIT ?`,
+           WHERE status IN (${PENDING_ROW_SQL}) AND queued_at < ? AND last_chance = 0 AND ${CLAIM_LAPSED} LIMIT ?`,
       )
       .all(now - config.outboxMaxAgeMs, now, config.maintenanceBatch) as { id: string; status: 'queued' }[];
     let expiredRows = 0;
@@ -52,7 +52,7 @@ export function expire(core: Core, who: Who = WORKER): ExpiryResult {
     const spent = core
       .stmt(
         `SELECT id FROM message_outbox
-           WHERE status IN (${PENDING}) AND queued_at < ? AND last_chance = 1 AND ${CLAIM_LAPSED} LIMIT ?`,
+           WHERE status IN (${PENDING_ROW_SQL}) AND queued_at < ? AND last_chance = 1 AND ${CLAIM_LAPSED} LIMIT ?`,
       )
       .all(now - 2 * config.outboxMaxAgeMs, now, config.maintenanceBatch) as { id: string }[];
     for (const r of spent) {

@@ -9,7 +9,7 @@ import {
   type OutboxStatus,
 } from '../../shared/types';
 import { outboxBackoff } from './config';
-import { sqlList, type Core } from './context';
+import type { Core } from './context';
 import { LifecycleError } from './errors';
 import { record, type Who } from './history';
 import { OUTBOX_SELECT } from './rows';
@@ -18,8 +18,8 @@ import { guardedMove, type MoveOptions, type Moving } from './transition';
 import { toJson } from './payload';
 import { onLastChance } from './expiry';
 import { CLAIM_OURS_OR_FREE, TAKE_CLAIM, takeArgs } from './claims';
+import { PENDING_ROW_SQL } from './rules';
 
-const PENDING = sqlList(OUTBOX_PENDING_STATUSES);
 const GATEWAY: Who = { actor: 'gateway' };
 
 export interface EnqueueInput {
@@ -118,7 +118,7 @@ export function beginSend(core: Core, id: string, leaseMs = core.config.liveLeas
     const row = core
       .stmt(
         `UPDATE message_outbox SET last_attempt_at = ?, ${TAKE_CLAIM}
-         WHERE id = ? AND status IN (${PENDING}) AND ${CLAIM_OURS_OR_FREE} RETURNING ${OUTBOX_SELECT}`,
+         WHERE id = ? AND status IN (${PENDING_ROW_SQL}) AND ${CLAIM_OURS_OR_FREE} RETURNING ${OUTBOX_SELECT}`,
       )
       .get(now, ...takeArgs(core, now + leaseMs), id, core.owner, now) as OutboxRow | undefined;
     return row ?? null;
@@ -193,7 +193,7 @@ export interface FailInput {
 export function fail(core: Core, id: string, input: FailInput, who: Who = GATEWAY): OutboxStatus | null {
   return core.write((): OutboxStatus | null => {
     const row = getRow(core, id);
-    if (!row || !(OUTBOX_PENDING_STATUSES as readonly string[]).includes(row.status)) return null;
+    if (!row || !isOutboxPending(row.status)) return null;
     const attempts = row.attemptCount + 1;
     const now = core.now();
     const common = 'attempt_count = ?, last_error = ?, error_class = ?, last_attempt_at = ?';
@@ -225,5 +225,3 @@ export function fail(core: Core, id: string, input: FailInput, who: Who = GATEWA
     return to;
   });
 }
-
-export const PENDING_OUTBOX_SQL = PENDING;

@@ -1,9 +1,13 @@
-import { FINAL_KIND } from '../../shared/types';
+import { FINAL_KIND, OUTBOX_PENDING_STATUSES, TURN_ACTIVE_STATUSES } from '../../shared/types';
 import { STUCK_RULE, type StuckThresholds } from '../../shared/stuck';
 import { sqlList } from './context';
 
 // SQL for rules of the SPEC whose definition lives in shared/ (so the renderer, the CLI and the
 // queries agree): built from that definition, never written out again.
+
+/** SQL lists of the SPEC's open turn statuses and pending row statuses (shared/types.ts). */
+export const ACTIVE_TURN_SQL = sqlList(TURN_ACTIVE_STATUSES);
+export const PENDING_ROW_SQL = sqlList(OUTBOX_PENDING_STATUSES);
 
 /** A final row (SPEC "Finalizing a turn"): `alias` qualifies the column (e.g. 'o'). */
 export function finalRowSql(alias = ''): string {

@@ -1,14 +1,13 @@
 import { newId } from './ids';
 import { toJson } from './payload';
-import { TURN_ACTIVE_STATUSES, isTurnTerminal, type Turn, type TurnStatus } from '../../shared/types';
-import { sqlList, type Core } from './context';
+import { isTurnTerminal, type Turn, type TurnStatus } from '../../shared/types';
+import type { Core } from './context';
 import { LifecycleError } from './errors';
 import { record, type Who } from './history';
 import { TURN_SELECT } from './rows';
 import { CLAIM_OURS_OR_FREE, TAKE_CLAIM, takeArgs } from './claims';
 import { guardedMove, type MoveOptions, type Moving } from './transition';
 
-const ACTIVE = sqlList(TURN_ACTIVE_STATUSES);
 const GATEWAY: Who = { actor: 'gateway' };
 
 export interface RouteInput {
@@ -215,5 +214,3 @@ export function recordTurnFailure(
     return 'failed_retryable';
   });
 }
-
-export const ACTIVE_TURN_SQL = ACTIVE;

@@ -1,7 +1,7 @@
 import { OUTBOX_PENDING_STATUSES, TURN_ACTIVE_STATUSES, type OutboxRow, type Turn } from '../../shared/types';
-import { sqlList, type Core } from '../lifecycle/context';
+import type { Core } from '../lifecycle/context';
 import { OUTBOX_SELECT, TURN_SELECT } from '../lifecycle/rows';
-import { finalRowSql } from '../lifecycle/rules';
+import { finalRowSql, PENDING_ROW_SQL } from '../lifecycle/rules';
 
 // The worker's reads. Every filter is in SQL, so each LIMIT counts only actionable rows
 // (SPEC: the per-pass limit is applied after filtering), and each query is a range scan
@@ -17,7 +17,7 @@ const CLAIM_FREE = '(claim_expires_at IS NULL OR claim_expires_at <= @now)';
 const NOT_LIVE_ROW = `NOT (status = 'queued' AND attempt_count = 0 AND claim_owner IS NULL
   AND queued_at >= @startedAt AND queued_at > @now - @lease)`;
 const PENDING_FINAL_EXISTS = `EXISTS (SELECT 1 FROM message_outbox o WHERE o.turn_id = t.id
-  AND o.status IN (${sqlList(OUTBOX_PENDING_STATUSES)}) AND ${finalRowSql('o')})`;
+  AND o.status IN (${PENDING_ROW_SQL}) AND ${finalRowSql('o')})`;
 const ANY_FINAL_EXISTS = `EXISTS (SELECT 1 FROM message_outbox o WHERE o.turn_id = t.id
   AND ${finalRowSql('o')})`;
 const DUE_TURN = `t.status = @status AND t.next_attempt_at <= @now
@@ -67,7 +67,7 @@ export function strayNonFinalRows(core: Core, limit: number): { id: string; stat
   return core
     .stmt(
       `SELECT id, status, turn_id AS turnId FROM message_outbox
-       WHERE dispatch_kind IN ('tool','block') AND status IN (${sqlList(OUTBOX_PENDING_STATUSES)})
+       WHERE dispatch_kind IN ('tool','block') AND status IN (${PENDING_ROW_SQL})
          AND ${CLAIM_FREE} AND ${NOT_LIVE_ROW}
        LIMIT @limit`,
     )
