@@ -9,6 +9,7 @@ import { startIntegrityCheck } from './integrity';
 import { MUTATING_METHODS, type EngineData, type EngineMessage, type HostMessage } from './protocol';
 import { openInRole, type Opened } from './roles';
 import { createApi } from './service';
+import { SqliteStore } from '../store/sqlite/store';
 
 // The API engine: runs in a worker thread (see host.ts) so SQLite work never blocks the host's
 // event loop. It owns the one Lifecycle of this process, opened in its role (roles.ts), the
@@ -52,7 +53,7 @@ function main(port: NonNullable<typeof parentPort>, data: EngineData): void {
   const gateway = data.demo ? embeddedDemo(lc, data.dbPath) : undefined;
   // The worker runs only where it has handlers (the demo) or where the person asked for it.
   const worker = info().recovering
-    ? new RecoveryWorker(lc.core, gateway ? { deliver: gateway.deliver, replay: gateway.replay } : {})
+    ? new RecoveryWorker(new SqliteStore(lc), gateway ? { deliver: gateway.deliver, replay: gateway.replay } : {})
     : undefined;
   worker?.on('error', (err) => console.error(`[lifecycle-desk] recovery pass failed: ${err.message}`));
 

@@ -6,6 +6,7 @@ import { RecoveryWorker } from '../recovery/worker';
 import type { DispatchKind, OutboxRow, Turn } from '../../shared/types';
 import { pick, seededRandom } from './random';
 import { Sink } from './sink';
+import { SqliteStore } from '../store/sqlite/store';
 
 export interface DemoOptions {
   /** Probability that one send fails (some retryable, some terminal) and that the agent fails. */
@@ -117,7 +118,7 @@ export class DemoGateway {
   };
 
   createWorker(): RecoveryWorker {
-    return new RecoveryWorker(this.lc.core, { deliver: this.deliver, replay: this.replay });
+    return new RecoveryWorker(new SqliteStore(this.lc), { deliver: this.deliver, replay: this.replay });
   }
 
   /** One inbound message from the platform. */

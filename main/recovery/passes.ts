@@ -1,18 +1,10 @@
-import { OUTBOX_PENDING_STATUSES, TURN_ACTIVE_STATUSES, type OutboxRow, type Turn } from '../../shared/types';
-import { CLAIM_LAPSED, workerLeaseMs } from '../lifecycle/claims';
-import type { Core } from '../lifecycle/context';
-import { finalizeTurn } from '../lifecycle/finalize';
-import type { Who } from '../lifecycle/history';
-import { expire, type ExpiryResult } from '../lifecycle/expiry';
-import { prune, type PruneResult } from '../lifecycle/maintenance';
-import { ack, beginSend, fail, moveRow } from '../lifecycle/outbox';
+import { TURN_ACTIVE_STATUSES, type OutboxRow, type Turn } from '../../shared/types';
+import type { LifecycleConfig } from '../lifecycle/config';
+import type { ExpiryResult } from '../lifecycle/expiry';
+import type { PruneResult } from '../lifecycle/maintenance';
 import { invalidPayload, unroutable } from '../lifecycle/payload';
-import { moveTurn, recordTurnFailure } from '../lifecycle/turns';
-import { decidedTurns, dueFinalRows, replayableTurns, strayNonFinalRows, supersededTurns } from './candidates';
+import type { RecoveryStore } from '../store/contract';
 import { eachLimited, errorClassOf, runHandler, type DeliverHandler, type ReplayHandler } from './handlers';
-
-const WORKER: Who = { actor: 'worker' };
-const REPLAY: Who = { actor: 'replay' };
 
 export interface PassOptions {
   deliver?: DeliverHandler | undefined;
@@ -20,6 +12,7 @@ export interface PassOptions {
   maxTurnsPerPass: number;
   concurrency: number;
   stop: AbortSignal;
+  config: LifecycleConfig;
   /** Called for each row or turn whose handling threw (e.g. still locked after busy_timeout). */
   onError?: ((error: Error) => void) | undefined;
 }
@@ -57,22 +50,6 @@ export function emptyReport(): PassReport {
   };
 }
 
-/** Non-final rows are never replayed (their turn's replay regenerates them): terminalize them. */
-export function pruneNonFinal(core: Core, report: PassReport): void {
-  core.write(() => {
-    const now = core.now();
-    for (const r of strayNonFinalRows(core, core.config.maintenanceBatch)) {
-      const moved = moveRow(core, r.id, OUTBOX_PENDING_STATUSES, 'failed_terminal', WORKER, {
-        reason: 'non_final_pruned',
-        set: "terminal_reason = 'non_final_pruned'",
-        where: CLAIM_LAPSED,
-        whereArgs: [now],
-      });
-      if (moved) report.nonFinalPruned++;
-    }
-  });
-}
-
 /**
  * Runs one row's or turn's handling so that its failure is counted for it alone: the rest of
  * the pass goes on, and the error reaches the worker's 'error' listeners.
@@ -88,168 +65,132 @@ async function isolated(options: PassOptions, report: PassReport, what: string, 
 }
 
 /** Records an ack; a send that happened is worth a second wait for the lock before giving up. */
-function recordAck(core: Core, rowId: string): boolean {
+async function recordAck(store: RecoveryStore, rowId: string): Promise<boolean> {
   try {
-    return ack(core, rowId, WORKER);
+    return await store.ack(rowId);
   } catch (err) {
     if ((err as { code?: unknown }).code !== 'locked') throw err;
-    return ack(core, rowId, WORKER);
+    return store.ack(rowId);
   }
 }
 
-/** Claims rows in one transaction; a row another worker claimed first is skipped. */
-function claimRows(core: Core, rows: OutboxRow[]): OutboxRow[] {
-  return core.write(() => {
-    const now = core.now();
-    const claim = core.stmt(
-      `UPDATE message_outbox SET claim_owner = ?, claim_expires_at = ?
-       WHERE id = ? AND status = ? AND ${CLAIM_LAPSED}`,
-    );
-    const lease = now + workerLeaseMs(core);
-    return rows.filter((r) => claim.run(core.owner, lease, r.id, r.status, now).changes === 1);
-  });
-}
-
-export async function outboxPass(core: Core, options: PassOptions, report: PassReport): Promise<void> {
-  pruneNonFinal(core, report);
+export async function outboxPass(store: RecoveryStore, options: PassOptions, report: PassReport): Promise<void> {
+  report.nonFinalPruned += await store.pruneNonFinal(options.config.maintenanceBatch);
   const deliver = options.deliver;
   if (!deliver) return;
-  const claimed = claimRows(core, dueFinalRows(core, core.config.maxRowsPerPass));
+  const claimed = await store.claimDueRows(options.config.maxRowsPerPass);
   await eachLimited(claimed, options.concurrency, (candidate) =>
     isolated(options, report, `outbox row ${candidate.id}`, () =>
-      deliverRow(core, deliver, candidate, options, report),
+      deliverRow(store, deliver, candidate, options, report),
     ),
   );
 }
 
 async function deliverRow(
-  core: Core,
+  store: RecoveryStore,
   deliver: DeliverHandler,
   candidate: OutboxRow,
   options: PassOptions,
   report: PassReport,
 ): Promise<void> {
+  const timeoutMs = options.config.handlerTimeoutMs;
   const invalid = invalidPayload(candidate.payload);
   if (invalid !== null) {
-    fail(core, candidate.id, { error: invalid, errorClass: 'permanent' }, WORKER);
+    await store.fail(candidate.id, { error: invalid, errorClass: 'permanent' });
     report.rowsInvalid++;
   } else {
     // Null when an abort cancelled it since the claim, or when our claim lapsed while the row
     // waited for a free lane and another worker holds it now. The hold covers the handler's
     // timeout plus the time to record its outcome.
-    const row = beginSend(core, candidate.id, workerLeaseMs(core));
+    const row = await store.beginSend(candidate.id);
     if (!row) return;
-    const result = await runHandler((signal) => deliver(row, { signal }), core.config.handlerTimeoutMs, options.stop);
+    const result = await runHandler((signal) => deliver(row, { signal }), timeoutMs, options.stop);
     if (result.kind === 'stopped') return; // the claim's lease runs out and another pass retries it
     if (result.kind === 'ok') {
-      if (recordAck(core, row.id)) report.rowsDelivered++;
+      if (await recordAck(store, row.id)) report.rowsDelivered++;
     } else {
       const error =
         result.kind === 'timeout'
-          ? `delivery timed out after ${core.config.handlerTimeoutMs} ms`
+          ? `delivery timed out after ${timeoutMs} ms`
           : String((result.error as Error)?.message ?? result.error);
-      fail(
-        core,
-        row.id,
-        { error, errorClass: result.kind === 'timeout' ? 'retryable' : errorClassOf(result.error) },
-        WORKER,
-      );
+      await store.fail(row.id, {
+        error,
+        errorClass: result.kind === 'timeout' ? 'retryable' : errorClassOf(result.error),
+      });
       report.rowsFailed++;
     }
   }
-  if (candidate.turnId) finalizeTurn(core, candidate.turnId, {}, WORKER);
+  if (candidate.turnId) await store.finalize(candidate.turnId, {}, 'worker');
 }
 
-/** Claim = attempt: the count goes up before the replay runs, so a poison turn ends. */
-function claimTurn(core: Core, turn: Turn): boolean {
-  const now = core.now();
-  return moveTurn(core, turn.id, [turn.status], 'running', REPLAY, {
-    reason: `replay attempt ${turn.attemptCount + 1}`,
-    set: 'attempt_count = attempt_count + 1, claim_owner = ?, claim_expires_at = ?',
-    args: [core.owner, now + workerLeaseMs(core)],
-    where: `next_attempt_at <= ? AND ${CLAIM_LAPSED}`,
-    whereArgs: [now, now],
-  });
-}
-
-export async function turnPass(core: Core, options: PassOptions, report: PassReport): Promise<void> {
-  for (const id of decidedTurns(core, core.config.maintenanceBatch)) {
-    await isolated(options, report, `turn ${id}`, () => {
-      if (finalizeTurn(core, id, {}, WORKER).changed) report.turnsFinalized++;
+export async function turnPass(store: RecoveryStore, options: PassOptions, report: PassReport): Promise<void> {
+  const { config } = options;
+  for (const id of await store.decidedTurns(config.maintenanceBatch)) {
+    await isolated(options, report, `turn ${id}`, async () => {
+      if ((await store.finalize(id, {}, 'worker')).changed) report.turnsFinalized++;
     });
   }
-  for (const t of supersededTurns(core, core.config.maintenanceBatch)) {
+  for (const t of await store.supersededTurns(config.maintenanceBatch)) {
     const reason = `superseded: turn ${t.supersededBy} of the same session was answered since`;
-    await isolated(options, report, `turn ${t.id}`, () => {
-      const now = core.now();
-      const moved = moveTurn(core, t.id, TURN_ACTIVE_STATUSES, 'failed_terminal', WORKER, {
-        reason,
-        where: CLAIM_LAPSED,
-        whereArgs: [now],
-      });
-      if (moved) report.turnsSuperseded++;
+    await isolated(options, report, `turn ${t.id}`, async () => {
+      if (await store.endTurn(t.id, TURN_ACTIVE_STATUSES, reason)) report.turnsSuperseded++;
     });
   }
   const replay = options.replay;
   if (!replay) return;
   const runnable: Turn[] = [];
-  for (const turn of replayableTurns(core, options.maxTurnsPerPass)) {
-    await isolated(options, report, `turn ${turn.id}`, () => {
+  for (const turn of await store.replayableTurns(options.maxTurnsPerPass)) {
+    await isolated(options, report, `turn ${turn.id}`, async () => {
       const why = unroutable(turn);
-      const free = { where: CLAIM_LAPSED, whereArgs: [core.now()] };
       if (why !== null) {
-        if (moveTurn(core, turn.id, [turn.status], 'failed_terminal', WORKER, { reason: why, ...free })) {
-          report.turnsUnroutable++;
-        }
-      } else if (turn.attemptCount >= core.config.turnMaxAttempts) {
-        const moved = moveTurn(core, turn.id, [turn.status], 'failed_terminal', WORKER, {
-          reason: `gave up after ${turn.attemptCount} attempts: ${turn.terminalReason ?? 'no reply'}`,
-          ...free,
-        });
-        if (moved) report.turnsFailed++;
-      } else if (claimTurn(core, turn)) {
+        if (await store.endTurn(turn.id, [turn.status], why)) report.turnsUnroutable++;
+      } else if (turn.attemptCount >= config.turnMaxAttempts) {
+        const reason = `gave up after ${turn.attemptCount} attempts: ${turn.terminalReason ?? 'no reply'}`;
+        if (await store.endTurn(turn.id, [turn.status], reason)) report.turnsFailed++;
+      } else if (await store.claimTurn(turn)) {
         runnable.push({ ...turn, status: 'running', attemptCount: turn.attemptCount + 1 });
       }
     });
   }
   await eachLimited(runnable, options.concurrency, (turn) =>
-    isolated(options, report, `turn ${turn.id}`, () => replayTurn(core, replay, turn, options, report)),
+    isolated(options, report, `turn ${turn.id}`, () => replayTurn(store, replay, turn, options, report)),
   );
 }
 
 async function replayTurn(
-  core: Core,
+  store: RecoveryStore,
   replay: ReplayHandler,
   turn: Turn,
   options: PassOptions,
   report: PassReport,
 ): Promise<void> {
-  core.live.add(turn.id);
+  const timeoutMs = options.config.handlerTimeoutMs;
+  store.live.add(turn.id);
   try {
     const result = await runHandler(
       (signal) => replay(turn, { signal, attempt: turn.attemptCount }),
-      core.config.handlerTimeoutMs,
+      timeoutMs,
       options.stop,
     );
     if (result.kind === 'stopped') return;
     report.turnsReplayed++;
     if (result.kind === 'ok') {
-      const status = finalizeTurn(core, turn.id, { ...(result.value ?? {}), counted: true }, REPLAY).status;
+      const { status } = await store.finalize(turn.id, { ...(result.value ?? {}), counted: true }, 'replay');
       if (status === 'failed_retryable' || status === 'failed_terminal') report.turnsFailed++;
     } else {
       const error =
         result.kind === 'timeout'
-          ? `replay timed out after ${core.config.handlerTimeoutMs} ms`
+          ? `replay timed out after ${timeoutMs} ms`
           : `replay failed: ${String((result.error as Error)?.message ?? result.error)}`;
-      recordTurnFailure(core, turn.id, error, REPLAY, { counted: true });
+      await store.recordReplayFailure(turn.id, error);
       report.turnsFailed++;
     }
   } finally {
-    core.live.delete(turn.id);
+    store.live.delete(turn.id);
   }
 }
 
-export function maintenancePass(core: Core, report: PassReport): void {
-  report.expiry = expire(core);
-  report.pruned = prune(core);
+export async function maintenancePass(store: RecoveryStore, report: PassReport): Promise<void> {
+  report.expiry = await store.expire();
+  report.pruned = await store.prune();
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import type { Core } from '../lifecycle/context';
+import type { LifecycleStore } from '../store/contract';
 import type { DeliverHandler, ReplayHandler } from './handlers';
-import { recordBeat, recordStopped, type Beat } from './heartbeat';
+import type { Beat } from './heartbeat';
 import { emptyReport, maintenancePass, outboxPass, turnPass, type PassReport } from './passes';
 
 export interface WorkerOptions {
@@ -33,24 +33,25 @@ export class RecoveryWorker extends EventEmitter<WorkerEvents> {
   private readonly stopController = new AbortController();
   private running = false;
   private beating = false;
-  private readonly startedAt: number;
+  private startedAt: number | undefined;
+  /** Heartbeats in the order they were asked for (each waits for the one before). */
+  private beats: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly core: Core,
+    private readonly store: LifecycleStore,
     private readonly options: WorkerOptions = {},
   ) {
     super();
-    this.startedAt = core.now();
   }
 
   private get tickMs(): number {
-    return this.options.tickMs ?? this.core.config.workerTickMs;
+    return this.options.tickMs ?? this.store.config.workerTickMs;
   }
 
   start(): void {
     if (this.running || this.stopController.signal.aborted) return;
     this.running = true;
-    this.beat({ lastPassAt: null, nextPassAt: this.core.now() });
+    this.beat((now) => ({ lastPassAt: null, nextPassAt: now }));
     this.schedule(0);
   }
 
@@ -68,28 +69,31 @@ export class RecoveryWorker extends EventEmitter<WorkerEvents> {
     this.timer = undefined;
     this.stopController.abort();
     await this.current?.catch(() => undefined);
-    if (this.beating) this.guard(() => recordStopped(this.core));
+    await this.beats;
+    if (this.beating) await this.store.recovery.recordStopped().catch((err: unknown) => this.reportError(err));
   }
 
-  /** Says in the file that this worker is alive and when it passes next; a failure is reported, never fatal. */
-  private beat(beat: Omit<Beat, 'handlers'>): void {
-    if (this.options.heartbeat === false || this.core.readOnly) return;
+  /**
+   * Says in the database that this worker is alive and when it passes next (by the store's
+   * clock); a failure is reported, never fatal.
+   */
+  private beat(make: (now: number) => Omit<Beat, 'handlers'>): Promise<void> {
+    if (this.options.heartbeat === false || this.store.readOnly) return this.beats;
     const handlers = [
       ...(this.options.deliver ? ['deliver' as const] : []),
       ...(this.options.replay ? ['replay' as const] : []),
     ];
-    this.guard(() => {
-      recordBeat(this.core, this.startedAt, { ...beat, handlers });
-      this.beating = true;
+    this.beats = this.beats.then(async () => {
+      try {
+        const now = await this.store.now();
+        this.startedAt ??= now;
+        await this.store.recovery.recordBeat(this.startedAt, { ...make(now), handlers });
+        this.beating = true;
+      } catch (err) {
+        this.reportError(err);
+      }
     });
-  }
-
-  private guard(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.reportError(err);
-    }
+    return this.beats;
   }
 
   private schedule(delay: number): void {
@@ -117,16 +121,17 @@ export class RecoveryWorker extends EventEmitter<WorkerEvents> {
     const options = {
       deliver: this.options.deliver,
       replay: this.options.replay,
-      maxTurnsPerPass: this.options.maxTurnsPerPass ?? this.core.config.maxTurnsPerPass,
+      maxTurnsPerPass: this.options.maxTurnsPerPass ?? this.store.config.maxTurnsPerPass,
       concurrency: this.options.concurrency ?? 4,
       stop: this.stopController.signal,
+      config: this.store.config,
       onError: (error: Error) => this.reportError(error),
     };
-    await outboxPass(this.core, options, report);
-    if (!this.stopController.signal.aborted) await turnPass(this.core, options, report);
-    if (!this.stopController.signal.aborted) maintenancePass(this.core, report);
-    const now = this.core.now();
-    this.beat({ lastPassAt: now, nextPassAt: this.running ? now + this.tickMs : null });
+    const recovery = this.store.recovery;
+    await outboxPass(recovery, options, report);
+    if (!this.stopController.signal.aborted) await turnPass(recovery, options, report);
+    if (!this.stopController.signal.aborted) await maintenancePass(recovery, report);
+    await this.beat((now) => ({ lastPassAt: now, nextPassAt: this.running ? now + this.tickMs : null }));
     return report;
   }
 }

@@ -6,6 +6,7 @@ import { Lifecycle } from '../../main/lifecycle/lifecycle';
 import { RecoveryWorker } from '../../main/recovery/worker';
 import { percentile } from './stats';
 import { inbound, reply } from './throughput-shared';
+import { SqliteStore } from '../../main/store/sqlite/store';
 
 // One process of the contention run (contention.ts): `node contention-child.js <mode> <options JSON>`.
 // Each prints one JSON line on stdout when it is done; everything else goes to stderr.
@@ -201,7 +202,7 @@ async function worker(o: ChildOptions): Promise<WorkerResult> {
   const lc = Lifecycle.open(o.db, { config: o.config });
   const errors = thrown();
   const r = { passes: 0, sent: 0, refused: 0, rowsDelivered: 0, rowsFailed: 0, turnsFinalized: 0 };
-  const w = new RecoveryWorker(lc.core, {
+  const w = new RecoveryWorker(new SqliteStore(lc), {
     tickMs: o.tickMs ?? 200,
     deliver: async (row) => {
       if (!lc.beginSend(row.id)) {

@@ -6,6 +6,7 @@ import { eventually, launchBrowser, newPage, screenshot, serve } from './harness
 import { TurnDetailPage } from './pages/detail';
 import { TablePage } from './pages/tables';
 import { createDb, delivered, failedRetryable, pendingSend, running, stuckSend, type SeedDb } from './seed';
+import { SqliteStore } from '../../main/store/sqlite/store';
 
 let browser: Browser;
 before(async () => {
@@ -116,7 +117,7 @@ test(
 
     // One recovery pass in a process that has a replay handler (the gateway's): it regenerates
     // the final reply through the outbox and sends it.
-    const worker = new RecoveryWorker(db.lc.core, {
+    const worker = new RecoveryWorker(new SqliteStore(db.lc), {
       replay: async (turn) => {
         const { row } = db.lc.enqueue({
           turnId: turn.id,

@@ -12,6 +12,7 @@ import { TurnDetailPage } from './pages/detail';
 import { OverviewPage } from './pages/overview';
 import { TablePage } from './pages/tables';
 import { accepted, createDb, failedRetryable, mixedStory, pendingSend, stuckSend, type SeedDb } from './seed';
+import { SqliteStore } from '../../main/store/sqlite/store';
 
 // How the dashboard treats a file it did not create: the role on screen, read-only actions
 // disabled with the reason, the liveness banner (is anyone recovering this file?), statuses
@@ -315,7 +316,7 @@ test(
     assert.match(await detail.actionNote().innerText(), /recovery worker/i);
 
     // A gateway starts its recovery worker (in this process, on the same file): the banner goes.
-    const worker = new RecoveryWorker(db.lc.core, {
+    const worker = new RecoveryWorker(new SqliteStore(db.lc), {
       replay: async (turn) => {
         const { row } = db.lc.enqueue({
           turnId: turn.id,

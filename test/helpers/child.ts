@@ -3,6 +3,7 @@
 // Usage: node dist/test/helpers/child.js <mode> <file> [args…]. Without arguments (as when the
 // test runner loads every file under test/) it does nothing.
 import { Lifecycle, RecoveryWorker } from '../../main/lifecycle';
+import { SqliteStore } from '../../main/store/sqlite/store';
 
 async function main(mode: string, file: string, args: string[]): Promise<void> {
   if (mode === 'abort-crash') {
@@ -20,7 +21,7 @@ async function main(mode: string, file: string, args: string[]): Promise<void> {
     });
     let called!: () => void;
     const deliverCalled = new Promise<void>((resolve) => (called = resolve));
-    const worker = new RecoveryWorker(lc.core, {
+    const worker = new RecoveryWorker(new SqliteStore(lc), {
       deliver: () => {
         called();
         return new Promise<void>(() => undefined); // hangs forever

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import { DeliveryError, Lifecycle, RecoveryWorker, type LifecycleConfig } from '../../main/lifecycle';
 import { seededRandom } from '../../main/demo/random';
+import { SqliteStore } from '../../main/store/sqlite/store';
 
 /** Options every mode takes. */
 interface Common {
@@ -136,7 +137,7 @@ async function worker(o: WorkerOptions): Promise<WorkerReport> {
   });
   const random = seededRandom(o.seed);
   const report: WorkerReport = { passes: 0, delivered: 0, failed: 0, errors: [] };
-  const w = new RecoveryWorker(lc.core, {
+  const w = new RecoveryWorker(new SqliteStore(lc), {
     concurrency: 4,
     deliver: async (row) => {
       if (random() < o.failureRate) throw new DeliveryError('502 Bad Gateway', 'retryable');

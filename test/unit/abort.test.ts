@@ -6,6 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { RecoveryWorker, type Lifecycle } from '../../main/lifecycle';
 import { ROUTE, openPeer, openTemp } from '../helpers/temp-db';
+import { SqliteStore } from '../../main/store/sqlite/store';
 
 const CHILD = path.join(__dirname, '..', 'helpers', 'child.js');
 
@@ -120,7 +121,7 @@ test('(7) abort is one transaction: a process killed between its two updates lea
     assert.deepEqual({ turns: result.turns, outbox: result.outbox }, { turns: 2, outbox: 4 });
 
     const sent: string[] = [];
-    const worker = new RecoveryWorker(reopened.core, {
+    const worker = new RecoveryWorker(new SqliteStore(reopened), {
       deliver: async (row) => {
         sent.push(row.id);
       },
@@ -146,7 +147,7 @@ test('a send that completes after the abort committed is not marked delivered', 
   const { lc, clock } = openTemp();
   const t = turnWithRows(lc, 'S');
   clock.advance(10 * 60_000);
-  const worker = new RecoveryWorker(lc.core, {
+  const worker = new RecoveryWorker(new SqliteStore(lc), {
     deliver: async (row) => {
       // The user presses "stop" while the channel call is in flight.
       if (row.turnId === t.turnId) lc.abortSession('S');

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { Lifecycle, LifecycleError, RecoveryWorker } from '../../main/lifecycle';
 import type { GatewayReport, SinkEntry, WorkerOptions, WorkerReport } from '../helpers/contention-child';
 import { ROUTE, openPeer, openTemp, tempDir } from '../helpers/temp-db';
+import { SqliteStore } from '../../main/store/sqlite/store';
 
 const CHILD = path.join(__dirname, '..', 'helpers', 'contention-child.js');
 
@@ -281,7 +282,7 @@ test('expiry never overrides a send in flight: the row held by a worker is deliv
     const { lc, clock } = temp;
     const { turn, row } = runningWithDueFinal(lc, 's');
     let expiredDuringSend: unknown;
-    const w = new RecoveryWorker(worker.core, {
+    const w = new RecoveryWorker(new SqliteStore(worker), {
       deliver: async () => {
         clock.advance(2 * 60_000); // past the outbox max age while the send is in flight
         expiredDuringSend = janitor.expire();
@@ -311,7 +312,7 @@ test('abort still wins over a send in flight: the late ack is refused and the hi
   try {
     const { lc } = temp;
     const { turn, row } = runningWithDueFinal(lc, 'chat-9');
-    const w = new RecoveryWorker(worker.core, {
+    const w = new RecoveryWorker(new SqliteStore(worker), {
       deliver: async () => {
         assert.equal(lc.abortSession('chat-9').outbox, 1, 'the abort cancels the row even while it is held');
       },

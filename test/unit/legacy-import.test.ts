@@ -6,6 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { RecoveryWorker } from '../../main/lifecycle';
 import { makeClock, openTemp, tempDir } from '../helpers/temp-db';
+import { SqliteStore } from '../../main/store/sqlite/store';
 
 function queueDir(entries: Record<string, unknown>): string {
   const dir = tempDir('legacy-queue-');
@@ -112,7 +113,7 @@ test('imported rows are delivered by the recovery worker', async () => {
   try {
     lc.importLegacy(queueDir({ 'a1.json': ENTRIES['a1.json'], 'a3.json': ENTRIES['a3.json'] }));
     const sent: string[] = [];
-    const worker = new RecoveryWorker(lc.core, {
+    const worker = new RecoveryWorker(new SqliteStore(lc), {
       deliver: async (row) => {
         sent.push(row.id);
       },

@@ -12,6 +12,7 @@ import { Lifecycle, RecoveryWorker } from '../../main/lifecycle';
 import { liveness } from '../../main/lifecycle/liveness';
 import { checkIntegrity } from '../../main/lifecycle/integrity';
 import { ROUTE, delay, openPeer, openTemp, sha256, tempDir } from '../helpers/temp-db';
+import { SqliteStore } from '../../main/store/sqlite/store';
 
 test('the banner shows while no worker runs, goes while one does, and comes back when it stops', async () => {
   const temp = openTemp({ owner: 'desk' });
@@ -37,7 +38,7 @@ test('the banner shows while no worker runs, goes while one does, and comes back
       /written 3 s ago \(another process committed to it\)/,
     );
 
-    const worker = new RecoveryWorker(gateway.core, {
+    const worker = new RecoveryWorker(new SqliteStore(gateway), {
       tickMs: 5_000,
       deliver: async () => undefined,
       replay: async () => undefined,
@@ -75,7 +76,7 @@ test('the liveness of a worker in another process, seen through the API', async 
   const host = await ApiHost.start({ dbPath: file, operator: 'desk:test' });
   const script = `const { Lifecycle, RecoveryWorker } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'main', 'lifecycle'))});
     const lc = Lifecycle.open(${JSON.stringify(file)}, { owner: 'gateway-worker' });
-    const w = new RecoveryWorker(lc.core, { tickMs: 200, deliver: async () => {} }); w.start(); w.once('pass', () => console.log('passed'));
+    const w = new RecoveryWorker(new SqliteStore(lc), { tickMs: 200, deliver: async () => {} }); w.start(); w.once('pass', () => console.log('passed'));
     process.on('SIGTERM', () => w.stop().then(() => { lc.close(); process.exit(0); }));`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RecoveryWorker, type Lifecycle } from '../../main/lifecycle';
 import { ROUTE, openTemp } from '../helpers/temp-db';
+import { SqliteStore } from '../../main/store/sqlite/store';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -66,7 +67,7 @@ test('expiry (expire mode): pending rows older than 30 min become expired; their
       assert.equal(r.completedAt, clock.t);
     }
     assert.equal(lc.getRow(young)?.status, 'queued');
-    const worker = new RecoveryWorker(lc.core, {});
+    const worker = new RecoveryWorker(new SqliteStore(lc), {});
     await worker.runOnce();
     await worker.stop();
     assert.equal(lc.getTurn(t)?.status, 'failed_terminal', 'decided on the next pass, not left open until it is stale');
@@ -79,7 +80,7 @@ test('expiry (expire mode): pending rows older than 30 min become expired; their
 test('expiry (last-attempt mode): an old row gets exactly one more delivery attempt, then expires if it fails', async () => {
   const { lc, clock } = openTemp({ config: { outboxExpiryMode: 'last-attempt', outboxBackoffMs: [HOUR] } });
   const calls: string[] = [];
-  const worker = new RecoveryWorker(lc.core, {
+  const worker = new RecoveryWorker(new SqliteStore(lc), {
     deliver: async (r) => {
       calls.push(r.id);
       if (r.id === failing) throw new Error('HTTP 503');
@@ -205,7 +206,7 @@ test('the worker runs expiry and pruning in its pass', async () => {
     lc.finalize(t, { noReply: 'x' });
     const stale = turn(lc, 'other');
     clock.advance(48 * HOUR + 1);
-    const worker = new RecoveryWorker(lc.core, {});
+    const worker = new RecoveryWorker(new SqliteStore(lc), {});
     const report = await worker.runOnce();
     await worker.stop();
     assert.equal(report.expiry.staleTurns, 1);

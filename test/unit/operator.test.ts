@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LifecycleError, RecoveryWorker, type Lifecycle } from '../../main/lifecycle';
 import { ROUTE, openPeer, openTemp } from '../helpers/temp-db';
+import { SqliteStore } from '../../main/store/sqlite/store';
 
 function invalidState(fn: () => unknown, pattern?: RegExp): void {
   assert.throws(fn, (err: unknown) => {
@@ -81,7 +82,7 @@ test('operator replay re-arms a turn (failed_retryable, due now) and the worker 
       },
     );
     const replayed: string[] = [];
-    const worker = new RecoveryWorker(lc.core, {
+    const worker = new RecoveryWorker(new SqliteStore(lc), {
       replay: async (x) => {
         replayed.push(x.id);
         return { finalSendsOutsideOutbox: 1 };

@@ -14,11 +14,12 @@ import {
   replayableTurns,
   strayNonFinalRows,
   supersededTurns,
-} from '../../main/recovery/candidates';
+} from '../../main/store/sqlite/candidates';
 import { OUTBOX_STATUSES, TURN_STATUSES } from '../../shared/types';
 import { liveness } from '../../main/lifecycle/liveness';
 import { previewAbort } from '../../main/lifecycle/abort';
 import { makeClock, openTemp } from '../helpers/temp-db';
+import { SqliteStore } from '../../main/store/sqlite/store';
 
 const TURNS = 20_000;
 const ROWS_PER_TURN = 3;
@@ -212,7 +213,7 @@ async function exerciseWrites(lc: Lifecycle): Promise<void> {
   step('prune', () => lc.prune());
   step('abortSession', () => lc.abortSession('telegram:session-3'));
   currentLabel = 'worker pass';
-  const worker = new RecoveryWorker(lc.core, {
+  const worker = new RecoveryWorker(new SqliteStore(lc), {
     deliver: async () => undefined,
     replay: async () => ({ finalSendsOutsideOutbox: 1 }),
   });

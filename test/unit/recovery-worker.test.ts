@@ -16,6 +16,7 @@ import {
   type WorkerOptions,
 } from '../../main/lifecycle';
 import { ROUTE, delay, openPeer, openTemp, type Temp } from '../helpers/temp-db';
+import { SqliteStore } from '../../main/store/sqlite/store';
 
 const CHILD = path.join(__dirname, '..', 'helpers', 'child.js');
 const LEASE = 60_000;
@@ -65,7 +66,7 @@ function recorder(): Recorder {
 }
 
 async function withWorker<T>(lc: Lifecycle, options: WorkerOptions, fn: (w: RecoveryWorker) => Promise<T>): Promise<T> {
-  const worker = new RecoveryWorker(lc.core, options);
+  const worker = new RecoveryWorker(new SqliteStore(lc), options);
   try {
     return await fn(worker);
   } finally {
@@ -235,7 +236,7 @@ test('(6) non-final failed_retryable rows queued after the worker started are st
   temp.clock.advance(2 * LEASE);
   const lc = workerProcess(temp);
   try {
-    const worker = new RecoveryWorker(lc.core, {});
+    const worker = new RecoveryWorker(new SqliteStore(lc), {});
     worker.start();
     await once(worker, 'pass');
     assert.equal(lc.getRow(old)?.terminalReason, 'non_final_pruned');
@@ -259,7 +260,7 @@ test('(6) non-final failed_retryable rows queued after the worker started are st
     }
     assert.equal(lc.getRow(sending)?.status, 'queued');
     temp.clock.advance(LEASE + 1);
-    const later = await new RecoveryWorker(lc.core, {}).runOnce();
+    const later = await new RecoveryWorker(new SqliteStore(lc), {}).runOnce();
     assert.equal(later.nonFinalPruned, 1);
     assert.equal(lc.getRow(sending)?.terminalReason, 'non_final_pruned');
     assert.equal(lc.status().outbox.queued + lc.status().outbox.failed_retryable, 0, 'nothing lingers');
@@ -292,8 +293,8 @@ test('(10) two workers on one file over 200 due final rows: no row is delivered 
       byWorker[name]! += 1;
       await delay(1 + (delivered.length % 3));
     };
-  const wa = new RecoveryWorker(a.core, { deliver: handler('a'), concurrency: 4 });
-  const wb = new RecoveryWorker(b.core, { deliver: handler('b'), concurrency: 4 });
+  const wa = new RecoveryWorker(new SqliteStore(a), { deliver: handler('a'), concurrency: 4 });
+  const wb = new RecoveryWorker(new SqliteStore(b), { deliver: handler('b'), concurrency: 4 });
   try {
     for (let round = 0; round < 20 && delivered.length < all.length; round++) {
       await Promise.all([wa.runOnce(), wb.runOnce(), delay(0).then(() => wb.runOnce())]);
@@ -329,7 +330,7 @@ test('a turn being replayed by one worker is not replayed by another process at 
   let started!: () => void;
   const replayStarted = new Promise<void>((resolve) => (started = resolve));
   const calls: string[] = [];
-  const wa = new RecoveryWorker(a.core, {
+  const wa = new RecoveryWorker(new SqliteStore(a), {
     replay: async (turn) => {
       calls.push(`a:${turn.id}`);
       started();
@@ -337,7 +338,7 @@ test('a turn being replayed by one worker is not replayed by another process at 
       return { finalSendsOutsideOutbox: 1 };
     },
   });
-  const wb = new RecoveryWorker(b.core, {
+  const wb = new RecoveryWorker(new SqliteStore(b), {
     replay: async (turn) => {
       calls.push(`b:${turn.id}`);
       return { finalSendsOutsideOutbox: 1 };
@@ -416,7 +417,7 @@ test('poison turn: claim = attempt, so a replay that kills its process every tim
     const lc = workerProcess(temp, config, `boot-${boot}`);
     let started!: () => void;
     const replayStarted = new Promise<void>((resolve) => (started = resolve));
-    const worker = new RecoveryWorker(lc.core, {
+    const worker = new RecoveryWorker(new SqliteStore(lc), {
       replay: () => {
         calls++;
         started();
@@ -645,7 +646,7 @@ test('unclaimed rows another writer queued since the worker started are live sen
 test('lost ack: a live-queued row whose lease expired is retried by the worker of the same process', async () => {
   const { lc, clock } = openTemp({ config: { liveLeaseMs: LEASE } });
   const rec = recorder();
-  const worker = new RecoveryWorker(lc.core, { deliver: rec.deliver });
+  const worker = new RecoveryWorker(new SqliteStore(lc), { deliver: rec.deliver });
   try {
     await worker.runOnce();
     const t = accept(lc, 's');
@@ -696,7 +697,7 @@ test(
     try {
       let called!: () => void;
       const deliverCalled = new Promise<void>((resolve) => (called = resolve));
-      const worker = new RecoveryWorker(lc.core, {
+      const worker = new RecoveryWorker(new SqliteStore(lc), {
         deliver: () => {
           called();
           return new Promise(() => undefined);
@@ -742,7 +743,7 @@ test('start() runs a pass at once and emits it; a pass that fails is reported, n
   temp.clock.advance(1);
   const lc = workerProcess(temp);
   const rec = recorder();
-  const worker = new RecoveryWorker(lc.core, { deliver: rec.deliver, tickMs: 3_600_000 });
+  const worker = new RecoveryWorker(new SqliteStore(lc), { deliver: rec.deliver, tickMs: 3_600_000 });
   try {
     worker.start();
     const [report] = (await once(worker, 'pass')) as [{ rowsDelivered: number }];
@@ -753,7 +754,7 @@ test('start() runs a pass at once and emits it; a pass that fails is reported, n
     lc.close();
   }
   // A worker over a closed database: the error surfaces as an 'error' event.
-  const broken = new RecoveryWorker(lc.core, { deliver: rec.deliver, tickMs: 3_600_000 });
+  const broken = new RecoveryWorker(new SqliteStore(lc), { deliver: rec.deliver, tickMs: 3_600_000 });
   const errored = once(broken, 'error');
   broken.start();
   const [err] = (await errored) as [Error];

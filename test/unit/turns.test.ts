@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RecoveryWorker, type AcceptInput } from '../../main/lifecycle';
 import { ROUTE, openPeer, openTemp } from '../helpers/temp-db';
+import { SqliteStore } from '../../main/store/sqlite/store';
 
 function inbound(over: Partial<AcceptInput> = {}): AcceptInput {
   return {
@@ -158,7 +159,7 @@ test('enqueueing a final reply moves the turn to delivery_pending; a tool messag
 test('a live failure records attempt_count+1 and backoff; it is not left running for an immediate silent replay', async () => {
   const { lc, clock } = openTemp({ config: { turnBackoffMs: 15_000, turnMaxAttempts: 3 } });
   const replayed: string[] = [];
-  const worker = new RecoveryWorker(lc.core, {
+  const worker = new RecoveryWorker(new SqliteStore(lc), {
     replay: async (turn) => {
       replayed.push(turn.id);
       return { noReply: 'test' };

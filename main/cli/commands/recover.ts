@@ -6,6 +6,7 @@ import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { fields } from '../output';
 import { demoDbPath, sinkPath } from '../paths';
+import { SqliteStore } from '../../store/sqlite/store';
 
 // One recovery pass. Continuous recovery belongs to the process that has the real delivery
 // and replay handlers (the gateway, or the app's embedded demo), so this command runs once.
@@ -44,7 +45,7 @@ export const recoverCommand: Command = {
         const gateway = new DemoGateway(lc, { failureRate: failureRate ?? 0, seed: Date.now() >>> 0, sinkFile });
         handlers = { deliver: gateway.deliver, replay: gateway.replay };
       }
-      const worker = new RecoveryWorker(lc.core, { ...handlers, maxTurnsPerPass });
+      const worker = new RecoveryWorker(new SqliteStore(lc), { ...handlers, maxTurnsPerPass });
       let report: PassReport;
       try {
         report = await worker.runOnce();

@@ -1,7 +1,7 @@
-import { OUTBOX_PENDING_STATUSES, TURN_ACTIVE_STATUSES, type OutboxRow, type Turn } from '../../shared/types';
-import type { Core } from '../lifecycle/context';
-import { OUTBOX_SELECT, TURN_SELECT } from '../lifecycle/rows';
-import { finalRowSql, PENDING_ROW_SQL } from '../lifecycle/rules';
+import { OUTBOX_PENDING_STATUSES, TURN_ACTIVE_STATUSES, type OutboxRow, type Turn } from '../../../shared/types';
+import type { Core } from '../../lifecycle/context';
+import { OUTBOX_SELECT, TURN_SELECT } from '../../lifecycle/rows';
+import { finalRowSql, PENDING_ROW_SQL } from '../../lifecycle/rules';
 
 // The worker's reads. Every filter is in SQL, so each LIMIT counts only actionable rows
 // (SPEC: the per-pass limit is applied after filtering), and each query is a range scan

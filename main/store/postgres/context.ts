@@ -1,0 +1,136 @@
+import pg from 'pg';
+import type { StuckThresholds } from '../../../shared/stuck';
+import type { LifecycleConfig } from '../../lifecycle/config';
+import { LifecycleError } from '../../lifecycle/errors';
+
+// What every PostgreSQL module works with: the pool, config, identity, and the clock. Without an
+// injected clock, "now" is the database server's (SQL_NOW), read once per transaction, so that
+// nodes whose clocks differ agree on leases and due times.
+
+/** The server's clock in ms since the epoch. */
+export const SQL_NOW = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+
+export interface PgCore {
+  readonly pool: pg.Pool;
+  readonly config: LifecycleConfig;
+  readonly stuck: StuckThresholds;
+  /** This process's identity in claims and history. */
+  readonly owner: string;
+  /** When this process opened the store (by the store's clock); rows it queued since are live sends. */
+  readonly startedAt: number;
+  /** Turns this process is processing right now (the in-process registry of the SPEC). */
+  readonly live: Set<string>;
+  readonly readOnly: boolean;
+  /** The URL without its password. */
+  readonly location: string;
+  /** The injected clock, if any (tests); else the server's clock is used. */
+  readonly clock: (() => number) | undefined;
+}
+
+/** One connection inside one transaction (or a plain read), with the transaction's "now". */
+export interface Tx {
+  /** Now, by the store's clock, fixed for the whole transaction. */
+  readonly now: number;
+  all<R>(sql: string, params?: unknown[]): Promise<R[]>;
+  one<R>(sql: string, params?: unknown[]): Promise<R | undefined>;
+  /** Rows changed. */
+  run(sql: string, params?: unknown[]): Promise<number>;
+}
+
+/** BIGINT (int8) and COUNT results as JS numbers: every time and count fits in 2^53. */
+export const PG_TYPES = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20 || oid === 1700) return (v: string) => (v === null ? null : Number(v));
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+} as pg.CustomTypesConfig;
+
+function wrap(client: pg.PoolClient, now: number): Tx {
+  return {
+    now,
+    async all<R>(sql: string, params: unknown[] = []) {
+      return (await client.query(sql, params)).rows as R[];
+    },
+    async one<R>(sql: string, params: unknown[] = []) {
+      return (await client.query(sql, params)).rows[0] as R | undefined;
+    },
+    async run(sql: string, params: unknown[] = []) {
+      return (await client.query(sql, params)).rowCount ?? 0;
+    },
+  };
+}
+
+/** SQLSTATEs after which the whole transaction is simply run again. */
+const RETRY = new Set(['40001', '40P01']);
+const MAX_RETRIES = 5;
+
+/** The driver's or server's error as the core's error codes, where one applies. */
+export function asLifecycleError(err: unknown, core: Pick<PgCore, 'location'>): unknown {
+  if (err instanceof LifecycleError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = (err as Error)?.message ?? String(err);
+  if (code === '25006') return new LifecycleError('read_only', `${core.location} cannot be written: ${message}`, { cause: err });
+  if (code === '55P03' || code === '57014')
+    return new LifecycleError('locked', `${core.location} stayed locked past the lock timeout; nothing was written (${message})`, {
+      cause: err,
+    });
+  return err;
+}
+
+async function nowOf(core: PgCore, client: pg.PoolClient): Promise<number> {
+  if (core.clock) return core.clock();
+  const r = await client.query<{ now: number }>(`SELECT ${SQL_NOW} AS now`);
+  return r.rows[0]!.now;
+}
+
+/**
+ * Runs `fn` as one READ COMMITTED transaction on a pooled connection; every guarded UPDATE
+ * re-checks its WHERE on the row's latest version, and rows read to decide are locked (FOR
+ * UPDATE). Deadlocks and serialization failures run the whole transaction again.
+ */
+export async function tx<T>(core: PgCore, fn: (t: Tx) => Promise<T>): Promise<T> {
+  if (core.readOnly) {
+    throw new LifecycleError('read_only', `${core.location} is open read-only: nothing can be written`);
+  }
+  for (let attempt = 0; ; attempt++) {
+    const client = await core.pool.connect();
+    let release: Error | boolean = false;
+    try {
+      // lifecycle.core marks our writes: the history triggers leave them to us (we record them
+      // with who and why), and record every other writer's.
+      await client.query("BEGIN; SET LOCAL lifecycle.core = 'on'");
+      const t = wrap(client, await nowOf(core, client));
+      const value = await fn(t);
+      await client.query('COMMIT');
+      return value;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        release = rollbackError as Error; // a broken connection is not returned to the pool
+      }
+      const code = (err as { code?: unknown } | null)?.code;
+      if (typeof code === 'string' && RETRY.has(code) && attempt < MAX_RETRIES) continue;
+      throw asLifecycleError(err, core);
+    } finally {
+      client.release(release);
+    }
+  }
+}
+
+/** A read on a pooled connection (no transaction: each statement sees the latest commits). */
+export async function read<T>(core: PgCore, fn: (t: Tx) => Promise<T>): Promise<T> {
+  const client = await core.pool.connect();
+  try {
+    return await fn(wrap(client, await nowOf(core, client)));
+  } catch (err) {
+    throw asLifecycleError(err, core);
+  } finally {
+    client.release();
+  }
+}
+
+/** SQL list literal for a fixed set of status strings (constants only, never user input). */
+export function sqlList(values: readonly string[]): string {
+  return values.map((v) => `'${v}'`).join(',');
+}

@@ -1,0 +1,108 @@
+import { previewAbort } from '../../lifecycle/abort';
+import { Lifecycle, type LifecycleOptions } from '../../lifecycle/lifecycle';
+import { liveness } from '../../lifecycle/liveness';
+import type { LifecycleStore, RecoveryStore, StoreOptions } from '../contract';
+import { sqliteRecovery } from './recovery';
+
+/** How often watch() looks at PRAGMA data_version: SQLite has no change notification across processes. */
+const WATCH_INTERVAL_MS = 500;
+
+/**
+ * The store over one SQLite file: the sync core (../../lifecycle) behind the async contract.
+ * The gateway's writes go through group commit, so concurrent callers share a commit.
+ */
+export class SqliteStore implements LifecycleStore {
+  readonly backend = 'sqlite' as const;
+  readonly recovery: RecoveryStore;
+
+  constructor(readonly lc: Lifecycle) {
+    this.recovery = sqliteRecovery(lc.core);
+  }
+
+  static open(file: string, options: StoreOptions = {}): SqliteStore {
+    const { poolSize: _pool, ...rest } = options;
+    return new SqliteStore(Lifecycle.open(file, rest satisfies LifecycleOptions));
+  }
+
+  get location(): string {
+    return this.lc.db.name;
+  }
+  get fileVersion(): number {
+    return this.lc.fileVersion;
+  }
+  get readOnly(): boolean {
+    return this.lc.core.readOnly;
+  }
+  get owner(): string {
+    return this.lc.core.owner;
+  }
+  get config(): LifecycleStore['config'] {
+    return this.lc.core.config;
+  }
+  get stuck(): LifecycleStore['stuck'] {
+    return this.lc.stuck;
+  }
+  async now(): Promise<number> {
+    return this.lc.core.now();
+  }
+
+  private grouped<T>(fn: () => T): Promise<T> {
+    return this.lc.commit(fn);
+  }
+
+  accept: LifecycleStore['accept'] = (input) => this.grouped(() => this.lc.accept(input));
+  markRunning: LifecycleStore['markRunning'] = (id) => this.grouped(() => this.lc.markRunning(id));
+  enqueue: LifecycleStore['enqueue'] = (input) => this.grouped(() => this.lc.enqueue(input));
+  beginSend: LifecycleStore['beginSend'] = (id, options) => this.grouped(() => this.lc.beginSend(id, options));
+  ack: LifecycleStore['ack'] = (id) => this.grouped(() => this.lc.ack(id));
+  fail: LifecycleStore['fail'] = (id, input) => this.grouped(() => this.lc.fail(id, input));
+  finalize: LifecycleStore['finalize'] = (id, options) => this.grouped(() => this.lc.finalize(id, options));
+  recordFailure: LifecycleStore['recordFailure'] = (id, error) => this.grouped(() => this.lc.recordFailure(id, error));
+  abortSession: LifecycleStore['abortSession'] = async (key, who) => this.lc.abortSession(key, who);
+  expire: LifecycleStore['expire'] = async () => this.lc.expire();
+  prune: LifecycleStore['prune'] = async () => this.lc.prune();
+
+  operatorAbort: LifecycleStore['operatorAbort'] = async (key, by) => this.lc.operatorAbort(key, by);
+  operatorReplay: LifecycleStore['operatorReplay'] = async (id, by) => this.lc.operatorReplay(id, by);
+  operatorRetry: LifecycleStore['operatorRetry'] = async (id, by) => this.lc.operatorRetry(id, by);
+  operatorTerminate: LifecycleStore['operatorTerminate'] = async (id, by) => this.lc.operatorTerminate(id, by);
+  operatorPrune: LifecycleStore['operatorPrune'] = async (by) => this.lc.operatorPrune(by);
+  previewAbort: LifecycleStore['previewAbort'] = async (keys) => previewAbort(this.lc.core, keys);
+
+  getTurn: LifecycleStore['getTurn'] = async (id) => this.lc.getTurn(id);
+  getRow: LifecycleStore['getRow'] = async (id) => this.lc.getRow(id);
+  status: LifecycleStore['status'] = async () => this.lc.status();
+  listTurns: LifecycleStore['listTurns'] = async (f) => this.lc.listTurns(f);
+  listOutbox: LifecycleStore['listOutbox'] = async (f) => this.lc.listOutbox(f);
+  turnDetail: LifecycleStore['turnDetail'] = async (id) => this.lc.turnDetail(id);
+  history: LifecycleStore['history'] = async (id) => this.lc.history(id);
+  auditTrail: LifecycleStore['auditTrail'] = async (limit) => this.lc.auditTrail(limit);
+  series: LifecycleStore['series'] = async (w, b) => this.lc.series(w, b);
+  liveness: LifecycleStore['liveness'] = async (last) => liveness(this.lc.core, last ?? null);
+
+  watch(listener: () => void): () => void {
+    let version = this.dataVersion();
+    const timer = setInterval(() => {
+      const now = this.dataVersion();
+      if (now !== undefined && now !== version) {
+        version = now;
+        listener();
+      }
+    }, WATCH_INTERVAL_MS);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /** Changes when another connection commits to the file; undefined once closed. */
+  private dataVersion(): number | undefined {
+    try {
+      return this.lc.db.pragma('data_version', { simple: true }) as number;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.lc.close();
+  }
+}
