@@ -32,6 +32,26 @@ export default tseslint.config(
     },
   },
   {
+    // The recovery worker runs over the store contract (main/store/contract.ts): any backend.
+    files: ['main/recovery/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'only app/ imports electron' }],
+          patterns: [
+            { group: ['better-sqlite3', 'pg'], message: 'the worker reaches the data only through LifecycleStore' },
+            {
+              group: ['**/store/sqlite/*', '**/store/postgres/*'],
+              message: 'the worker uses main/store/contract only',
+            },
+            { group: ['**/app/*', '**/renderer/*'], message: 'main/ runs under plain Node: no app/ or renderer/' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Pure TypeScript shared by Node and the page: no Node, no Electron, no side of the app.
     files: ['shared/**'],
     rules: {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { dialog, Menu, type BrowserWindow } from 'electron';
 import type { ApiEvent } from '../shared/api';
 import { ApiHost } from '../main/api/host';
+import { isPostgresUrl } from '../main/store/location';
 
 /** How a database is opened: the demo, or another process's file to observe, recover or only read. */
 export interface OpenMode {
@@ -58,7 +59,7 @@ export class Databases {
     if (this.switching) return;
     const { host } = this;
     const win = this.ui.window();
-    const same = host && path.resolve(host.info.dbPath) === path.resolve(dbPath);
+    const same = host && host.target === (isPostgresUrl(dbPath) ? dbPath : path.resolve(dbPath));
     const sameRole =
       host &&
       host.info.readOnly === (mode.readOnly ?? false) &&
@@ -139,7 +140,7 @@ export class Databases {
         return;
       }
     }
-    await this.switchTo(host.info.dbPath, { demo: false, recover: turnOn });
+    await this.switchTo(host.target, { demo: false, recover: turnOn });
     if (item) item.checked = this.host?.info.recovering ?? false;
   }
 }

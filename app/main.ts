@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { shortName } from '../main/store/location';
 import { app, BrowserWindow, dialog, Menu, session } from 'electron';
 import { IPC_EVENT, type ApiEvent } from '../shared/api';
 import { DB_FILE_NAME } from '../shared/types';
@@ -51,7 +52,7 @@ let documentTitle = PRODUCT_NAME;
 function updateTitle(): void {
   if (!win || win.isDestroyed()) return;
   const { host } = databases;
-  const file = host ? ` — ${path.basename(host.info.dbPath)} (${host.info.role})` : '';
+  const file = host ? ` — ${shortName(host.info.dbPath)} (${host.info.role})` : '';
   win.setTitle(`${documentTitle}${file}`);
 }
 

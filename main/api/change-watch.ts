@@ -1,11 +1,10 @@
 import type { ApiEvent } from '../../shared/api';
 import type { StatusCounts } from '../../shared/types';
-import type { Lifecycle } from '../lifecycle/lifecycle';
 import type { PassReport } from '../recovery/passes';
+import type { LifecycleStore } from '../store/contract';
 
-// What tells the views to refetch: counts that moved, and commits by another connection to the
-// file (PRAGMA data_version), checked on a timer since SQLite has no change notification across
-// processes.
+// What tells the views to refetch: counts that moved, and commits by another writer, which the
+// store reports (SQLite: PRAGMA data_version, polled; PostgreSQL: LISTEN/NOTIFY).
 
 /** True when a recovery pass changed anything (any counter above zero). */
 export function passChanged(report: PassReport): boolean {
@@ -23,37 +22,56 @@ function countsKey(c: StatusCounts): string {
 
 export class ChangeWatch {
   private lastCounts = '';
-  private lastDataVersion: number | undefined;
-  /** When another connection last committed to the file, as far as this one saw. */
+  private checking = false;
+  private again = false;
+  private readonly unwatch: () => void;
+  /** When another writer last committed, as far as this process saw. */
   lastExternalWriteAt: number | null = null;
 
   constructor(
-    private readonly lc: Lifecycle,
+    private readonly store: LifecycleStore,
     private readonly emit: (event: ApiEvent) => void,
-  ) {}
+  ) {
+    this.unwatch = store.watch(() => {
+      this.lastExternalWriteAt = Date.now();
+      this.changed();
+      this.check();
+    });
+  }
 
   changed(): void {
     this.emit({ type: 'changed', at: Date.now() });
   }
 
-  /** Sends `counts` when they differ from the last sent; `changed` when another connection wrote. */
+  /** Sends `counts` when they differ from the last sent (and `changed` when they moved). */
   check(): void {
-    try {
-      const version = this.lc.db.pragma('data_version', { simple: true }) as number;
-      const counts = this.lc.status();
-      const key = countsKey(counts);
-      const external = this.lastDataVersion !== undefined && version !== this.lastDataVersion;
-      this.lastDataVersion = version;
-      if (external) this.lastExternalWriteAt = this.lc.core.now();
-      if (key !== this.lastCounts) {
-        const first = this.lastCounts === '';
-        this.lastCounts = key;
-        this.emit({ type: 'counts', counts });
-        if (!first && !external) this.changed(); // counts moved: some rows did (demo feed, gateway in this file)
-      }
-      if (external) this.changed();
-    } catch (err) {
-      console.error(`[lifecycle-desk] status check failed: ${(err as Error).message}`);
+    if (this.checking) {
+      this.again = true; // one more check once this one is done, never two at once
+      return;
     }
+    this.checking = true;
+    void this.store
+      .status()
+      .then((counts) => {
+        const key = countsKey(counts);
+        if (key !== this.lastCounts) {
+          const first = this.lastCounts === '';
+          this.lastCounts = key;
+          this.emit({ type: 'counts', counts });
+          if (!first) this.changed(); // counts moved: some rows did (demo feed, gateway in this file)
+        }
+      })
+      .catch((err: unknown) => console.error(`[lifecycle-desk] status check failed: ${(err as Error).message}`))
+      .finally(() => {
+        this.checking = false;
+        if (this.again) {
+          this.again = false;
+          this.check();
+        }
+      });
+  }
+
+  stop(): void {
+    this.unwatch();
   }
 }

@@ -4,15 +4,15 @@ import { embeddedDemo } from '../demo/embedded';
 import { startDemoFeed } from '../demo/run';
 import { LifecycleError } from '../lifecycle/errors';
 import { RecoveryWorker } from '../recovery/worker';
+import { SqliteStore } from '../store/sqlite/store';
 import { ChangeWatch, passChanged } from './change-watch';
 import { startIntegrityCheck } from './integrity';
 import { MUTATING_METHODS, type EngineData, type EngineMessage, type HostMessage } from './protocol';
 import { openInRole, type Opened } from './roles';
 import { createApi } from './service';
-import { SqliteStore } from '../store/sqlite/store';
 
-// The API engine: runs in a worker thread (see host.ts) so SQLite work never blocks the host's
-// event loop. It owns the one Lifecycle of this process, opened in its role (roles.ts), the
+// The API engine: runs in a worker thread (see host.ts) so database work never blocks the host's
+// event loop. It owns the one store of this process, opened in its role (roles.ts), the
 // recovery worker where it may run, the demo feed in demo mode, the integrity check, and pushes
 // `changed`/`counts`/`integrity` events to the host.
 
@@ -20,40 +20,49 @@ function post(port: NonNullable<typeof parentPort>, message: EngineMessage): voi
   port.postMessage(message);
 }
 
-function main(port: NonNullable<typeof parentPort>, data: EngineData): void {
+/** PostgreSQL checks its own pages; the file check (PRAGMA quick_check) is SQLite's. */
+const NOT_A_FILE: IntegrityState = {
+  state: 'ok',
+  checked: 0,
+  total: 0,
+  message: 'a PostgreSQL database: the server checks its own data',
+};
+
+async function main(port: NonNullable<typeof parentPort>, data: EngineData): Promise<void> {
   let opened: Opened;
   try {
-    opened = openInRole(data);
+    opened = await openInRole(data);
   } catch (err) {
     // Reported to the host as is; never replaced by an empty in-memory database (SPEC, Storage).
     const code = err instanceof LifecycleError ? err.code : 'cannot_open';
     post(port, { type: 'fatal', error: { code, message: (err as Error).message ?? String(err) } });
     return; // no listener is attached, so the thread ends and the message is delivered
   }
-  const { lc } = opened;
+  const { store } = opened;
+  const sqlite = store instanceof SqliteStore ? store : undefined;
 
-  let integrity: IntegrityState = { state: 'checking', checked: 0, total: 0, message: null };
+  let integrity: IntegrityState = sqlite ? { state: 'checking', checked: 0, total: 0, message: null } : NOT_A_FILE;
   const info = (): AppInfo => ({
-    dbPath: data.dbPath,
-    schemaVersion: lc.fileVersion,
+    dbPath: store.location,
+    schemaVersion: store.fileVersion,
     demo: data.demo,
     version: data.version,
     operator: data.operator,
     role: opened.role,
     roleReason: opened.roleReason,
-    readOnly: lc.core.readOnly,
+    readOnly: store.readOnly,
     recovering: opened.role === 'demo' || opened.role === 'recovering',
     integrity,
-    retentionMs: lc.core.config.retentionMs,
+    retentionMs: store.config.retentionMs,
   });
-  const watch = new ChangeWatch(lc, (event) => post(port, event));
-  const api = createApi({ lc, operator: data.operator, info, lastExternalWriteAt: () => watch.lastExternalWriteAt });
+  const watch = new ChangeWatch(store, (event) => post(port, event));
+  const api = createApi({ store, operator: data.operator, info, lastExternalWriteAt: () => watch.lastExternalWriteAt });
 
   // A real gateway owns delivery and replay; only the demo's simulated gateway gives handlers.
-  const gateway = data.demo ? embeddedDemo(lc, data.dbPath) : undefined;
+  const gateway = data.demo ? embeddedDemo(store, data.dbPath) : undefined;
   // The worker runs only where it has handlers (the demo) or where the person asked for it.
   const worker = info().recovering
-    ? new RecoveryWorker(new SqliteStore(lc), gateway ? { deliver: gateway.deliver, replay: gateway.replay } : {})
+    ? new RecoveryWorker(store, gateway ? { deliver: gateway.deliver, replay: gateway.replay } : {})
     : undefined;
   worker?.on('error', (err) => console.error(`[lifecycle-desk] recovery pass failed: ${err.message}`));
 
@@ -72,19 +81,22 @@ function main(port: NonNullable<typeof parentPort>, data: EngineData): void {
   const countsTimer = setInterval(checkCounts, data.countsIntervalMs ?? 1_000);
   const stopFeed = gateway ? startDemoFeed(gateway, data.demoFeedMs ?? 1_500) : () => undefined;
   worker?.start();
-  const checker = startIntegrityCheck(data.dbPath, (state) => {
-    integrity = state;
-    post(port, { type: 'integrity', integrity: state });
-  });
+  const checker = sqlite
+    ? startIntegrityCheck(sqlite.location, (state) => {
+        integrity = state;
+        post(port, { type: 'integrity', integrity: state });
+      })
+    : undefined;
 
   const close = async (): Promise<void> => {
     if (closing) return;
     closing = true;
     clearInterval(countsTimer);
     stopFeed();
-    await checker.terminate();
+    watch.stop();
+    await checker?.terminate();
     await worker?.stop();
-    lc.close();
+    await store.close();
     process.exit(0); // ends this thread only; abandons a demo turn still sleeping (recovery finishes it next time)
   };
 
@@ -97,12 +109,13 @@ function main(port: NonNullable<typeof parentPort>, data: EngineData): void {
       post(port, { id: msg.id, result: { ok: false, error: { code: 'unavailable', message: 'the API is closing' } } });
       return;
     }
-    const result = api.dispatch(msg.method, msg.args);
-    post(port, { id: msg.id, result });
-    if (result.ok && typeof msg.method === 'string' && MUTATING_METHODS.has(msg.method)) {
-      watch.changed();
-      checkCounts();
-    }
+    void api.dispatch(msg.method, msg.args).then((result) => {
+      post(port, { id: msg.id, result });
+      if (result.ok && typeof msg.method === 'string' && MUTATING_METHODS.has(msg.method)) {
+        watch.changed();
+        checkCounts();
+      }
+    });
   });
 
   post(port, { type: 'ready', info: info() });
@@ -110,4 +123,4 @@ function main(port: NonNullable<typeof parentPort>, data: EngineData): void {
 }
 
 if (parentPort && typeof (workerData as Partial<EngineData> | null)?.dbPath === 'string')
-  main(parentPort, workerData as EngineData);
+  void main(parentPort, workerData as EngineData);

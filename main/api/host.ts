@@ -13,6 +13,7 @@ import type {
   AppInfo,
 } from '../../shared/api';
 import type { StatusCounts } from '../../shared/types';
+import { isPostgresUrl } from '../store/location';
 import type { EngineData, EngineMessage, HostMessage } from './protocol';
 
 export interface ApiHostOptions {
@@ -103,6 +104,8 @@ export class ApiHost implements ApiClient {
     private readonly worker: Worker,
     private currentInfo: AppInfo,
     private readonly closeTimeoutMs: number,
+    /** What was opened (a URL with its password): for reopening it, never to be shown. */
+    readonly target: string,
   ) {
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     worker.on('message', (msg: EngineMessage) => this.onMessage(msg));
@@ -120,7 +123,7 @@ export class ApiHost implements ApiClient {
   /** Starts the engine on `dbPath`; rejects with the engine's error if the database cannot be opened. */
   static start(options: ApiHostOptions): Promise<ApiHost> {
     const data: EngineData = {
-      dbPath: path.resolve(options.dbPath),
+      dbPath: isPostgresUrl(options.dbPath) ? options.dbPath : path.resolve(options.dbPath),
       demo: options.demo ?? false,
       recover: options.recover ?? false,
       readOnly: options.readOnly ?? false,
@@ -161,7 +164,7 @@ export class ApiHost implements ApiClient {
         } else if ('type' in msg && msg.type === 'ready') {
           settled = true;
           cleanup();
-          const host = new ApiHost(worker, msg.info, options.closeTimeoutMs ?? 15_000);
+          const host = new ApiHost(worker, msg.info, options.closeTimeoutMs ?? 15_000, data.dbPath);
           for (const m of early) host.onMessage(m);
           resolve(host);
         } else {

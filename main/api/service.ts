@@ -10,90 +10,83 @@ import {
   type BulkResult,
 } from '../../shared/api';
 import type { AbortResult } from '../lifecycle';
-import { previewAbort } from '../lifecycle/abort';
 import { LifecycleError, isBusyError } from '../lifecycle/errors';
-import type { Lifecycle } from '../lifecycle/lifecycle';
-import { liveness, whenWorkerRuns } from '../lifecycle/liveness';
+import { whenWorkerRuns } from '../lifecycle/liveness';
+import type { LifecycleStore } from '../store/contract';
 import { MUTATING_METHODS } from './protocol';
 
-type Handlers = { [M in ApiMethod]: (args: Exclude<ApiArgs<M>, undefined>) => ApiResults[M] };
+type Handlers = { [M in ApiMethod]: (args: Exclude<ApiArgs<M>, undefined>) => ApiResults[M] | Promise<ApiResults[M]> };
 
 export interface ApiContext {
-  lc: Lifecycle;
+  store: LifecycleStore;
   /** Who operator actions are recorded as (e.g. "desk:alice"). */
   operator: string;
   /** What getInfo answers: built once by the engine, which knows the role and the integrity check. */
   info: () => AppInfo;
-  /** When the engine last saw another connection commit to the file; null if never. */
+  /** When the engine last saw another writer commit; null if never. */
   lastExternalWriteAt: () => number | null;
 }
 
 const SERIES_BUCKETS = { '1h': 60, '24h': 96, '7d': 168 } as const;
 
-function bulk(ids: string[], act: (id: string) => void): BulkResult {
-  const outcomes = ids.map((id) => {
+/** One action per id, one after the other (each its own transaction); a refusal is that id's outcome. */
+async function bulk(ids: string[], act: (id: string) => Promise<unknown>): Promise<BulkResult> {
+  const outcomes: BulkResult['outcomes'] = [];
+  for (const id of ids) {
     try {
-      act(id);
-      return { id, ok: true };
+      await act(id);
+      outcomes.push({ id, ok: true });
     } catch (err) {
       if (!(err instanceof LifecycleError)) throw err;
-      return { id, ok: false, error: err.message, code: err.code };
+      outcomes.push({ id, ok: false, error: err.message, code: err.code });
     }
-  });
+  }
   const done = outcomes.filter((o) => o.ok).length;
   return { done, refused: outcomes.length - done, outcomes };
 }
 
 /** The API, implemented once over the core. Transports only carry `dispatch`. */
-export function createApi(ctx: ApiContext): { dispatch(method: unknown, args: unknown): ApiResult<unknown> } {
-  const { lc } = ctx;
+export function createApi(ctx: ApiContext): { dispatch(method: unknown, args: unknown): Promise<ApiResult<unknown>> } {
+  const { store } = ctx;
   const handlers: Handlers = {
     getInfo: (): AppInfo => ctx.info(),
-    getStatus: () => lc.status(),
-    getSeries: ({ window }) => lc.series(SERIES_WINDOWS[window], SERIES_BUCKETS[window]),
-    listTurns: (f) => lc.listTurns(f),
-    listOutbox: (f) => lc.listOutbox(f),
-    getTurn: ({ id }) => lc.turnDetail(id),
-    getAudit: ({ limit }) => lc.auditTrail(limit),
-    previewAbort: ({ sessionKeys }): AbortPreview => previewAbort(lc.core, sessionKeys),
-    abortSessions: ({ sessionKeys }) => {
+    getStatus: () => store.status(),
+    getSeries: ({ window }) => store.series(SERIES_WINDOWS[window], SERIES_BUCKETS[window]),
+    listTurns: (f) => store.listTurns(f),
+    listOutbox: (f) => store.listOutbox(f),
+    getTurn: ({ id }) => store.turnDetail(id),
+    getAudit: ({ limit }) => store.auditTrail(limit),
+    previewAbort: ({ sessionKeys }): Promise<AbortPreview> => store.previewAbort(sessionKeys),
+    abortSessions: async ({ sessionKeys }) => {
       const totals: AbortResult = { turns: 0, outbox: 0, turnIds: [] };
-      const result = bulk([...new Set(sessionKeys)], (key) => {
-        const r = lc.operatorAbort(key, ctx.operator);
+      const result = await bulk([...new Set(sessionKeys)], async (key) => {
+        const r = await store.operatorAbort(key, ctx.operator);
         totals.turns += r.turns;
         totals.outbox += r.outbox;
         totals.turnIds.push(...r.turnIds);
       });
       return { ...result, totals };
     },
-    replayTurns: ({ ids }) =>
-      withNote(
-        bulk(ids, (id) => lc.operatorReplay(id, ctx.operator)),
-        'The replay runs',
-        'replay',
-      ),
-    retryRows: ({ ids }) =>
-      withNote(
-        bulk(ids, (id) => lc.operatorRetry(id, ctx.operator)),
-        'The retry runs',
-        'deliver',
-      ),
-    terminateRows: ({ ids }) => bulk(ids, (id) => lc.operatorTerminate(id, ctx.operator)),
-    prune: () => lc.operatorPrune(ctx.operator),
-    getLiveness: () => liveness(lc.core, ctx.lastExternalWriteAt()),
+    replayTurns: async ({ ids }) =>
+      withNote(await bulk(ids, (id) => store.operatorReplay(id, ctx.operator)), 'The replay runs', 'replay'),
+    retryRows: async ({ ids }) =>
+      withNote(await bulk(ids, (id) => store.operatorRetry(id, ctx.operator)), 'The retry runs', 'deliver'),
+    terminateRows: ({ ids }) => bulk(ids, (id) => store.operatorTerminate(id, ctx.operator)),
+    prune: () => store.operatorPrune(ctx.operator),
+    getLiveness: () => store.liveness(ctx.lastExternalWriteAt()),
   };
 
   /** A requested replay or retry happens on a worker's pass: say truthfully when that will be. */
-  function withNote(result: BulkResult, what: string, need: 'deliver' | 'replay'): BulkResult {
+  async function withNote(result: BulkResult, what: string, need: 'deliver' | 'replay'): Promise<BulkResult> {
     if (result.done === 0) return result;
-    return { ...result, note: whenWorkerRuns(liveness(lc.core, ctx.lastExternalWriteAt()), what, need) };
+    return { ...result, note: whenWorkerRuns(await store.liveness(ctx.lastExternalWriteAt()), what, need) };
   }
 
   return {
-    dispatch(method, rawArgs) {
+    async dispatch(method, rawArgs) {
       const call = parseCall(method, rawArgs);
       if (!call.ok) return call;
-      if (lc.core.readOnly && MUTATING_METHODS.has(call.method)) {
+      if (store.readOnly && MUTATING_METHODS.has(call.method)) {
         const { roleReason } = ctx.info();
         return {
           ok: false,
@@ -105,7 +98,7 @@ export function createApi(ctx: ApiContext): { dispatch(method: unknown, args: un
       }
       try {
         const handler = handlers[call.method] as (args: unknown) => unknown;
-        return { ok: true, value: handler(call.args) };
+        return { ok: true, value: await handler(call.args) };
       } catch (err) {
         if (err instanceof LifecycleError) {
           const passed = ['not_found', 'invalid_state', 'invalid_argument', 'read_only'] as const;

@@ -1,5 +1,6 @@
 import type { LifecycleConfig } from '../lifecycle/config';
 import type { Lifecycle } from '../lifecycle/lifecycle';
+import type { LifecycleStore } from '../store/contract';
 import type { FlagSpec, ParsedArgs } from './args';
 import type { Output } from './output';
 
@@ -13,8 +14,10 @@ export interface OpenOptions {
 
 /** What a command gets to run with, after its arguments were validated. */
 export interface CommandContext {
-  /** The database file (--db, else $LIFECYCLE_DESK_DB, else the user's data directory). */
+  /** The database: a file or a postgres:// URL (--db, else $LIFECYCLE_DESK_DB, else the user's data directory). */
   readonly dbPath: string;
+  /** The same with a URL's password: to pass on (e.g. to the server's engine), never to print. */
+  readonly target: string;
   readonly out: Output;
   /** `cli:<user>`, recorded with every operator action. */
   readonly operator: string;
@@ -23,7 +26,9 @@ export interface CommandContext {
    * Without `create`, a file that does not exist is an error rather than a new empty database:
    * looking at an empty stand-in for the real database is the worst outcome (SPEC, "Storage").
    */
-  open(options?: OpenOptions): Lifecycle;
+  open(options?: OpenOptions): Promise<LifecycleStore>;
+  /** The same for commands that work on a SQLite file only (import-legacy, demo, check): a URL is refused. */
+  openSqlite(what: string, options?: OpenOptions): Lifecycle;
 }
 
 export type Action = (ctx: CommandContext) => void | Promise<void>;

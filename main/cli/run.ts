@@ -1,6 +1,10 @@
 import fs from 'node:fs';
 import { LifecycleError, isBusyError } from '../lifecycle/errors';
 import { Lifecycle } from '../lifecycle/lifecycle';
+import type { LifecycleStore, StoreOptions } from '../store/contract';
+import { displayLocation, isPostgresUrl } from '../store/location';
+import { PgStore } from '../store/postgres/store';
+import { SqliteStore } from '../store/sqlite/store';
 import { parseArgs, stringFlag, type FlagSpec } from './args';
 import type { Action, CommandContext, OpenOptions } from './command';
 import { findCommand } from './commands';
@@ -91,26 +95,46 @@ async function execute(
   action: Action,
   options: { dbPath: string; json: boolean; readOnly: boolean; io: CliIo },
 ): Promise<void> {
-  let lc: Lifecycle | undefined;
+  let store: Promise<LifecycleStore> | undefined;
+  const storeOptions = (o: OpenOptions): StoreOptions => ({
+    ...(o.config ? { config: o.config } : {}),
+    ...(options.readOnly ? { readOnly: true } : {}),
+  });
   const ctx: CommandContext = {
-    dbPath: options.dbPath,
+    dbPath: displayLocation(options.dbPath),
+    target: options.dbPath,
     out: createOutput(options.json, options.io.stdout),
     operator: operatorName(),
     open(openOptions: OpenOptions = {}) {
-      if (lc) return lc;
-      const file = openOptions.file ?? options.dbPath;
-      checkDbFile(file, openOptions.create ?? false);
-      lc = Lifecycle.open(file, {
-        ...(openOptions.config ? { config: openOptions.config } : {}),
-        ...(options.readOnly ? { readOnly: true } : {}),
-      });
-      return lc;
+      if (store) return store;
+      const target = openOptions.file ?? options.dbPath;
+      if (isPostgresUrl(target)) {
+        store = PgStore.open(target, storeOptions(openOptions));
+      } else {
+        checkDbFile(target, openOptions.create ?? false);
+        store = Promise.resolve(new SqliteStore(Lifecycle.open(target, storeOptions(openOptions))));
+      }
+      return store;
+    },
+    openSqlite(what, openOptions = {}) {
+      const target = openOptions.file ?? options.dbPath;
+      if (isPostgresUrl(target)) {
+        throw new CliError(
+          'invalid_argument',
+          `${what} works on a SQLite file only, not on ${displayLocation(target)}`,
+        );
+      }
+      if (store) throw new Error('openSqlite after open'); // one database per command
+      checkDbFile(target, openOptions.create ?? false);
+      const opened = new SqliteStore(Lifecycle.open(target, storeOptions(openOptions)));
+      store = Promise.resolve(opened);
+      return opened.lc;
     },
   };
   try {
     await action(ctx);
   } finally {
-    lc?.close();
+    await (await store?.catch(() => undefined))?.close();
   }
 }
 

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { Lifecycle } from '../lifecycle/lifecycle';
 import type { LifecycleConfig } from '../lifecycle/config';
 import { DeliveryError, type DeliverHandler, type ReplayHandler } from '../recovery/handlers';
 import { RecoveryWorker } from '../recovery/worker';
 import type { DispatchKind, OutboxRow, Turn } from '../../shared/types';
 import { pick, seededRandom } from './random';
 import { Sink } from './sink';
-import { SqliteStore } from '../store/sqlite/store';
+import type { LifecycleStore } from '../store/contract';
 
 export interface DemoOptions {
   /** Probability that one send fails (some retryable, some terminal) and that the agent fails. */
@@ -62,7 +61,7 @@ export class DemoGateway {
   private readonly runTag = randomBytes(4).toString('hex');
 
   constructor(
-    private readonly lc: Lifecycle,
+    private readonly store: LifecycleStore,
     private readonly options: DemoOptions,
   ) {
     this.sink = new Sink(options.sinkFile);
@@ -83,25 +82,25 @@ export class DemoGateway {
   readonly deliver: DeliverHandler = async (row) => {
     await this.pause();
     // Not sent (cancelled since the claim): a failure the core ignores for a row that is done.
-    if (!this.send(row)) throw new DeliveryError('cancelled before the send', 'terminal');
+    if (!(await this.send(row))) throw new DeliveryError('cancelled before the send', 'terminal');
   };
 
   /**
    * Returns false when the row may no longer be sent: an abort cancelled it, or another
    * process holds it (and sends it). Re-checked right before the platform call.
    */
-  private send(row: OutboxRow): boolean {
+  private async send(row: OutboxRow): Promise<boolean> {
     if (this.chance(this.failureRate)) {
       const terminal = this.random() < 0.3;
       throw new DeliveryError(pick(this.random, terminal ? TERMINAL : RETRYABLE), terminal ? 'terminal' : 'retryable');
     }
-    const begun = this.lc.beginSend(row.id);
+    const begun = await this.store.beginSend(row.id);
     if (!begun) return false;
     const payload = JSON.parse(row.payload) as { text?: unknown };
     this.sink.write({
       at: Date.now(),
       begunAt: begun.lastAttemptAt ?? undefined,
-      by: this.lc.core.owner,
+      by: this.store.owner,
       rowId: row.id,
       turnId: row.turnId,
       kind: row.dispatchKind,
@@ -118,7 +117,7 @@ export class DemoGateway {
   };
 
   createWorker(): RecoveryWorker {
-    return new RecoveryWorker(new SqliteStore(this.lc), { deliver: this.deliver, replay: this.replay });
+    return new RecoveryWorker(this.store, { deliver: this.deliver, replay: this.replay });
   }
 
   /** One inbound message from the platform. */
@@ -135,11 +134,11 @@ export class DemoGateway {
       payload: { text: pick(this.random, PROMPTS), from: `user-${n % 7}` },
       route: { channel, to: session.split(':')[1]! },
     };
-    const { outcome, turn } = this.lc.accept(input);
+    const { outcome, turn } = await this.store.accept(input);
     if (outcome === 'duplicate') return; // a message we already have: its turn is processed elsewhere
-    if (this.chance(this.options.duplicateRate ?? 0)) this.lc.accept(input); // recorded as a duplicate
+    if (this.chance(this.options.duplicateRate ?? 0)) await this.store.accept(input); // recorded as a duplicate
     if (this.chance(this.options.abortRate ?? 0)) {
-      this.lc.abortSession(session, { actor: 'gateway' });
+      await this.store.abortSession(session, { actor: 'gateway' });
       return;
     }
     await this.process(turn, false);
@@ -147,13 +146,13 @@ export class DemoGateway {
 
   /** The agent's turn: tool call, streamed block, final reply, each written ahead then sent. */
   private async process(turn: Turn, resumed: boolean): Promise<void> {
-    if (resumed) this.lc.accept({ ...turnInput(turn), resume: true });
-    else if (!this.lc.markRunning(turn.id)) return;
+    if (resumed) await this.store.accept({ ...turnInput(turn), resume: true });
+    else if (!(await this.store.markRunning(turn.id))) return;
     await this.pause();
     if (this.chance(this.failureRate / 2)) {
       const error = 'agent crashed: model call failed (500)';
       if (resumed) throw new Error(error); // the worker records the failed replay
-      this.lc.recordFailure(turn.id, error);
+      await this.store.recordFailure(turn.id, error);
       return;
     }
     const text = (JSON.parse(turn.payload) as { text?: string }).text ?? '';
@@ -164,14 +163,14 @@ export class DemoGateway {
     ] as [DispatchKind, string][]) {
       if (!(await this.sendReply(turn, kind, reply))) return;
     }
-    this.lc.finalize(turn.id);
+    await this.store.finalize(turn.id);
   }
 
   /** Returns false when the turn can no longer send (aborted). */
   private async sendReply(turn: Turn, kind: DispatchKind, text: string): Promise<boolean> {
     let row: OutboxRow;
     try {
-      const result = this.lc.enqueue({
+      const result = await this.store.enqueue({
         turnId: turn.id,
         channel: turn.routeChannel,
         target: turn.routeTo,
@@ -187,9 +186,9 @@ export class DemoGateway {
     }
     await this.pause();
     try {
-      if (this.send(row)) this.lc.ack(row.id);
+      if (await this.send(row)) await this.store.ack(row.id);
     } catch (err) {
-      this.lc.fail(row.id, {
+      await this.store.fail(row.id, {
         error: (err as Error).message,
         errorClass: err instanceof DeliveryError ? err.errorClass : 'retryable',
       });

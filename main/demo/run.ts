@@ -1,4 +1,5 @@
-import type { Lifecycle } from '../lifecycle/lifecycle';
+import type { StatusCounts } from '../../shared/types';
+import type { LifecycleStore } from '../store/contract';
 import { TURN_ACTIVE_STATUSES } from '../../shared/types';
 import { DemoGateway, type DemoOptions } from './gateway';
 
@@ -14,12 +15,12 @@ export interface DemoRunOptions extends DemoOptions {
 export interface DemoSummary {
   turns: number;
   open: number;
-  status: ReturnType<Lifecycle['status']>;
+  status: StatusCounts;
   sinkFile: string;
 }
 
-function openTurns(lc: Lifecycle): number {
-  const counts = lc.status().turns;
+async function openTurns(store: LifecycleStore): Promise<number> {
+  const counts = (await store.status()).turns;
   return TURN_ACTIVE_STATUSES.reduce((n, s) => n + counts[s], 0);
 }
 
@@ -27,8 +28,8 @@ function openTurns(lc: Lifecycle): number {
  * Runs `turns` inbound messages through the demo gateway with the recovery worker running,
  * then waits until every turn has settled (or the timeout), and stops the worker cleanly.
  */
-export async function runDemo(lc: Lifecycle, options: DemoRunOptions): Promise<DemoSummary> {
-  const gateway = new DemoGateway(lc, options);
+export async function runDemo(store: LifecycleStore, options: DemoRunOptions): Promise<DemoSummary> {
+  const gateway = new DemoGateway(store, options);
   const worker = gateway.createWorker();
   worker.on('error', (err) => console.error(`recovery pass failed: ${err.message}`));
   worker.start();
@@ -44,14 +45,19 @@ export async function runDemo(lc: Lifecycle, options: DemoRunOptions): Promise<D
   try {
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, lane));
     const deadline = Date.now() + (options.settleTimeoutMs ?? 120_000);
-    while (openTurns(lc) > 0 && Date.now() < deadline) {
+    while ((await openTurns(store)) > 0 && Date.now() < deadline) {
       await worker.runOnce();
       await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
     await worker.stop();
   }
-  return { turns: options.turns, open: openTurns(lc), status: lc.status(), sinkFile: options.sinkFile };
+  return {
+    turns: options.turns,
+    open: await openTurns(store),
+    status: await store.status(),
+    sinkFile: options.sinkFile,
+  };
 }
 
 /** Feeds the demo gateway continuously (browser mode and the desktop app's embedded default). */

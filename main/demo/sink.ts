@@ -1,10 +1,17 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { isPostgresUrl } from '../store/location';
 
 /** The sink (the demo's simulated platform) lives beside the database. */
 export const SINK_FILE_NAME = 'demo-sink.jsonl';
 
+/** Beside a database file; for a PostgreSQL database, in the temp dir, named for the database. */
 export function sinkFileFor(dbPath: string): string {
+  if (isPostgresUrl(dbPath)) {
+    const name = new URL(dbPath).pathname.slice(1).replace(/[^\w.-]/g, '_') || 'postgres';
+    return path.join(os.tmpdir(), `lifecycle-desk-${name}-${SINK_FILE_NAME}`);
+  }
   return path.join(path.dirname(path.resolve(dbPath)), SINK_FILE_NAME);
 }
 

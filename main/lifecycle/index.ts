@@ -13,3 +13,8 @@ export { RecoveryWorker, type WorkerOptions } from '../recovery/worker';
 export { DeliveryError, type DeliverHandler, type ReplayHandler, type ReplayOutcome } from '../recovery/handlers';
 export type { PassReport } from '../recovery/passes';
 export * from '../../shared/types';
+// The async contract over either backend: `await openStore('/path/file.db' | 'postgres://…')`.
+export { openStore } from '../store/open';
+export { SqliteStore } from '../store/sqlite/store';
+export { PgStore } from '../store/postgres/store';
+export type { Backend, LifecycleStore, RecoveryStore, StoreOptions } from '../store/contract';

@@ -1,11 +1,9 @@
-import os from 'node:os';
-import type { Core } from '../lifecycle/context';
-
-// A recovery worker says in the file that it is alive (SPEC "Who writes the file"), so the
-// dashboard of any process can tell whether requested replays and retries will happen.
+// A recovery worker says in the database that it is alive (SPEC "Who writes the file"), so the
+// dashboard of any process can tell whether requested replays and retries will happen. Each
+// store writes it (lifecycle_workers) in its own SQL.
 
 /** Heartbeats older than this are removed by the worker that writes its own. */
-const FORGET_AFTER_MS = 7 * 86_400_000;
+export const FORGET_AFTER_MS = 7 * 86_400_000;
 
 export interface Beat {
   /** The handlers it has: without them it expires and finalizes, but sends and replays nothing. */
@@ -13,37 +11,4 @@ export interface Beat {
   lastPassAt: number | null;
   /** When the next pass is due; null when the worker runs no more passes on its own. */
   nextPassAt: number | null;
-}
-
-export function recordBeat(core: Core, startedAt: number, beat: Beat): void {
-  core.write(() => {
-    const now = core.now();
-    core
-      .stmt(
-        `INSERT INTO lifecycle_workers (owner, host, pid, started_at, last_pass_at, next_pass_at, stopped_at, seen_at, handlers)
-         VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)
-         ON CONFLICT (owner) DO UPDATE SET last_pass_at = excluded.last_pass_at, next_pass_at = excluded.next_pass_at,
-           stopped_at = NULL, seen_at = excluded.seen_at, handlers = excluded.handlers`,
-      )
-      .run(
-        core.owner,
-        os.hostname(),
-        process.pid,
-        startedAt,
-        beat.lastPassAt,
-        beat.nextPassAt,
-        now,
-        beat.handlers.join(','),
-      );
-    core.stmt('DELETE FROM lifecycle_workers INDEXED BY ix_workers_seen WHERE seen_at < ?').run(now - FORGET_AFTER_MS);
-  });
-}
-
-export function recordStopped(core: Core): void {
-  core.write(() => {
-    const now = core.now();
-    core
-      .stmt('UPDATE lifecycle_workers SET stopped_at = ?, next_pass_at = NULL, seen_at = ? WHERE owner = ?')
-      .run(now, now, core.owner);
-  });
 }

@@ -22,3 +22,14 @@ export function redactUrl(target: string): string {
 export function displayLocation(target: string): string {
   return isPostgresUrl(target) ? redactUrl(target) : target;
 }
+
+/** A short name for a window title: the file's name, or the database's name and host. */
+export function shortName(location: string): string {
+  if (!isPostgresUrl(location)) return location.split(/[\\/]/).pop() ?? location;
+  try {
+    const url = new URL(location);
+    return `${decodeURIComponent(url.pathname.slice(1)) || 'postgres'} on ${url.searchParams.get('host') ? 'a local socket' : url.host}`;
+  } catch {
+    return 'PostgreSQL';
+  }
+}

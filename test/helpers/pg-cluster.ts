@@ -41,12 +41,27 @@ let seq = 0;
 function asUser(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
   const root = process.getuid?.() === 0;
   const [file, argv] = root ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
-  return execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  return execFileSync(file, argv, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
 }
 
 function psql(socketDir: string, port: number, sql: string): void {
   const bin = binDir()!;
-  asUser(path.join(bin, 'psql'), ['-h', socketDir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-qAtc', sql]);
+  asUser(path.join(bin, 'psql'), [
+    '-h',
+    socketDir,
+    '-p',
+    String(port),
+    '-U',
+    'postgres',
+    '-d',
+    'postgres',
+    '-qAtc',
+    sql,
+  ]);
 }
 
 /**
@@ -89,10 +104,22 @@ export function pgCluster(): Cluster {
     `-c max_connections=200 -c shared_buffers=128MB`;
   for (let tries = 0; ; tries++) {
     try {
-      asUser(path.join(bin, 'pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), '-w', '-t', '60', '-o', opts(port), 'start']);
+      asUser(path.join(bin, 'pg_ctl'), [
+        '-D',
+        data,
+        '-l',
+        path.join(dir, 'log'),
+        '-w',
+        '-t',
+        '60',
+        '-o',
+        opts(port),
+        'start',
+      ]);
       break;
     } catch (err) {
-      if (tries >= 5) throw new Error(`could not start PostgreSQL: ${String((err as { stderr?: string }).stderr ?? err)}`);
+      if (tries >= 5)
+        throw new Error(`could not start PostgreSQL: ${String((err as { stderr?: string }).stderr ?? err)}`);
       port += 1;
     }
   }

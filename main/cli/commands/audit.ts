@@ -13,8 +13,8 @@ export const auditCommand: Command = {
   prepare(args) {
     positionals(args, [], 'audit');
     const limit = intFlag(args, 'limit', { min: 1, max: 1000 }, 'audit');
-    return (ctx) => {
-      const entries = ctx.open().auditTrail(limit);
+    return async (ctx) => {
+      const entries = await (await ctx.open()).auditTrail(limit);
       ctx.out.emit({ items: entries }, () =>
         entries.length === 0
           ? '(no operator actions recorded)'

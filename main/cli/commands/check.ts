@@ -4,6 +4,7 @@ import { checkIntegrity } from '../../lifecycle/integrity';
 import { positionals } from '../args';
 import type { Command } from '../command';
 import { CliError } from '../errors';
+import { isPostgresUrl } from '../../store/location';
 
 // Checks the file without opening it through the core: nothing is migrated or written, so it
 // can look at a file the core refuses or a gateway owns.
@@ -52,6 +53,12 @@ export const checkCommand: Command = {
   prepare(args) {
     positionals(args, [], 'check');
     return (ctx) => {
+      if (isPostgresUrl(ctx.target)) {
+        throw new CliError(
+          'invalid_argument',
+          `check works on a SQLite file only; PostgreSQL checks its own data (${ctx.dbPath})`,
+        );
+      }
       if (!fs.existsSync(ctx.dbPath)) throw new CliError('not_found', `no database at ${ctx.dbPath}`);
       const integrity = checkIntegrity(ctx.dbPath);
       if (integrity.state !== 'ok') {

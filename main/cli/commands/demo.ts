@@ -7,6 +7,7 @@ import { UsageError } from '../errors';
 import { fields } from '../output';
 import { demoDbPath, sinkPath } from '../paths';
 import { createProgress } from '../progress';
+import { displayLocation } from '../../store/location';
 
 const DEFAULTS = { turns: 200, failureRate: 0, seed: 1, abortRate: 0.02, duplicateRate: 0.02, concurrency: 4 };
 
@@ -49,12 +50,12 @@ export const demoCommand: Command = {
     };
     return async (ctx) => {
       const file = explicitDb ?? demoDbPath();
-      const lc = ctx.open({ file, create: true, config: DEMO_CONFIG });
+      const store = await ctx.open({ file, create: true, config: DEMO_CONFIG });
       const sinkFile = sinkPath(file);
       const progress = createProgress('demo');
       let summary: DemoSummary;
       try {
-        summary = await runDemo(lc, {
+        summary = await runDemo(store, {
           ...options,
           sinkFile,
           onProgress: (done, total) => progress.update(done, total),
@@ -62,7 +63,9 @@ export const demoCommand: Command = {
       } finally {
         progress.finish();
       }
-      ctx.out.emit({ options, dbPath: file, ...summary }, () => render(summary, file));
+      ctx.out.emit({ options, dbPath: displayLocation(file), ...summary }, () =>
+        render(summary, displayLocation(file)),
+      );
     };
   },
 };

@@ -26,7 +26,7 @@ export const importLegacyCommand: Command = {
         // reported below
       }
       if (!isDir) throw new CliError('not_found', `${dir!} is not a directory`);
-      const lc = ctx.open({ create: true });
+      const lc = ctx.openSqlite('import-legacy', { create: true });
       const progress = createProgress('importing');
       let result: ImportResult;
       try {

@@ -15,8 +15,8 @@ export const abortCommand: Command = {
     positionals(args, [], 'abort');
     const session = stringFlag(args, 'session');
     if (session === undefined) throw new UsageError('abort needs --session K', 'abort');
-    return (ctx) => {
-      const result = ctx.open().operatorAbort(session, ctx.operator);
+    return async (ctx) => {
+      const result = await (await ctx.open()).operatorAbort(session, ctx.operator);
       ctx.out.emit(
         { action: 'abort', session, turns: result.turns, outbox: result.outbox, turnIds: result.turnIds },
         () =>
@@ -33,11 +33,11 @@ export const replayCommand: Command = {
   flags: {},
   prepare(args) {
     const [id] = positionals(args, ['turn-id'], 'replay');
-    return (ctx) => {
-      const lc = ctx.open();
-      const before = lc.getTurn(id!);
-      lc.operatorReplay(id!, ctx.operator);
-      const turn = lc.getTurn(id!)!;
+    return async (ctx) => {
+      const store = await ctx.open();
+      const before = await store.getTurn(id!);
+      await store.operatorReplay(id!, ctx.operator);
+      const turn = (await store.getTurn(id!))!;
       ctx.out.emit(
         { action: 'replay', turnId: id, from: before?.status ?? null, turn },
         () =>
@@ -54,10 +54,10 @@ export const retryCommand: Command = {
   flags: {},
   prepare(args) {
     const [id] = positionals(args, ['outbox-id'], 'retry');
-    return (ctx) => {
-      const lc = ctx.open();
-      lc.operatorRetry(id!, ctx.operator);
-      const row = lc.getRow(id!)!;
+    return async (ctx) => {
+      const store = await ctx.open();
+      await store.operatorRetry(id!, ctx.operator);
+      const row = (await store.getRow(id!))!;
       ctx.out.emit(
         { action: 'retry', rowId: id, row },
         () => `outbox row ${cell(id)} (${row.status}) is due now; the recovery worker will send it on its next pass`,
@@ -73,13 +73,13 @@ export const terminateCommand: Command = {
   flags: {},
   prepare(args) {
     const [id] = positionals(args, ['outbox-id'], 'terminate');
-    return (ctx) => {
-      const lc = ctx.open();
-      const before = lc.getRow(id!);
-      const turnBefore = before?.turnId ? lc.getTurn(before.turnId) : undefined;
-      lc.operatorTerminate(id!, ctx.operator);
-      const row = lc.getRow(id!)!;
-      const turn = row.turnId ? (lc.getTurn(row.turnId) ?? null) : null;
+    return async (ctx) => {
+      const store = await ctx.open();
+      const before = await store.getRow(id!);
+      const turnBefore = before?.turnId ? await store.getTurn(before.turnId) : undefined;
+      await store.operatorTerminate(id!, ctx.operator);
+      const row = (await store.getRow(id!))!;
+      const turn = row.turnId ? ((await store.getTurn(row.turnId)) ?? null) : null;
       ctx.out.emit({ action: 'terminate', rowId: id, from: before?.status ?? null, row, turn }, () => {
         const lines = [`outbox row ${cell(id)}: ${before?.status ?? '?'} → ${row.status} (operator_terminated)`];
         if (turn && turnBefore && turn.status !== turnBefore.status) {
@@ -98,8 +98,8 @@ export const pruneCommand: Command = {
   flags: {},
   prepare(args) {
     positionals(args, [], 'prune');
-    return (ctx) => {
-      const result = ctx.open().operatorPrune(ctx.operator);
+    return async (ctx) => {
+      const result = await (await ctx.open()).operatorPrune(ctx.operator);
       ctx.out.emit(
         { action: 'prune', ...result },
         () =>

@@ -52,10 +52,10 @@ export const outboxCommand: Command = {
       cursor: stringFlag(args, 'cursor'),
       order: 'asc' as const,
     };
-    return (ctx) => {
-      const lc = ctx.open();
-      const page = lc.listOutbox(filter);
-      const now = lc.core.now();
+    return async (ctx) => {
+      const store = await ctx.open();
+      const page = await store.listOutbox(filter);
+      const now = await store.now();
       ctx.out.emit(page, () =>
         [
           table(

@@ -6,7 +6,7 @@ import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { fields } from '../output';
 import { demoDbPath, sinkPath } from '../paths';
-import { SqliteStore } from '../../store/sqlite/store';
+import { displayLocation } from '../../store/location';
 
 // One recovery pass. Continuous recovery belongs to the process that has the real delivery
 // and replay handlers (the gateway, or the app's embedded demo), so this command runs once.
@@ -37,22 +37,22 @@ export const recoverCommand: Command = {
     const maxTurnsPerPass = intFlag(args, 'max-turns-per-pass', { min: 1, max: 10_000 }, 'recover');
     return async (ctx) => {
       const file = demo ? (explicitDb ?? demoDbPath()) : ctx.dbPath;
-      const lc = ctx.open({ file });
       const sinkFile = demo ? sinkPath(file) : null;
       let handlers = {};
+      const store = await ctx.open({ file });
       if (sinkFile !== null) {
         // A fresh seed per run: a fixed one would fail the same sends on every invocation.
-        const gateway = new DemoGateway(lc, { failureRate: failureRate ?? 0, seed: Date.now() >>> 0, sinkFile });
+        const gateway = new DemoGateway(store, { failureRate: failureRate ?? 0, seed: Date.now() >>> 0, sinkFile });
         handlers = { deliver: gateway.deliver, replay: gateway.replay };
       }
-      const worker = new RecoveryWorker(new SqliteStore(lc), { ...handlers, maxTurnsPerPass });
+      const worker = new RecoveryWorker(store, { ...handlers, maxTurnsPerPass });
       let report: PassReport;
       try {
         report = await worker.runOnce();
       } finally {
         await worker.stop();
       }
-      ctx.out.emit({ handlers: demo ? 'demo' : 'none', dbPath: file, sinkFile, report }, () =>
+      ctx.out.emit({ handlers: demo ? 'demo' : 'none', dbPath: displayLocation(file), sinkFile, report }, () =>
         renderReport(report, sinkFile),
       );
     };

@@ -7,6 +7,7 @@ import { booleanFlag, intFlag, positionals, stringFlag } from '../args';
 import type { Command } from '../command';
 import { CliError, UsageError } from '../errors';
 import { DB_FILE_NAME, defaultDbPath } from '../paths';
+import { isPostgresUrl } from '../../store/location';
 
 /** `<user data dir>/demo/message-lifecycle.db`: the demo never writes into the real database. */
 export function demoDbPath(): string {
@@ -63,8 +64,9 @@ export const serveCommand: Command = {
     const explicitDb = stringFlag(args, 'db');
     return async (ctx) => {
       const dbPath = demo && explicitDb === undefined ? demoDbPath() : ctx.dbPath;
+      const target = demo && explicitDb === undefined ? dbPath : ctx.target;
       // The engine would create a missing file: only the demo may start from an empty database.
-      if (!demo && !fs.existsSync(dbPath)) {
+      if (!demo && !isPostgresUrl(target) && !fs.existsSync(dbPath)) {
         throw new CliError(
           'not_found',
           `no database at ${dbPath}; pass --db PATH, set LIFECYCLE_DESK_DB, or use --demo`,
@@ -73,7 +75,7 @@ export const serveCommand: Command = {
       let mode;
       try {
         mode = await startBrowserMode({
-          dbPath,
+          dbPath: target,
           demo,
           recover,
           readOnly,

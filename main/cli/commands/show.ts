@@ -26,10 +26,10 @@ export const showCommand: Command = {
   flags: {},
   prepare(args) {
     const [id] = positionals(args, ['turn-id'], 'show');
-    return (ctx) => {
-      const lc = ctx.open();
-      const detail = lc.turnDetail(id!);
-      const now = lc.core.now();
+    return async (ctx) => {
+      const store = await ctx.open();
+      const detail = await store.turnDetail(id!);
+      const now = await store.now();
       ctx.out.emit(detail, () => {
         const t = detail.turn;
         const route = [

@@ -12,8 +12,8 @@ export const statusCommand: Command = {
   flags: {},
   prepare(args) {
     positionals(args, [], 'status');
-    return (ctx) => {
-      const counts = ctx.open().status();
+    return async (ctx) => {
+      const counts = await (await ctx.open()).status();
       ctx.out.emit(counts, () => {
         const turns = TURN_STATUSES.map((s) => [s, String(counts.turns[s])]);
         const outbox = OUTBOX_STATUSES.map((s) => [s, String(counts.outbox[s])]);

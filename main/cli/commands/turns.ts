@@ -42,10 +42,10 @@ export const turnsCommand: Command = {
       cursor: stringFlag(args, 'cursor'),
       order: 'asc' as const,
     };
-    return (ctx) => {
-      const lc = ctx.open();
-      const page = lc.listTurns(filter);
-      const now = lc.core.now();
+    return async (ctx) => {
+      const store = await ctx.open();
+      const page = await store.listTurns(filter);
+      const now = await store.now();
       ctx.out.emit(page, () =>
         [table(TURN_HEADERS, turnRows(page.items, now)), pageTrailer(page.items.length, page.nextCursor)].join('\n'),
       );

@@ -69,11 +69,16 @@ export function asLifecycleError(err: unknown, core: Pick<PgCore, 'location'>): 
   if (err instanceof LifecycleError) return err;
   const code = (err as { code?: unknown } | null)?.code;
   const message = (err as Error)?.message ?? String(err);
-  if (code === '25006') return new LifecycleError('read_only', `${core.location} cannot be written: ${message}`, { cause: err });
+  if (code === '25006')
+    return new LifecycleError('read_only', `${core.location} cannot be written: ${message}`, { cause: err });
   if (code === '55P03' || code === '57014')
-    return new LifecycleError('locked', `${core.location} stayed locked past the lock timeout; nothing was written (${message})`, {
-      cause: err,
-    });
+    return new LifecycleError(
+      'locked',
+      `${core.location} stayed locked past the lock timeout; nothing was written (${message})`,
+      {
+        cause: err,
+      },
+    );
   return err;
 }
 
@@ -81,6 +86,21 @@ async function nowOf(core: PgCore, client: pg.PoolClient): Promise<number> {
   if (core.clock) return core.clock();
   const r = await client.query<{ now: number }>(`SELECT ${SQL_NOW} AS now`);
   return r.rows[0]!.now;
+}
+
+/**
+ * Marks the transaction as our core's (the history triggers leave its entries to us, since we
+ * record them with who and why; every other writer's they record) and as this process's (the
+ * change notifications name it, so a watcher can tell its own writes from others'). Reads the
+ * clock in the same round trip.
+ */
+async function begin(core: PgCore, client: pg.PoolClient): Promise<number> {
+  await client.query('BEGIN');
+  const r = await client.query<{ now: number }>(
+    `SELECT set_config('lifecycle.core', 'on', true), set_config('lifecycle.owner', $1, true), ${SQL_NOW} AS now`,
+    [core.owner],
+  );
+  return core.clock ? core.clock() : r.rows[0]!.now;
 }
 
 /**
@@ -96,10 +116,7 @@ export async function tx<T>(core: PgCore, fn: (t: Tx) => Promise<T>): Promise<T>
     const client = await core.pool.connect();
     let release: Error | boolean = false;
     try {
-      // lifecycle.core marks our writes: the history triggers leave them to us (we record them
-      // with who and why), and record every other writer's.
-      await client.query("BEGIN; SET LOCAL lifecycle.core = 'on'");
-      const t = wrap(client, await nowOf(core, client));
+      const t = wrap(client, await begin(core, client));
       const value = await fn(t);
       await client.query('COMMIT');
       return value;

@@ -31,9 +31,12 @@ const SHARD = `(pg_backend_pid() % ${COUNTER_SHARDS})`;
 /** Trigger functions: counts and per-minute counters for every writer; timeline entries for writers other than our core. */
 function triggers(kind: 'turn' | 'outbox', tableName: string): string {
   const subject = kind === 'turn' ? 'NEW.id' : 'coalesce(NEW.turn_id, NEW.id)';
-  const insertMinute = kind === 'turn' ? 'NEW.accepted_at / 60000' : 'coalesce(NEW.completed_at, NEW.queued_at) / 60000';
+  const insertMinute =
+    kind === 'turn' ? 'NEW.accepted_at / 60000' : 'coalesce(NEW.completed_at, NEW.queued_at) / 60000';
   const moveMinute =
-    kind === 'turn' ? 'NEW.updated_at / 60000' : 'coalesce(NEW.completed_at, NEW.last_attempt_at, NEW.queued_at) / 60000';
+    kind === 'turn'
+      ? 'NEW.updated_at / 60000'
+      : 'coalesce(NEW.completed_at, NEW.last_attempt_at, NEW.queued_at) / 60000';
   const reason =
     kind === 'turn'
       ? "CASE WHEN NEW.status <> 'accepted' AND NEW.status <> 'running' THEN NEW.terminal_reason END"
@@ -123,8 +126,9 @@ const V1 = `
   CREATE INDEX IF NOT EXISTS ix_history_operator ON message_history(at) WHERE actor = 'operator';
   CREATE OR REPLACE FUNCTION lc_notify() RETURNS trigger LANGUAGE plpgsql AS $fn$
   BEGIN
-    -- One notification per transaction and table (NOTIFY folds equal payloads): the dashboards refetch.
-    PERFORM pg_notify('lifecycle_changes', TG_TABLE_NAME);
+    -- One notification per transaction, table and writer (NOTIFY folds equal payloads): the
+    -- dashboards refetch. The payload names our core's process, so it can skip its own writes.
+    PERFORM pg_notify('lifecycle_changes', TG_TABLE_NAME || ' ' || coalesce(current_setting('lifecycle.owner', true), ''));
     RETURN NULL;
   END $fn$;
   ${triggers('turn', 'message_turns')}
@@ -167,14 +171,18 @@ export async function migrate(client: pg.PoolClient, location: string, readOnly:
     await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
     // Another node may have migrated while we waited for the lock: read again under it.
     let version = (await versionOf(client)) ?? 0;
-    if (version > PG_SCHEMA_VERSION) throw new LifecycleError('newer_schema', `${location} was migrated past version ${PG_SCHEMA_VERSION} meanwhile`);
+    if (version > PG_SCHEMA_VERSION)
+      throw new LifecycleError('newer_schema', `${location} was migrated past version ${PG_SCHEMA_VERSION} meanwhile`);
     for (const name of ['message_turns', 'message_outbox']) {
       const cols = await client.query<{ column_name: string }>(
         'SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1',
         [name],
       );
       if (cols.rows.length > 0 && !cols.rows.some((c) => c.column_name === 'id')) {
-        throw new LifecycleError('foreign_database', `${location} has a table ${name} that is not a lifecycle table (no id column); nothing was changed`);
+        throw new LifecycleError(
+          'foreign_database',
+          `${location} has a table ${name} that is not a lifecycle table (no id column); nothing was changed`,
+        );
       }
     }
     await client.query('CREATE TABLE IF NOT EXISTS lifecycle_schema (version INTEGER NOT NULL)');
@@ -189,8 +197,12 @@ export async function migrate(client: pg.PoolClient, location: string, readOnly:
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     if (err instanceof LifecycleError) throw err;
-    throw new LifecycleError('migration_failed', `${location}: migration failed, nothing was changed (${(err as Error).message})`, {
-      cause: err,
-    });
+    throw new LifecycleError(
+      'migration_failed',
+      `${location}: migration failed, nothing was changed (${(err as Error).message})`,
+      {
+        cause: err,
+      },
+    );
   }
 }

@@ -71,7 +71,9 @@ export class PgStore implements LifecycleStore {
     }
     try {
       const version = await migrate(client, location, readOnly);
-      const startedAt = options.now ? options.now() : (await client.query<{ now: number }>(`SELECT ${SQL_NOW} AS now`)).rows[0]!.now;
+      const startedAt = options.now
+        ? options.now()
+        : (await client.query<{ now: number }>(`SELECT ${SQL_NOW} AS now`)).rows[0]!.now;
       const stuck: StuckThresholds = { ...DEFAULT_STUCK, ...options.stuck };
       const core: PgCore = {
         pool,
@@ -123,7 +125,10 @@ export class PgStore implements LifecycleStore {
     const leaseMs = options.leaseMs ?? this.core.config.liveLeaseMs;
     if (!Number.isFinite(leaseMs) || leaseMs < this.core.config.busyTimeoutMs) {
       return Promise.reject(
-        new LifecycleError('invalid_argument', `leaseMs must be at least busyTimeoutMs (${this.core.config.busyTimeoutMs})`),
+        new LifecycleError(
+          'invalid_argument',
+          `leaseMs must be at least busyTimeoutMs (${this.core.config.busyTimeoutMs})`,
+        ),
       );
     }
     return beginSend(this.core, id, leaseMs);

@@ -7,7 +7,7 @@ import type { Who } from '../../lifecycle/history';
 import { prune } from '../../lifecycle/maintenance';
 import { ack, beginSend, fail, moveRow } from '../../lifecycle/outbox';
 import { moveTurn, recordTurnFailure } from '../../lifecycle/turns';
-import { recordBeat, recordStopped } from '../../recovery/heartbeat';
+import { recordBeat, recordStopped } from './heartbeat';
 import type { RecoveryStore } from '../contract';
 import { decidedTurns, dueFinalRows, replayableTurns, strayNonFinalRows, supersededTurns } from './candidates';
 
