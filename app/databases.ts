@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { dialog, Menu, type BrowserWindow } from 'electron';
+import { clipboard, dialog, Menu, type BrowserWindow } from 'electron';
 import type { ApiEvent } from '../shared/api';
 import { ApiHost } from '../main/api/host';
-import { isPostgresUrl } from '../main/store/location';
+import { isPostgresUrl, redactUrl } from '../main/store/location';
 
 /** How a database is opened: the demo, or another process's file to observe, recover or only read. */
 export interface OpenMode {
@@ -103,6 +103,28 @@ export class Databases {
     const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
     const file = result.canceled ? undefined : result.filePaths[0];
     if (file) await this.switchTo(file, { demo: false, readOnly });
+  }
+
+  /** Opens the postgres:// URL copied to the clipboard, after showing it (without its password). */
+  async openPostgresFromClipboard(): Promise<void> {
+    const text = clipboard.readText().trim();
+    if (!isPostgresUrl(text)) {
+      dialog.showErrorBox(
+        'Open PostgreSQL',
+        'Copy a PostgreSQL URL (postgres://user:password@host:5432/database) to the clipboard first.',
+      );
+      return;
+    }
+    const answer = await dialog.showMessageBox({
+      type: 'question',
+      buttons: ['Open', 'Open Read-Only', 'Cancel'],
+      defaultId: 0,
+      cancelId: 2,
+      message: 'Open this PostgreSQL database?',
+      detail: `${redactUrl(text)}\n\nGateway nodes own it: nothing is written except the actions you confirm.`,
+    });
+    if (answer.response === 2) return;
+    await this.switchTo(text, { demo: false, readOnly: answer.response === 1 });
   }
 
   /**

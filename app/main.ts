@@ -142,6 +142,7 @@ async function ready(): Promise<void> {
   const menu = buildMenu({
     openDatabase: () => void databases.choose(),
     openReadOnly: () => void databases.choose(true),
+    openPostgres: () => void databases.openPostgresFromClipboard(),
     toggleRecovery: () => void databases.toggleRecovery(),
     openDemo: () => void databases.switchTo(demoDbPath(), { demo: true }),
     reload: () => win?.webContents.reload(),

@@ -14,6 +14,8 @@ export interface MenuActions {
   openDatabase(): void;
   /** Open a database so that nothing can be written at all. */
   openReadOnly(): void;
+  /** Open the postgres:// URL on the clipboard (Electron has no text prompt; a URL is pasted, never typed into a log). */
+  openPostgres(): void;
   /** Toggle running the recovery worker on the open (non-demo) database; asks first. */
   toggleRecovery(): void;
   openDemo(): void;
@@ -39,6 +41,7 @@ export function buildMenu(actions: MenuActions, platform: NodeJS.Platform = proc
           click: () => actions.openDatabase(),
         },
         { id: 'open-read-only', label: 'Open Database Read-Only…', click: () => actions.openReadOnly() },
+        { id: 'open-postgres', label: 'Open PostgreSQL URL from Clipboard…', click: () => actions.openPostgres() },
         { id: 'open-demo', label: 'Open Demo Database', click: () => actions.openDemo() },
         { type: 'separator' },
         {

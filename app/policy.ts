@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isPostgresUrl } from '../main/store/location';
 
 /**
  * The desktop shell's security policy as plain data and pure functions: no Electron import,
@@ -96,7 +97,7 @@ export function externalHttpsUrl(target: string): string | null {
 }
 
 export interface AppArgs {
-  /** --db PATH or --db=PATH, resolved against `cwd`; null means the embedded demo. */
+  /** --db PATH|URL or --db=PATH|URL (a path resolved against `cwd`); null means the embedded demo. */
   db: string | null;
   /** --user-data DIR (tests, several profiles): where Electron keeps its profile and the demo. */
   userData: string | null;
@@ -123,7 +124,9 @@ export function parseAppArgs(argv: readonly string[], cwd: string): AppArgs {
       } else if (arg.startsWith(`${flag}=`)) {
         value = arg.slice(flag.length + 1);
       }
-      if (value !== undefined && value !== '') found[key] = path.resolve(cwd, value);
+      // A postgres:// URL is kept as given; a path is resolved against the working directory.
+      if (value !== undefined && value !== '')
+        found[key] = key === 'db' && isPostgresUrl(value) ? value : path.resolve(cwd, value);
     }
   }
   return found;

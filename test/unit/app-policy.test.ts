@@ -118,4 +118,8 @@ test('--db and --user-data are found among Electron and Playwright switches', ()
   assert.deepEqual(parseAppArgs(['--db'], cwd), { db: null, userData: null });
   assert.deepEqual(parseAppArgs(['--db', '--user-data=p'], cwd), { db: null, userData: path.join(cwd, 'p') });
   assert.deepEqual(parseAppArgs(['--db', 'a.db', '--db', 'b.db'], cwd).db, path.join(cwd, 'b.db'));
+  // A PostgreSQL URL is a database too, kept as given.
+  const url = 'postgres://desk:pw@db.internal:5432/lifecycle?sslmode=require';
+  assert.equal(parseAppArgs(['--db', url], cwd).db, url);
+  assert.equal(parseAppArgs([`--db=${url}`], cwd).db, url);
 });
