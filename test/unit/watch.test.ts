@@ -5,8 +5,9 @@ import type { LifecycleStore } from '../../main/store/contract';
 import { eachBackend } from '../helpers/backends';
 import { ROUTE, delay, uid } from '../helpers/temp-db';
 
-function accept(store: LifecycleStore): Promise<unknown> {
-  return store.accept({ channel: 'telegram', sessionKey: uid('s'), payload: { text: 'q' }, route: ROUTE });
+async function accept(store: LifecycleStore): Promise<string> {
+  return (await store.accept({ channel: 'telegram', sessionKey: uid('s'), payload: { text: 'q' }, route: ROUTE })).turn
+    .id;
 }
 
 /** Resolves once `calls()` passes `n`; fails after `ms` (a watch that never fires). */
@@ -25,15 +26,15 @@ eachBackend('watch hears other writers, not its own, until unsubscribed', async 
   try {
     // Give the watch time to start listening (PostgreSQL connects a client of its own).
     await delay(300);
-    await accept(peer);
+    const peersTurn = await accept(peer);
     await reached(() => calls, 1);
     // Our own writes: a few polling/coalescing intervals pass without a call.
     const before = calls;
     for (let i = 0; i < 5; i++) await accept(c.store);
     await delay(1_500);
     assert.equal(calls, before, 'own commits are not reported as changes by another writer');
-    // A raw write, as a gateway's own SQL would make it, is another writer too.
-    await peer.markRunning((await peer.listTurns({ limit: 1 })).items[0]!.id);
+    // Another write of the peer (its own turn: ours are held by our live claims).
+    assert.equal(await peer.markRunning(peersTurn), true);
     await reached(() => calls, before + 1);
   } finally {
     stop();
