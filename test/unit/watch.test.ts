@@ -28,6 +28,8 @@ eachBackend('watch hears other writers, not its own, until unsubscribed', async 
     await delay(300);
     const peersTurn = await accept(peer);
     await reached(() => calls, 1);
+    // PostgreSQL calls once more shortly after a notification (what a writer committed unannounced).
+    await delay(1_000);
     // Our own writes: a few polling/coalescing intervals pass without a call.
     const before = calls;
     for (let i = 0; i < 5; i++) await accept(c.store);

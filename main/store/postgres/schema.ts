@@ -10,6 +10,9 @@ import { SQL_NOW } from './context';
 /** The PostgreSQL schema's own version (its numbering is independent of SQLite's user_version). */
 export const PG_SCHEMA_VERSION = 1;
 
+/** A connection notifies at most once per this many ms (see lc_notify). */
+export const NOTIFY_EVERY_MS = 200;
+
 /** Counter rows per (entity, status): each connection adds to its own, so nodes never queue on one row. */
 export const COUNTER_SHARDS = 16;
 
@@ -125,10 +128,19 @@ const V1 = `
   CREATE INDEX IF NOT EXISTS ix_history_subject ON message_history(subject_id, id);
   CREATE INDEX IF NOT EXISTS ix_history_operator ON message_history(at) WHERE actor = 'operator';
   CREATE OR REPLACE FUNCTION lc_notify() RETURNS trigger LANGUAGE plpgsql AS $fn$
+  DECLARE
+    last_at TEXT := current_setting('lifecycle.notified_at', true);
+    now_ms BIGINT := ${SQL_NOW};
   BEGIN
-    -- One notification per transaction, table and writer (NOTIFY folds equal payloads): the
-    -- dashboards refetch. The payload names our core's process, so it can skip its own writes.
-    PERFORM pg_notify('lifecycle_changes', TG_TABLE_NAME || ' ' || coalesce(current_setting('lifecycle.owner', true), ''));
+    -- A transaction that notified takes a server-wide lock at commit, so notifying in every
+    -- write would make every node's commits queue on it: each connection notifies at most once
+    -- per ${NOTIFY_EVERY_MS} ms (a session setting, which a rollback undoes), and a watcher refetches
+    -- once more a moment after each notification (watch.ts) to see what was not announced.
+    -- The payload names our core's process, so it can skip its own writes.
+    IF last_at IS NULL OR last_at = '' OR now_ms - last_at::bigint >= ${NOTIFY_EVERY_MS} THEN
+      PERFORM set_config('lifecycle.notified_at', now_ms::text, false);
+      PERFORM pg_notify('lifecycle_changes', TG_TABLE_NAME || ' ' || coalesce(current_setting('lifecycle.owner', true), ''));
+    END IF;
     RETURN NULL;
   END $fn$;
   ${triggers('turn', 'message_turns')}

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { PgCore } from './context';
+import { NOTIFY_EVERY_MS } from './schema';
 
 // Changes pushed by the database: the schema's statement-level triggers NOTIFY lifecycle_changes
 // on every write by any writer (see schema.ts), and a connection of our own LISTENs. Bursts of
@@ -48,6 +49,15 @@ export function watchChanges(core: PgCore, listener: () => void): () => void {
     callTimer = setTimeout(call, Math.max(0, lastCall + COALESCE_MS - performance.now()));
     callTimer.unref();
   };
+  // A writer announces at most one commit per NOTIFY_EVERY_MS (schema.ts): one more call after
+  // that window shows what it committed unannounced right after the one it announced.
+  let trailingTimer: NodeJS.Timeout | undefined;
+  const announced = (): void => {
+    changed();
+    clearTimeout(trailingTimer);
+    trailingTimer = setTimeout(changed, NOTIFY_EVERY_MS * 2);
+    trailingTimer.unref();
+  };
 
   const close = (c: pg.Client): void => {
     c.removeAllListeners('notification');
@@ -79,7 +89,7 @@ export function watchChanges(core: PgCore, listener: () => void): () => void {
     c.on('notification', (msg) => {
       // The payload is "<table> <owner of the writing core>" (empty for other writers): our own
       // process's commits are not news to it.
-      if (msg.channel === CHANNEL && !ownWrite(msg.payload, core.owner)) changed();
+      if (msg.channel === CHANNEL && !ownWrite(msg.payload, core.owner)) announced();
     });
     try {
       await c.connect();
@@ -103,6 +113,7 @@ export function watchChanges(core: PgCore, listener: () => void): () => void {
     stopped = true;
     clearTimeout(retryTimer);
     clearTimeout(callTimer);
+    clearTimeout(trailingTimer);
     if (client) close(client);
     client = null;
   };
