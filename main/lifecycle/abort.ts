@@ -18,6 +18,11 @@ export function previewAbort(core: Core, sessionKeys: readonly string[]): { turn
   return { turns, outbox };
 }
 
+/** The terminal_reason of an aborted turn: who aborted it. */
+export function abortReason(who: Who): string {
+  return who.actor === 'operator' ? `aborted by ${who.by ?? 'operator'}` : 'session aborted';
+}
+
 export interface AbortHooks {
   /** Test seam for the crash harness: runs between the two updates, inside the transaction. */
   betweenUpdates?: () => void;
@@ -34,7 +39,7 @@ export function abortSession(core: Core, sessionKey: string, who: Who, hooks: Ab
     const turns = core
       .stmt(`SELECT id, status FROM message_turns WHERE session_key = ? AND status IN (${ACTIVE_TURN_SQL})`)
       .all(sessionKey) as { id: string; status: string }[];
-    const reason = who.actor === 'operator' ? `aborted by ${who.by ?? 'operator'}` : 'session aborted';
+    const reason = abortReason(who);
     core
       .stmt(
         `UPDATE message_turns SET status = 'aborted', updated_at = ?, completed_at = ?, terminal_reason = ?,

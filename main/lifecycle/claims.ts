@@ -16,7 +16,7 @@ export const RELEASE_CLAIM = `claim_owner = CASE WHEN ${CLAIM_OURS_OR_FREE} THEN
   claim_expires_at = CASE WHEN ${CLAIM_OURS_OR_FREE} THEN NULL ELSE claim_expires_at END`;
 
 /** Arguments of RELEASE_CLAIM. */
-export function releaseArgs(core: Core, now: number): unknown[] {
+export function releaseArgs(core: Pick<Core, 'owner'>, now: number): unknown[] {
   return [core.owner, now, core.owner, now];
 }
 
@@ -27,7 +27,7 @@ export function releaseArgs(core: Core, now: number): unknown[] {
 export const TAKE_CLAIM = `claim_expires_at = CASE WHEN claim_owner = ? THEN max(coalesce(claim_expires_at, 0), ?) ELSE ? END,
   claim_owner = ?`;
 
-export function takeArgs(core: Core, until: number): unknown[] {
+export function takeArgs(core: Pick<Core, 'owner'>, until: number): unknown[] {
   return [core.owner, until, until, core.owner];
 }
 
@@ -35,6 +35,6 @@ export function takeArgs(core: Core, until: number): unknown[] {
  * How long a worker holds what it works on: the longest its handler may run, plus the live
  * lease as the margin to record the outcome (which may wait up to busy_timeout for the lock).
  */
-export function workerLeaseMs(core: Core): number {
+export function workerLeaseMs(core: Pick<Core, 'config'>): number {
   return core.config.handlerTimeoutMs + core.config.liveLeaseMs;
 }

@@ -1,4 +1,4 @@
-import { isTurnTerminal, type TurnStatus } from '../../shared/types';
+import { isTurnTerminal, type Turn, type TurnStatus } from '../../shared/types';
 import type { Core } from './context';
 import { finalRowSql } from './rules';
 import type { Who } from './history';
@@ -56,28 +56,57 @@ function lastFinalError(core: Core, turnId: string): string | null {
 
 const OPEN: TurnStatus[] = ['accepted', 'running', 'delivery_pending', 'failed_retryable'];
 
+/** SPEC "Finalizing a turn": what the turn's final rows and the host's report decide. */
+export type FinalDecision =
+  | { kind: 'deliver'; reason: string | null }
+  /** A final row is still pending: the outbox pass owns the turn. */
+  | { kind: 'queued'; reason: string }
+  /** Final rows exist and all failed: failed_terminal (finalFailedReason). */
+  | { kind: 'failed' }
+  /** Nothing was sent: a failed attempt (recovery replays). */
+  | { kind: 'unsent'; reason: string };
+
+export function decideFinal(finals: FinalRowCounts, options: FinalizeOptions): FinalDecision {
+  if (finals.delivered > 0) return { kind: 'deliver', reason: null };
+  if (finals.pending > 0) return { kind: 'queued', reason: 'final reply still queued' };
+  if (finals.total > 0) return { kind: 'failed' };
+  if (options.noReply) return { kind: 'deliver', reason: `no reply: ${options.noReply}` };
+  const outside = options.finalSendsOutsideOutbox ?? 0;
+  if (outside > 0) return { kind: 'deliver', reason: `final reply sent outside the outbox (${outside})` };
+  return { kind: 'unsent', reason: 'no final reply was sent' };
+}
+
+/** Why a turn whose final rows all failed is failed_terminal: the last final row's error. */
+export function finalFailedReason(lastError: string | null): string {
+  return `final reply failed: ${lastError ?? 'unknown error'}`;
+}
+
+/** The result of finalizing a turn that is missing or already terminal: nothing changes. */
+export function settled(turn: Turn | undefined): FinalizeResult {
+  if (!turn) return { status: 'failed_terminal', changed: false, reason: 'no such turn' };
+  return { status: turn.status, changed: false, reason: turn.terminalReason };
+}
+
 export function finalizeTurn(core: Core, turnId: string, options: FinalizeOptions, who: Who): FinalizeResult {
   return core.write((): FinalizeResult => {
     const turn = getTurn(core, turnId);
-    if (!turn) return { status: 'failed_terminal', changed: false, reason: 'no such turn' };
-    if (isTurnTerminal(turn.status)) return { status: turn.status, changed: false, reason: turn.terminalReason };
-    const finals = finalRowCounts(core, turnId);
-    const deliver = (reason: string | null): FinalizeResult => {
-      moveTurn(core, turnId, OPEN, 'delivered', who, { reason });
-      return { status: 'delivered', changed: true, reason };
-    };
-    if (finals.delivered > 0) return deliver(null);
-    if (finals.pending > 0) return { status: turn.status, changed: false, reason: 'final reply still queued' };
-    if (finals.total > 0) {
-      const reason = `final reply failed: ${lastFinalError(core, turnId) ?? 'unknown error'}`;
-      moveTurn(core, turnId, OPEN, 'failed_terminal', who, { reason });
-      return { status: 'failed_terminal', changed: true, reason };
+    if (!turn || isTurnTerminal(turn.status)) return settled(turn);
+    const decision = decideFinal(finalRowCounts(core, turnId), options);
+    switch (decision.kind) {
+      case 'deliver':
+        moveTurn(core, turnId, OPEN, 'delivered', who, { reason: decision.reason });
+        return { status: 'delivered', changed: true, reason: decision.reason };
+      case 'queued':
+        return { status: turn.status, changed: false, reason: decision.reason };
+      case 'failed': {
+        const reason = finalFailedReason(lastFinalError(core, turnId));
+        moveTurn(core, turnId, OPEN, 'failed_terminal', who, { reason });
+        return { status: 'failed_terminal', changed: true, reason };
+      }
+      case 'unsent': {
+        const status = recordTurnFailure(core, turnId, decision.reason, who, { counted: options.counted });
+        return { status: status ?? turn.status, changed: status !== null, reason: decision.reason };
+      }
     }
-    if (options.noReply) return deliver(`no reply: ${options.noReply}`);
-    const outside = options.finalSendsOutsideOutbox ?? 0;
-    if (outside > 0) return deliver(`final reply sent outside the outbox (${outside})`);
-    const reason = 'no final reply was sent';
-    const status = recordTurnFailure(core, turnId, reason, who, { counted: options.counted });
-    return { status: status ?? turn.status, changed: status !== null, reason };
   });
 }

@@ -7,7 +7,7 @@ const GRACE_MS = 30_000;
 const RECENT_MS = 5 * 60_000;
 
 /** A heartbeat as stored; what it means (alive, handlers) is worked out below. */
-type BeatRow = Omit<WorkerBeat, 'alive' | 'self' | 'canDeliver' | 'canReplay'> & { handlers: string | null };
+export type BeatRow = Omit<WorkerBeat, 'alive' | 'self' | 'canDeliver' | 'canReplay'> & { handlers: string | null };
 
 function ago(ms: number): string {
   if (ms < 60_000) return `${Math.max(0, Math.round(ms / 1000))} s`;
@@ -31,21 +31,51 @@ function why(workers: readonly WorkerBeat[], now: number, need: 'deliver' | 'rep
 
 const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
+/** Heartbeats this recent are shown. */
+const BEATS_SHOWN_MS = 86_400_000;
+
 /**
- * Is anyone recovering this file? From the workers' heartbeats, and for gateways that write
- * none, from the newest write in the file. `lastExternalWriteAt`: when the caller last saw
- * another connection commit (PRAGMA data_version), if it watches.
+ * The recent heartbeats, newest first. `from`: the table (with any index hint); `param`: the
+ * placeholder of the oldest seen_at shown.
  */
-export function liveness(core: Core, lastExternalWriteAt: number | null = null): Liveness {
-  const now = core.now();
-  const rows = core
-    .stmt(
-      `SELECT owner, host, pid, started_at AS startedAt, last_pass_at AS lastPassAt, next_pass_at AS nextPassAt,
-         stopped_at AS stoppedAt, handlers
-       FROM lifecycle_workers INDEXED BY ix_workers_seen WHERE seen_at > ? ORDER BY seen_at DESC LIMIT 50`,
-    )
-    .all(now - 86_400_000) as BeatRow[];
-  const workers: WorkerBeat[] = rows
+export function beatsSql(from: string, param: string): string {
+  return `SELECT owner, host, pid, started_at AS "startedAt", last_pass_at AS "lastPassAt",
+         next_pass_at AS "nextPassAt", stopped_at AS "stoppedAt", handlers
+       FROM ${from} WHERE seen_at > ${param} ORDER BY seen_at DESC LIMIT 50`;
+}
+
+/** The oldest seen_at beatsSql shows. */
+export function beatsSince(now: number): number {
+  return now - BEATS_SHOWN_MS;
+}
+
+/**
+ * Newest write anyone made: each an index lookup (newest timeline entry, newest turn, newest
+ * row). `max` is the backend's maximum of several values.
+ */
+export function newestWriteSql(max: 'max' | 'greatest'): string {
+  return `SELECT ${max}(
+         coalesce((SELECT at FROM message_history WHERE id = (SELECT max(id) FROM message_history)), 0),
+         coalesce((SELECT max(accepted_at) FROM message_turns), 0),
+         coalesce((SELECT max(queued_at) FROM message_outbox), 0)) AS at`;
+}
+
+/** What liveness works out, from what any backend reads. */
+export interface LivenessInput {
+  now: number;
+  /** This process's identity: its own heartbeat is `self`. */
+  owner: string;
+  /** beatsSql's rows. */
+  beats: readonly BeatRow[];
+  /** newestWriteSql's `at`. */
+  newestWriteAt: number;
+  lastExternalWriteAt: number | null;
+}
+
+/** Is anyone recovering the data? From the heartbeats, and for gateways that write none, from the newest write. */
+export function livenessOf(input: LivenessInput): Liveness {
+  const { now, lastExternalWriteAt } = input;
+  const workers: WorkerBeat[] = input.beats
     .map(({ handlers, ...r }) => {
       const tick = r.nextPassAt !== null && r.lastPassAt !== null ? r.nextPassAt - r.lastPassAt : 0;
       const alive = r.stoppedAt === null && r.nextPassAt !== null && now <= r.nextPassAt + Math.max(GRACE_MS, 2 * tick);
@@ -53,7 +83,7 @@ export function liveness(core: Core, lastExternalWriteAt: number | null = null):
       return {
         ...r,
         alive,
-        self: r.owner === core.owner,
+        self: r.owner === input.owner,
         canDeliver: has.has('deliver'),
         canReplay: has.has('replay'),
       };
@@ -61,7 +91,7 @@ export function liveness(core: Core, lastExternalWriteAt: number | null = null):
     .sort((a, b) => Number(b.alive) - Number(a.alive) || (b.lastPassAt ?? 0) - (a.lastPassAt ?? 0));
   const alive = workers.filter((w) => w.alive);
   const able = alive.filter((w) => w.canDeliver || w.canReplay);
-  const lastWriteAt = newestWrite(core);
+  const lastWriteAt = input.newestWriteAt > 0 ? input.newestWriteAt : null;
   const nextPassAt = alive.length ? Math.min(...alive.map((w) => w.nextPassAt!)) : null;
   let banner: string | null = null;
   let inferred: string | null = null;
@@ -81,17 +111,17 @@ export function liveness(core: Core, lastExternalWriteAt: number | null = null):
   return { now, workers, nextPassAt, lastWriteAt, lastExternalWriteAt, banner, inferred };
 }
 
-/** Newest write anyone made: each an index lookup (newest timeline entry, newest turn, newest row). */
-function newestWrite(core: Core): number | null {
-  const r = core
-    .stmt(
-      `SELECT max(
-         coalesce((SELECT at FROM message_history WHERE id = (SELECT max(id) FROM message_history)), 0),
-         coalesce((SELECT max(accepted_at) FROM message_turns), 0),
-         coalesce((SELECT max(queued_at) FROM message_outbox), 0)) AS at`,
-    )
-    .get() as { at: number };
-  return r.at > 0 ? r.at : null;
+/**
+ * Is anyone recovering this file? `lastExternalWriteAt`: when the caller last saw another
+ * connection commit (PRAGMA data_version), if it watches.
+ */
+export function liveness(core: Core, lastExternalWriteAt: number | null = null): Liveness {
+  const now = core.now();
+  const beats = core
+    .stmt(beatsSql('lifecycle_workers INDEXED BY ix_workers_seen', '?'))
+    .all(beatsSince(now)) as BeatRow[];
+  const { at } = core.stmt(newestWriteSql('max')).get() as { at: number };
+  return livenessOf({ now, owner: core.owner, beats, newestWriteAt: at, lastExternalWriteAt });
 }
 
 /** When a replay or retry an operator just requested will run, in words. */

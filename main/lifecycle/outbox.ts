@@ -8,10 +8,10 @@ import {
   type OutboxRow,
   type OutboxStatus,
 } from '../../shared/types';
-import { outboxBackoff } from './config';
+import { outboxBackoff, type LifecycleConfig } from './config';
 import type { Core } from './context';
 import { LifecycleError } from './errors';
-import { record, type Who } from './history';
+import { record, type Transition, type Who } from './history';
 import { OUTBOX_SELECT } from './rows';
 import { getTurn, markDeliveryPending } from './turns';
 import { guardedMove, type MoveOptions, type Moving } from './transition';
@@ -70,41 +70,65 @@ export function enqueue(core: Core, input: EnqueueInput): EnqueueResult {
     }
     const turnId = input.turnId ?? null;
     const turn = turnId === null ? undefined : getTurn(core, turnId);
-    if (turnId !== null && !turn) throw new LifecycleError('not_found', `no turn with id ${turnId}`);
-    if (turn?.status === 'aborted') {
-      throw new LifecycleError('turn_aborted', `turn ${turnId} was aborted; nothing more is sent for it`);
-    }
+    refuseEnqueue(turnId, turn?.status);
     const now = core.now();
     const id = input.id ?? newId(now);
-    const live = input.live ?? true;
-    const kind = input.dispatchKind ?? null;
+    const columns = newRowColumns(input, id, now, core.owner, core.config.liveLeaseMs);
+    const names = Object.keys(columns);
     core
-      .stmt(
-        `INSERT INTO message_outbox (id, turn_id, channel, account_id, target, dispatch_kind, payload, queued_at,
-           status, attempt_count, next_attempt_at, idempotency_key, claim_owner, claim_expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)`,
-      )
-      .run(
-        id,
-        turnId,
-        input.channel,
-        input.accountId ?? '',
-        input.target ?? '',
-        kind,
-        toJson(input.payload),
-        now,
-        now,
-        input.idempotencyKey ?? null,
-        core.owner,
-        live ? now + core.config.liveLeaseMs : now, // not live: a lapsed claim, due at once
-      );
+      .stmt(`INSERT INTO message_outbox (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`)
+      .run(...Object.values(columns));
     record(core, { kind: 'outbox', entityId: id, subjectId: turnId ?? id, from: null, to: 'queued' }, GATEWAY);
-    if (turn && isFinalKind(kind)) {
+    if (turn && isFinalKind(input.dispatchKind ?? null)) {
       markDeliveryPending(core, turn.id);
     }
     return { row: getRow(core, id)!, duplicate: false };
   });
 }
+
+/** SPEC "Guarded transitions": rows of a missing or already-aborted turn are refused. */
+export function refuseEnqueue(turnId: string | null, turnStatus: string | undefined): void {
+  if (turnId !== null && turnStatus === undefined) throw new LifecycleError('not_found', `no turn with id ${turnId}`);
+  if (turnStatus === 'aborted') {
+    throw new LifecycleError('turn_aborted', `turn ${turnId} was aborted; nothing more is sent for it`);
+  }
+}
+
+/**
+ * The columns of a new row: queued, due now, held by `owner` for the live lease when the caller
+ * sends it now, else with a lapsed claim (the worker sends it).
+ */
+export function newRowColumns(
+  input: EnqueueInput,
+  id: string,
+  now: number,
+  owner: string,
+  liveLeaseMs: number,
+): Record<string, unknown> {
+  return {
+    id,
+    turn_id: input.turnId ?? null,
+    channel: input.channel,
+    account_id: input.accountId ?? '',
+    target: input.target ?? '',
+    dispatch_kind: input.dispatchKind ?? null,
+    payload: toJson(input.payload),
+    queued_at: now,
+    status: 'queued',
+    attempt_count: 0,
+    next_attempt_at: now,
+    idempotency_key: input.idempotencyKey ?? null,
+    claim_owner: owner,
+    claim_expires_at: (input.live ?? true) ? now + liveLeaseMs : now,
+  };
+}
+
+/**
+ * Takes or renews the hold on a pending row (ours, free or lapsed) for a send. Binds now,
+ * takeArgs(until), the id, then (owner, now).
+ */
+export const BEGIN_SEND_SQL = `UPDATE message_outbox SET last_attempt_at = ?, ${TAKE_CLAIM}
+  WHERE id = ? AND status IN (${PENDING_ROW_SQL}) AND ${CLAIM_OURS_OR_FREE}`;
 
 /**
  * Call right before handing the row to the channel: returns the row if it may still be sent
@@ -116,16 +140,14 @@ export function beginSend(core: Core, id: string, leaseMs = core.config.liveLeas
   return core.write((): OutboxRow | null => {
     const now = core.now();
     const row = core
-      .stmt(
-        `UPDATE message_outbox SET last_attempt_at = ?, ${TAKE_CLAIM}
-         WHERE id = ? AND status IN (${PENDING_ROW_SQL}) AND ${CLAIM_OURS_OR_FREE} RETURNING ${OUTBOX_SELECT}`,
-      )
+      .stmt(`${BEGIN_SEND_SQL} RETURNING ${OUTBOX_SELECT}`)
       .get(now, ...takeArgs(core, now + leaseMs), id, core.owner, now) as OutboxRow | undefined;
     return row ?? null;
   });
 }
 
-const ROW: Moving = {
+/** How an outbox row moves (transition.ts): a move to a done status completes it and ends its claim. */
+export const ROW: Moving = {
   kind: 'outbox',
   table: 'message_outbox',
   subject: 'coalesce(turn_id, id)',
@@ -153,31 +175,36 @@ export function moveRow(
  */
 export function ack(core: Core, id: string, who: Who = GATEWAY): boolean {
   return core.write((): boolean => {
-    const now = core.now();
-    const moved = moveRow(core, id, OUTBOX_PENDING_STATUSES, 'delivered', who, {
-      set: 'attempt_count = attempt_count + 1, delivered_at = ?, last_attempt_at = COALESCE(last_attempt_at, ?)',
-      args: [now, now],
-    });
+    const moved = moveRow(core, id, OUTBOX_PENDING_STATUSES, 'delivered', who, ackMove(core.now()));
     if (!moved) recordLateAck(core, id, who);
     return moved;
   });
 }
 
+/** The move of an acked row to delivered: the attempt counts, its time is kept. */
+export function ackMove(now: number): MoveOptions {
+  return {
+    set: 'attempt_count = attempt_count + 1, delivered_at = ?, last_attempt_at = COALESCE(last_attempt_at, ?)',
+    args: [now, now],
+  };
+}
+
+/** The timeline note of an ack that came after the row was done, or null if there is nothing to note. */
+export function lateAckNote(row: OutboxRow | undefined): Transition | null {
+  if (!row || row.status === 'delivered') return null;
+  return {
+    kind: 'outbox',
+    entityId: row.id,
+    subjectId: subjectOf(row),
+    from: row.status,
+    to: row.status,
+    reason: `sent after it was ${row.status}${row.terminalReason ? ` (${row.terminalReason})` : ''}: the channel accepted it, but the cancellation had committed first, so it stays recorded as not delivered`,
+  };
+}
+
 function recordLateAck(core: Core, id: string, who: Who): void {
-  const row = getRow(core, id);
-  if (!row || row.status === 'delivered') return;
-  record(
-    core,
-    {
-      kind: 'outbox',
-      entityId: id,
-      subjectId: subjectOf(row),
-      from: row.status,
-      to: row.status,
-      reason: `sent after it was ${row.status}${row.terminalReason ? ` (${row.terminalReason})` : ''}: the channel accepted it, but the cancellation had committed first, so it stays recorded as not delivered`,
-    },
-    who,
-  );
+  const note = lateAckNote(getRow(core, id));
+  if (note) record(core, note, who);
 }
 
 export interface FailInput {
@@ -194,34 +221,55 @@ export function fail(core: Core, id: string, input: FailInput, who: Who = GATEWA
   return core.write((): OutboxStatus | null => {
     const row = getRow(core, id);
     if (!row || !isOutboxPending(row.status)) return null;
-    const attempts = row.attemptCount + 1;
-    const now = core.now();
-    const common = 'attempt_count = ?, last_error = ?, error_class = ?, last_attempt_at = ?';
-    let to: OutboxStatus;
-    let reason: string;
-    if (onLastChance(core, id)) {
-      to = 'expired';
-      reason = 'expired';
-    } else if (input.errorClass !== 'retryable') {
-      to = 'failed_terminal';
-      reason = input.error;
-    } else if (attempts >= core.config.outboxMaxAttempts) {
-      to = 'failed_terminal';
-      reason = 'max_attempts';
-    } else {
-      moveRow(core, id, OUTBOX_PENDING_STATUSES, 'failed_retryable', who, {
-        reason: input.error,
-        set: `${common}, next_attempt_at = ?`,
-        args: [attempts, input.error, input.errorClass, now, now + outboxBackoff(core.config, attempts)],
-        release: true,
-      });
-      return 'failed_retryable';
-    }
-    moveRow(core, id, OUTBOX_PENDING_STATUSES, to, who, {
-      reason: to === 'failed_terminal' && reason !== input.error ? `${reason}: ${input.error}` : reason,
-      set: `${common}, terminal_reason = ?`,
-      args: [attempts, input.error, input.errorClass, now, reason],
-    });
+    const { to, options } = failMove(core.config, row.attemptCount, input, onLastChance(core, id), core.now());
+    moveRow(core, id, OUTBOX_PENDING_STATUSES, to, who, options);
     return to;
   });
+}
+
+/**
+ * SPEC "Outbox": what a failed send does to a pending row that made `attemptCount` attempts
+ * before this one. Retryable: backoff (claim released), or failed_terminal ('max_attempts') when
+ * attempts are used up. Terminal or permanent: failed_terminal. On its last chance: expired.
+ */
+export function failMove(
+  config: LifecycleConfig,
+  attemptCount: number,
+  input: FailInput,
+  lastChance: boolean,
+  now: number,
+): { to: OutboxStatus; options: MoveOptions } {
+  const attempts = attemptCount + 1;
+  const common = 'attempt_count = ?, last_error = ?, error_class = ?, last_attempt_at = ?';
+  const args = [attempts, input.error, input.errorClass, now];
+  let to: OutboxStatus;
+  let reason: string;
+  if (lastChance) {
+    to = 'expired';
+    reason = 'expired';
+  } else if (input.errorClass !== 'retryable') {
+    to = 'failed_terminal';
+    reason = input.error;
+  } else if (attempts >= config.outboxMaxAttempts) {
+    to = 'failed_terminal';
+    reason = 'max_attempts';
+  } else {
+    return {
+      to: 'failed_retryable',
+      options: {
+        reason: input.error,
+        set: `${common}, next_attempt_at = ?`,
+        args: [...args, now + outboxBackoff(config, attempts)],
+        release: true,
+      },
+    };
+  }
+  return {
+    to,
+    options: {
+      reason: to === 'failed_terminal' && reason !== input.error ? `${reason}: ${input.error}` : reason,
+      set: `${common}, terminal_reason = ?`,
+      args: [...args, reason],
+    },
+  };
 }

@@ -1,9 +1,10 @@
 import { newId } from './ids';
 import { toJson } from './payload';
 import { isTurnTerminal, type Turn, type TurnStatus } from '../../shared/types';
+import type { LifecycleConfig } from './config';
 import type { Core } from './context';
 import { LifecycleError } from './errors';
-import { record, type Who } from './history';
+import { record, type Transition, type Who } from './history';
 import { TURN_SELECT } from './rows';
 import { CLAIM_OURS_OR_FREE, TAKE_CLAIM, takeArgs } from './claims';
 import { guardedMove, type MoveOptions, type Moving } from './transition';
@@ -52,6 +53,50 @@ function holdLive(core: Core, id: string): void {
   core.live.add(id);
 }
 
+/** The columns of a new turn: accepted, due now, held by `owner` for the live lease. */
+export function newTurnColumns(
+  input: AcceptInput,
+  id: string,
+  now: number,
+  owner: string,
+  liveLeaseMs: number,
+): Record<string, unknown> {
+  return {
+    id,
+    channel: input.channel,
+    account_id: input.accountId ?? '',
+    external_id: input.externalId ?? null,
+    dedupe_key: input.dedupeKey ?? null,
+    session_key: input.sessionKey,
+    payload: toJson(input.payload),
+    route_channel: input.route.channel,
+    route_to: input.route.to,
+    route_account_id: input.route.accountId ?? null,
+    route_thread_id: input.route.threadId ?? null,
+    route_reply_to_id: input.route.replyToId ?? null,
+    accepted_at: now,
+    updated_at: now,
+    status: 'accepted',
+    attempt_count: 0,
+    next_attempt_at: now,
+    claim_owner: owner,
+    claim_expires_at: now + liveLeaseMs,
+  };
+}
+
+/** The timeline note of an accept that found its turn already there and does not resume it. */
+export function duplicateNote(existing: Turn, resume: boolean | undefined): Transition {
+  return {
+    kind: 'turn',
+    entityId: existing.id,
+    subjectId: existing.id,
+    from: existing.status,
+    to: existing.status,
+    // A replay that arrives after its turn ended (an abort, say) is not a second message.
+    reason: resume ? `resume of a ${existing.status} turn ignored` : 'duplicate inbound message ignored',
+  };
+}
+
 export function acceptTurn(core: Core, input: AcceptInput): AcceptResult {
   return core.write((): AcceptResult => {
     const existing =
@@ -65,49 +110,16 @@ export function acceptTurn(core: Core, input: AcceptInput): AcceptResult {
         holdLive(core, existing.id);
         return { outcome: 'resumed', turn: existing };
       }
-      record(
-        core,
-        {
-          kind: 'turn',
-          entityId: existing.id,
-          subjectId: existing.id,
-          from: existing.status,
-          to: existing.status,
-          // A replay that arrives after its turn ended (an abort, say) is not a second message.
-          reason: input.resume ? `resume of a ${existing.status} turn ignored` : 'duplicate inbound message ignored',
-        },
-        GATEWAY,
-      );
+      record(core, duplicateNote(existing, input.resume), GATEWAY);
       return { outcome: 'duplicate', turn: existing };
     }
     const now = core.now();
     const id = input.id ?? newId(now);
+    const columns = newTurnColumns(input, id, now, core.owner, core.config.liveLeaseMs);
+    const names = Object.keys(columns);
     core
-      .stmt(
-        `INSERT INTO message_turns (id, channel, account_id, external_id, dedupe_key, session_key, payload,
-           route_channel, route_to, route_account_id, route_thread_id, route_reply_to_id,
-           accepted_at, updated_at, status, attempt_count, next_attempt_at, claim_owner, claim_expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', 0, ?, ?, ?)`,
-      )
-      .run(
-        id,
-        input.channel,
-        input.accountId ?? '',
-        input.externalId ?? null,
-        input.dedupeKey ?? null,
-        input.sessionKey,
-        toJson(input.payload),
-        input.route.channel,
-        input.route.to,
-        input.route.accountId ?? null,
-        input.route.threadId ?? null,
-        input.route.replyToId ?? null,
-        now,
-        now,
-        now,
-        core.owner,
-        now + core.config.liveLeaseMs,
-      );
+      .stmt(`INSERT INTO message_turns (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`)
+      .run(...Object.values(columns));
     record(core, { kind: 'turn', entityId: id, subjectId: id, from: null, to: 'accepted' }, GATEWAY);
     holdLive(core, id);
     return { outcome: 'accepted', turn: requireTurn(core, id) };
@@ -116,7 +128,8 @@ export function acceptTurn(core: Core, input: AcceptInput): AcceptResult {
 
 export type { MoveOptions };
 
-const TURN: Moving = {
+/** How a turn moves (transition.ts): every move touches updated_at; a terminal one ends its claim. */
+export const TURN: Moving = {
   kind: 'turn',
   table: 'message_turns',
   subject: 'id',
@@ -142,28 +155,36 @@ export function moveTurn(
   return moved;
 }
 
+/**
+ * Renews the hold on a running turn, only our own (or a lapsed) one: another live process keeps
+ * the turn it is running. Binds takeArgs(lease), the id, then (owner, now).
+ */
+export const RENEW_RUNNING_SQL = `UPDATE message_turns SET ${TAKE_CLAIM}
+  WHERE id = ? AND status = 'running' AND ${CLAIM_OURS_OR_FREE}`;
+
+export const RUNNING_FROM: readonly TurnStatus[] = ['accepted', 'failed_retryable'];
+
+/** The move to running: held by `owner` until `lease`, unless another live process holds the turn. */
+export function runningMove(owner: string, now: number, lease: number): MoveOptions {
+  return {
+    set: 'claim_owner = ?, claim_expires_at = ?',
+    args: [owner, lease],
+    where: CLAIM_OURS_OR_FREE,
+    whereArgs: [owner, now],
+  };
+}
+
 /** accepted/failed_retryable → running; renews this process's hold on the turn. */
 export function markRunning(core: Core, id: string, who: Who = GATEWAY): boolean {
   return core.write((): boolean => {
     const now = core.now();
     const lease = now + core.config.liveLeaseMs;
     if (getTurn(core, id)?.status === 'running') {
-      // Renew only our own (or a lapsed) hold: another live process keeps the turn it is running.
-      const renewed = core
-        .stmt(
-          `UPDATE message_turns SET ${TAKE_CLAIM}
-           WHERE id = ? AND status = 'running' AND ${CLAIM_OURS_OR_FREE}`,
-        )
-        .run(...takeArgs(core, lease), id, core.owner, now).changes;
+      const renewed = core.stmt(RENEW_RUNNING_SQL).run(...takeArgs(core, lease), id, core.owner, now).changes;
       if (renewed === 1) holdLive(core, id);
       return renewed === 1;
     }
-    const moved = moveTurn(core, id, ['accepted', 'failed_retryable'], 'running', who, {
-      set: 'claim_owner = ?, claim_expires_at = ?',
-      args: [core.owner, lease],
-      where: CLAIM_OURS_OR_FREE,
-      whereArgs: [core.owner, now],
-    });
+    const moved = moveTurn(core, id, RUNNING_FROM, 'running', who, runningMove(core.owner, now, lease));
     if (moved) holdLive(core, id);
     return moved;
   });
@@ -171,10 +192,11 @@ export function markRunning(core: Core, id: string, who: Who = GATEWAY): boolean
 
 /** SPEC state machine: `delivery_pending` once a final reply is queued in the outbox. */
 export function markDeliveryPending(core: Core, id: string, who: Who = GATEWAY): boolean {
-  return moveTurn(core, id, ['accepted', 'running', 'failed_retryable'], 'delivery_pending', who, {
-    reason: 'final reply queued',
-  });
+  return moveTurn(core, id, DELIVERY_PENDING_FROM, 'delivery_pending', who, DELIVERY_PENDING_MOVE);
 }
+
+export const DELIVERY_PENDING_FROM: readonly TurnStatus[] = ['accepted', 'running', 'failed_retryable'];
+export const DELIVERY_PENDING_MOVE: MoveOptions = { reason: 'final reply queued' };
 
 export interface FailureOptions {
   /** The attempt was already counted when it was claimed (recovery replays). */
@@ -195,22 +217,38 @@ export function recordTurnFailure(
   return core.write((): TurnStatus | null => {
     const turn = getTurn(core, id);
     if (!turn || isTurnTerminal(turn.status)) return null;
-    const attempts = turn.attemptCount + (options.counted ? 0 : 1);
     core.live.delete(id);
-    if (attempts >= core.config.turnMaxAttempts) {
-      moveTurn(core, id, [turn.status], 'failed_terminal', who, {
-        reason: `${error} (gave up after ${attempts} attempts)`,
-        set: 'attempt_count = ?',
-        args: [attempts],
-      });
-      return 'failed_terminal';
-    }
-    moveTurn(core, id, [turn.status], 'failed_retryable', who, {
+    const { to, options: move } = turnFailureMove(core.config, turn.attemptCount, error, options, core.now());
+    moveTurn(core, id, [turn.status], to, who, move);
+    return to;
+  });
+}
+
+/**
+ * SPEC "Turn state machine": a failed attempt is failed_retryable with backoff, or
+ * failed_terminal once the turn has used its attempts; the move from the turn's status.
+ */
+export function turnFailureMove(
+  config: LifecycleConfig,
+  attemptCount: number,
+  error: string,
+  options: FailureOptions,
+  now: number,
+): { to: 'failed_retryable' | 'failed_terminal'; options: MoveOptions } {
+  const attempts = attemptCount + (options.counted ? 0 : 1);
+  if (attempts >= config.turnMaxAttempts) {
+    return {
+      to: 'failed_terminal',
+      options: { reason: `${error} (gave up after ${attempts} attempts)`, set: 'attempt_count = ?', args: [attempts] },
+    };
+  }
+  return {
+    to: 'failed_retryable',
+    options: {
       reason: error,
       set: 'attempt_count = ?, next_attempt_at = ?, terminal_reason = ?',
-      args: [attempts, core.now() + core.config.turnBackoffMs, error],
+      args: [attempts, now + config.turnBackoffMs, error],
       release: true,
-    });
-    return 'failed_retryable';
-  });
+    },
+  };
 }

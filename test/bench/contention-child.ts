@@ -84,7 +84,7 @@ export interface ReaderResult {
 
 export type ChildResult = GatewayResult | WorkerResult | ReaderResult;
 
-function thrown(): Thrown & { add(call: string, err: unknown): void } {
+export function thrown(): Thrown & { add(call: string, err: unknown): void } {
   const t = {
     counts: {} as Record<string, number>,
     samples: {} as Record<string, string>,

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Lifecycle } from '../../main/lifecycle/lifecycle';
 import type { ChildOptions, ChildResult, GatewayResult, ReaderResult, Thrown, WorkerResult } from './contention-child';
+import { runJsonChild } from './child-process';
 import { heading, int, ms, table } from './stats';
 
 // Several processes on one SQLite file, as when gateways, the recovery worker and the
@@ -24,28 +24,10 @@ const CONFIG = { outboxBackoffMs: [200] };
 const BUSY = /^(locked|SQLITE_BUSY\w*|SQLITE_LOCKED\w*)$/;
 
 function runChild<T extends ChildResult>(mode: T['mode'], options: ChildOptions): Promise<T> {
-  const file = path.join(__dirname, 'contention-child.js');
-  const child = spawn(process.execPath, [file, mode, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      const last = out.trim().split('\n').at(-1) ?? '';
-      if (err.trim() !== '') console.log(`  [${mode} ${child.pid} stderr] ${err.trim().split('\n').join('\n    ')}`);
-      try {
-        if (code !== 0) throw new Error(`exit ${code ?? signal}`);
-        resolve(JSON.parse(last) as T);
-      } catch (e) {
-        reject(new Error(`${mode} process ${child.pid} failed (${(e as Error).message}): ${err.trim() || last}`));
-      }
-    });
-  });
+  return runJsonChild<T>(path.join(__dirname, 'contention-child.js'), [mode, JSON.stringify(options)], mode);
 }
 
-function total(t: Thrown, only?: RegExp): number {
+export function total(t: Thrown, only?: RegExp): number {
   return Object.entries(t.counts)
     .filter(([key]) => !only || only.test(key.slice(key.lastIndexOf(': ') + 2)))
     .reduce((n, [, c]) => n + c, 0);

@@ -3,25 +3,39 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SCHEMA_VERSION } from '../../main/lifecycle/migrations';
+import { PgStore } from '../../main/store/postgres/store';
+import { SqliteStore } from '../../main/store/sqlite/store';
+import { pgCluster } from '../helpers/pg-cluster';
+import { backends } from './backends';
 import { contention } from './contention';
 import { ensureReadDb } from './generate';
 import { readLatencies } from './reads';
+import { pgBench } from './pg-server';
 import { heading, int, ms, ratio, table } from './stats';
 import { coreThroughput } from './throughput-core';
 import { plainjobThroughput } from './throughput-plainjob';
 import { rawThroughput } from './throughput-raw';
 import type { ThroughputResult } from './throughput-shared';
+import { storeThroughput } from './throughput-store';
 
-// `npm run bench`: throughput of the core's full turn against hand-written SQL and plainjob,
-// then read latency on a large file, then gateways, worker and reader as separate processes on
-// one file. Prints figures and ratios; asserts nothing.
+// `npm run bench`: throughput of the core's full turn against hand-written SQL and plainjob (and
+// through the store contract, on SQLite and PostgreSQL), then read latency on a large file, then
+// gateways, worker and reader as separate processes on one file, then the full turn from 1, 2
+// and 4 gateway processes on SQLite and on PostgreSQL. Prints figures and ratios; asserts nothing.
 //
 //   BENCH_TURNS=100000        size of the read benchmark's database (default 1,000,000)
 //   BENCH_THROUGHPUT_TURNS    turns per throughput run (default 20,000)
 //   BENCH_CONCURRENCY         turns in flight (default 64)
 //   BENCH_ROUNDS              throughput rounds, best reported (default 2)
 //   BENCH_CONTENTION_TURNS    turns per gateway process in the contention run (default 3,000)
-//   BENCH_ONLY=throughput|reads|contention
+//   BENCH_PG_TURNS            turns per PgStore throughput run (default 2,000: one commit per call)
+//   BENCH_BACKEND_TURNS       turns per run across processes, split among them (default 1,600)
+//   BENCH_BACKEND_INFLIGHT    turns in flight in each gateway process there (default 32)
+//   BENCH_PG_POOL             PgStore's connections per process (default 10, the store's default)
+//   BENCH_ONLY=throughput|reads|contention|backends
+//
+// PostgreSQL is the throwaway cluster of test/helpers/pg-cluster.ts (or LIFECYCLE_PG_URL's
+// server); where it cannot run, its contenders are skipped with a one-line reason.
 
 function envInt(name: string, fallback: number): number {
   const v = process.env[name];
@@ -65,15 +79,34 @@ function machine(): void {
 
 type Contender = (dir: string) => Promise<ThroughputResult>;
 
-async function throughput(turns: number, concurrency: number, rounds: number): Promise<void> {
+async function throughput(
+  turns: number,
+  concurrency: number,
+  rounds: number,
+  pgRun: { turns: number; poolSize: number },
+): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifecycle-desk-bench-'));
   const warmup = Math.min(2_000, Math.ceil(turns / 10));
   heading(`throughput: full turn, ${int(turns)} turns, ${concurrency} in flight`);
   console.log('accept → markRunning → enqueue final → beginSend → ack → finalize, each step awaited;');
   console.log(`WAL + synchronous=NORMAL, fresh files under ${dir}, ${int(warmup)} warm-up turns first;`);
   console.log(`${rounds} rounds, contenders alternating, best round reported (CPU = user+sys of this process).`);
+  const pg = await pgBench();
+  if (pg.ok) {
+    console.log(
+      `PgStore: ${int(pgRun.turns)} turns on a fresh database per round (the server's CPU is not in its CPU column);`,
+    );
+    console.log(`${pg.settings}.`);
+  } else console.log(`PgStore skipped: ${pg.reason}`);
   const contenders: Contender[] = [
     (d) => coreThroughput(d, { turns, concurrency, warmup, grouped: true }),
+    (d) =>
+      storeThroughput(async () => SqliteStore.open(path.join(d, 'store-sqlite.db')), {
+        label: `core via the store contract (SqliteStore, ${concurrency} in flight)`,
+        turns,
+        concurrency,
+        warmup,
+      }),
     (d) => rawThroughput(d, { turns, concurrency, warmup, mode: 'grouped', schema: 'same' }),
     (d) => rawThroughput(d, { turns, concurrency, warmup, mode: 'grouped', schema: 'bare' }),
     (d) => rawThroughput(d, { turns, concurrency, warmup, mode: 'per-step', schema: 'same' }),
@@ -81,6 +114,20 @@ async function throughput(turns: number, concurrency: number, rounds: number): P
     (d) => plainjobThroughput(d, { jobs: turns, warmup }),
     // For information: how the core scales when more turns share each commit window.
     (d) => coreThroughput(d, { turns, concurrency: concurrency * 4, warmup, grouped: true }),
+    ...(pg.ok
+      ? [
+          () =>
+            storeThroughput(
+              () => PgStore.open(pgCluster().createDatabase('bench_throughput'), { poolSize: pgRun.poolSize }),
+              {
+                label: `PgStore, 1 process (${concurrency} in flight, pool ${pgRun.poolSize})`,
+                turns: pgRun.turns,
+                concurrency,
+                warmup: Math.min(warmup, Math.ceil(pgRun.turns / 10)),
+              },
+            ),
+        ]
+      : []),
   ];
   const all: ThroughputResult[][] = contenders.map(() => []);
   try {
@@ -100,13 +147,16 @@ async function throughput(turns: number, concurrency: number, rounds: number): P
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const best = all.map((rs) => rs.reduce((a, b) => (b.perSec > a.perSec ? b : a)));
-  const [core, floor, bare, , coreSingle, plain] = best as [
+  const [core, viaStore, floor, bare, , coreSingle, plain, , pgStore] = best as [
     ThroughputResult,
     ThroughputResult,
     ThroughputResult,
     ThroughputResult,
     ThroughputResult,
     ThroughputResult,
+    ThroughputResult,
+    ThroughputResult,
+    ThroughputResult | undefined,
   ];
   console.log();
   console.log(
@@ -155,6 +205,22 @@ async function throughput(turns: number, concurrency: number, rounds: number): P
           cpuRatio(core, coreSingle),
           'for information',
         ],
+        [
+          'core via the store contract / core grouped',
+          ratio(viaStore.perSec / core.perSec),
+          cpuRatio(viaStore, core),
+          'for information',
+        ],
+        ...(pgStore
+          ? [
+              [
+                'PgStore, 1 process / core via the store contract',
+                ratio(pgStore.perSec / viaStore.perSec),
+                cpuRatio(pgStore, viaStore),
+                'for information (CPU: this process only)',
+              ],
+            ]
+          : []),
       ],
     ),
   );
@@ -208,6 +274,7 @@ async function main(): Promise<void> {
       envInt('BENCH_THROUGHPUT_TURNS', 20_000),
       envInt('BENCH_CONCURRENCY', 64),
       envInt('BENCH_ROUNDS', 2),
+      { turns: envInt('BENCH_PG_TURNS', 2_000), poolSize: envInt('BENCH_PG_POOL', 10) },
     );
   }
   if (only === undefined || only === '' || only === 'reads') {
@@ -215,6 +282,14 @@ async function main(): Promise<void> {
   }
   if (only === undefined || only === '' || only === 'contention') {
     await contention(envInt('BENCH_CONTENTION_TURNS', 3_000));
+  }
+  if (only === undefined || only === '' || only === 'backends') {
+    await backends({
+      turns: envInt('BENCH_BACKEND_TURNS', 1_600),
+      inflight: envInt('BENCH_BACKEND_INFLIGHT', 32),
+      poolSize: envInt('BENCH_PG_POOL', 10),
+      processes: [1, 2, 4],
+    });
   }
   console.log();
 }

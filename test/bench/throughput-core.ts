@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Lifecycle } from '../../main/lifecycle/lifecycle';
 import { int } from './stats';
-import { drive, inbound, reply, type ThroughputResult } from './throughput-shared';
+import { drive, fullTurn, type ThroughputResult, type TurnSteps } from './throughput-shared';
 
 /**
  * The core's full turn: accept → markRunning → enqueue final → beginSend → ack → finalize,
@@ -18,27 +18,18 @@ export async function coreThroughput(
     ? <T>(fn: () => T): Promise<T> => lc.commit(fn)
     : <T>(fn: () => T): Promise<T> => Promise.resolve(fn());
 
-  const turn = (run: string) => async (i: number) => {
-    const input = inbound(run, i);
-    const { turn: t } = await step(() => lc.accept(input));
-    await step(() => lc.markRunning(t.id));
-    const { row } = await step(() =>
-      lc.enqueue({
-        turnId: t.id,
-        channel: input.route.channel,
-        accountId: input.route.accountId,
-        target: input.route.to,
-        dispatchKind: 'final',
-        payload: reply(i),
-      }),
-    );
-    await step(() => lc.beginSend(row.id));
-    await step(() => lc.ack(row.id));
-    await step(() => lc.finalize(t.id));
+  // The sync core behind the contract's shape, each call its own step.
+  const steps: TurnSteps = {
+    accept: (input) => step(() => lc.accept(input)),
+    markRunning: (id) => step(() => lc.markRunning(id)),
+    enqueue: (input) => step(() => lc.enqueue(input)),
+    beginSend: (id, options) => step(() => lc.beginSend(id, options)),
+    ack: (id) => step(() => lc.ack(id)),
+    finalize: (id, options) => step(() => lc.finalize(id, options)),
   };
 
-  await drive(opts.warmup, opts.concurrency, turn('warmup'));
-  const { ms, cpuMs } = await drive(opts.turns, opts.concurrency, turn('run'));
+  await drive(opts.warmup, opts.concurrency, fullTurn(steps, 'warmup'));
+  const { ms, cpuMs } = await drive(opts.turns, opts.concurrency, fullTurn(steps, 'run'));
   const delivered = (
     lc.db.prepare("SELECT count(*) AS n FROM message_turns WHERE status = 'delivered'").get() as { n: number }
   ).n;

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { LifecycleStore } from '../../main/store/contract';
 
 // The shared shape of a throughput run: `count` turns, `concurrency` of them in flight at
 // once (async), each turn a sequence of awaited steps. What a step does and how it commits
@@ -77,5 +78,28 @@ export function reply(i: number): Record<string, unknown> {
   return {
     text: `Here is a short summary of the thread (#${i}): the build is green again, the release is planned for Friday, and Bob asked for review of the migration notes.`,
     parseMode: 'markdown',
+  };
+}
+
+/** The gateway's steps of a full turn, as the store contract has them (the core adapts its sync calls). */
+export type TurnSteps = Pick<LifecycleStore, 'accept' | 'markRunning' | 'enqueue' | 'beginSend' | 'ack' | 'finalize'>;
+
+/** The full turn every benchmark of the core runs: accept → markRunning → enqueue final → beginSend → ack → finalize. */
+export function fullTurn(steps: TurnSteps, run: string): (i: number) => Promise<void> {
+  return async (i) => {
+    const input = inbound(run, i);
+    const { turn } = await steps.accept(input);
+    await steps.markRunning(turn.id);
+    const { row } = await steps.enqueue({
+      turnId: turn.id,
+      channel: input.route.channel,
+      accountId: input.route.accountId,
+      target: input.route.to,
+      dispatchKind: 'final',
+      payload: reply(i),
+    });
+    await steps.beginSend(row.id);
+    await steps.ack(row.id);
+    await steps.finalize(turn.id);
   };
 }

@@ -22,9 +22,12 @@ export interface Case {
   /** Reopens the data as a new process would (the old store must be closed first, or is kept). */
   reopen(options?: Omit<CaseOptions, 'clock'>): Promise<LifecycleStore>;
   /** Raw SQL with `?` placeholders (rewritten to $1… on PostgreSQL); returns the rows. */
-  sql<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  sql: Sql;
   close(): Promise<void>;
 }
+
+/** Raw SQL with `?` placeholders (rewritten to $1… on PostgreSQL); returns the rows. */
+export type Sql = <R = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<R[]>;
 
 export const BACKENDS: readonly Backend[] = ['sqlite', 'postgres'];
 
@@ -36,6 +39,17 @@ export function unavailable(backend: Backend): string | false {
 function numbered(sql: string): string {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/** Raw SQL on the data of `store` (its own connection on SQLite, its pool on PostgreSQL). */
+export function storeSql(store: LifecycleStore): Sql {
+  return async <R>(sql: string, params: unknown[] = []): Promise<R[]> => {
+    if (store instanceof SqliteStore) {
+      const stmt = store.lc.db.prepare(sql);
+      return (stmt.reader ? stmt.all(...params) : (stmt.run(...params), [])) as R[];
+    }
+    return (await (store as PgStore).pool.query(numbered(sql), params)).rows as R[];
+  };
 }
 
 async function openAt(backend: Backend, target: string, options: StoreOptions): Promise<LifecycleStore> {
@@ -61,13 +75,7 @@ export async function openCase(backend: Backend, options: CaseOptions = {}): Pro
     target,
     peer: (o = {}) => open(o),
     reopen: (o = {}) => open({ ...rest, ...o }),
-    async sql<R>(sql: string, params: unknown[] = []): Promise<R[]> {
-      if (store instanceof SqliteStore) {
-        const stmt = store.lc.db.prepare(sql);
-        return (stmt.reader ? stmt.all(...params) : (stmt.run(...params), [])) as R[];
-      }
-      return (await (store as PgStore).pool.query(numbered(sql), params)).rows as R[];
-    },
+    sql: storeSql(store),
     async close() {
       for (const s of opened.reverse()) await s.close();
     },

@@ -1,9 +1,10 @@
 // A child process for the tests that need a real process: one that dies by SIGKILL inside a
-// transaction, or one that must exit on its own after the worker stopped.
-// Usage: node dist/test/helpers/child.js <mode> <file> [args…]. Without arguments (as when the
-// test runner loads every file under test/) it does nothing.
+// transaction (SQLite: the core's AbortHooks seam), or one that must exit on its own after the
+// worker stopped (any backend).
+// Usage: node dist/test/helpers/child.js <mode> <file or postgres:// URL> [args…]. Without
+// arguments (as when the test runner loads every file under test/) it does nothing.
 import { Lifecycle, RecoveryWorker } from '../../main/lifecycle';
-import { SqliteStore } from '../../main/store/sqlite/store';
+import { openStore } from '../../main/store/open';
 
 async function main(mode: string, file: string, args: string[]): Promise<void> {
   if (mode === 'abort-crash') {
@@ -15,13 +16,13 @@ async function main(mode: string, file: string, args: string[]): Promise<void> {
   }
   if (mode === 'worker-stop') {
     const now = Number(args[0]);
-    const lc = Lifecycle.open(file, {
+    const store = await openStore(file, {
       now: () => now,
       config: { handlerTimeoutMs: 3_600_000, workerTickMs: 3_600_000 },
     });
     let called!: () => void;
     const deliverCalled = new Promise<void>((resolve) => (called = resolve));
-    const worker = new RecoveryWorker(new SqliteStore(lc), {
+    const worker = new RecoveryWorker(store, {
       deliver: () => {
         called();
         return new Promise<void>(() => undefined); // hangs forever
@@ -32,8 +33,8 @@ async function main(mode: string, file: string, args: string[]): Promise<void> {
     console.log('deliver called');
     await worker.stop();
     console.log('stopped');
-    lc.close();
-    return; // the process must now exit by itself: no timer of the worker may keep it alive
+    await store.close();
+    return; // the process must now exit by itself: no timer of the worker or the store may keep it alive
   }
   throw new Error(`unknown mode ${mode}`);
 }

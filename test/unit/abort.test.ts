@@ -1,16 +1,39 @@
 // Abort (SPEC, "Abort"): in ONE transaction, every open turn of the session aborted and every
 // pending row of those turns failed_terminal/turn_aborted; nothing of them is sent afterwards.
+// The cases run on both backends (helpers/backends.ts), except the two that fail an abort
+// between its two updates: they need the SQLite core's AbortHooks seam.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import { RecoveryWorker, type Lifecycle } from '../../main/lifecycle';
-import { ROUTE, openPeer, openTemp } from '../helpers/temp-db';
+import type { LifecycleStore } from '../../main/store/contract';
 import { SqliteStore } from '../../main/store/sqlite/store';
+import { eachBackend } from '../helpers/backends';
+import { ROUTE, openPeer, openTemp } from '../helpers/temp-db';
 
 const CHILD = path.join(__dirname, '..', 'helpers', 'child.js');
 
-function turnWithRows(lc: Lifecycle, sessionKey: string): { turnId: string; rows: string[] } {
+async function turnWithRows(store: LifecycleStore, sessionKey: string): Promise<{ turnId: string; rows: string[] }> {
+  const { turn } = await store.accept({ channel: 'telegram', sessionKey, payload: { text: 'q' }, route: ROUTE });
+  await store.markRunning(turn.id);
+  const rows: string[] = [];
+  for (const kind of ['tool', 'final'] as const) {
+    const { row } = await store.enqueue({
+      turnId: turn.id,
+      channel: 'telegram',
+      target: 'chat-1',
+      dispatchKind: kind,
+      payload: { kind },
+      live: false,
+    });
+    rows.push(row.id);
+  }
+  return { turnId: turn.id, rows };
+}
+
+/** The same on the sync SQLite core, for the SQLite-only cases below. */
+function turnWithRowsSync(lc: Lifecycle, sessionKey: string): { turnId: string; rows: string[] } {
   const { turn } = lc.accept({ channel: 'telegram', sessionKey, payload: { text: 'q' }, route: ROUTE });
   lc.markRunning(turn.id);
   const rows = (['tool', 'final'] as const).map(
@@ -27,51 +50,56 @@ function turnWithRows(lc: Lifecycle, sessionKey: string): { turnId: string; rows
   return { turnId: turn.id, rows };
 }
 
-test('abortSession aborts every open turn of the session and cancels their pending rows, and reports both counts', () => {
-  const { lc, clock } = openTemp();
-  try {
-    const a = turnWithRows(lc, 'S');
-    const b = turnWithRows(lc, 'S');
-    lc.fail(b.rows[0]!, { error: 'x', errorClass: 'retryable' }); // failed_retryable is cancelled too
-    const done = turnWithRows(lc, 'S');
-    lc.ack(done.rows[1]!);
-    lc.finalize(done.turnId); // delivered: terminal, untouched
-    const other = turnWithRows(lc, 'other-session');
+eachBackend(
+  'abortSession aborts every open turn of the session and cancels their pending rows, and reports both counts',
+  async ({ store, clock }) => {
+    const a = await turnWithRows(store, 'S');
+    const b = await turnWithRows(store, 'S');
+    await store.fail(b.rows[0]!, { error: 'x', errorClass: 'retryable' }); // failed_retryable is cancelled too
+    const done = await turnWithRows(store, 'S');
+    await store.ack(done.rows[1]!);
+    await store.finalize(done.turnId); // delivered: terminal, untouched
+    const other = await turnWithRows(store, 'other-session');
     clock.advance(10);
 
-    const result = lc.abortSession('S');
+    const result = await store.abortSession('S');
     assert.equal(result.turns, 2);
     assert.equal(result.outbox, 4, "a's two rows and b's two rows; not the rows of turns already done");
     assert.deepEqual([...result.turnIds].sort(), [a.turnId, b.turnId].sort());
     for (const t of [a, b]) {
-      const turn = lc.getTurn(t.turnId)!;
+      const turn = (await store.getTurn(t.turnId))!;
       assert.equal(turn.status, 'aborted');
       assert.equal(turn.completedAt, clock.t);
       for (const id of t.rows) {
-        const r = lc.getRow(id)!;
+        const r = (await store.getRow(id))!;
         assert.equal(r.status, 'failed_terminal');
         assert.equal(r.terminalReason, 'turn_aborted');
         assert.equal(r.completedAt, clock.t);
       }
-      assert.ok(lc.history(t.turnId).some((h) => h.kind === 'turn' && h.toStatus === 'aborted'));
-      assert.ok(lc.history(t.turnId).some((h) => h.kind === 'outbox' && h.reason === 'turn_aborted'));
+      const h = await store.history(t.turnId);
+      assert.ok(h.some((e) => e.kind === 'turn' && e.toStatus === 'aborted'));
+      assert.ok(h.some((e) => e.kind === 'outbox' && e.reason === 'turn_aborted'));
     }
-    assert.equal(lc.getTurn(done.turnId)?.status, 'delivered');
-    assert.equal(lc.getRow(done.rows[1]!)?.status, 'delivered');
-    assert.equal(lc.getRow(done.rows[0]!)?.status, 'queued', 'a row of a turn that was not aborted is not cancelled');
-    assert.equal(lc.getTurn(other.turnId)?.status, 'delivery_pending');
-    assert.ok(other.rows.every((id) => lc.getRow(id)?.status === 'queued'));
+    assert.equal((await store.getTurn(done.turnId))?.status, 'delivered');
+    assert.equal((await store.getRow(done.rows[1]!))?.status, 'delivered');
+    assert.equal(
+      (await store.getRow(done.rows[0]!))?.status,
+      'queued',
+      'a row of a turn that was not aborted is not cancelled',
+    );
+    assert.equal((await store.getTurn(other.turnId))?.status, 'delivery_pending');
+    for (const id of other.rows) assert.equal((await store.getRow(id))?.status, 'queued');
     // Aborting again finds nothing.
-    assert.deepEqual(lc.abortSession('S'), { turns: 0, outbox: 0, turnIds: [] });
-  } finally {
-    lc.close();
-  }
-});
+    assert.deepEqual(await store.abortSession('S'), { turns: 0, outbox: 0, turnIds: [] });
+  },
+);
 
+// SQLite only: fails the abort between its updates through the core's AbortHooks seam, which
+// the store contract does not have.
 test('abort rolls back as a whole when it fails between its two updates', () => {
   const { lc } = openTemp();
   try {
-    const t = turnWithRows(lc, 'S');
+    const t = turnWithRowsSync(lc, 'S');
     assert.throws(
       () =>
         lc.abortSession(
@@ -93,11 +121,13 @@ test('abort rolls back as a whole when it fails between its two updates', () => 
   }
 });
 
+// SQLite only: the child process is killed inside the abort's transaction through the same
+// AbortHooks seam (helpers/child.ts abort-crash).
 test('(7) abort is one transaction: a process killed between its two updates leaves neither half; a normal abort then stops every send', async () => {
   const temp = openTemp();
   const { lc, file, clock } = temp;
-  const victim = [turnWithRows(lc, 'doomed'), turnWithRows(lc, 'doomed')];
-  const bystander = turnWithRows(lc, 'bystander');
+  const victim = [turnWithRowsSync(lc, 'doomed'), turnWithRowsSync(lc, 'doomed')];
+  const bystander = turnWithRowsSync(lc, 'bystander');
   lc.close();
 
   const child = spawnSync(process.execPath, [CHILD, 'abort-crash', file, 'doomed'], {
@@ -143,26 +173,24 @@ test('(7) abort is one transaction: a process killed between its two updates lea
   }
 });
 
-test('a send that completes after the abort committed is not marked delivered', async () => {
-  const { lc, clock } = openTemp();
-  const t = turnWithRows(lc, 'S');
+eachBackend('a send that completes after the abort committed is not marked delivered', async ({ store, clock }) => {
+  const t = await turnWithRows(store, 'S');
   clock.advance(10 * 60_000);
-  const worker = new RecoveryWorker(new SqliteStore(lc), {
+  const worker = new RecoveryWorker(store, {
     deliver: async (row) => {
       // The user presses "stop" while the channel call is in flight.
-      if (row.turnId === t.turnId) lc.abortSession('S');
+      if (row.turnId === t.turnId) await store.abortSession('S');
     },
   });
   try {
     const report = await worker.runOnce();
     assert.equal(report.rowsDelivered, 0);
-    const final = lc.getRow(t.rows[1]!)!;
+    const final = (await store.getRow(t.rows[1]!))!;
     assert.equal(final.status, 'failed_terminal');
     assert.equal(final.terminalReason, 'turn_aborted');
     assert.equal(final.deliveredAt, null);
-    assert.equal(lc.getTurn(t.turnId)?.status, 'aborted');
+    assert.equal((await store.getTurn(t.turnId))?.status, 'aborted');
   } finally {
     await worker.stop();
-    lc.close();
   }
 });

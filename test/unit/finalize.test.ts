@@ -1,176 +1,154 @@
 // Finalizing a turn (SPEC, "Finalizing a turn"): decided by its final rows only (dispatch_kind
 // 'final' or NULL); tool/block rows never decide; the host's report of sends outside the outbox.
+// Every case runs on both backends (helpers/backends.ts).
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import type { DispatchKind, Lifecycle } from '../../main/lifecycle';
-import { ROUTE, openTemp } from '../helpers/temp-db';
+import type { DispatchKind } from '../../main/lifecycle';
+import type { LifecycleStore } from '../../main/store/contract';
+import { eachBackend } from '../helpers/backends';
+import { ROUTE } from '../helpers/temp-db';
 
-function runningTurn(lc: Lifecycle): string {
-  const { turn } = lc.accept({ channel: 'telegram', sessionKey: 'sess', payload: { text: 'q' }, route: ROUTE });
-  lc.markRunning(turn.id);
+async function runningTurn(store: LifecycleStore): Promise<string> {
+  const { turn } = await store.accept({
+    channel: 'telegram',
+    sessionKey: 'sess',
+    payload: { text: 'q' },
+    route: ROUTE,
+  });
+  await store.markRunning(turn.id);
   return turn.id;
 }
 
-function row(lc: Lifecycle, turnId: string, kind: DispatchKind | null): string {
-  return lc.enqueue({
+async function row(store: LifecycleStore, turnId: string, kind: DispatchKind | null): Promise<string> {
+  const { row: r } = await store.enqueue({
     turnId,
     channel: 'telegram',
     target: 'chat-1',
     dispatchKind: kind,
     payload: { text: String(kind) },
-  }).row.id;
+  });
+  return r.id;
 }
 
-test('a delivered final row makes the turn delivered, even when another final row failed', () => {
-  const { lc } = openTemp();
-  try {
-    const t = runningTurn(lc);
-    lc.fail(row(lc, t, 'final'), { error: 'too long', errorClass: 'permanent' });
-    lc.ack(row(lc, t, 'final'));
-    const r = lc.finalize(t);
-    assert.deepEqual({ status: r.status, changed: r.changed }, { status: 'delivered', changed: true });
-    const turn = lc.getTurn(t)!;
-    assert.equal(turn.status, 'delivered');
-    assert.notEqual(turn.completedAt, null);
-  } finally {
-    lc.close();
-  }
+eachBackend('a delivered final row makes the turn delivered, even when another final row failed', async ({ store }) => {
+  const t = await runningTurn(store);
+  await store.fail(await row(store, t, 'final'), { error: 'too long', errorClass: 'permanent' });
+  await store.ack(await row(store, t, 'final'));
+  const r = await store.finalize(t);
+  assert.deepEqual({ status: r.status, changed: r.changed }, { status: 'delivered', changed: true });
+  const turn = (await store.getTurn(t))!;
+  assert.equal(turn.status, 'delivered');
+  assert.notEqual(turn.completedAt, null);
 });
 
-test('(3) a failed tool/block row never fails a turn whose final reply was delivered', () => {
-  const { lc } = openTemp();
-  try {
-    const t = runningTurn(lc);
-    lc.fail(row(lc, t, 'tool'), { error: 'tool message rejected', errorClass: 'terminal' });
-    lc.fail(row(lc, t, 'block'), { error: 'block too large', errorClass: 'permanent' });
-    lc.ack(row(lc, t, 'final'));
-    assert.equal(lc.finalize(t).status, 'delivered');
-    assert.equal(lc.getTurn(t)?.status, 'delivered');
-    assert.equal(lc.getTurn(t)?.terminalReason, null);
-  } finally {
-    lc.close();
-  }
+eachBackend('(3) a failed tool/block row never fails a turn whose final reply was delivered', async ({ store }) => {
+  const t = await runningTurn(store);
+  await store.fail(await row(store, t, 'tool'), { error: 'tool message rejected', errorClass: 'terminal' });
+  await store.fail(await row(store, t, 'block'), { error: 'block too large', errorClass: 'permanent' });
+  await store.ack(await row(store, t, 'final'));
+  assert.equal((await store.finalize(t)).status, 'delivered');
+  assert.equal((await store.getTurn(t))?.status, 'delivered');
+  assert.equal((await store.getTurn(t))?.terminalReason, null);
 });
 
-test('only tool/block rows (even delivered) do not decide a turn: with no final reply it is failed_retryable', () => {
-  const { lc, clock } = openTemp();
-  try {
-    const t = runningTurn(lc);
-    lc.ack(row(lc, t, 'tool'));
-    lc.ack(row(lc, t, 'block'));
-    const r = lc.finalize(t);
+eachBackend(
+  'only tool/block rows (even delivered) do not decide a turn: with no final reply it is failed_retryable',
+  async ({ store, clock }) => {
+    const t = await runningTurn(store);
+    await store.ack(await row(store, t, 'tool'));
+    await store.ack(await row(store, t, 'block'));
+    const r = await store.finalize(t);
     assert.equal(r.status, 'failed_retryable');
-    const turn = lc.getTurn(t)!;
+    const turn = (await store.getTurn(t))!;
     assert.equal(turn.attemptCount, 1);
-    assert.equal(turn.nextAttemptAt, clock.t + lc.core.config.turnBackoffMs);
-  } finally {
-    lc.close();
-  }
-});
+    assert.equal(turn.nextAttemptAt, clock.t + store.config.turnBackoffMs);
+  },
+);
 
-test('final rows all failed_terminal or expired (none pending) make the turn failed_terminal with the error', () => {
-  const { lc, clock } = openTemp();
-  try {
-    const t = runningTurn(lc);
-    lc.fail(row(lc, t, 'final'), { error: 'bot was blocked by the user', errorClass: 'terminal' });
-    const pending = row(lc, t, 'final');
+eachBackend(
+  'final rows all failed_terminal or expired (none pending) make the turn failed_terminal with the error',
+  async ({ store, clock }) => {
+    const t = await runningTurn(store);
+    await store.fail(await row(store, t, 'final'), { error: 'bot was blocked by the user', errorClass: 'terminal' });
+    const pending = await row(store, t, 'final');
     // A pending final row keeps the turn open: the outbox pass owns it.
-    const open = lc.finalize(t);
+    const open = await store.finalize(t);
     assert.equal(open.changed, false);
     assert.equal(open.reason, 'final reply still queued');
-    assert.equal(lc.getTurn(t)?.status, 'delivery_pending');
-    clock.advance(lc.core.config.outboxMaxAgeMs + 1);
-    assert.equal(lc.expire().expiredRows, 1);
-    assert.equal(lc.getRow(pending)?.status, 'expired');
-    const r = lc.finalize(t);
+    assert.equal((await store.getTurn(t))?.status, 'delivery_pending');
+    clock.advance(store.config.outboxMaxAgeMs + 1);
+    assert.equal((await store.expire()).expiredRows, 1);
+    assert.equal((await store.getRow(pending))?.status, 'expired');
+    const r = await store.finalize(t);
     assert.equal(r.status, 'failed_terminal');
     assert.match(r.reason ?? '', /^final reply failed: /);
-    assert.equal(lc.getTurn(t)?.status, 'failed_terminal');
-  } finally {
-    lc.close();
-  }
+    assert.equal((await store.getTurn(t))?.status, 'failed_terminal');
+  },
+);
+
+eachBackend('(4) a NULL dispatch kind counts as final for finalization', async ({ store, sql }) => {
+  // Queued direct send: the turn waits for it, like a final row.
+  const a = await runningTurn(store);
+  const direct = await row(store, a, null);
+  assert.equal((await store.getRow(direct))?.dispatchKind, null);
+  assert.equal((await store.getTurn(a))?.status, 'delivery_pending', 'a queued direct send is a final reply');
+  assert.equal((await store.finalize(a)).reason, 'final reply still queued');
+  await store.ack(direct);
+  assert.equal((await store.finalize(a)).status, 'delivered');
+
+  // Failed direct send: the turn failed.
+  const b = await runningTurn(store);
+  await store.fail(await row(store, b, null), { error: 'chat gone', errorClass: 'terminal' });
+  assert.equal((await store.finalize(b)).status, 'failed_terminal');
+
+  // A gateway row written with dispatch_kind NULL by raw SQL behaves the same.
+  const c = await runningTurn(store);
+  await sql(
+    `INSERT INTO message_outbox (id, turn_id, channel, payload, queued_at, status, next_attempt_at, delivered_at, completed_at)
+     VALUES ('raw-direct', ?, 'telegram', '{}', 1, 'delivered', 1, 2, 2)`,
+    [c],
+  );
+  assert.equal((await store.finalize(c)).status, 'delivered');
 });
 
-test('(4) a NULL dispatch kind counts as final for finalization', () => {
-  const { lc } = openTemp();
-  try {
-    // Queued direct send: the turn waits for it, like a final row.
-    const a = runningTurn(lc);
-    const direct = row(lc, a, null);
-    assert.equal(lc.getRow(direct)?.dispatchKind, null);
-    assert.equal(lc.getTurn(a)?.status, 'delivery_pending', 'a queued direct send is a final reply');
-    assert.equal(lc.finalize(a).reason, 'final reply still queued');
-    lc.ack(direct);
-    assert.equal(lc.finalize(a).status, 'delivered');
-
-    // Failed direct send: the turn failed.
-    const b = runningTurn(lc);
-    lc.fail(row(lc, b, null), { error: 'chat gone', errorClass: 'terminal' });
-    assert.equal(lc.finalize(b).status, 'failed_terminal');
-
-    // A gateway row written with dispatch_kind NULL by raw SQL behaves the same.
-    const c = runningTurn(lc);
-    lc.db
-      .prepare(
-        `INSERT INTO message_outbox (id, turn_id, channel, payload, queued_at, status, next_attempt_at, delivered_at, completed_at)
-         VALUES ('raw-direct', ?, 'telegram', '{}', 1, 'delivered', 1, 2, 2)`,
-      )
-      .run(c);
-    assert.equal(lc.finalize(c).status, 'delivered');
-  } finally {
-    lc.close();
-  }
-});
-
-test('(5) a final reply sent outside the outbox (finalSendsOutsideOutbox) is trusted, not treated as a failure', () => {
-  const { lc } = openTemp();
-  try {
-    const t = runningTurn(lc);
-    const r = lc.finalize(t, { finalSendsOutsideOutbox: 2 });
+eachBackend(
+  '(5) a final reply sent outside the outbox (finalSendsOutsideOutbox) is trusted, not treated as a failure',
+  async ({ store }) => {
+    const t = await runningTurn(store);
+    const r = await store.finalize(t, { finalSendsOutsideOutbox: 2 });
     assert.equal(r.status, 'delivered');
     assert.equal(r.reason, 'final reply sent outside the outbox (2)');
-    const turn = lc.getTurn(t)!;
+    const turn = (await store.getTurn(t))!;
     assert.equal(turn.status, 'delivered');
     assert.equal(turn.attemptCount, 0);
     assert.equal(turn.terminalReason, 'final reply sent outside the outbox (2)');
 
     // Zero outside sends and no final row: nothing was sent, recovery will replay.
-    const u = runningTurn(lc);
-    assert.equal(lc.finalize(u, { finalSendsOutsideOutbox: 0 }).status, 'failed_retryable');
-    assert.equal(lc.getTurn(u)?.attemptCount, 1);
-  } finally {
-    lc.close();
-  }
+    const u = await runningTurn(store);
+    assert.equal((await store.finalize(u, { finalSendsOutsideOutbox: 0 })).status, 'failed_retryable');
+    assert.equal((await store.getTurn(u))?.attemptCount, 1);
+  },
+);
+
+eachBackend('"delivered" with nothing sent carries its reason (noReply)', async ({ store }) => {
+  const t = await runningTurn(store);
+  const r = await store.finalize(t, { noReply: 'message was a reaction' });
+  assert.equal(r.status, 'delivered');
+  assert.equal((await store.getTurn(t))?.terminalReason, 'no reply: message was a reaction');
+  assert.ok(
+    (await store.history(t)).some((h) => h.toStatus === 'delivered' && h.reason === 'no reply: message was a reaction'),
+  );
 });
 
-test('"delivered" with nothing sent carries its reason (noReply)', () => {
-  const { lc } = openTemp();
-  try {
-    const t = runningTurn(lc);
-    const r = lc.finalize(t, { noReply: 'message was a reaction' });
-    assert.equal(r.status, 'delivered');
-    assert.equal(lc.getTurn(t)?.terminalReason, 'no reply: message was a reaction');
-    assert.ok(lc.history(t).some((h) => h.toStatus === 'delivered' && h.reason === 'no reply: message was a reaction'));
-  } finally {
-    lc.close();
-  }
-});
-
-test('finalizing a terminal turn changes nothing', () => {
-  const { lc } = openTemp();
-  try {
-    const t = runningTurn(lc);
-    lc.finalize(t, { noReply: 'x' });
-    const before = lc.getTurn(t);
-    lc.ack(row(lc, t, 'final'));
-    const r = lc.finalize(t);
-    assert.equal(r.changed, false);
-    assert.equal(r.status, 'delivered');
-    assert.deepEqual(lc.getTurn(t), before);
-    const aborted = runningTurn(lc);
-    lc.abortSession('sess');
-    assert.equal(lc.finalize(aborted, { finalSendsOutsideOutbox: 1 }).status, 'aborted');
-  } finally {
-    lc.close();
-  }
+eachBackend('finalizing a terminal turn changes nothing', async ({ store }) => {
+  const t = await runningTurn(store);
+  await store.finalize(t, { noReply: 'x' });
+  const before = await store.getTurn(t);
+  await store.ack(await row(store, t, 'final'));
+  const r = await store.finalize(t);
+  assert.equal(r.changed, false);
+  assert.equal(r.status, 'delivered');
+  assert.deepEqual(await store.getTurn(t), before);
+  const aborted = await runningTurn(store);
+  await store.abortSession('sess');
+  assert.equal((await store.finalize(aborted, { finalSendsOutsideOutbox: 1 })).status, 'aborted');
 });

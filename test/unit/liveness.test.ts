@@ -1,7 +1,8 @@
-// Is anyone recovering this file? Workers record heartbeats in the file; the liveness banner
-// shows when none is alive (and what the writes let us infer), and goes when one runs.
+// Is anyone recovering this data? Workers record heartbeats in it; the liveness banner shows
+// when none is alive (and what the writes let us infer), and goes when one runs. These two cases
+// run on both backends (helpers/backends.ts); the integrity checks below are SQLite-only.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,17 +10,16 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { ApiHost } from '../../main/api/host';
 import { Lifecycle, RecoveryWorker } from '../../main/lifecycle';
-import { liveness } from '../../main/lifecycle/liveness';
 import { checkIntegrity } from '../../main/lifecycle/integrity';
-import { ROUTE, delay, openPeer, openTemp, sha256, tempDir } from '../helpers/temp-db';
-import { SqliteStore } from '../../main/store/sqlite/store';
+import { eachBackend } from '../helpers/backends';
+import { ROUTE, openTemp, sha256, tempDir } from '../helpers/temp-db';
 
-test('the banner shows while no worker runs, goes while one does, and comes back when it stops', async () => {
-  const temp = openTemp({ owner: 'desk' });
-  const gateway = openPeer(temp, { owner: 'gw-1' });
-  try {
-    const { lc, clock } = temp;
-    const none = liveness(lc.core);
+eachBackend(
+  'the banner shows while no worker runs, goes while one does, and comes back when it stops',
+  async (c) => {
+    const { store, clock } = c;
+    const gateway = await c.peer({ owner: 'gw-1' });
+    const none = await store.liveness();
     assert.deepEqual(none.workers, []);
     assert.match(
       none.banner ?? '',
@@ -27,84 +27,113 @@ test('the banner shows while no worker runs, goes while one does, and comes back
     );
     assert.equal(none.inferred, null, 'nothing was written: nothing to infer');
 
-    gateway.accept({ channel: 'telegram', sessionKey: 's', payload: {}, route: ROUTE });
+    await gateway.accept({ channel: 'telegram', sessionKey: 's', payload: {}, route: ROUTE });
     clock.advance(20_000);
     assert.match(
-      liveness(lc.core).inferred ?? '',
+      (await store.liveness()).inferred ?? '',
       /^No heartbeat of a gateway's worker, but the file was written 20 s ago \(its newest timeline entry\): a gateway is running/,
     );
     assert.match(
-      liveness(lc.core, clock.t - 3_000).inferred ?? '',
+      (await store.liveness(clock.t - 3_000)).inferred ?? '',
       /written 3 s ago \(another process committed to it\)/,
     );
 
-    const worker = new RecoveryWorker(new SqliteStore(gateway), {
+    const worker = new RecoveryWorker(gateway, {
       tickMs: 5_000,
       deliver: async () => undefined,
       replay: async () => undefined,
     });
-    const firstPass = once(worker, 'pass'); // emitted after the pass recorded its heartbeat
-    worker.start();
-    await firstPass;
-    const running = liveness(lc.core);
-    assert.equal(running.banner, null);
-    assert.equal(running.workers.length, 1);
-    const beat = running.workers[0]!;
-    assert.deepEqual(
-      [beat.owner, beat.alive, beat.self, beat.pid, beat.canDeliver, beat.canReplay],
-      ['gw-1', true, false, process.pid, true, true],
-    );
-    assert.equal(running.nextPassAt, clock.t + 5_000);
+    try {
+      const firstPass = once(worker, 'pass'); // emitted after the pass recorded its heartbeat
+      worker.start();
+      await firstPass;
+      const running = await store.liveness();
+      assert.equal(running.banner, null);
+      assert.equal(running.workers.length, 1);
+      const beat = running.workers[0]!;
+      assert.deepEqual(
+        [beat.owner, beat.alive, beat.self, beat.pid, beat.canDeliver, beat.canReplay],
+        ['gw-1', true, false, process.pid, true, true],
+      );
+      assert.equal(running.nextPassAt, clock.t + 5_000);
 
-    clock.advance(10 * 60_000); // its passes stopped coming (a hung or killed process)
-    assert.match(liveness(lc.core).banner ?? '', /^No recovery worker has run on this database for 10 min:/);
-    clock.advance(-10 * 60_000);
-    await worker.stop();
-    const stopped = liveness(lc.core);
+      clock.advance(10 * 60_000); // its passes stopped coming (a hung or killed process)
+      assert.match((await store.liveness()).banner ?? '', /^No recovery worker has run on this database for 10 min:/);
+      clock.advance(-10 * 60_000);
+    } finally {
+      await worker.stop();
+    }
+    const stopped = await store.liveness();
     assert.equal(stopped.workers[0]!.alive, false);
     assert.notEqual(stopped.workers[0]!.stoppedAt, null);
     assert.match(stopped.banner ?? '', /^No recovery worker has run on this database for 0 s:/);
-  } finally {
-    gateway.close();
-    temp.lc.close();
-  }
-});
+  },
+  { owner: 'desk' },
+);
 
-test('the liveness of a worker in another process, seen through the API', async () => {
-  const file = path.join(tempDir(), 'message-lifecycle.db');
-  Lifecycle.open(file).close();
-  const host = await ApiHost.start({ dbPath: file, operator: 'desk:test' });
-  const script = `const { Lifecycle, RecoveryWorker } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'main', 'lifecycle'))});
-    const lc = Lifecycle.open(${JSON.stringify(file)}, { owner: 'gateway-worker' });
-    const w = new RecoveryWorker(new SqliteStore(lc), { tickMs: 200, deliver: async () => {} }); w.start(); w.once('pass', () => console.log('passed'));
-    process.on('SIGTERM', () => w.stop().then(() => { lc.close(); process.exit(0); }));`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  try {
-    const before = await host.call('getLiveness', {});
-    assert.ok(before.ok && before.value.banner !== null);
-    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-    const during = await host.call('getLiveness', {});
-    assert.ok(during.ok);
-    assert.equal(during.value.banner, null);
-    assert.deepEqual(
-      during.value.workers.map((w) => [w.owner, w.alive, w.self]),
-      [['gateway-worker', true, false]],
-    );
-    const note = await host.call('retryRows', { ids: ['nope'] });
-    assert.ok(note.ok);
-    assert.equal((await host.call('getLiveness', {})).ok, true);
-    const retry = await host.call('replayTurns', { ids: ['nope'] });
-    assert.ok(retry.ok && retry.value.done === 0 && retry.value.note === undefined, 'no note when nothing was done');
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-  }
-  const after = await host.call('getLiveness', {});
-  await host.close();
-  assert.ok(after.ok);
-  assert.notEqual(after.value.banner, null, 'the banner is back once the worker stopped');
-});
+eachBackend(
+  'the liveness of a worker in another process, seen through the API',
+  async (c) => {
+    // The case only made the (empty) data; the API host and the worker process open it themselves,
+    // with their real clocks.
+    await c.store.close();
+    const host = await ApiHost.start({ dbPath: c.target, operator: 'desk:test' });
+    const main = path.join(__dirname, '..', '..', 'main');
+    const script = `const { RecoveryWorker } = require(${JSON.stringify(path.join(main, 'lifecycle'))});
+    const { openStore } = require(${JSON.stringify(path.join(main, 'store', 'open'))});
+    openStore(${JSON.stringify(c.target)}, { owner: 'gateway-worker' }).then((store) => {
+      const w = new RecoveryWorker(store, { tickMs: 200, deliver: async () => {} });
+      let passed = false;
+      w.once('pass', () => { passed = true; console.log('passed'); });
+      // A worker that cannot pass at all ends this process, so the test fails instead of waiting.
+      w.on('error', (err) => { console.error(err); if (!passed) process.exit(1); });
+      w.start();
+      process.on('SIGTERM', () => w.stop().then(() => store.close()).then(() => process.exit(0)));
+    }, (err) => { console.error(err); process.exit(1); });`;
+    let child: ChildProcess | undefined;
+    const stopChild = async (): Promise<void> => {
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        await exited;
+      }
+    };
+    try {
+      const before = await host.call('getLiveness', {});
+      assert.ok(before.ok && before.value.banner !== null);
+      const worker = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      child = worker;
+      await new Promise<void>((resolve, reject) => {
+        worker.stdout.once('data', () => resolve());
+        worker.once('exit', (code) => reject(new Error(`the worker process exited (${code}) before its first pass`)));
+      });
+      const during = await host.call('getLiveness', {});
+      assert.ok(during.ok);
+      assert.equal(during.value.banner, null);
+      assert.deepEqual(
+        during.value.workers.map((w) => [w.owner, w.alive, w.self]),
+        [['gateway-worker', true, false]],
+      );
+      const note = await host.call('retryRows', { ids: ['nope'] });
+      assert.ok(note.ok);
+      assert.equal((await host.call('getLiveness', {})).ok, true);
+      const retry = await host.call('replayTurns', { ids: ['nope'] });
+      assert.ok(retry.ok && retry.value.done === 0 && retry.value.note === undefined, 'no note when nothing was done');
 
+      await stopChild();
+      const after = await host.call('getLiveness', {});
+      assert.ok(after.ok);
+      assert.notEqual(after.value.banner, null, 'the banner is back once the worker stopped');
+    } finally {
+      await stopChild();
+      await host.close();
+    }
+  },
+  { timeout: 120_000 },
+);
+
+// SQLite only from here: damage to the file's pages, the engine's integrity check and
+// `lifecycle-desk check`, which works on SQLite files only.
 /** A file with enough rows to span many pages, then garbage written over pages in its middle. */
 function damagedFile(): { file: string; bytes: string } {
   const file = path.join(tempDir(), 'message-lifecycle.db');
@@ -133,7 +162,17 @@ test('damage past the header is found by the integrity check, by the engine and 
 
   const host = await ApiHost.start({ dbPath: file, operator: 'desk:test', readOnly: true });
   try {
-    for (let i = 0; i < 100 && host.info.integrity.state === 'checking'; i++) await delay(50);
+    // Wait for the engine to say its check finished (a positive signal, not a sleep).
+    if (host.info.integrity.state === 'checking') {
+      await new Promise<void>((resolve) => {
+        const off = host.onEvent((e) => {
+          if (e.type === 'integrity' && e.integrity.state !== 'checking') {
+            off();
+            resolve();
+          }
+        });
+      });
+    }
     assert.equal(host.info.integrity.state, 'damaged', 'the engine shows the damage (its banner)');
     const info = await host.call('getInfo', {});
     assert.ok(info.ok && info.value.integrity.state === 'damaged');

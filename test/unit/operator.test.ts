@@ -1,49 +1,58 @@
 // Operator actions (SPEC, "Operator actions"): abort, replay, retry, terminate, prune; each one
 // transaction, refused with invalid_state where it makes no sense, recorded with who/what/when.
+// Every case runs on both backends (helpers/backends.ts).
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { LifecycleError, RecoveryWorker, type Lifecycle } from '../../main/lifecycle';
-import { ROUTE, openPeer, openTemp } from '../helpers/temp-db';
-import { SqliteStore } from '../../main/store/sqlite/store';
+import { LifecycleError, RecoveryWorker } from '../../main/lifecycle';
+import type { LifecycleStore } from '../../main/store/contract';
+import { eachBackend } from '../helpers/backends';
+import { ROUTE } from '../helpers/temp-db';
 
-function invalidState(fn: () => unknown, pattern?: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof LifecycleError, String(err));
-    assert.equal(err.code, 'invalid_state', err.message);
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  });
+async function invalidState(fn: () => Promise<unknown>, pattern?: RegExp): Promise<void> {
+  await assert.rejects(
+    async () => fn(),
+    (err: unknown) => {
+      assert.ok(err instanceof LifecycleError, String(err));
+      assert.equal(err.code, 'invalid_state', err.message);
+      if (pattern) assert.match(err.message, pattern);
+      return true;
+    },
+  );
 }
 
-function turn(lc: Lifecycle, sessionKey = 'sess'): string {
-  const { turn: t } = lc.accept({ channel: 'telegram', sessionKey, payload: { text: 'q' }, route: ROUTE });
-  lc.markRunning(t.id);
+async function turn(store: LifecycleStore, sessionKey = 'sess'): Promise<string> {
+  const { turn: t } = await store.accept({ channel: 'telegram', sessionKey, payload: { text: 'q' }, route: ROUTE });
+  await store.markRunning(t.id);
   return t.id;
 }
 
-function row(lc: Lifecycle, turnId: string | null, kind: 'final' | 'tool' | null = 'final'): string {
-  return lc.enqueue({
+async function row(
+  store: LifecycleStore,
+  turnId: string | null,
+  kind: 'final' | 'tool' | null = 'final',
+): Promise<string> {
+  const { row: r } = await store.enqueue({
     turnId,
     channel: 'telegram',
     target: 'chat-1',
     dispatchKind: kind,
     payload: { t: 1 },
     live: false,
-  }).row.id;
+  });
+  return r.id;
 }
 
-test('operator abort: aborts the session, is recorded with actor operator and by; refused when nothing is open', () => {
-  const { lc, clock } = openTemp();
-  try {
-    const t = turn(lc, 'S');
-    const r = row(lc, t);
+eachBackend(
+  'operator abort: aborts the session, is recorded with actor operator and by; refused when nothing is open',
+  async ({ store, clock }) => {
+    const t = await turn(store, 'S');
+    const r = await row(store, t);
     clock.advance(5);
-    const result = lc.operatorAbort('S', 'cli:alice');
+    const result = await store.operatorAbort('S', 'cli:alice');
     assert.equal(result.turns, 1);
     assert.equal(result.outbox, 1);
-    assert.equal(lc.getTurn(t)?.terminalReason, 'aborted by cli:alice');
-    assert.equal(lc.getRow(r)?.terminalReason, 'turn_aborted');
-    const audit = lc.auditTrail();
+    assert.equal((await store.getTurn(t))?.terminalReason, 'aborted by cli:alice');
+    assert.equal((await store.getRow(r))?.terminalReason, 'turn_aborted');
+    const audit = await store.auditTrail();
     assert.ok(audit.length >= 2);
     for (const e of audit) {
       assert.equal(e.actor, 'operator');
@@ -52,25 +61,23 @@ test('operator abort: aborts the session, is recorded with actor operator and by
     }
     assert.ok(audit.some((e) => e.entityId === t && e.toStatus === 'aborted'));
     assert.ok(audit.some((e) => e.entityId === r && e.toStatus === 'failed_terminal'));
-    invalidState(() => lc.operatorAbort('S', 'cli:alice'), /no open turns/);
-    invalidState(() => lc.operatorAbort('never-seen', 'cli:alice'));
-  } finally {
-    lc.close();
-  }
-});
+    await invalidState(() => store.operatorAbort('S', 'cli:alice'), /no open turns/);
+    await invalidState(() => store.operatorAbort('never-seen', 'cli:alice'));
+  },
+);
 
-test('operator replay re-arms a turn (failed_retryable, due now) and the worker replays it', async () => {
-  const { lc, clock } = openTemp();
-  try {
-    const t = turn(lc);
-    lc.recordFailure(t, 'agent crashed');
-    assert.ok(lc.getTurn(t)!.nextAttemptAt > clock.t);
+eachBackend(
+  'operator replay re-arms a turn (failed_retryable, due now) and the worker replays it',
+  async ({ store, clock }) => {
+    const t = await turn(store);
+    await store.recordFailure(t, 'agent crashed');
+    assert.ok((await store.getTurn(t))!.nextAttemptAt > clock.t);
     clock.advance(1_000);
-    lc.operatorReplay(t, 'ui:bob');
-    const armed = lc.getTurn(t)!;
+    await store.operatorReplay(t, 'ui:bob');
+    const armed = (await store.getTurn(t))!;
     assert.equal(armed.status, 'failed_retryable');
     assert.equal(armed.nextAttemptAt, clock.t);
-    const e = lc.auditTrail(1)[0]!;
+    const e = (await store.auditTrail(1))[0]!;
     assert.deepEqual(
       { actor: e.actor, by: e.by, entityId: e.entityId, toStatus: e.toStatus, reason: e.reason },
       {
@@ -82,7 +89,7 @@ test('operator replay re-arms a turn (failed_retryable, due now) and the worker 
       },
     );
     const replayed: string[] = [];
-    const worker = new RecoveryWorker(new SqliteStore(lc), {
+    const worker = new RecoveryWorker(store, {
       replay: async (x) => {
         replayed.push(x.id);
         return { finalSendsOutsideOutbox: 1 };
@@ -91,120 +98,108 @@ test('operator replay re-arms a turn (failed_retryable, due now) and the worker 
     await worker.runOnce();
     await worker.stop();
     assert.deepEqual(replayed, [t]);
-    assert.equal(lc.getTurn(t)?.status, 'delivered');
-  } finally {
-    lc.close();
-  }
-});
+    assert.equal((await store.getTurn(t))?.status, 'delivered');
+  },
+);
 
-test('operator replay is refused for terminal turns, turns with a delivered or queued final reply, and turns held by another process', () => {
-  const temp = openTemp({ config: { liveLeaseMs: 60_000 } });
-  const { lc, clock } = temp;
-  const other = openPeer(temp, { owner: 'gateway-2', config: { liveLeaseMs: 60_000 } });
-  try {
-    const done = turn(lc);
-    lc.finalize(done, { noReply: 'x' });
-    invalidState(() => lc.operatorReplay(done, 'ui:bob'), /terminal/);
+eachBackend(
+  'operator replay is refused for terminal turns, turns with a delivered or queued final reply, and turns held by another process',
+  async (c) => {
+    const { store, clock } = c;
+    const other = await c.peer({ owner: 'gateway-2', config: { liveLeaseMs: 60_000 } });
+    const done = await turn(store);
+    await store.finalize(done, { noReply: 'x' });
+    await invalidState(() => store.operatorReplay(done, 'ui:bob'), /terminal/);
 
-    const delivered = turn(lc);
-    lc.ack(row(lc, delivered));
-    invalidState(() => lc.operatorReplay(delivered, 'ui:bob'), /delivered final reply/);
+    const delivered = await turn(store);
+    await store.ack(await row(store, delivered));
+    await invalidState(() => store.operatorReplay(delivered, 'ui:bob'), /delivered final reply/);
 
-    const queued = turn(lc);
-    row(lc, queued);
-    invalidState(() => lc.operatorReplay(queued, 'ui:bob'), /still queued/);
+    const queued = await turn(store);
+    await row(store, queued);
+    await invalidState(() => store.operatorReplay(queued, 'ui:bob'), /still queued/);
 
-    const held = turn(other);
-    invalidState(() => lc.operatorReplay(held, 'ui:bob'), /being processed by gateway-2/);
+    const held = await turn(other);
+    await invalidState(() => store.operatorReplay(held, 'ui:bob'), /being processed by gateway-2/);
     clock.advance(60_001);
-    lc.operatorReplay(held, 'ui:bob'); // the other process's lease ran out
+    await store.operatorReplay(held, 'ui:bob'); // the other process's lease ran out
 
-    assert.throws(
-      () => lc.operatorReplay('missing', 'ui:bob'),
+    await assert.rejects(
+      async () => store.operatorReplay('missing', 'ui:bob'),
       (err: unknown) => err instanceof LifecycleError && err.code === 'not_found',
     );
     // Refusals changed nothing.
-    assert.equal(lc.getTurn(done)?.status, 'delivered');
-    assert.equal(lc.getTurn(delivered)?.status, 'delivery_pending');
-    assert.equal(lc.getTurn(queued)?.status, 'delivery_pending');
+    assert.equal((await store.getTurn(done))?.status, 'delivered');
+    assert.equal((await store.getTurn(delivered))?.status, 'delivery_pending');
+    assert.equal((await store.getTurn(queued))?.status, 'delivery_pending');
     assert.deepEqual(
-      lc.auditTrail().map((e) => e.entityId),
+      (await store.auditTrail()).map((e) => e.entityId),
       [held],
       'only the action that happened is in the audit trail',
     );
-  } finally {
-    other.close();
-    lc.close();
-  }
+  },
+  { config: { liveLeaseMs: 60_000 } },
+);
+
+eachBackend('operator retry makes a pending row due now; refused for done rows', async ({ store, clock }) => {
+  const r = await row(store, await turn(store));
+  await store.fail(r, { error: 'HTTP 502', errorClass: 'retryable' });
+  assert.ok((await store.getRow(r))!.nextAttemptAt > clock.t);
+  await store.operatorRetry(r, 'api:carol');
+  const after = (await store.getRow(r))!;
+  assert.equal(after.status, 'failed_retryable');
+  assert.equal(after.nextAttemptAt, clock.t);
+  assert.equal(after.attemptCount, 1, 'a retry request is not an attempt');
+  const e = (await store.auditTrail(1))[0]!;
+  assert.equal(e.by, 'api:carol');
+  assert.equal(e.reason, 'retry now requested by operator');
+
+  const done = await row(store, null);
+  await store.ack(done);
+  await invalidState(() => store.operatorRetry(done, 'api:carol'), /delivered/);
+  assert.equal((await store.getRow(done))?.status, 'delivered');
 });
 
-test('operator retry makes a pending row due now; refused for done rows', () => {
-  const { lc, clock } = openTemp();
-  try {
-    const r = row(lc, turn(lc));
-    lc.fail(r, { error: 'HTTP 502', errorClass: 'retryable' });
-    assert.ok(lc.getRow(r)!.nextAttemptAt > clock.t);
-    lc.operatorRetry(r, 'api:carol');
-    const after = lc.getRow(r)!;
-    assert.equal(after.status, 'failed_retryable');
-    assert.equal(after.nextAttemptAt, clock.t);
-    assert.equal(after.attemptCount, 1, 'a retry request is not an attempt');
-    const e = lc.auditTrail(1)[0]!;
-    assert.equal(e.by, 'api:carol');
-    assert.equal(e.reason, 'retry now requested by operator');
-
-    const done = row(lc, null);
-    lc.ack(done);
-    invalidState(() => lc.operatorRetry(done, 'api:carol'), /delivered/);
-    assert.equal(lc.getRow(done)?.status, 'delivered');
-  } finally {
-    lc.close();
-  }
-});
-
-test('operator terminate ends a pending row (operator_terminated) and finalizes its turn; refused for done rows', () => {
-  const { lc } = openTemp();
-  try {
-    const t = turn(lc);
-    const r = row(lc, t);
-    lc.operatorTerminate(r, 'cli:dave');
-    const x = lc.getRow(r)!;
+eachBackend(
+  'operator terminate ends a pending row (operator_terminated) and finalizes its turn; refused for done rows',
+  async ({ store }) => {
+    const t = await turn(store);
+    const r = await row(store, t);
+    await store.operatorTerminate(r, 'cli:dave');
+    const x = (await store.getRow(r))!;
     assert.equal(x.status, 'failed_terminal');
     assert.equal(x.terminalReason, 'operator_terminated');
-    assert.equal(lc.getTurn(t)?.status, 'failed_terminal', 'its only final row is done: the turn is decided');
-    const audit = lc.auditTrail();
+    assert.equal(
+      (await store.getTurn(t))?.status,
+      'failed_terminal',
+      'its only final row is done: the turn is decided',
+    );
+    const audit = await store.auditTrail();
     assert.ok(audit.some((e) => e.entityId === r && e.reason === 'operator_terminated' && e.by === 'cli:dave'));
     assert.ok(audit.some((e) => e.entityId === t && e.toStatus === 'failed_terminal' && e.by === 'cli:dave'));
 
-    invalidState(() => lc.operatorTerminate(r, 'cli:dave'), /failed_terminal/);
-    const delivered = row(lc, null);
-    lc.ack(delivered);
-    invalidState(() => lc.operatorTerminate(delivered, 'cli:dave'));
-    assert.equal(lc.getRow(delivered)?.status, 'delivered');
+    await invalidState(() => store.operatorTerminate(r, 'cli:dave'), /failed_terminal/);
+    const delivered = await row(store, null);
+    await store.ack(delivered);
+    await invalidState(() => store.operatorTerminate(delivered, 'cli:dave'));
+    assert.equal((await store.getRow(delivered))?.status, 'delivered');
 
     // Terminating a tool row does not decide its turn.
-    const u = turn(lc);
-    lc.operatorTerminate(row(lc, u, 'tool'), 'cli:dave');
-    assert.equal(lc.getTurn(u)?.status, 'running');
-  } finally {
-    lc.close();
-  }
-});
+    const u = await turn(store);
+    await store.operatorTerminate(await row(store, u, 'tool'), 'cli:dave');
+    assert.equal((await store.getTurn(u))?.status, 'running');
+  },
+);
 
-test('operator prune deletes what is past retention and is recorded as an action', () => {
-  const { lc, clock } = openTemp();
-  try {
-    const t = turn(lc);
-    lc.finalize(t, { noReply: 'x' });
-    clock.advance(lc.core.config.retentionMs + 1);
-    const result = lc.operatorPrune('cli:erin');
-    assert.equal(result.turns, 1);
-    assert.equal(lc.getTurn(t), undefined);
-    const e = lc.auditTrail(1)[0]!;
-    assert.equal(e.kind, 'action');
-    assert.equal(e.by, 'cli:erin');
-    assert.equal(e.reason, 'pruned 1 turns and 0 outbox rows');
-  } finally {
-    lc.close();
-  }
+eachBackend('operator prune deletes what is past retention and is recorded as an action', async ({ store, clock }) => {
+  const t = await turn(store);
+  await store.finalize(t, { noReply: 'x' });
+  clock.advance(store.config.retentionMs + 1);
+  const result = await store.operatorPrune('cli:erin');
+  assert.equal(result.turns, 1);
+  assert.equal(await store.getTurn(t), undefined);
+  const e = (await store.auditTrail(1))[0]!;
+  assert.equal(e.kind, 'action');
+  assert.equal(e.by, 'cli:erin');
+  assert.equal(e.reason, 'pruned 1 turns and 0 outbox rows');
 });

@@ -11,17 +11,21 @@ import { STUCK_ROW_SQL, STUCK_TURN_SQL, stuckParams } from '../rules';
 
 // Counts by status from the trigger-kept table (a few key lookups), and stuck counts.
 
-export function statusCounts(core: Core, th: StuckThresholds = DEFAULT_STUCK): StatusCounts {
-  const now = core.now();
+export interface CountRow {
+  entity: string;
+  status: string;
+  n: number;
+}
+
+/** Counts by status out of the counter rows (non-zero ones, in any order). */
+export function countsByStatus(
+  rows: readonly CountRow[],
+): Pick<StatusCounts, 'turns' | 'outbox' | 'otherTurns' | 'otherOutbox'> {
   const turns = Object.fromEntries(TURN_STATUSES.map((s) => [s, 0])) as Record<TurnStatus, number>;
   const outbox = Object.fromEntries(OUTBOX_STATUSES.map((s) => [s, 0])) as Record<OutboxStatus, number>;
   const otherTurns: Record<string, number> = {};
   const otherOutbox: Record<string, number> = {};
-  for (const r of core.stmt('SELECT entity, status, n FROM lifecycle_counts WHERE n <> 0').all() as {
-    entity: string;
-    status: string;
-    n: number;
-  }[]) {
+  for (const r of rows) {
     // A status outside the SPEC's set (some gateway wrote it) is shown as such, never dropped.
     if (r.entity === 'turn') {
       if (Object.hasOwn(turns, r.status)) turns[r.status as TurnStatus] = r.n;
@@ -31,6 +35,14 @@ export function statusCounts(core: Core, th: StuckThresholds = DEFAULT_STUCK): S
       else otherOutbox[r.status] = r.n;
     }
   }
+  return { turns, outbox, otherTurns, otherOutbox };
+}
+
+export function statusCounts(core: Core, th: StuckThresholds = DEFAULT_STUCK): StatusCounts {
+  const now = core.now();
+  const counts = countsByStatus(
+    core.stmt('SELECT entity, status, n FROM lifecycle_counts WHERE n <> 0').all() as CountRow[],
+  );
   const p = stuckParams(now, th);
   const stuckTurns = (
     core.stmt(`SELECT count(*) AS n FROM message_turns WHERE ${STUCK_TURN_SQL}`).get(p) as { n: number }
@@ -38,17 +50,20 @@ export function statusCounts(core: Core, th: StuckThresholds = DEFAULT_STUCK): S
   const stuckOutbox = (
     core.stmt(`SELECT count(*) AS n FROM message_outbox WHERE ${STUCK_ROW_SQL}`).get(p) as { n: number }
   ).n;
-  return { turns, outbox, otherTurns, otherOutbox, stuckTurns, stuckOutbox, at: now };
+  return { ...counts, stuckTurns, stuckOutbox, at: now };
 }
 
-/** Turn counts by SPEC status only (the series rebuilds its open-turn curve from them). */
-export function statusCountsOnly(core: Core): Record<TurnStatus, number> {
+/** Turn counts by SPEC status only, out of the turns' counter rows (the series' open-turn curve starts from them). */
+export function turnCountsOnly(rows: readonly Omit<CountRow, 'entity'>[]): Record<TurnStatus, number> {
   const out = Object.fromEntries(TURN_STATUSES.map((s) => [s, 0])) as Record<TurnStatus, number>;
-  for (const r of core.stmt("SELECT status, n FROM lifecycle_counts WHERE entity = 'turn'").all() as {
-    status: TurnStatus;
-    n: number;
-  }[]) {
-    if (r.status in out) out[r.status] = r.n;
+  for (const r of rows) {
+    if (r.status in out) out[r.status as TurnStatus] = r.n;
   }
   return out;
+}
+
+export function statusCountsOnly(core: Core): Record<TurnStatus, number> {
+  return turnCountsOnly(
+    core.stmt("SELECT status, n FROM lifecycle_counts WHERE entity = 'turn'").all() as Omit<CountRow, 'entity'>[],
+  );
 }

@@ -1,10 +1,11 @@
-import { DEFAULT_STUCK, rowStuckReason, turnStuckReason, type StuckThresholds } from '../../../shared/stuck';
+import { DEFAULT_STUCK, turnStuckReason, type StuckThresholds } from '../../../shared/stuck';
 import type { HistoryEntry, OutboxRow, Turn } from '../../../shared/types';
 import type { TurnDetail } from '../../../shared/views';
 import type { Core } from '../context';
 import { LifecycleError } from '../errors';
 import { HISTORY_SELECT, OUTBOX_SELECT, TURN_SELECT } from '../rows';
 import { blockingRows } from './blocking';
+import { outboxItem } from './lists';
 
 // One turn with its rows and timeline; the timeline of a subject; the audit trail.
 
@@ -19,7 +20,7 @@ export function turnDetail(core: Core, id: string, th: StuckThresholds = DEFAULT
   return {
     turn,
     stuckReason: turnStuckReason(turn, blocking, now, th),
-    outbox: rows.map((r) => ({ ...r, stuckReason: rowStuckReason(r, now, th) })),
+    outbox: rows.map((r) => outboxItem(r, now, th)),
     history: history(core, id),
   };
 }
@@ -30,9 +31,14 @@ export function history(core: Core, subjectId: string, limit = 1000): HistoryEnt
     .all(subjectId, limit) as HistoryEntry[];
 }
 
+/** How many audit entries a request gets: 100 unless it asks, never more than 1000. */
+export function auditLimit(limit = 100): number {
+  return Math.max(1, Math.min(limit, 1000));
+}
+
 /** The operator actions, newest first. */
-export function auditTrail(core: Core, limit = 100): HistoryEntry[] {
+export function auditTrail(core: Core, limit?: number): HistoryEntry[] {
   return core
     .stmt(`SELECT ${HISTORY_SELECT} FROM message_history WHERE actor = 'operator' ORDER BY at DESC LIMIT ?`)
-    .all(Math.max(1, Math.min(limit, 1000))) as HistoryEntry[];
+    .all(auditLimit(limit)) as HistoryEntry[];
 }

@@ -1,34 +1,67 @@
 import { DEFAULT_STUCK, rowStuckReason, turnStuckReason, type StuckThresholds } from '../../../shared/stuck';
 import type { OutboxRow, Turn } from '../../../shared/types';
+import type { BlockingRow } from '../../../shared/stuck';
 import type { OutboxFilter, OutboxListItem, Page, TurnFilter, TurnListItem } from '../../../shared/views';
 import type { Core } from '../context';
 import { STUCK_ROW_SQL, STUCK_TURN_SQL, stuckParams } from '../rules';
 import { OUTBOX_SELECT, TURN_SELECT } from '../rows';
 import { blockingRows } from './blocking';
-import { Where, keysetPage } from './page';
+import { Where, keysetPage, type FilterWhere } from './page';
 
 // The dashboard's and the CLI's lists: server-side filters, keyset pages, why each is stuck.
+// The filters and the decoration of a page are the same on every backend (exported for postgres/).
 
-export function listTurns(core: Core, f: TurnFilter = {}, th: StuckThresholds = DEFAULT_STUCK): Page<TurnListItem> {
-  const now = core.now();
-  const where = new Where();
+/** Where each list pages (its time column), whatever the backend. */
+export const TURN_PAGE = { table: 'message_turns', column: 'accepted_at', field: 'acceptedAt' } as const;
+export const OUTBOX_PAGE = { table: 'message_outbox', column: 'queued_at', field: 'queuedAt' } as const;
+
+export function turnWhere(where: FilterWhere, f: TurnFilter, now: number, th: StuckThresholds): void {
   where.status(f.status);
   if (f.sessionKey !== undefined) where.add('session_key = @sessionKey', { sessionKey: f.sessionKey });
   if (f.channel !== undefined) where.add('channel = @channel', { channel: f.channel });
   if (f.stuck) where.add(STUCK_TURN_SQL, stuckParams(now, th));
-  if (f.search) {
-    // A union of two index searches; an OR here would let the planner scan the time index.
-    where.add(
-      `rowid IN (SELECT rowid FROM message_turns WHERE id = @search
-        UNION ALL SELECT rowid FROM message_turns WHERE session_key >= @search AND session_key < @searchEnd)`,
-      { search: f.search, searchEnd: `${f.search}\uffff` },
-    );
-  }
+  if (f.search) where.turnSearch(f.search);
+}
+
+export function outboxWhere(where: FilterWhere, f: OutboxFilter, now: number, th: StuckThresholds): void {
+  where.status(f.status);
+  if (f.turnId !== undefined) where.add('turn_id = @turnId', { turnId: f.turnId });
+  if (f.kind === 'direct') where.add('dispatch_kind IS NULL');
+  else if (f.kind !== undefined) where.add('dispatch_kind = @kind', { kind: f.kind });
+  if (f.channel !== undefined) where.add('channel = @channel', { channel: f.channel });
+  if (f.stuck) where.add(STUCK_ROW_SQL, stuckParams(now, th));
+  if (f.search) where.outboxSearch(f.search);
+}
+
+/** A page of turns with why each is stuck and the final row that blocks it (`blocking`, by turn id). */
+export function turnItems(
+  page: Page<Turn>,
+  blocking: ReadonlyMap<string, BlockingRow>,
+  now: number,
+  th: StuckThresholds,
+): Page<TurnListItem> {
+  const items = page.items.map((t): TurnListItem => {
+    const row = blocking.get(t.id) ?? null;
+    return { ...t, stuckReason: turnStuckReason(t, row, now, th), blockingRowId: row?.id ?? null };
+  });
+  return { items, nextCursor: page.nextCursor };
+}
+
+export function outboxItem(r: OutboxRow, now: number, th: StuckThresholds): OutboxListItem {
+  return { ...r, stuckReason: rowStuckReason(r, now, th) };
+}
+
+export function outboxItems(page: Page<OutboxRow>, now: number, th: StuckThresholds): Page<OutboxListItem> {
+  return { items: page.items.map((r) => outboxItem(r, now, th)), nextCursor: page.nextCursor };
+}
+
+export function listTurns(core: Core, f: TurnFilter = {}, th: StuckThresholds = DEFAULT_STUCK): Page<TurnListItem> {
+  const now = core.now();
+  const where = new Where();
+  turnWhere(where, f, now, th);
   const page = keysetPage<Turn>(core, {
-    table: 'message_turns',
+    ...TURN_PAGE,
     select: TURN_SELECT,
-    column: 'accepted_at',
-    field: 'acceptedAt',
     where,
     order: f.order,
     limit: f.limit,
@@ -38,11 +71,7 @@ export function listTurns(core: Core, f: TurnFilter = {}, th: StuckThresholds = 
     core,
     page.items.map((t) => t.id),
   );
-  const items = page.items.map((t): TurnListItem => {
-    const row = blocking.get(t.id) ?? null;
-    return { ...t, stuckReason: turnStuckReason(t, row, now, th), blockingRowId: row?.id ?? null };
-  });
-  return { items, nextCursor: page.nextCursor };
+  return turnItems(page, blocking, now, th);
 }
 
 export function listOutbox(
@@ -52,32 +81,14 @@ export function listOutbox(
 ): Page<OutboxListItem> {
   const now = core.now();
   const where = new Where();
-  where.status(f.status);
-  if (f.turnId !== undefined) where.add('turn_id = @turnId', { turnId: f.turnId });
-  if (f.kind === 'direct') where.add('dispatch_kind IS NULL');
-  else if (f.kind !== undefined) where.add('dispatch_kind = @kind', { kind: f.kind });
-  if (f.channel !== undefined) where.add('channel = @channel', { channel: f.channel });
-  if (f.stuck) where.add(STUCK_ROW_SQL, stuckParams(now, th));
-  if (f.search) {
-    where.add(
-      `rowid IN (SELECT rowid FROM message_outbox WHERE id = @search
-        UNION ALL SELECT rowid FROM message_outbox WHERE turn_id = @search
-        UNION ALL SELECT rowid FROM message_outbox WHERE idempotency_key = @search)`,
-      { search: f.search },
-    );
-  }
+  outboxWhere(where, f, now, th);
   const page = keysetPage<OutboxRow>(core, {
-    table: 'message_outbox',
+    ...OUTBOX_PAGE,
     select: OUTBOX_SELECT,
-    column: 'queued_at',
-    field: 'queuedAt',
     where,
     order: f.order,
     limit: f.limit,
     cursor: f.cursor,
   });
-  return {
-    items: page.items.map((r) => ({ ...r, stuckReason: rowStuckReason(r, now, th) })),
-    nextCursor: page.nextCursor,
-  };
+  return outboxItems(page, now, th);
 }

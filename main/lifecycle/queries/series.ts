@@ -11,21 +11,41 @@ import { statusCountsOnly } from './counts';
 
 const MINUTE = 60_000;
 
-/**
- * Time series over [now - windowMs, now] in `buckets` buckets, read from the per-minute
- * counters: the open-turn curve is rebuilt backwards from today's counts.
- */
-export function series(core: Core, windowMs: number, buckets: number): SeriesPoint[] {
-  const now = core.now();
+/** The buckets of a series over [now - windowMs, now]: whole minutes, the last one ending after now's minute. */
+export interface SeriesWindow {
+  buckets: number;
+  bucketMs: number;
+  /** Start of the first bucket (ms); the per-minute counters are read from its minute on. */
+  start: number;
+  startMinute: number;
+}
+
+export function seriesWindow(now: number, windowMs: number, buckets: number): SeriesWindow {
   const bucketMs = Math.max(MINUTE, Math.ceil(windowMs / buckets / MINUTE) * MINUTE);
   const end = Math.floor(now / MINUTE) * MINUTE + MINUTE;
   const start = end - bucketMs * buckets;
-  const rows = core
-    .stmt(
-      `SELECT entity, minute, status, entered, exited FROM lifecycle_minutes
-       WHERE entity IN ('turn','outbox') AND minute >= ? ORDER BY entity, minute`,
-    )
-    .all(start / MINUTE) as { entity: string; minute: number; status: string; entered: number; exited: number }[];
+  return { buckets, bucketMs, start, startMinute: start / MINUTE };
+}
+
+/** One per-minute counter row (per entity, minute and status). */
+export interface MinuteRow {
+  entity: string;
+  minute: number;
+  status: string;
+  entered: number;
+  exited: number;
+}
+
+/**
+ * The points out of the window's counter rows and today's turn counts: the open-turn curve is
+ * rebuilt backwards from those counts.
+ */
+export function seriesPoints(
+  w: SeriesWindow,
+  rows: readonly MinuteRow[],
+  current: Record<TurnStatus, number>,
+): SeriesPoint[] {
+  const { buckets, bucketMs, start } = w;
   const points: SeriesPoint[] = Array.from({ length: buckets }, (_, i) => ({
     t: start + i * bucketMs,
     turnsEntered: Object.fromEntries(TURN_STATUSES.map((s) => [s, 0])) as Record<TurnStatus, number>,
@@ -45,7 +65,6 @@ export function series(core: Core, windowMs: number, buckets: number): SeriesPoi
       p.outboxEntered[r.status as OutboxStatus] += r.entered;
     }
   }
-  const current = statusCountsOnly(core);
   for (const s of TURN_ACTIVE_STATUSES) {
     let open = current[s];
     const n = net.get(s)!;
@@ -55,4 +74,19 @@ export function series(core: Core, windowMs: number, buckets: number): SeriesPoi
     }
   }
   return points;
+}
+
+/**
+ * Time series over [now - windowMs, now] in `buckets` buckets, read from the per-minute
+ * counters.
+ */
+export function series(core: Core, windowMs: number, buckets: number): SeriesPoint[] {
+  const w = seriesWindow(core.now(), windowMs, buckets);
+  const rows = core
+    .stmt(
+      `SELECT entity, minute, status, entered, exited FROM lifecycle_minutes
+       WHERE entity IN ('turn','outbox') AND minute >= ? ORDER BY entity, minute`,
+    )
+    .all(w.startMinute) as MinuteRow[];
+  return seriesPoints(w, rows, statusCountsOnly(core));
 }

@@ -1,17 +1,40 @@
-/* eslint-disable @typescript-eslint/no-unused-vars */
-// STUB: to be implemented (issue 9).
-import type { OutboxRow, OutboxStatus, StatusCounts, Turn, TurnStatus, HistoryEntry } from '../../../shared/types';
-import type { Liveness, OutboxFilter, OutboxListItem, Page, SeriesPoint, TurnDetail, TurnFilter, TurnListItem } from '../../../shared/views';
-import type { AbortResult } from '../../lifecycle/abort';
-import type { ExpiryResult } from '../../lifecycle/expiry';
-import type { FinalizeOptions, FinalizeResult } from '../../lifecycle/finalize';
+import { OUTBOX_PENDING_STATUSES, TURN_ACTIVE_STATUSES } from '../../../shared/types';
+import { abortReason, type AbortResult } from '../../lifecycle/abort';
 import type { Who } from '../../lifecycle/history';
-import type { PruneResult } from '../../lifecycle/maintenance';
-import type { EnqueueInput, EnqueueResult, FailInput } from '../../lifecycle/outbox';
-import type { AcceptInput, AcceptResult } from '../../lifecycle/turns';
-import type { RecoveryStore } from '../contract';
-import type { PgCore } from './context';
+import { ROW } from '../../lifecycle/outbox';
+import { TURN } from '../../lifecycle/turns';
+import { tx, type PgCore } from './context';
+import { Params } from './params';
+import { moveMany, pick } from './transition';
 
+/**
+ * SPEC "Abort" on PostgreSQL: in ONE transaction, every open turn of the session is aborted and
+ * its pending rows are cancelled (turn_aborted). The turns are locked first, then their rows
+ * (the order every writer that locks both keeps): an enqueue for one of them either committed
+ * before, and its row is cancelled here, or waits and then sees the turn aborted.
+ */
 export function abortSession(core: PgCore, sessionKey: string, who: Who): Promise<AbortResult> {
-  throw new Error('not implemented: postgres abortSession');
+  return tx(core, async (t): Promise<AbortResult> => {
+    const reason = abortReason(who);
+    const tb = new Params();
+    const turns = pick(
+      'message_turns',
+      `session_key = ${tb.p(sessionKey)} AND status = ANY(${tb.p(TURN_ACTIVE_STATUSES)}::text[])`,
+      'ORDER BY id FOR UPDATE',
+    );
+    const turnIds = await moveMany(t, core, TURN, tb, turns, TURN_ACTIVE_STATUSES, 'aborted', who, { reason });
+    for (const id of turnIds) core.live.delete(id);
+    if (turnIds.length === 0) return { turns: 0, outbox: 0, turnIds };
+    const rb = new Params();
+    const rows = pick(
+      'message_outbox',
+      `turn_id = ANY(${rb.p(turnIds)}::text[]) AND status = ANY(${rb.p(OUTBOX_PENDING_STATUSES)}::text[])`,
+      'ORDER BY id FOR UPDATE',
+    );
+    const rowIds = await moveMany(t, core, ROW, rb, rows, OUTBOX_PENDING_STATUSES, 'failed_terminal', who, {
+      reason: 'turn_aborted',
+      set: "terminal_reason = 'turn_aborted'",
+    });
+    return { turns: turnIds.length, outbox: rowIds.length, turnIds };
+  });
 }

@@ -1,17 +1,12 @@
-/* eslint-disable @typescript-eslint/no-unused-vars */
-// STUB: to be implemented (issue 9).
-import type { OutboxRow, OutboxStatus, StatusCounts, Turn, TurnStatus, HistoryEntry } from '../../../shared/types';
-import type { Liveness, OutboxFilter, OutboxListItem, Page, SeriesPoint, TurnDetail, TurnFilter, TurnListItem } from '../../../shared/views';
-import type { AbortResult } from '../../lifecycle/abort';
-import type { ExpiryResult } from '../../lifecycle/expiry';
-import type { FinalizeOptions, FinalizeResult } from '../../lifecycle/finalize';
-import type { Who } from '../../lifecycle/history';
-import type { PruneResult } from '../../lifecycle/maintenance';
-import type { EnqueueInput, EnqueueResult, FailInput } from '../../lifecycle/outbox';
-import type { AcceptInput, AcceptResult } from '../../lifecycle/turns';
-import type { RecoveryStore } from '../contract';
-import type { PgCore } from './context';
+import type { Liveness } from '../../../shared/views';
+import { beatsSince, beatsSql, livenessOf, newestWriteSql, type BeatRow } from '../../lifecycle/liveness';
+import { read, type PgCore } from './context';
 
+/** Is anyone recovering this database? The same reading of heartbeats and writes as SQLite's. */
 export function liveness(core: PgCore, lastExternalWriteAt: number | null): Promise<Liveness> {
-  throw new Error('not implemented: postgres liveness');
+  return read(core, async (t) => {
+    const beats = await t.all<BeatRow>(beatsSql('lifecycle_workers', '$1'), [beatsSince(t.now)]);
+    const newest = await t.one<{ at: number }>(newestWriteSql('greatest'));
+    return livenessOf({ now: t.now, owner: core.owner, beats, newestWriteAt: newest!.at, lastExternalWriteAt });
+  });
 }

@@ -1,33 +1,91 @@
-/* eslint-disable @typescript-eslint/no-unused-vars */
-// STUB: to be implemented (issue 9).
-import type { OutboxRow, OutboxStatus, StatusCounts, Turn, TurnStatus, HistoryEntry } from '../../../shared/types';
-import type { Liveness, OutboxFilter, OutboxListItem, Page, SeriesPoint, TurnDetail, TurnFilter, TurnListItem } from '../../../shared/views';
+import { OUTBOX_PENDING_STATUSES, isFinalKind } from '../../../shared/types';
 import type { AbortResult } from '../../lifecycle/abort';
-import type { ExpiryResult } from '../../lifecycle/expiry';
-import type { FinalizeOptions, FinalizeResult } from '../../lifecycle/finalize';
-import type { Who } from '../../lifecycle/history';
 import type { PruneResult } from '../../lifecycle/maintenance';
-import type { EnqueueInput, EnqueueResult, FailInput } from '../../lifecycle/outbox';
-import type { AcceptInput, AcceptResult } from '../../lifecycle/turns';
-import type { RecoveryStore } from '../contract';
-import type { PgCore } from './context';
+import {
+  MAX_PRUNE_BATCHES,
+  RETRY_SQL,
+  TERMINATE_MOVE,
+  addPruned,
+  operator,
+  pruneNote,
+  refuseEmptyAbort,
+  refuseReplay,
+  refuseRetry,
+  replayMove,
+  retryNote,
+  terminateRefused,
+} from '../../lifecycle/operator';
+import { abortSession } from './abort';
+import { read, tx, type PgCore } from './context';
+import { finalRowCounts, finalizeIn } from './finalize';
+import { record, recordAction } from './history';
+import { prune } from './maintenance';
+import { moveRow, requireRow } from './outbox';
+import { Params } from './params';
+import { moveTurn, requireTurn } from './turns';
 
-export function operatorAbort(core: PgCore, sessionKey: string, by: string): Promise<AbortResult> {
-  throw new Error('not implemented: postgres operatorAbort');
+// Operator actions of the SPEC on PostgreSQL (../../lifecycle/operator.ts): each one
+// transaction that locks what it decides on, refused with a clear error where it makes no
+// sense, and recorded with who/what/when.
+
+export async function operatorAbort(core: PgCore, sessionKey: string, by: string): Promise<AbortResult> {
+  const result = await abortSession(core, sessionKey, operator(by));
+  refuseEmptyAbort(sessionKey, result);
+  return result;
 }
 
+/** Re-arms a turn for the recovery worker: failed_retryable, due now. */
 export function operatorReplay(core: PgCore, turnId: string, by: string): Promise<void> {
-  throw new Error('not implemented: postgres operatorReplay');
+  return tx(core, async (t) => {
+    const turn = await requireTurn(t, turnId, true);
+    refuseReplay(turn, await finalRowCounts(t, turnId), core.owner, t.now);
+    await moveTurn(t, core, turnId, [turn.status], 'failed_retryable', operator(by), replayMove(t.now));
+    core.live.delete(turnId);
+  });
 }
 
+/** Makes a pending row due now. */
 export function operatorRetry(core: PgCore, rowId: string, by: string): Promise<void> {
-  throw new Error('not implemented: postgres operatorRetry');
+  return tx(core, async (t) => {
+    const row = await requireRow(t, rowId, true);
+    refuseRetry(row, core.owner, t.now);
+    const b = new Params();
+    await t.run(b.bind(RETRY_SQL, [t.now, rowId]), b.values);
+    await record(t, core, retryNote(row), operator(by));
+  });
 }
 
+/** Gives up on a pending row; its turn is finalized at once if that decides it. */
 export function operatorTerminate(core: PgCore, rowId: string, by: string): Promise<void> {
-  throw new Error('not implemented: postgres operatorTerminate');
+  return tx(core, async (t) => {
+    const { turnId } = await requireRow(t, rowId);
+    // The turn before its row, the order abort locks them in.
+    if (turnId) await t.run('SELECT 1 FROM message_turns WHERE id = $1 FOR UPDATE', [turnId]);
+    const row = await requireRow(t, rowId, true);
+    const moved = await moveRow(
+      t,
+      core,
+      rowId,
+      OUTBOX_PENDING_STATUSES,
+      'failed_terminal',
+      operator(by),
+      TERMINATE_MOVE,
+    );
+    if (!moved) throw terminateRefused(row);
+    if (row.turnId && isFinalKind(row.dispatchKind)) await finalizeIn(t, core, row.turnId, {}, operator(by));
+  });
 }
 
-export function operatorPrune(core: PgCore, by: string): Promise<PruneResult> {
-  throw new Error('not implemented: postgres operatorPrune');
+/**
+ * Prunes everything past retention now. Batch by batch, each its own transaction, so no lock
+ * is held long; one audit entry with the totals.
+ */
+export async function operatorPrune(core: PgCore, by: string): Promise<PruneResult> {
+  const total: PruneResult = { turns: 0, outbox: 0, history: 0 };
+  const cutoff = (await read(core, async (t) => t.now)) - core.config.retentionMs;
+  for (let i = 0; i < MAX_PRUNE_BATCHES; i++) {
+    if (!addPruned(total, await prune(core, cutoff), core.config.maintenanceBatch)) break;
+  }
+  await tx(core, (t) => recordAction(t, core, pruneNote(total), operator(by)));
+  return total;
 }

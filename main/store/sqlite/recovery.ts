@@ -9,6 +9,7 @@ import { ack, beginSend, fail, moveRow } from '../../lifecycle/outbox';
 import { moveTurn, recordTurnFailure } from '../../lifecycle/turns';
 import { recordBeat, recordStopped } from './heartbeat';
 import type { RecoveryStore } from '../contract';
+import { claimTurnMove, endTurnMove, nonFinalPrunedMove } from '../worker-moves';
 import { decidedTurns, dueFinalRows, replayableTurns, strayNonFinalRows, supersededTurns } from './candidates';
 
 const WORKER: Who = { actor: 'worker' };
@@ -37,13 +38,7 @@ export function sqliteRecovery(core: Core): RecoveryStore {
         let n = 0;
         const now = core.now();
         for (const r of strayNonFinalRows(core, limit)) {
-          const moved = moveRow(core, r.id, OUTBOX_PENDING_STATUSES, 'failed_terminal', WORKER, {
-            reason: 'non_final_pruned',
-            set: "terminal_reason = 'non_final_pruned'",
-            where: CLAIM_LAPSED,
-            whereArgs: [now],
-          });
-          if (moved) n++;
+          if (moveRow(core, r.id, OUTBOX_PENDING_STATUSES, 'failed_terminal', WORKER, nonFinalPrunedMove(now))) n++;
         }
         return n;
       }),
@@ -56,16 +51,11 @@ export function sqliteRecovery(core: Core): RecoveryStore {
     supersededTurns: async (limit) => supersededTurns(core, limit),
     replayableTurns: async (limit) => replayableTurns(core, limit),
     endTurn: async (id, from: readonly TurnStatus[], reason) =>
-      moveTurn(core, id, from, 'failed_terminal', WORKER, { reason, where: CLAIM_LAPSED, whereArgs: [core.now()] }),
+      moveTurn(core, id, from, 'failed_terminal', WORKER, endTurnMove(reason, core.now())),
     claimTurn: async (turn: Turn) => {
       const now = core.now();
-      return moveTurn(core, turn.id, [turn.status], 'running', REPLAY, {
-        reason: `replay attempt ${turn.attemptCount + 1}`,
-        set: 'attempt_count = attempt_count + 1, claim_owner = ?, claim_expires_at = ?',
-        args: [core.owner, now + workerLeaseMs(core)],
-        where: `next_attempt_at <= ? AND ${CLAIM_LAPSED}`,
-        whereArgs: [now, now],
-      });
+      const move = claimTurnMove(turn, core.owner, now, now + workerLeaseMs(core));
+      return moveTurn(core, turn.id, [turn.status], 'running', REPLAY, move);
     },
     recordReplayFailure: async (id, error) => {
       recordTurnFailure(core, id, error, REPLAY, { counted: true });

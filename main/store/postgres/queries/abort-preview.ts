@@ -1,17 +1,16 @@
-/* eslint-disable @typescript-eslint/no-unused-vars */
-// STUB: to be implemented (issue 9).
-import type { OutboxRow, OutboxStatus, StatusCounts, Turn, TurnStatus, HistoryEntry } from '../../../../shared/types';
-import type { Liveness, OutboxFilter, OutboxListItem, Page, SeriesPoint, TurnDetail, TurnFilter, TurnListItem } from '../../../../shared/views';
-import type { AbortResult } from '../../../lifecycle/abort';
-import type { ExpiryResult } from '../../../lifecycle/expiry';
-import type { FinalizeOptions, FinalizeResult } from '../../../lifecycle/finalize';
-import type { Who } from '../../../lifecycle/history';
-import type { PruneResult } from '../../../lifecycle/maintenance';
-import type { EnqueueInput, EnqueueResult, FailInput } from '../../../lifecycle/outbox';
-import type { AcceptInput, AcceptResult } from '../../../lifecycle/turns';
-import type { RecoveryStore } from '../../contract';
-import type { PgCore } from '../context';
+import { ACTIVE_TURN_SQL, PENDING_ROW_SQL } from '../../../lifecycle/rules';
+import { read, type PgCore } from '../context';
 
+/** What abortSession would change now: two counts, whatever the number of open turns. */
 export function previewAbort(core: PgCore, sessionKeys: readonly string[]): Promise<{ turns: number; outbox: number }> {
-  throw new Error('not implemented: postgres previewAbort');
+  const keys = [...new Set(sessionKeys)];
+  const open = `SELECT id FROM message_turns WHERE session_key = ANY($1::text[]) AND status IN (${ACTIVE_TURN_SQL})`;
+  return read(core, async (t) => {
+    const turns = (await t.one<{ n: number }>(`SELECT count(*) AS n FROM (${open}) AS open`, [keys]))!.n;
+    const outbox = (await t.one<{ n: number }>(
+      `SELECT count(*) AS n FROM message_outbox WHERE turn_id IN (${open}) AND status IN (${PENDING_ROW_SQL})`,
+      [keys],
+    ))!.n;
+    return { turns, outbox };
+  });
 }

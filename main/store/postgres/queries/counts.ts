@@ -1,17 +1,36 @@
-/* eslint-disable @typescript-eslint/no-unused-vars */
-// STUB: to be implemented (issue 9).
-import type { OutboxRow, OutboxStatus, StatusCounts, Turn, TurnStatus, HistoryEntry } from '../../../../shared/types';
-import type { Liveness, OutboxFilter, OutboxListItem, Page, SeriesPoint, TurnDetail, TurnFilter, TurnListItem } from '../../../../shared/views';
-import type { AbortResult } from '../../../lifecycle/abort';
-import type { ExpiryResult } from '../../../lifecycle/expiry';
-import type { FinalizeOptions, FinalizeResult } from '../../../lifecycle/finalize';
-import type { Who } from '../../../lifecycle/history';
-import type { PruneResult } from '../../../lifecycle/maintenance';
-import type { EnqueueInput, EnqueueResult, FailInput } from '../../../lifecycle/outbox';
-import type { AcceptInput, AcceptResult } from '../../../lifecycle/turns';
-import type { RecoveryStore } from '../../contract';
-import type { PgCore } from '../context';
+import type { StatusCounts, TurnStatus } from '../../../../shared/types';
+import { countsByStatus, turnCountsOnly, type CountRow } from '../../../lifecycle/queries/counts';
+import { STUCK_ROW_SQL, STUCK_TURN_SQL, stuckParams } from '../../../lifecycle/rules';
+import { read, type PgCore, type Tx } from '../context';
+import { Params } from '../params';
+import { BYTEWISE, bindNamed } from './page';
+
+// Counts by status from the trigger-kept counters, summed over their shards (a few dozen rows
+// whatever the data's size), and stuck counts as SQLite counts them (index range scans).
 
 export function statusCounts(core: PgCore): Promise<StatusCounts> {
-  throw new Error('not implemented: postgres statusCounts');
+  return read(core, async (t) => {
+    const rows = await t.all<CountRow>(
+      `SELECT entity, status, sum(n) AS n FROM lifecycle_counts GROUP BY entity, status HAVING sum(n) <> 0
+       ORDER BY entity ${BYTEWISE}, status ${BYTEWISE}`,
+    );
+    const p = stuckParams(t.now, core.stuck);
+    const count = async (table: string, stuck: string): Promise<number> => {
+      const params = new Params();
+      const sql = `SELECT count(*) AS n FROM ${table} WHERE ${bindNamed(params, stuck, p)}`;
+      return (await t.one<{ n: number }>(sql, params.values))!.n;
+    };
+    const stuckTurns = await count('message_turns', STUCK_TURN_SQL);
+    const stuckOutbox = await count('message_outbox', STUCK_ROW_SQL);
+    return { ...countsByStatus(rows), stuckTurns, stuckOutbox, at: t.now };
+  });
+}
+
+/** Turn counts by SPEC status only (the series rebuilds its open-turn curve from them). */
+export async function turnCounts(t: Tx): Promise<Record<TurnStatus, number>> {
+  return turnCountsOnly(
+    await t.all<Omit<CountRow, 'entity'>>(
+      "SELECT status, sum(n) AS n FROM lifecycle_counts WHERE entity = 'turn' GROUP BY status",
+    ),
+  );
 }

@@ -1,17 +1,17 @@
-/* eslint-disable @typescript-eslint/no-unused-vars */
-// STUB: to be implemented (issue 9).
-import type { OutboxRow, OutboxStatus, StatusCounts, Turn, TurnStatus, HistoryEntry } from '../../../../shared/types';
-import type { Liveness, OutboxFilter, OutboxListItem, Page, SeriesPoint, TurnDetail, TurnFilter, TurnListItem } from '../../../../shared/views';
-import type { AbortResult } from '../../../lifecycle/abort';
-import type { ExpiryResult } from '../../../lifecycle/expiry';
-import type { FinalizeOptions, FinalizeResult } from '../../../lifecycle/finalize';
-import type { Who } from '../../../lifecycle/history';
-import type { PruneResult } from '../../../lifecycle/maintenance';
-import type { EnqueueInput, EnqueueResult, FailInput } from '../../../lifecycle/outbox';
-import type { AcceptInput, AcceptResult } from '../../../lifecycle/turns';
-import type { RecoveryStore } from '../../contract';
-import type { PgCore } from '../context';
+import type { SeriesPoint } from '../../../../shared/views';
+import { seriesPoints, seriesWindow, type MinuteRow } from '../../../lifecycle/queries/series';
+import { read, type PgCore } from '../context';
+import { turnCounts } from './counts';
 
+/** SQLite's series (../../../lifecycle/queries/series.ts) from the per-minute counters summed over their shards. */
 export function series(core: PgCore, windowMs: number, buckets: number): Promise<SeriesPoint[]> {
-  throw new Error('not implemented: postgres series');
+  return read(core, async (t) => {
+    const w = seriesWindow(t.now, windowMs, buckets);
+    const rows = await t.all<MinuteRow>(
+      `SELECT entity, minute, status, sum(entered) AS entered, sum(exited) AS exited FROM lifecycle_minutes
+       WHERE entity IN ('turn','outbox') AND minute >= $1 GROUP BY entity, minute, status ORDER BY entity, minute`,
+      [w.startMinute],
+    );
+    return seriesPoints(w, rows, await turnCounts(t));
+  });
 }

@@ -1,0 +1,73 @@
+import type { Page } from '../../../../shared/views';
+import { clampLimit, decodeCursor, toPage, type FilterWhere, type PageQuery } from '../../../lifecycle/queries/page';
+import type { Tx } from '../context';
+import { Params } from '../params';
+
+// The lists' WHERE builder and keyset paging on PostgreSQL: the same filters and cursors as
+// SQLite's (../../../lifecycle/queries/page.ts), with $n placeholders.
+
+/** `sql` with its `@name` parameters (as the core's read SQL is written, e.g. STUCK_TURN_SQL) bound in `params`. */
+export function bindNamed(params: Params, sql: string, named: Record<string, unknown>): string {
+  return sql.replace(/@(\w+)/g, (_, name: string) => {
+    if (!Object.hasOwn(named, name)) throw new Error(`no value for @${name} in: ${sql}`);
+    return params.p(named[name]);
+  });
+}
+
+/** SQLite orders text bytewise (BINARY); the "C" collation does the same whatever the database's. */
+export const BYTEWISE = 'COLLATE "C"';
+
+export class PgWhere implements FilterWhere {
+  readonly terms: string[] = ['TRUE'];
+  readonly params = new Params();
+
+  add(term: string, named: Record<string, unknown> = {}): void {
+    this.terms.push(bindNamed(this.params, term, named));
+  }
+
+  sql(): string {
+    return this.terms.join(' AND ');
+  }
+
+  status(status: readonly string[] | undefined): void {
+    if (!status?.length) return;
+    if (status.length === 1) this.add('status = @status', { status: status[0] });
+    else this.add('status = ANY(@status::text[])', { status: [...status] });
+  }
+
+  turnSearch(search: string): void {
+    // LIKE with a literal prefix is a range on the text_pattern_ops index, whatever the collation.
+    this.add('(id = @search OR session_key LIKE @prefix)', { search, prefix: `${likeEscaped(search)}%` });
+  }
+
+  outboxSearch(search: string): void {
+    this.add('(id = @search OR turn_id = @search OR idempotency_key = @search)', { search });
+  }
+}
+
+/** `text` with LIKE's wildcards (and its escape character) taken literally. */
+function likeEscaped(text: string): string {
+  return text.replace(/[\\%_]/g, '\\$&');
+}
+
+export async function keysetPage<R extends { id: string }>(t: Tx, q: PageQuery<R, PgWhere>): Promise<Page<R>> {
+  const limit = clampLimit(q.limit);
+  const cursor = decodeCursor(q.cursor);
+  const asc = (q.order ?? 'asc') === 'asc';
+  const op = asc ? '>' : '<';
+  const dir = asc ? 'ASC' : 'DESC';
+  const { where } = q;
+  if (cursor) {
+    // The first term alone bounds the index range; the second skips the ties already shown.
+    where.add(`${q.column} ${op}= @cursorAt AND (${q.column} ${op} @cursorAt OR id ${BYTEWISE} ${op} @cursorId)`, {
+      cursorAt: cursor.at,
+      cursorId: cursor.id,
+    });
+  }
+  const rows = await t.all<R>(
+    `SELECT ${q.select} FROM ${q.table} WHERE ${where.sql()}
+     ORDER BY ${q.column} ${dir}, id ${BYTEWISE} ${dir} LIMIT ${where.params.p(limit + 1)}`,
+    where.params.values,
+  );
+  return toPage(rows, limit, q.field);
+}
