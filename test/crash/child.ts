@@ -1,21 +1,32 @@
-// The crash test's victim: runs the demo gateway under load on one database file until the
-// parent SIGKILLs it (or it finishes). Usage: node child.js <db> <sink> <seed> [turns|until-killed]
+// The crash test's victim: runs the demo gateway under load on one database (a SQLite file or a
+// PostgreSQL URL) until the parent SIGKILLs it (or it finishes).
+// Usage: node child.js <db file or postgres:// URL> <sink> <seed> [turns|until-killed]
 // With `until-killed` it never runs out of turns: only a SIGKILL (or a failure) ends it.
 // It reports on stdout: "open" once the database is open, "running" once turns flow.
-import { Lifecycle } from '../../main/lifecycle/lifecycle';
 import { DEMO_CONFIG } from '../../main/demo/gateway';
 import { runDemo } from '../../main/demo/run';
+import { openStore } from '../../main/store/open';
+
+/** Connections of this process's pool (PostgreSQL): each child is a process of its own. */
+const POOL_SIZE = 4;
 
 async function main(): Promise<void> {
-  const [dbFile, sinkFile, seedArg, turnsArg] = process.argv.slice(2);
-  if (!dbFile || !sinkFile || !seedArg) throw new Error('usage: child.js <db> <sink> <seed> [turns|until-killed]');
+  const [target, sinkFile, seedArg, turnsArg] = process.argv.slice(2);
+  if (!target || !sinkFile || !seedArg) throw new Error('usage: child.js <db> <sink> <seed> [turns|until-killed]');
   const seed = Number(seedArg);
   const turns = turnsArg === 'until-killed' ? Infinity : Number(turnsArg ?? 400);
-  const lc = Lifecycle.open(dbFile, { config: DEMO_CONFIG });
+  const store = await openStore(target, {
+    config: DEMO_CONFIG,
+    poolSize: POOL_SIZE,
+    // This process's clock, injected on both backends so that they run alike (and the parent's
+    // recovery, which moves its own copy of this clock, agrees with it). Without an injected
+    // clock PostgreSQL would use the database server's.
+    now: () => Date.now(),
+  });
   process.stdout.write('open\n');
   let reported = false;
   try {
-    const summary = await runDemo(lc, {
+    const summary = await runDemo(store, {
       turns,
       concurrency: 8,
       failureRate: 0.2,
@@ -35,7 +46,7 @@ async function main(): Promise<void> {
     });
     process.stdout.write(`done ${summary.turns} open=${summary.open}\n`);
   } finally {
-    lc.close();
+    await store.close();
   }
 }
 

@@ -1,20 +1,25 @@
-// Crash test: a child process runs the demo gateway under load on one database file and is
-// SIGKILLed at random moments, many times over. Then this process recovers the file with the
-// demo's handlers and checks what SPEC promises survives any crash:
+// Crash test: a child process runs the demo gateway under load on one database (a SQLite file,
+// or a PostgreSQL database of the test's throwaway cluster) and is SIGKILLed at random moments,
+// many times over. Then this process recovers the data with the demo's handlers and checks
+// what SPEC promises survives any crash (checks.ts), on each backend:
 //   1. every turn is terminal and no outbox row is left pending;
 //   2. nothing of an aborted turn reached the sink after its abort committed;
 //   3. duplicates in the sink are only those the idempotency key lets the platform drop;
 //   4. nothing is marked delivered that never reached the sink.
+//
+//   CRASH_ROUNDS (default 20) · CRASH_SEED
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
-import { Lifecycle } from '../../main/lifecycle/lifecycle';
+import { test, type TestContext } from 'node:test';
 import { DEMO_CONFIG } from '../../main/demo/gateway';
 import { seededRandom } from '../../main/demo/random';
-import { checkRecovered, countOpen, recover } from './checks';
+import type { Backend, LifecycleStore } from '../../main/store/contract';
+import { openStore } from '../../main/store/open';
+import { BACKENDS, storeSql, unavailable } from '../helpers/backends';
+import { checkRecovered, countOpen, crashDatabase, recover, type Recovered } from './checks';
 
 const CHILD = path.join(__dirname, 'child.js');
 const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 20);
@@ -39,7 +44,7 @@ interface Round {
 
 /**
  * Spawns the child and SIGKILLs it: 'early' rounds a random moment after spawn (often before or
- * while it opens the file), 'mid' rounds `delayMs` after it reported turns flowing. A 'mid' child
+ * while it opens the database), 'mid' rounds `delayMs` after it reported turns flowing. A 'mid' child
  * runs until killed (it never runs out of turns), so its kill always lands mid-run, however slow
  * or fast the machine: no timing can turn it into a child that finished first.
  */
@@ -102,25 +107,26 @@ function runRound(
   });
 }
 
-test('SIGKILL at random moments under load: recovery leaves every turn terminal, no send after abort, only droppable duplicates', async (t) => {
+async function crashRounds(backend: Backend, t: TestContext): Promise<void> {
   const started = Date.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifecycle-crash-'));
-  const opened: Lifecycle[] = [];
-  t.after(() => {
-    for (const l of opened) l.close();
-    if (process.env.CRASH_KEEP) t.diagnostic(`kept ${dir}`);
+  // A file in the test's dir, or a new empty database: the first child creates the schema.
+  const db = backend === 'sqlite' ? path.join(dir, 'message-lifecycle.db') : await crashDatabase('crash');
+  const sinkFile = path.join(dir, 'sink.jsonl');
+  const opened: LifecycleStore[] = [];
+  t.after(async () => {
+    for (const s of opened) await s.close();
+    if (process.env.CRASH_KEEP) t.diagnostic(`kept ${dir}${backend === 'postgres' ? ` and ${db}` : ''}`);
     else fs.rmSync(dir, { recursive: true, force: true });
   });
-  const db = path.join(dir, 'message-lifecycle.db');
-  const sinkFile = path.join(dir, 'sink.jsonl');
 
   // --- crash rounds ---
   const baseSeed = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
   const random = seededRandom(baseSeed);
   const rounds: Round[] = [];
   for (let i = 0; i < ROUNDS; i++) {
-    // A quarter of the rounds die very early (before/while creating or opening the file, or in the
-    // first turns), the first of all among them.
+    // A quarter of the rounds die very early (before/while creating or opening the database, or
+    // in the first turns), the first of all among them.
     const mode = i % 4 === 0 ? 'early' : 'mid';
     const delayMs = mode === 'early' ? Math.floor(random() * 250) : 20 + Math.floor(random() * 1_200);
     rounds.push(await runRound(dir, db, sinkFile, baseSeed + i * 7919, mode, delayMs));
@@ -131,7 +137,7 @@ test('SIGKILL at random moments under load: recovery leaves every turn terminal,
   const early = rounds.filter((r) => r.mode === 'early');
   const count = (rs: Round[], p: (r: Round) => boolean): number => rs.filter(p).length;
   t.diagnostic(
-    `seed ${baseSeed} (CRASH_SEED=${baseSeed} replays the demo's choices, not the kill timing): ${ROUNDS} rounds, ` +
+    `${backend}: seed ${baseSeed} (CRASH_SEED=${baseSeed} replays the demo's choices, not the kill timing): ${ROUNDS} rounds, ` +
       `${kills} killed (${midRunKills} mid-run, ${kills - midRunKills} before turns flowed), ` +
       `${ROUNDS - kills} exited on their own; early rounds: ${count(early, (r) => r.killed && !r.wasRunning)} killed ` +
       `before turns flowed, ${count(early, (r) => r.killed && r.wasRunning)} after, ` +
@@ -152,16 +158,25 @@ test('SIGKILL at random moments under load: recovery leaves every turn terminal,
 
   // --- recovery, with a clock that jumps a minute per pass so backoffs, leases and claims elapse ---
   const offset = { ms: 0 };
-  const lc = Lifecycle.open(db, { config: DEMO_CONFIG, now: () => Date.now() + offset.ms });
-  opened.push(lc);
-  const openAfterCrashes = countOpen(lc);
+  const store = await openStore(db, { config: DEMO_CONFIG, now: () => Date.now() + offset.ms });
+  opened.push(store);
+  const data: Recovered = { store, sql: storeSql(store) };
+  const openAfterCrashes = await countOpen(data);
   assert.ok(openAfterCrashes.turns > 0, 'the crashes left open turns for recovery');
-  const { passes, report } = await recover(lc, offset, baseSeed, sinkFile);
-  const found = checkRecovered(lc, sinkFile);
+  const { passes, report } = await recover(data, offset, baseSeed, sinkFile);
+  const found = await checkRecovered(data, sinkFile);
   for (const line of [
     `after the crashes: ${openAfterCrashes.turns} open turns, ${openAfterCrashes.rows} pending rows; recovery took ${passes} passes: ${JSON.stringify(report)}`,
     ...found,
     `total ${((Date.now() - started) / 1000).toFixed(1)} s`,
   ])
     t.diagnostic(line);
-});
+}
+
+for (const backend of BACKENDS) {
+  test(
+    `${backend}: SIGKILL at random moments under load: recovery leaves every turn terminal, no send after abort, only droppable duplicates`,
+    { skip: unavailable(backend) },
+    (t) => crashRounds(backend, t),
+  );
+}

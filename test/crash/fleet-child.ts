@@ -1,12 +1,18 @@
 // A process of the fleet crash test: a demo gateway (live traffic, no worker of its own) or a
-// recovery worker with the demo's handlers, on one shared file, until the parent SIGKILLs it or
-// its work is done (never, with `untilKilled`). Usage: node fleet-child.js <gateway|worker> <json options>.
+// recovery worker with the demo's handlers, on one shared database (a SQLite file or a
+// PostgreSQL URL), until the parent SIGKILLs it or its work is done (never, with `untilKilled`).
+// Usage: node fleet-child.js <gateway|worker> <json options>.
 // Reports on stdout: "open" once the database is open, "running" once it works.
-import { Lifecycle } from '../../main/lifecycle/lifecycle';
 import { DEMO_CONFIG, DemoGateway } from '../../main/demo/gateway';
+import type { LifecycleStore } from '../../main/store/contract';
+import { openStore } from '../../main/store/open';
 import { scaledClock } from '../helpers/contention-child';
 
+/** Connections of this process's pool (PostgreSQL): each process of the fleet has its own. */
+const POOL_SIZE = 4;
+
 export interface FleetChildOptions {
+  /** A SQLite file path or a postgres:// URL. */
   db: string;
   sink: string;
   owner: string;
@@ -17,13 +23,16 @@ export interface FleetChildOptions {
   runMs: number;
   /** Ignore `turns` and `runMs`: work until SIGKILLed (so a kill is sure to land mid-work). */
   untilKilled?: boolean;
-  /** Every process's core clock runs this much faster than real time, from `clockOrigin`. */
+  /**
+   * Every process's store clock runs this much faster than real time, from `clockOrigin`: the
+   * same injected clock on both backends (without one, PostgreSQL would use the server's clock).
+   */
   clockScale: number;
   clockOrigin: number;
 }
 
-async function gateway(lc: Lifecycle, o: FleetChildOptions): Promise<void> {
-  const demo = new DemoGateway(lc, {
+async function gateway(store: LifecycleStore, o: FleetChildOptions): Promise<void> {
+  const demo = new DemoGateway(store, {
     failureRate: 0.2,
     abortRate: 0.05,
     duplicateRate: 0.05,
@@ -47,8 +56,8 @@ async function gateway(lc: Lifecycle, o: FleetChildOptions): Promise<void> {
   await Promise.all(Array.from({ length: 6 }, lane));
 }
 
-async function worker(lc: Lifecycle, o: FleetChildOptions): Promise<void> {
-  const demo = new DemoGateway(lc, { failureRate: 0.2, seed: o.seed, sinkFile: o.sink, latencyMs: 5 });
+async function worker(store: LifecycleStore, o: FleetChildOptions): Promise<void> {
+  const demo = new DemoGateway(store, { failureRate: 0.2, seed: o.seed, sinkFile: o.sink, latencyMs: 5 });
   const w = demo.createWorker();
   w.on('error', (err) => process.stderr.write(`recovery pass failed: ${err.message}\n`));
   process.stdout.write('running\n');
@@ -64,17 +73,18 @@ async function worker(lc: Lifecycle, o: FleetChildOptions): Promise<void> {
 }
 
 async function main(mode: string, o: FleetChildOptions): Promise<void> {
-  const lc = Lifecycle.open(o.db, {
+  const store = await openStore(o.db, {
     config: DEMO_CONFIG,
     owner: o.owner,
+    poolSize: POOL_SIZE,
     now: scaledClock(o.clockScale, o.clockOrigin),
   });
   process.stdout.write('open\n');
   try {
-    if (mode === 'gateway') await gateway(lc, o);
-    else await worker(lc, o);
+    if (mode === 'gateway') await gateway(store, o);
+    else await worker(store, o);
   } finally {
-    lc.close();
+    await store.close();
   }
 }
 

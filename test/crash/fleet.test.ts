@@ -1,6 +1,7 @@
 // Fleet crash test (multi-process mode): N gateway processes and M recovery-worker processes
-// share one database file and are SIGKILLed at random moments, round after round. Then this
-// process recovers the file and checks test/crash/checks.ts, and on top: no call of any process
+// share one database (a SQLite file, or a PostgreSQL database of the test's throwaway cluster,
+// each process with its own small pool) and are SIGKILLed at random moments, round after round.
+// Then this process recovers the data and checks test/crash/checks.ts, and on top: no call of any process
 // threw a busy error, and a row reached the platform twice only where its earlier sender died
 // between the send and the commit of its ack (each such case counted and printed).
 //
@@ -10,12 +11,14 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
-import { Lifecycle } from '../../main/lifecycle/lifecycle';
+import { test, type TestContext } from 'node:test';
 import { DEMO_CONFIG } from '../../main/demo/gateway';
 import { seededRandom } from '../../main/demo/random';
+import type { Backend, LifecycleStore } from '../../main/store/contract';
+import { openStore } from '../../main/store/open';
+import { BACKENDS, storeSql, unavailable } from '../helpers/backends';
 import { scaledClock } from '../helpers/contention-child';
-import { checkRecovered, countOpen, recover } from './checks';
+import { checkRecovered, countOpen, crashDatabase, recover, type Recovered } from './checks';
 import type { FleetChildOptions } from './fleet-child';
 
 const CHILD = path.join(__dirname, 'fleet-child.js');
@@ -88,7 +91,7 @@ function runChild(child: Child, options: FleetChildOptions): Promise<Child> {
   });
 }
 
-test('fleet: gateways and workers on one file, SIGKILLed at random, then recovered', async (t) => {
+async function fleet(backend: Backend, t: TestContext): Promise<void> {
   const started = Date.now();
   const rounds = envInt('CRASH_FLEET_ROUNDS', 4);
   const gateways = envInt('CRASH_GATEWAYS', 3);
@@ -96,13 +99,14 @@ test('fleet: gateways and workers on one file, SIGKILLed at random, then recover
   const seed = envInt('CRASH_SEED', Date.now() % 1_000_000);
   const random = seededRandom(seed);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifecycle-fleet-'));
-  const db = path.join(dir, 'message-lifecycle.db');
+  // A file in the test's dir, or a new empty database: the first process creates the schema.
+  const db = backend === 'sqlite' ? path.join(dir, 'message-lifecycle.db') : await crashDatabase('fleet');
   const sink = path.join(dir, 'sink.jsonl');
   const origin = Date.now();
-  const opened: Lifecycle[] = [];
-  t.after(() => {
-    for (const l of opened) l.close();
-    if (process.env.CRASH_KEEP) t.diagnostic(`kept ${dir}`);
+  const opened: LifecycleStore[] = [];
+  t.after(async () => {
+    for (const s of opened) await s.close();
+    if (process.env.CRASH_KEEP) t.diagnostic(`kept ${dir}${backend === 'postgres' ? ` and ${db}` : ''}`);
     else fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -112,7 +116,7 @@ test('fleet: gateways and workers on one file, SIGKILLed at random, then recover
     for (let i = 0; i < gateways + workers; i++) {
       const mode = i < gateways ? 'gateway' : 'worker';
       const roll = random();
-      // Most processes die: some before or while opening the file, most mid-work; in the last
+      // Most processes die: some before or while opening the database, most mid-work; in the last
       // round all of them, so this process has work of dead processes to recover.
       const last = round === rounds - 1;
       const killAt = last ? 'mid' : roll < 0.15 ? 'early' : roll < 0.8 ? 'mid' : 'never';
@@ -166,17 +170,18 @@ test('fleet: gateways and workers on one file, SIGKILLed at random, then recover
 
   const offset = { ms: 0 };
   const clock = scaledClock(CLOCK_SCALE, origin);
-  const lc = Lifecycle.open(db, { config: DEMO_CONFIG, owner: 'recovery', now: () => clock() + offset.ms });
-  opened.push(lc);
-  const openAfterCrashes = countOpen(lc);
+  const store = await openStore(db, { config: DEMO_CONFIG, owner: 'recovery', now: () => clock() + offset.ms });
+  opened.push(store);
+  const data: Recovered = { store, sql: storeSql(store) };
+  const openAfterCrashes = await countOpen(data);
   assert.ok(openAfterCrashes.turns + openAfterCrashes.rows > 0, 'the last round left work for recovery');
-  const { passes, report } = await recover(lc, offset, seed, sink);
+  const { passes, report } = await recover(data, offset, seed, sink);
   assert.equal(report.errors, 0, 'recovery passes had no errors');
-  const found = checkRecovered(lc, sink, { killedOwners: new Set(killed.map((c) => c.owner)) });
+  const found = await checkRecovered(data, sink, { killedOwners: new Set(killed.map((c) => c.owner)) });
   const by = (mode: string): string =>
     `${all.filter((c) => c.mode === mode).length} ${mode}s (${killed.filter((c) => c.mode === mode).length} killed)`;
   for (const line of [
-    `seed ${seed} (CRASH_SEED replays the choices, not the timing): ${rounds} rounds of ${gateways} gateways + ${workers} workers; ` +
+    `${backend}: seed ${seed} (CRASH_SEED replays the choices, not the timing): ${rounds} rounds of ${gateways} gateways + ${workers} workers; ` +
       `${by('gateway')}, ${by('worker')}; planned ${planned('early')} early, ${planned('mid')} mid, ${planned('never')} never; ` +
       `${killed.length} kills (${midWork.length} mid-work, ${killed.length - midWork.length} before working), ` +
       `${all.length - killed.length} finished on their own; crash phase ${crashSecs.toFixed(1)} s`,
@@ -185,4 +190,12 @@ test('fleet: gateways and workers on one file, SIGKILLed at random, then recover
     `total ${((Date.now() - started) / 1000).toFixed(1)} s`,
   ])
     t.diagnostic(line);
-});
+}
+
+for (const backend of BACKENDS) {
+  test(
+    `${backend}: fleet: gateways and workers on one database, SIGKILLed at random, then recovered`,
+    { skip: unavailable(backend) },
+    (t) => fleet(backend, t),
+  );
+}

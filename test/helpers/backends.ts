@@ -48,7 +48,16 @@ export function storeSql(store: LifecycleStore): Sql {
       const stmt = store.lc.db.prepare(sql);
       return (stmt.reader ? stmt.all(...params) : (stmt.run(...params), [])) as R[];
     }
-    return (await (store as PgStore).pool.query(numbered(sql), params)).rows as R[];
+    // As a gateway's own SQL: not marked as our core's writes (sessionOptions), so the triggers
+    // record its timeline entries and its notifications name no writer.
+    const client = await (store as PgStore).pool.connect();
+    try {
+      await client.query("SET lifecycle.core = ''; SET lifecycle.owner = ''");
+      return (await client.query(numbered(sql), params)).rows as R[];
+    } finally {
+      await client.query('RESET lifecycle.core; RESET lifecycle.owner').catch(() => undefined);
+      client.release();
+    }
   };
 }
 

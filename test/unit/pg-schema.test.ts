@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
-import { PG_SCHEMA_VERSION } from '../../main/store/postgres/schema';
+import { PG_SCHEMA_VERSION, migrate } from '../../main/store/postgres/schema';
 import { PgStore } from '../../main/store/postgres/store';
 import { pgCluster, pgUnavailable } from '../helpers/pg-cluster';
 
@@ -104,5 +104,32 @@ test('a gateway’s own tables are adopted: columns added, its rows kept and cou
     );
   } finally {
     await store.close();
+  }
+});
+
+test('a node that waited for another node’s migration does not run it again', { skip }, async () => {
+  const url = pgCluster().createDatabase('schema');
+  const a = new pg.Client({ connectionString: url });
+  const b = new pg.Client({ connectionString: url });
+  await a.connect();
+  await b.connect();
+  try {
+    // B migrates inside a transaction that already holds the migration lock…
+    await b.query('BEGIN');
+    await b.query("SELECT pg_advisory_xact_lock(hashtext('lifecycle-desk:migrate'))");
+    // …while A finds no schema yet and waits for that lock.
+    const waiting = migrate(a as unknown as pg.PoolClient, 'a', false);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(await migrate(b as unknown as pg.PoolClient, 'b', false), PG_SCHEMA_VERSION); // commits B's transaction
+    const triggers = async (): Promise<unknown[]> =>
+      (await b.query("SELECT oid, tgname FROM pg_trigger WHERE tgname LIKE 'lc_%' ORDER BY tgname")).rows;
+    const before = await triggers();
+    assert.equal(await waiting, PG_SCHEMA_VERSION);
+    // Had A run V1 again, its triggers would have been dropped and made anew (new oids), taking
+    // exclusive locks on tables gateways were using.
+    assert.deepEqual(await triggers(), before);
+  } finally {
+    await a.end();
+    await b.end();
   }
 });

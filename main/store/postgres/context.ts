@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { StuckThresholds } from '../../../shared/stuck';
 import type { LifecycleConfig } from '../../lifecycle/config';
@@ -45,17 +46,33 @@ export const PG_TYPES = {
   },
 } as pg.CustomTypesConfig;
 
+const names = new Map<string, string>();
+
+/**
+ * A named (prepared) statement: each connection plans it once instead of at every call, which
+ * is most of the server's work for the core's CTEs. Our SQL texts are fixed (values are always
+ * parameters), so the names are few.
+ */
+function prepared(text: string, values: unknown[]): pg.QueryConfig {
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `lc_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    names.set(text, name);
+  }
+  return { name, text, values };
+}
+
 function wrap(client: pg.PoolClient, now: number): Tx {
   return {
     now,
     async all<R>(sql: string, params: unknown[] = []) {
-      return (await client.query(sql, params)).rows as R[];
+      return (await client.query(prepared(sql, params))).rows as R[];
     },
     async one<R>(sql: string, params: unknown[] = []) {
-      return (await client.query(sql, params)).rows[0] as R | undefined;
+      return (await client.query(prepared(sql, params))).rows[0] as R | undefined;
     },
     async run(sql: string, params: unknown[] = []) {
-      return (await client.query(sql, params)).rowCount ?? 0;
+      return (await client.query(prepared(sql, params))).rowCount ?? 0;
     },
   };
 }
@@ -89,18 +106,32 @@ async function nowOf(core: PgCore, client: pg.PoolClient): Promise<number> {
 }
 
 /**
- * Marks the transaction as our core's (the history triggers leave its entries to us, since we
- * record them with who and why; every other writer's they record) and as this process's (the
- * change notifications name it, so a watcher can tell its own writes from others'). Reads the
- * clock in the same round trip.
+ * Opens the transaction and reads its clock in one round trip (simple protocol, no parameters).
+ * That the writes are our core's, and whose, is set once per connection (sessionOptions).
  */
 async function begin(core: PgCore, client: pg.PoolClient): Promise<number> {
-  await client.query('BEGIN');
-  const r = await client.query<{ now: number }>(
-    `SELECT set_config('lifecycle.core', 'on', true), set_config('lifecycle.owner', $1, true), ${SQL_NOW} AS now`,
-    [core.owner],
-  );
-  return core.clock ? core.clock() : r.rows[0]!.now;
+  if (core.clock) {
+    await client.query('BEGIN');
+    return core.clock();
+  }
+  const results = (await client.query(`BEGIN; SELECT ${SQL_NOW} AS now`)) as unknown as pg.QueryResult<{
+    now: number;
+  }>[];
+  return results[1]!.rows[0]!.now;
+}
+
+/** A startup option value, with the backslash and space escaped as the server's parser wants. */
+const optionValue = (v: string): string => v.replace(/\\/g, '\\\\').replace(/ /g, '\\ ');
+
+/**
+ * The settings of each of our pool's connections: `lifecycle.core` tells the history triggers
+ * that our core records the entries of its writes itself (with who and why; every other
+ * writer's they record), `lifecycle.owner` names this process in change notifications, so a
+ * watcher can tell its own writes from others'. Set at connection start: no round trip per
+ * transaction.
+ */
+export function sessionOptions(owner: string): string {
+  return `-c lifecycle.core=on -c lifecycle.owner=${optionValue(owner)}`;
 }
 
 /**

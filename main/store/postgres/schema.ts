@@ -154,8 +154,12 @@ const V1 = `
 const MIGRATIONS: Record<number, string> = { 1: V1 };
 
 async function versionOf(client: pg.PoolClient): Promise<number | null> {
-  const exists = await client.query<{ t: string | null }>("SELECT to_regclass('lifecycle_schema')::text AS t");
-  if (!exists.rows[0]?.t) return null;
+  // A catalog query, not to_regclass: a session's cached "no such table" survives waiting for the
+  // advisory lock while another node creates it, and V1 would run again on live tables.
+  const exists = await client.query<{ n: number }>(
+    "SELECT count(*) AS n FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = 'lifecycle_schema'",
+  );
+  if (Number(exists.rows[0]?.n ?? 0) === 0) return null;
   const r = await client.query<{ version: number }>('SELECT version FROM lifecycle_schema');
   return r.rows[0]?.version ?? 0;
 }

@@ -7,7 +7,7 @@ import { LifecycleError } from '../../lifecycle/errors';
 import type { LifecycleStore, RecoveryStore, StoreOptions } from '../contract';
 import { redactUrl } from '../location';
 import { abortSession } from './abort';
-import { PG_TYPES, SQL_NOW, type PgCore } from './context';
+import { PG_TYPES, SQL_NOW, sessionOptions, type PgCore } from './context';
 import { expire } from './expiry';
 import { finalizeTurn } from './finalize';
 import { liveness } from './liveness';
@@ -52,12 +52,13 @@ export class PgStore implements LifecycleStore {
     const config = resolveConfig(options.config);
     const location = redactUrl(url);
     const readOnly = options.readOnly === true;
+    const owner = options.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize ?? 10,
       types: PG_TYPES,
       // The server waits this long for a row lock before giving up (our `locked`), like busy_timeout.
-      options: `-c lock_timeout=${config.busyTimeoutMs}${readOnly ? ' -c default_transaction_read_only=on' : ''}`,
+      options: `-c lock_timeout=${config.busyTimeoutMs} ${sessionOptions(owner)}${readOnly ? ' -c default_transaction_read_only=on' : ''}`,
       application_name: 'lifecycle-desk',
     });
     // An idle client's error (server restart) must not crash the process; the next query reports it.
@@ -79,7 +80,7 @@ export class PgStore implements LifecycleStore {
         pool,
         config,
         stuck,
-        owner: options.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+        owner,
         startedAt,
         live: new Set(),
         readOnly,
