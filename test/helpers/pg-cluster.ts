@@ -35,6 +35,40 @@ export function pgUnavailable(): string | null {
 }
 
 let cluster: Cluster | undefined;
+
+const PREFIX = 'lifecycle-pg-';
+/** The pid of the process that made a cluster: one whose maker died (killed, timed out) is an orphan. */
+const CREATOR = 'creator.pid';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Stops and removes the clusters of test processes that died without stopping theirs. */
+function removeOrphans(bin: string): void {
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    if (!name.startsWith(PREFIX)) continue;
+    const dir = path.join(os.tmpdir(), name);
+    let creator: number;
+    try {
+      creator = Number(fs.readFileSync(path.join(dir, CREATOR), 'utf8'));
+    } catch {
+      continue; // still being made, or not one of ours
+    }
+    if (!Number.isSafeInteger(creator) || alive(creator)) continue;
+    try {
+      asUser(path.join(bin, 'pg_ctl'), ['-D', path.join(dir, 'data'), '-m', 'immediate', '-w', 'stop']);
+    } catch {
+      // not running
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 let seq = 0;
 
 /** The user to run the server as: postgres when we are root (it refuses root), else ourselves. */
@@ -92,7 +126,9 @@ export function pgCluster(): Cluster {
   }
   const bin = binDir();
   if (!bin) throw new Error(pgUnavailable() ?? 'no PostgreSQL');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifecycle-pg-'));
+  removeOrphans(bin);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), PREFIX));
+  fs.writeFileSync(path.join(dir, CREATOR), String(process.pid));
   fs.chmodSync(dir, 0o777);
   if (process.getuid?.() === 0) execFileSync('chown', ['postgres', dir]);
   const data = path.join(dir, 'data');

@@ -3,34 +3,15 @@
 // Every case runs on both backends (helpers/backends.ts).
 import assert from 'node:assert/strict';
 import { RecoveryWorker } from '../../main/lifecycle';
-import type { LifecycleStore } from '../../main/store/contract';
 import { eachBackend, type Case } from '../helpers/backends';
 import { ROUTE } from '../helpers/temp-db';
+import { queuedRow, runningTurn } from '../helpers/store-rows';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
-async function turn(store: LifecycleStore, sessionKey = 'sess'): Promise<string> {
-  const { turn: t } = await store.accept({ channel: 'telegram', sessionKey, payload: { text: 'q' }, route: ROUTE });
-  await store.markRunning(t.id);
-  return t.id;
-}
-
-async function row(
-  store: LifecycleStore,
-  turnId: string | null,
-  kind: 'final' | 'tool' | null = 'final',
-): Promise<string> {
-  const { row: r } = await store.enqueue({
-    turnId,
-    channel: 'telegram',
-    target: 'chat-1',
-    dispatchKind: kind,
-    payload: { t: 1 },
-    live: false,
-  });
-  return r.id;
-}
+const turn = runningTurn;
+const row = queuedRow;
 
 /** status()'s counts equal what SELECT count(*) … GROUP BY status finds in the tables. */
 async function countsMatch(c: Case): Promise<void> {

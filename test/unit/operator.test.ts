@@ -3,9 +3,8 @@
 // Every case runs on both backends (helpers/backends.ts).
 import assert from 'node:assert/strict';
 import { LifecycleError, RecoveryWorker } from '../../main/lifecycle';
-import type { LifecycleStore } from '../../main/store/contract';
 import { eachBackend } from '../helpers/backends';
-import { ROUTE } from '../helpers/temp-db';
+import { queuedRow, runningTurn } from '../helpers/store-rows';
 
 async function invalidState(fn: () => Promise<unknown>, pattern?: RegExp): Promise<void> {
   await assert.rejects(
@@ -19,27 +18,8 @@ async function invalidState(fn: () => Promise<unknown>, pattern?: RegExp): Promi
   );
 }
 
-async function turn(store: LifecycleStore, sessionKey = 'sess'): Promise<string> {
-  const { turn: t } = await store.accept({ channel: 'telegram', sessionKey, payload: { text: 'q' }, route: ROUTE });
-  await store.markRunning(t.id);
-  return t.id;
-}
-
-async function row(
-  store: LifecycleStore,
-  turnId: string | null,
-  kind: 'final' | 'tool' | null = 'final',
-): Promise<string> {
-  const { row: r } = await store.enqueue({
-    turnId,
-    channel: 'telegram',
-    target: 'chat-1',
-    dispatchKind: kind,
-    payload: { t: 1 },
-    live: false,
-  });
-  return r.id;
-}
+const turn = runningTurn;
+const row = queuedRow;
 
 eachBackend(
   'operator abort: aborts the session, is recorded with actor operator and by; refused when nothing is open',

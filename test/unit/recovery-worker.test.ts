@@ -17,6 +17,7 @@ import {
 import type { Backend, LifecycleStore } from '../../main/store/contract';
 import { eachBackend, type Case, type CaseOptions } from '../helpers/backends';
 import { ROUTE, delay } from '../helpers/temp-db';
+import { queuedRow } from '../helpers/store-rows';
 
 const CHILD = path.join(__dirname, '..', 'helpers', 'child.js');
 const LEASE = 60_000;
@@ -39,21 +40,13 @@ async function accept(store: LifecycleStore, sessionKey: string, over: Partial<A
   return (await store.accept(inbound(sessionKey, over))).turn.id;
 }
 
-async function enqueue(
+function enqueue(
   store: LifecycleStore,
   turnId: string | null,
   kind: 'tool' | 'block' | 'final' | null,
   live = true,
 ): Promise<string> {
-  const { row } = await store.enqueue({
-    turnId,
-    channel: 'telegram',
-    target: 'chat-1',
-    dispatchKind: kind,
-    payload: { kind },
-    live,
-  });
-  return row.id;
+  return queuedRow(store, turnId, kind, live, { kind });
 }
 
 interface Recorder {
