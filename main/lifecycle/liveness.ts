@@ -99,13 +99,13 @@ export function livenessOf(input: LivenessInput): Liveness {
     banner = `${capital(why(workers, now, 'any'))}: replays and retries you request will wait until the gateway runs its own recovery worker.`;
     const seen = Math.max(lastWriteAt ?? 0, lastExternalWriteAt ?? 0);
     if (seen > 0 && now - seen < RECENT_MS) {
-      inferred = `No heartbeat of a gateway's worker, but the file was written ${ago(now - seen)} ago (${
+      inferred = `No heartbeat of a gateway's worker, but the database was written ${ago(now - seen)} ago (${
         lastExternalWriteAt !== null && lastExternalWriteAt >= (lastWriteAt ?? 0)
           ? 'another process committed to it'
           : 'its newest timeline entry'
       }): a gateway is running, and it may run its own recovery without a heartbeat.`;
     } else if (seen > 0) {
-      inferred = `Nothing has written to the file for ${ago(now - seen)}: no gateway seems to be running.`;
+      inferred = `Nothing has written to the database for ${ago(now - seen)}: no gateway seems to be running.`;
     }
   }
   return { now, workers, nextPassAt, lastWriteAt, lastExternalWriteAt, banner, inferred };

@@ -43,9 +43,9 @@ export function WorkersCard({ liveness, now, error, footer }: WorkersCardProps) 
           <span className={alive ? 'muted' : 'workers-none'}>{alive ? `${alive} alive` : 'none alive'}</span>
         )}
       </header>
-      {error && !liveness && <p className="muted empty-small">Could not ask who recovers this file: {error}</p>}
+      {error && !liveness && <p className="muted empty-small">Could not ask who recovers this database: {error}</p>}
       {liveness && workers.length === 0 && (
-        <p className="muted empty-small">No recovery worker recorded a heartbeat in this file in the last 24 h.</p>
+        <p className="muted empty-small">No recovery worker recorded a heartbeat in this database in the last 24 h.</p>
       )}
       {workers.length > 0 && (
         <ul className="worker-list" aria-label="Recovery workers">
@@ -91,7 +91,7 @@ export function WorkersCard({ liveness, now, error, footer }: WorkersCardProps) 
             <dt>Last commit by another process</dt>
             <dd title={formatTime(liveness.lastExternalWriteAt)}>
               {liveness.lastExternalWriteAt === null
-                ? 'none seen since this app opened the file'
+                ? 'none seen since this app opened the database'
                 : formatAgo(liveness.lastExternalWriteAt, now)}
             </dd>
           </div>

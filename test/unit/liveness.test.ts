@@ -31,7 +31,7 @@ eachBackend(
     clock.advance(20_000);
     assert.match(
       (await store.liveness()).inferred ?? '',
-      /^No heartbeat of a gateway's worker, but the file was written 20 s ago \(its newest timeline entry\): a gateway is running/,
+      /^No heartbeat of a gateway's worker, but the database was written 20 s ago \(its newest timeline entry\): a gateway is running/,
     );
     assert.match(
       (await store.liveness(clock.t - 3_000)).inferred ?? '',
