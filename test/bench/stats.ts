@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 export interface Latency {
   median: number;
   p95: number;
+  p99: number;
   min: number;
   max: number;
   runs: number;
@@ -16,17 +17,46 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[i]!;
 }
 
-/** Runs `fn` `warmup` times unmeasured, then `runs` times measured (ms each). */
-export function measure(fn: () => unknown, runs = 50, warmup = 5): Latency {
-  for (let i = 0; i < warmup; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
+/** Median, p95, p99, min and max of `times` (ms each; sorted in place). */
+function latencyOf(times: number[]): Latency {
   times.sort((a, b) => a - b);
-  return { median: percentile(times, 50), p95: percentile(times, 95), min: times[0]!, max: times.at(-1)!, runs };
+  return {
+    median: percentile(times, 50),
+    p95: percentile(times, 95),
+    p99: percentile(times, 99),
+    min: times[0]!,
+    max: times.at(-1)!,
+    runs: times.length,
+  };
+}
+
+/**
+ * Times `fn`, one call at a time: `warmup` unmeasured runs, then `runs` measured ones (ms each),
+ * or fewer (never under `minRuns`) once the measured ones took `budgetMs` in all.
+ */
+export async function measure(
+  fn: () => Promise<unknown>,
+  { runs = 50, warmup = 5, budgetMs = Infinity, minRuns = 10 }: MeasureOptions = {},
+): Promise<Latency> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  let spent = 0;
+  for (let i = 0; i < runs && (i < minRuns || spent < budgetMs); i++) {
+    const t0 = performance.now();
+    await fn();
+    const t = performance.now() - t0;
+    times.push(t);
+    spent += t;
+  }
+  return latencyOf(times);
+}
+
+export interface MeasureOptions {
+  runs?: number;
+  warmup?: number;
+  /** Stop measuring once this many ms were spent (after `minRuns`). */
+  budgetMs?: number;
+  minRuns?: number;
 }
 
 export function ms(n: number): string {

@@ -187,18 +187,32 @@ export async function checkRecovered(db: Recovered, sinkFile: string, options: C
   //    first. There the row itself says which committed first: the abort cancels only pending
   //    rows and releases their claim, every successful beginSend takes it, and nothing writes a
   //    cancelled row again; so a row the abort cancelled that still has no claim was begun only
-  //    before the abort. Such sends are counted (`raced`), any other later one is a late send.
+  //    before the abort. Likewise a row delivered by an ack whose timeline entry was written
+  //    before the abort's (the entries' ids follow the order of writing): its beginSend committed
+  //    before that ack began, so before the abort did. Such sends are counted (`raced`), any
+  //    other later one is a late send.
   const aborts = new Map<string, number>();
-  for (const h of await sql<{ turnId: string; at: number; actor: string }>(
+  const abortEntry = new Map<string, number>();
+  for (const h of await sql<{ id: number; turnId: string; at: number; actor: string }>(
     // The move into aborted, not the notes recorded on the aborted turn since (a duplicate
     // inbound message, from aborted to aborted), which would date the abort later than it was.
-    `SELECT subject_id AS "turnId", at, actor FROM message_history
+    `SELECT id, subject_id AS "turnId", at, actor FROM message_history
      WHERE kind = 'turn' AND to_status = 'aborted' AND (from_status IS NULL OR from_status <> 'aborted')`,
   )) {
     assert.equal(h.actor, 'gateway', `turn ${h.turnId} was aborted by ${h.actor}, not a child`);
     assert.ok(!aborts.has(h.turnId), `turn ${h.turnId} was aborted twice`);
     aborts.set(h.turnId, Number(h.at));
+    abortEntry.set(h.turnId, Number(h.id));
   }
+  const deliveredEntry = new Map(
+    (
+      await sql<{ rowId: string; id: number }>(
+        `SELECT entity_id AS "rowId", id FROM message_history WHERE kind = 'outbox' AND to_status = 'delivered'`,
+      )
+    ).map((r) => [r.rowId, Number(r.id)]),
+  );
+  const ackedBeforeAbort = (rowId: string, turnId: string): boolean =>
+    rowById.get(rowId)?.status === 'delivered' && (deliveredEntry.get(rowId) ?? Infinity) < abortEntry.get(turnId)!;
   const abortedTurns = turns.filter((x) => x.status === 'aborted');
   assert.equal(aborts.size, abortedTurns.length, 'every aborted turn has its abort in the history');
   assert.ok(abortedTurns.length > 0, 'some turns were aborted');
@@ -235,11 +249,19 @@ export async function checkRecovered(db: Recovered, sinkFile: string, options: C
     if (lines.length > 0) abortedWithLines++;
     if (lines.some((l) => isFinal(l.kind))) abortedWithFinalLines++;
     for (const l of lines.filter((x) => (x.begunAt ?? x.at) > abortAt)) {
-      if (pg && beganBeforeAbortByRow(l.rowId)) {
+      if (pg && (beganBeforeAbortByRow(l.rowId) || ackedBeforeAbort(l.rowId, turnId))) {
         raced++;
         racedBy = Math.max(racedBy, (l.begunAt ?? l.at) - abortAt);
       } else lateSends.push({ ...l, abortAt, row: rowById.get(l.rowId) });
     }
+  }
+  for (const l of lateSends) {
+    // The turn's whole timeline beside the failure: which writer did what, in which order.
+    (l as { timeline?: unknown }).timeline = await sql(
+      `SELECT id, kind, entity_id AS "entityId", from_status AS "from", to_status AS "to", actor, actor_name AS "by", reason, at
+       FROM message_history WHERE subject_id = ? ORDER BY id`,
+      [l.turnId],
+    );
   }
   assert.deepEqual(lateSends, [], 'sends of aborted turns were allowed after the abort');
   assert.ok(

@@ -1,0 +1,20 @@
+const { pgCluster } = require('./dist/test/helpers/pg-cluster.js');
+const pg = require('pg');
+(async () => {
+  const url = pgCluster().createDatabase('exp');
+  const c = new pg.Client(url); await c.connect();
+  await c.query('SET synchronous_commit = off');
+  const t = async (label, sql, p) => { const t0 = performance.now(); await c.query(sql, p); console.log(label, (performance.now() - t0).toFixed(0), 'ms'); };
+  await t('create', `CREATE TABLE a (id text primary key, x text, y text, n bigint, m bigint); CREATE UNLOGGED TABLE b (id text primary key, x text, y text, n bigint, m bigint)`);
+  const pad = "repeat('x', 180)";
+  await t('logged 400k', `INSERT INTO a SELECT lpad(i::text, 36, '0'), ${pad}, 'telegram', i, i FROM generate_series(1, 400000) i`);
+  await t('unlogged 400k', `INSERT INTO b SELECT lpad(i::text, 36, '0'), ${pad}, 'telegram', i, i FROM generate_series(1, 400000) i`);
+  const vals = Array.from({ length: 40000 }, (_, i) => 'y'.repeat(180) + i);
+  const js = JSON.stringify(vals);
+  await t('json parse 40k x 180B', `SELECT count(*) FROM unnest(ARRAY(SELECT json_array_elements_text($1::json)))`, [js]);
+  await t('json parse 40k x 180B', `SELECT count(*) FROM unnest(ARRAY(SELECT json_array_elements_text($1::json)))`, [js]);
+  await t('json ord 40k', `SELECT count(*) FROM unnest(ARRAY(SELECT v FROM json_array_elements_text($1::json) WITH ORDINALITY e(v,n) ORDER BY n))`, [js]);
+  await t('array 40k', `SELECT count(*) FROM unnest($1::text[])`, [ '{' + vals.map(v => '"' + v + '"').join(',') + '}' ]);
+  console.log((await c.query(`select name, setting from pg_settings where name in ('max_wal_size','checkpoint_timeout','wal_level','wal_buffers','wal_compression')`)).rows);
+  await c.end();
+})();
