@@ -12,7 +12,7 @@ import { ensureReadDb } from './generate';
 import { readLatencies, readTable, type ReadReport } from './reads';
 import { readsPg, type SqliteReads } from './reads-pg';
 import { pgBench } from './pg-server';
-import { heading, int, ms, ratio, table } from './stats';
+import { heading, int, ratio, table } from './stats';
 import { coreThroughput } from './throughput-core';
 import { plainjobThroughput } from './throughput-plainjob';
 import { rawThroughput } from './throughput-raw';
@@ -34,7 +34,7 @@ import { storeThroughput } from './throughput-store';
 //   BENCH_BACKEND_TURNS       turns per run across processes, split among them (default 1,600)
 //   BENCH_BACKEND_INFLIGHT    turns in flight in each gateway process there (default 32)
 //   BENCH_PG_POOL             PgStore's connections per process (default 10, the store's default)
-//   BENCH_ONLY=throughput|reads|reads-pg|contention|backends
+//   BENCH_ONLY=throughput|reads|reads-pg|contention|backends, or several: BENCH_ONLY=reads,reads-pg
 //
 // PostgreSQL is the throwaway cluster of test/helpers/pg-cluster.ts (or LIFECYCLE_PG_URL's
 // server); where it cannot run, its contenders are skipped with a one-line reason.
@@ -260,9 +260,10 @@ async function reads(turns: number): Promise<SqliteReads> {
 }
 
 async function main(): Promise<void> {
-  const only = process.env.BENCH_ONLY;
+  const only = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
+  const run = (section: string): boolean => only.size === 0 || only.has(section);
   machine();
-  if (only === undefined || only === '' || only === 'throughput') {
+  if (run('throughput')) {
     await throughput(
       envInt('BENCH_THROUGHPUT_TURNS', 20_000),
       envInt('BENCH_CONCURRENCY', 64),
@@ -271,16 +272,16 @@ async function main(): Promise<void> {
     );
   }
   let sqliteReads: SqliteReads | undefined;
-  if (only === undefined || only === '' || only === 'reads') {
+  if (run('reads')) {
     sqliteReads = await reads(envInt('BENCH_TURNS', 1_000_000));
   }
-  if (only === undefined || only === '' || only === 'reads-pg') {
+  if (run('reads-pg')) {
     await readsPg(envInt('BENCH_TURNS', 1_000_000), READS, sqliteReads);
   }
-  if (only === undefined || only === '' || only === 'contention') {
+  if (run('contention')) {
     await contention(envInt('BENCH_CONTENTION_TURNS', 3_000));
   }
-  if (only === undefined || only === '' || only === 'backends') {
+  if (run('backends')) {
     await backends({
       turns: envInt('BENCH_BACKEND_TURNS', 1_600),
       inflight: envInt('BENCH_BACKEND_INFLIGHT', 32),
