@@ -84,8 +84,12 @@ function describe(n: PlanNode): string {
     n['Rows Removed by Filter'] ? `${n['Rows Removed by Filter'] * n['Actual Loops']} removed by filter` : '',
     n['Heap Fetches'] ? `${n['Heap Fetches']} heap fetches` : '',
   ].filter(Boolean);
-  const cond = n['Index Cond'] ?? n.Filter;
-  return `${what}: ${extra.join(', ')}${cond ? ` [${cond.length > 90 ? `${cond.slice(0, 87)}…` : cond}]` : ''}`;
+  const clip = (text: string): string => (text.length > 90 ? `${text.slice(0, 89)}…` : text);
+  const conds = [
+    n['Index Cond'] ? `index: ${clip(n['Index Cond'])}` : '',
+    n.Filter ? `filter: ${clip(n.Filter)}` : '',
+  ].filter(Boolean);
+  return `${what}: ${extra.join(', ')}${conds.length ? ` [${conds.join('; ')}]` : ''}`;
 }
 
 /** The plan's nodes, top first, indented by depth: at most `max` of them, as deep as `depth`. */

@@ -229,8 +229,8 @@ async function throughput(
   console.log("(CPU ratio: the other side's CPU time per turn / the core's, i.e. throughput if both were CPU-bound.)");
 }
 
-/** Runs of each read call (fewer once they took budgetMs), after warm-up runs. */
-const READS = { runs: 100, warmup: 5, budgetMs: 3_000, minRuns: 20 } as const;
+/** Runs of each read call after its warm-up runs (fewer for a slow call: see measure). */
+const READS = { runs: 100, warmup: 5, budgetMs: 3_000, minRuns: 10 } as const;
 
 async function reads(turns: number): Promise<SqliteReads> {
   heading(`read latency: ${int(turns)} turns / ${int(turns * 3)} outbox rows`);

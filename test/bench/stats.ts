@@ -31,16 +31,22 @@ function latencyOf(times: number[]): Latency {
 }
 
 /**
- * Times `fn`, one call at a time: `warmup` unmeasured runs, then `runs` measured ones (ms each),
- * or fewer (never under `minRuns`) once the measured ones took `budgetMs` in all.
+ * Times `fn`, one call at a time: `warmup` unmeasured runs, then `runs` measured ones (ms each).
+ * A slow call gets fewer: the warm-up ends (after one run) once it took a quarter of `budgetMs`,
+ * the measured runs (never fewer than `minRuns`) once they took `budgetMs`.
  */
 export async function measure(
   fn: () => Promise<unknown>,
   { runs = 50, warmup = 5, budgetMs = Infinity, minRuns = 10 }: MeasureOptions = {},
 ): Promise<Latency> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times: number[] = [];
   let spent = 0;
+  for (let i = 0; i < warmup && (i === 0 || spent < budgetMs / 4); i++) {
+    const t0 = performance.now();
+    await fn();
+    spent += performance.now() - t0;
+  }
+  const times: number[] = [];
+  spent = 0;
   for (let i = 0; i < runs && (i < minRuns || spent < budgetMs); i++) {
     const t0 = performance.now();
     await fn();
