@@ -8,6 +8,7 @@ import { Lifecycle } from '../../main/lifecycle/lifecycle';
 import { SCHEMA_VERSION } from '../../main/lifecycle/migrations';
 import { TURN_MINUTES_BACKFILL } from '../../main/lifecycle/migrations/v2';
 import { int } from './stats';
+import { SPEC_OUTBOX_COLUMNS } from '../helpers/gateway-file';
 
 // A large, realistic lifecycle database for the read benchmarks: N turns accepted over the
 // last 48 hours, 3 outbox rows each (tool, block, final), mostly terminal, with small
@@ -109,28 +110,7 @@ export const BENCH_TURN_COLUMNS = [
 ] as const;
 
 /** Likewise for message_outbox. */
-export const BENCH_OUTBOX_COLUMNS = [
-  'id',
-  'turn_id',
-  'channel',
-  'account_id',
-  'target',
-  'dispatch_kind',
-  'payload',
-  'queued_at',
-  'status',
-  'attempt_count',
-  'next_attempt_at',
-  'last_attempt_at',
-  'delivered_at',
-  'completed_at',
-  'last_error',
-  'error_class',
-  'terminal_reason',
-  'idempotency_key',
-  'claim_owner',
-  'claim_expires_at',
-] as const;
+export const BENCH_OUTBOX_COLUMNS: readonly string[] = [...SPEC_OUTBOX_COLUMNS, 'claim_owner', 'claim_expires_at'];
 
 /** One generated turn: its values and its outbox rows' (in BENCH_*_COLUMNS order). */
 export interface BenchTurn {
