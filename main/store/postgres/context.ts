@@ -26,6 +26,34 @@ export interface PgCore {
   readonly location: string;
   /** The injected clock, if any (tests); else the server's clock is used. */
   readonly clock: (() => number) | undefined;
+  /** The server's clock as seen from here, so that a plain read needs no round trip for it. */
+  readonly serverClock: ServerClock;
+}
+
+/**
+ * The server's clock minus ours, measured by every transaction's BEGIN (and by a read when the
+ * last measure is old). Writes always use the server's own reading; a read's "now" only decides
+ * what looks stuck, where an error of one round trip does not matter.
+ */
+export interface ServerClock {
+  offsetMs: number;
+  /** Our clock when offsetMs was measured; 0 = never. */
+  measuredAt: number;
+}
+
+/** How long a measured offset serves plain reads before a read measures it again. */
+const CLOCK_FRESH_MS = 60_000;
+
+export function newServerClock(): ServerClock {
+  return { offsetMs: 0, measuredAt: 0 };
+}
+
+/** Records the server's reading `serverNow`, taken between our clock's `before` and now. */
+export function measured(clock: ServerClock, serverNow: number, before: number): number {
+  const after = Date.now();
+  clock.offsetMs = serverNow - (before + after) / 2;
+  clock.measuredAt = after;
+  return serverNow;
 }
 
 /** One connection inside one transaction (or a plain read), with the transaction's "now". */
@@ -101,8 +129,11 @@ export function asLifecycleError(err: unknown, core: Pick<PgCore, 'location'>): 
 
 async function nowOf(core: PgCore, client: pg.PoolClient): Promise<number> {
   if (core.clock) return core.clock();
+  const local = Date.now();
+  const sc = core.serverClock;
+  if (sc.measuredAt > 0 && local - sc.measuredAt < CLOCK_FRESH_MS) return Math.round(local + sc.offsetMs);
   const r = await client.query<{ now: number }>(`SELECT ${SQL_NOW} AS now`);
-  return r.rows[0]!.now;
+  return measured(sc, r.rows[0]!.now, local);
 }
 
 /**
@@ -114,10 +145,11 @@ async function begin(core: PgCore, client: pg.PoolClient): Promise<number> {
     await client.query('BEGIN');
     return core.clock();
   }
+  const before = Date.now();
   const results = (await client.query(`BEGIN; SELECT ${SQL_NOW} AS now`)) as unknown as pg.QueryResult<{
     now: number;
   }>[];
-  return results[1]!.rows[0]!.now;
+  return measured(core.serverClock, results[1]!.rows[0]!.now, before);
 }
 
 /** A startup option value, with the backslash and space escaped as the server's parser wants. */

@@ -7,7 +7,7 @@ import { LifecycleError } from '../../lifecycle/errors';
 import type { LifecycleStore, RecoveryStore, StoreOptions } from '../contract';
 import { redactUrl } from '../location';
 import { abortSession } from './abort';
-import { PG_TYPES, SQL_NOW, sessionOptions, type PgCore } from './context';
+import { PG_TYPES, SQL_NOW, measured, newServerClock, sessionOptions, type PgCore } from './context';
 import { expire } from './expiry';
 import { finalizeTurn } from './finalize';
 import { liveness } from './liveness';
@@ -72,9 +72,11 @@ export class PgStore implements LifecycleStore {
     }
     try {
       const version = await migrate(client, location, readOnly);
+      const serverClock = newServerClock();
+      const before = Date.now();
       const startedAt = options.now
         ? options.now()
-        : (await client.query<{ now: number }>(`SELECT ${SQL_NOW} AS now`)).rows[0]!.now;
+        : measured(serverClock, (await client.query<{ now: number }>(`SELECT ${SQL_NOW} AS now`)).rows[0]!.now, before);
       const stuck: StuckThresholds = { ...DEFAULT_STUCK, ...options.stuck };
       const core: PgCore = {
         pool,
@@ -86,6 +88,7 @@ export class PgStore implements LifecycleStore {
         readOnly,
         location,
         clock: options.now,
+        serverClock,
       };
       client.release();
       return new PgStore(core, version);
