@@ -2,7 +2,7 @@ import { isTurnTerminal, type Turn, type TurnStatus } from '../../shared/types';
 import type { Core } from './context';
 import { finalRowSql } from './rules';
 import type { Who } from './history';
-import { getTurn, moveTurn, recordTurnFailure } from './turns';
+import { moveTurn, recordTurnFailure } from './turns';
 
 export interface FinalizeOptions {
   /**
@@ -54,6 +54,8 @@ function lastFinalError(core: Core, turnId: string): string | null {
   return row?.err ?? null;
 }
 
+const TURN_STATE_SQL = 'SELECT status, terminal_reason AS terminalReason FROM message_turns WHERE id = ?';
+
 const OPEN: TurnStatus[] = ['accepted', 'running', 'delivery_pending', 'failed_retryable'];
 
 /** SPEC "Finalizing a turn": what the turn's final rows and the host's report decide. */
@@ -82,14 +84,14 @@ export function finalFailedReason(lastError: string | null): string {
 }
 
 /** The result of finalizing a turn that is missing or already terminal: nothing changes. */
-export function settled(turn: Turn | undefined): FinalizeResult {
+export function settled(turn: Pick<Turn, 'status' | 'terminalReason'> | undefined): FinalizeResult {
   if (!turn) return { status: 'failed_terminal', changed: false, reason: 'no such turn' };
   return { status: turn.status, changed: false, reason: turn.terminalReason };
 }
 
 export function finalizeTurn(core: Core, turnId: string, options: FinalizeOptions, who: Who): FinalizeResult {
   return core.write((): FinalizeResult => {
-    const turn = getTurn(core, turnId);
+    const turn = core.stmt(TURN_STATE_SQL).get(turnId) as Pick<Turn, 'status' | 'terminalReason'> | undefined;
     if (!turn || isTurnTerminal(turn.status)) return settled(turn);
     const decision = decideFinal(finalRowCounts(core, turnId), options);
     switch (decision.kind) {

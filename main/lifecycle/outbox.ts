@@ -13,7 +13,7 @@ import type { Core } from './context';
 import { LifecycleError } from './errors';
 import { record, type Transition, type Who } from './history';
 import { OUTBOX_SELECT } from './rows';
-import { getTurn, markDeliveryPending } from './turns';
+import { markDeliveryPending } from './turns';
 import { guardedMove, type MoveOptions, type Moving } from './transition';
 import { toJson } from './payload';
 import { onLastChance } from './expiry';
@@ -45,8 +45,12 @@ export interface EnqueueResult {
   duplicate: boolean;
 }
 
+const ROW_BY_ID_SQL = `SELECT ${OUTBOX_SELECT} FROM message_outbox WHERE id = ?`;
+const ROW_BY_IDEMPOTENCY_SQL = `SELECT ${OUTBOX_SELECT} FROM message_outbox WHERE idempotency_key = ?`;
+const TURN_STATUS_SQL = 'SELECT status FROM message_turns WHERE id = ?';
+
 export function getRow(core: Core, id: string): OutboxRow | undefined {
-  return core.stmt(`SELECT ${OUTBOX_SELECT} FROM message_outbox WHERE id = ?`).get(id) as OutboxRow | undefined;
+  return core.stmt(ROW_BY_ID_SQL).get(id) as OutboxRow | undefined;
 }
 
 export function requireRow(core: Core, id: string): OutboxRow {
@@ -63,27 +67,36 @@ function subjectOf(row: { id: string; turnId: string | null }): string {
 export function enqueue(core: Core, input: EnqueueInput): EnqueueResult {
   return core.write((): EnqueueResult => {
     if (input.idempotencyKey != null) {
-      const existing = core
-        .stmt(`SELECT ${OUTBOX_SELECT} FROM message_outbox WHERE idempotency_key = ?`)
-        .get(input.idempotencyKey) as OutboxRow | undefined;
+      const existing = core.stmt(ROW_BY_IDEMPOTENCY_SQL).get(input.idempotencyKey) as OutboxRow | undefined;
       if (existing) return { row: existing, duplicate: true };
     }
     const turnId = input.turnId ?? null;
-    const turn = turnId === null ? undefined : getTurn(core, turnId);
-    refuseEnqueue(turnId, turn?.status);
+    const turnStatus =
+      turnId === null ? undefined : (core.stmt(TURN_STATUS_SQL).get(turnId) as { status: string } | undefined)?.status;
+    refuseEnqueue(turnId, turnStatus);
     const now = core.now();
     const id = input.id ?? newId(now);
     const columns = newRowColumns(input, id, now, core.owner, core.config.liveLeaseMs);
-    const names = Object.keys(columns);
-    core
-      .stmt(`INSERT INTO message_outbox (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`)
-      .run(...Object.values(columns));
+    // The row as written, from the INSERT itself: no second read.
+    const row = core.stmt(insertRowSql(columns)).get(...Object.values(columns)) as OutboxRow;
     record(core, { kind: 'outbox', entityId: id, subjectId: turnId ?? id, from: null, to: 'queued' }, GATEWAY);
-    if (turn && isFinalKind(input.dispatchKind ?? null)) {
-      markDeliveryPending(core, turn.id);
+    if (turnId !== null && isFinalKind(input.dispatchKind ?? null)) {
+      markDeliveryPending(core, turnId);
     }
-    return { row: getRow(core, id)!, duplicate: false };
+    return { row, duplicate: false };
   });
+}
+
+let insertRow: string | undefined;
+
+/** The INSERT … RETURNING of newRowColumns (their names are the same for every row). */
+function insertRowSql(columns: Record<string, unknown>): string {
+  if (insertRow === undefined) {
+    const names = Object.keys(columns);
+    insertRow = `INSERT INTO message_outbox (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})
+      RETURNING ${OUTBOX_SELECT}`;
+  }
+  return insertRow;
 }
 
 /** SPEC "Guarded transitions": rows of a missing or already-aborted turn are refused. */

@@ -86,19 +86,84 @@ class RawGroup {
 }
 
 export type RawMode = 'grouped' | 'per-step';
-export type RawSchema = 'same' | 'bare';
+
+/**
+ * The file the raw writes go to: `same` is the core's own schema (Lifecycle.open), each `no-…`
+ * that schema with one element taken away, `bare` only the SPEC's tables and indexes.
+ */
+export const RAW_SCHEMAS = ['same', 'no-extra-indexes', 'no-count-triggers', 'no-history-trigger', 'bare'] as const;
+export type RawSchema = (typeof RAW_SCHEMAS)[number];
+
+/** Our indexes beyond the SPEC's (migrations/v1.ts), each serving a read of the worker or dashboard. */
+const EXTRA_INDEXES = [
+  'ix_turns_status_accepted',
+  'ix_turns_accepted',
+  'ix_turns_completed',
+  'ix_outbox_status_queued',
+  'ix_outbox_kind_status',
+  'ix_outbox_queued',
+  'ix_outbox_completed',
+  'ix_history_subject',
+  'ix_history_operator',
+];
+
+const SQL_NOW = `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`;
+
+/** The timeline entry the history triggers write (migrations/v3.ts), for the variants that keep it. */
+function historyInsert(kind: string, subject: string, from: string): string {
+  return `INSERT INTO message_history (kind, entity_id, subject_id, from_status, to_status, actor, reason, actor_name, at)
+    VALUES ('${kind}', NEW.id, ${subject}, ${from}, NEW.status, 'gateway', NULL, NULL, ${SQL_NOW});`;
+}
+
+/** Takes one element away from the core's schema (see RAW_SCHEMAS). */
+function strip(db: Database.Database, schema: RawSchema): void {
+  if (schema === 'no-extra-indexes') {
+    for (const ix of EXTRA_INDEXES) db.exec(`DROP INDEX ${ix}`);
+  } else if (schema === 'no-count-triggers') {
+    // The inserts keep their timeline entry; counts, minutes and REPLACE bookkeeping go.
+    db.exec(`
+      DROP TRIGGER lc_turn_status; DROP TRIGGER lc_outbox_status;
+      DROP TRIGGER lc_turn_delete; DROP TRIGGER lc_outbox_delete;
+      DROP TRIGGER lc_turn_before_insert; DROP TRIGGER lc_outbox_before_insert;
+      DROP TRIGGER lc_turn_insert; DROP TRIGGER lc_outbox_insert;
+      CREATE TRIGGER lc_turn_insert AFTER INSERT ON message_turns BEGIN
+        ${historyInsert('turn', 'NEW.id', 'NULL')}
+      END;
+      CREATE TRIGGER lc_outbox_insert AFTER INSERT ON message_outbox BEGIN
+        ${historyInsert('outbox', 'coalesce(NEW.turn_id, NEW.id)', 'NULL')}
+      END;`);
+  } else if (schema === 'no-history-trigger') {
+    // The inserts keep their counts and minutes (v2's triggers); no timeline entry at all.
+    db.exec(`
+      DROP TRIGGER lc_turn_history; DROP TRIGGER lc_outbox_history;
+      DROP TRIGGER lc_turn_before_insert; DROP TRIGGER lc_outbox_before_insert;
+      DROP TRIGGER lc_turn_insert; DROP TRIGGER lc_outbox_insert;
+      CREATE TRIGGER lc_turn_insert AFTER INSERT ON message_turns BEGIN
+        INSERT INTO lifecycle_counts VALUES ('turn', NEW.status, 1) ON CONFLICT (entity, status) DO UPDATE SET n = n + 1;
+        INSERT INTO lifecycle_minutes (entity, minute, status, entered) VALUES ('turn', NEW.accepted_at / 60000, NEW.status, 1)
+          ON CONFLICT (entity, minute, status) DO UPDATE SET entered = entered + 1;
+      END;
+      CREATE TRIGGER lc_outbox_insert AFTER INSERT ON message_outbox BEGIN
+        INSERT INTO lifecycle_counts VALUES ('outbox', NEW.status, 1) ON CONFLICT (entity, status) DO UPDATE SET n = n + 1;
+        INSERT INTO lifecycle_minutes (entity, minute, status, entered)
+          VALUES ('outbox', coalesce(NEW.completed_at, NEW.queued_at) / 60000, NEW.status, 1)
+          ON CONFLICT (entity, minute, status) DO UPDATE SET entered = entered + 1;
+      END;`);
+  }
+}
 
 export async function rawThroughput(
   dir: string,
   opts: { turns: number; concurrency: number; warmup: number; mode: RawMode; schema: RawSchema },
 ): Promise<ThroughputResult> {
   const file = path.join(dir, `raw-${opts.schema}-${opts.mode}.db`);
-  if (opts.schema === 'same') Lifecycle.open(file).close();
+  if (opts.schema !== 'bare') Lifecycle.open(file).close();
   const db = new Database(file, { timeout: 5_000 });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   if (opts.schema === 'bare') db.exec(BARE_SPEC_SCHEMA);
-  const claims = opts.schema === 'same';
+  else strip(db, opts.schema);
+  const claims = opts.schema !== 'bare';
   const claim = (set: boolean): string =>
     claims ? (set ? ', claim_owner = ?, claim_expires_at = ?' : ', claim_owner = NULL, claim_expires_at = NULL') : '';
   const claimArgs = (now: number): unknown[] => (claims ? [OWNER, now + LEASE_MS] : []);
@@ -212,7 +277,8 @@ export async function rawThroughput(
     db.prepare("SELECT count(*) AS n FROM message_turns WHERE status = 'delivered'").get() as { n: number }
   ).n;
   db.close();
-  const where = opts.schema === 'same' ? 'same schema' : 'bare SPEC schema';
+  const where =
+    opts.schema === 'same' ? 'same schema' : opts.schema === 'bare' ? 'bare SPEC schema' : `schema ${opts.schema}`;
   return {
     label:
       opts.mode === 'grouped'
