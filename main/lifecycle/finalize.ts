@@ -31,16 +31,20 @@ export interface FinalRowCounts {
 }
 
 /** The turn's final rows only (dispatch_kind 'final' or NULL): tool/block rows never decide a turn. */
-export function finalRowCounts(core: Core, turnId: string): FinalRowCounts {
-  return core
-    .stmt(
-      `SELECT count(*) AS total,
+const FINAL_COUNTS = `count(*) AS total,
          coalesce(sum(status = 'delivered'), 0) AS delivered,
          coalesce(sum(status IN ('queued','failed_retryable')), 0) AS pending,
          coalesce(sum(status IN ('failed_terminal','expired')), 0) AS failed
-       FROM message_outbox WHERE turn_id = ? AND ${finalRowSql()}`,
-    )
-    .get(turnId) as FinalRowCounts;
+       FROM message_outbox WHERE turn_id = ? AND ${finalRowSql()}`;
+const FINAL_COUNTS_SQL = `SELECT ${FINAL_COUNTS}`;
+
+/** The turn's status and its final rows' counts in one read: what finalizing decides from. */
+const TURN_AND_FINALS_SQL = `SELECT t.status, t.terminal_reason AS terminalReason, f.*
+  FROM message_turns t, (SELECT ${FINAL_COUNTS}) f WHERE t.id = ?`;
+
+/** The turn's final rows only (dispatch_kind 'final' or NULL): tool/block rows never decide a turn. */
+export function finalRowCounts(core: Core, turnId: string): FinalRowCounts {
+  return core.stmt(FINAL_COUNTS_SQL).get(turnId) as FinalRowCounts;
 }
 
 function lastFinalError(core: Core, turnId: string): string | null {
@@ -53,8 +57,6 @@ function lastFinalError(core: Core, turnId: string): string | null {
     .get(turnId) as { err: string | null } | undefined;
   return row?.err ?? null;
 }
-
-const TURN_STATE_SQL = 'SELECT status, terminal_reason AS terminalReason FROM message_turns WHERE id = ?';
 
 const OPEN: TurnStatus[] = ['accepted', 'running', 'delivery_pending', 'failed_retryable'];
 
@@ -91,9 +93,10 @@ export function settled(turn: Pick<Turn, 'status' | 'terminalReason'> | undefine
 
 export function finalizeTurn(core: Core, turnId: string, options: FinalizeOptions, who: Who): FinalizeResult {
   return core.write((): FinalizeResult => {
-    const turn = core.stmt(TURN_STATE_SQL).get(turnId) as Pick<Turn, 'status' | 'terminalReason'> | undefined;
+    const turn = core.stmt(TURN_AND_FINALS_SQL).get(turnId, turnId) as
+      (Pick<Turn, 'status' | 'terminalReason'> & FinalRowCounts) | undefined;
     if (!turn || isTurnTerminal(turn.status)) return settled(turn);
-    const decision = decideFinal(finalRowCounts(core, turnId), options);
+    const decision = decideFinal(turn, options);
     switch (decision.kind) {
       case 'deliver':
         moveTurn(core, turnId, OPEN, 'delivered', who, { reason: decision.reason });

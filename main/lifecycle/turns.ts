@@ -102,26 +102,42 @@ export function duplicateNote(existing: Turn, resume: boolean | undefined): Tran
 
 export function acceptTurn(core: Core, input: AcceptInput): AcceptResult {
   return core.write((): AcceptResult => {
-    const existing =
-      (input.id !== undefined ? getTurn(core, input.id) : undefined) ??
-      (input.dedupeKey != null ? (core.stmt(TURN_BY_DEDUPE_SQL).get(input.dedupeKey) as Turn | undefined) : undefined);
-    if (existing) {
-      if (input.resume && !isTurnTerminal(existing.status)) {
-        holdLive(core, existing.id);
-        return { outcome: 'resumed', turn: existing };
-      }
-      record(core, duplicateNote(existing, input.resume), GATEWAY);
-      return { outcome: 'duplicate', turn: existing };
-    }
     const now = core.now();
     const id = input.id ?? newId(now);
     const columns = newTurnColumns(input, id, now, core.owner, core.config.liveLeaseMs);
-    // The row as written, from the INSERT itself: no second read.
-    const turn = core.stmt(insertTurnSql(columns)).get(...Object.values(columns)) as Turn;
+    let turn: Turn;
+    try {
+      // Insert first: a new message is the common case, and the unique keys (id, dedupe_key) are
+      // what finds a duplicate anyway. The row as written comes back from the INSERT itself.
+      turn = core.stmt(insertTurnSql(columns)).get(...Object.values(columns)) as Turn;
+    } catch (err) {
+      // A failed statement leaves nothing behind (its triggers' writes included).
+      if (!isUniqueViolation(err)) throw err;
+      return acceptExisting(core, input, err);
+    }
     record(core, { kind: 'turn', entityId: id, subjectId: id, from: null, to: 'accepted' }, GATEWAY);
     holdLive(core, id);
     return { outcome: 'accepted', turn };
   });
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/** An accept whose id or dedupe key is already there: a duplicate, or the resume of that turn. */
+function acceptExisting(core: Core, input: AcceptInput, violation: unknown): AcceptResult {
+  const existing =
+    (input.id !== undefined ? getTurn(core, input.id) : undefined) ??
+    (input.dedupeKey != null ? (core.stmt(TURN_BY_DEDUPE_SQL).get(input.dedupeKey) as Turn | undefined) : undefined);
+  if (!existing) throw violation;
+  if (input.resume && !isTurnTerminal(existing.status)) {
+    holdLive(core, existing.id);
+    return { outcome: 'resumed', turn: existing };
+  }
+  record(core, duplicateNote(existing, input.resume), GATEWAY);
+  return { outcome: 'duplicate', turn: existing };
 }
 
 let insertTurn: string | undefined;
