@@ -143,6 +143,8 @@ export function newRowColumns(
 export const BEGIN_SEND_SQL = `UPDATE message_outbox SET last_attempt_at = ?, ${TAKE_CLAIM}
   WHERE id = ? AND status IN (${PENDING_ROW_SQL}) AND ${CLAIM_OURS_OR_FREE}`;
 
+const BEGIN_SEND_RETURNING_SQL = `${BEGIN_SEND_SQL} RETURNING ${OUTBOX_SELECT}`;
+
 /**
  * Call right before handing the row to the channel: returns the row if it may still be sent
  * (it is pending, so no abort cancelled it, and no other process holds it), else null. Takes or
@@ -152,9 +154,8 @@ export const BEGIN_SEND_SQL = `UPDATE message_outbox SET last_attempt_at = ?, ${
 export function beginSend(core: Core, id: string, leaseMs = core.config.liveLeaseMs): OutboxRow | null {
   return core.write((): OutboxRow | null => {
     const now = core.now();
-    const row = core
-      .stmt(`${BEGIN_SEND_SQL} RETURNING ${OUTBOX_SELECT}`)
-      .get(now, ...takeArgs(core, now + leaseMs), id, core.owner, now) as OutboxRow | undefined;
+    const row = core.stmt(BEGIN_SEND_RETURNING_SQL).get(now, ...takeArgs(core, now + leaseMs), id, core.owner, now) as
+      OutboxRow | undefined;
     return row ?? null;
   });
 }

@@ -32,8 +32,16 @@ export interface Moving {
 /** The UPDATE of one kind of move, built once per shape: `always`/`done` SQL is fixed per Moving. */
 const moveSqlCache = new Map<string, string>();
 
-function moveSql(m: Moving, from: readonly string[], to: string, options: MoveOptions, done: boolean): string {
-  const key = `${m.table}|${from.join(',')}|${to}|${done ? 1 : 0}|${options.release ? 1 : 0}|${options.set ?? ''}|${options.where ?? ''}`;
+/** `returning`: the subject comes back from the UPDATE itself (see guardedMove). */
+function moveSql(
+  m: Moving,
+  from: readonly string[],
+  to: string,
+  options: MoveOptions,
+  done: boolean,
+  returning: boolean,
+): string {
+  const key = `${m.table}|${from.join(',')}|${to}|${done ? 1 : 0}|${options.release ? 1 : 0}|${returning ? 1 : 0}|${options.set ?? ''}|${options.where ?? ''}`;
   let sql = moveSqlCache.get(key);
   if (sql === undefined) {
     const set = ['status = ?', m.always(0).sql];
@@ -41,7 +49,7 @@ function moveSql(m: Moving, from: readonly string[], to: string, options: MoveOp
     else if (options.release) set.push(RELEASE_CLAIM);
     if (options.set) set.push(options.set);
     sql = `UPDATE ${m.table} SET ${set.filter((s) => s !== '').join(', ')}
-      WHERE id = ? AND status IN (${sqlList(from)})${options.where ? ` AND ${options.where}` : ''}`;
+      WHERE id = ? AND status IN (${sqlList(from)})${options.where ? ` AND ${options.where}` : ''}${returning ? ` RETURNING ${m.subject} AS subject` : ''}`;
     moveSqlCache.set(key, sql);
   }
   return sql;
@@ -64,17 +72,15 @@ export function guardedMove(
     else if (options.release) args.push(...releaseArgs(core, now));
     if (options.set) args.push(...(options.args ?? []));
     args.push(id, ...(options.whereArgs ?? []));
-    const sql = moveSql(m, from, to, options, done);
     if (!from.includes(to)) {
       // The status surely changes, so the file's trigger wrote the entry that record() annotates:
       // no read first, the UPDATE says whether it happened (and the row's subject).
       let subject: string | undefined = id;
       if (m.subject === 'id') {
-        if (core.stmt(sql).run(...args).changes !== 1) return false;
+        if (core.stmt(moveSql(m, from, to, options, done, false)).run(...args).changes !== 1) return false;
       } else {
-        subject = (
-          core.stmt(`${sql} RETURNING ${m.subject} AS subject`).get(...args) as { subject: string } | undefined
-        )?.subject;
+        const sql = moveSql(m, from, to, options, done, true);
+        subject = (core.stmt(sql).get(...args) as { subject: string } | undefined)?.subject;
         if (subject === undefined) return false;
       }
       const known = from.length === 1 ? from[0]! : null;
@@ -87,7 +93,7 @@ export function guardedMove(
       .stmt(`SELECT status, ${m.subject} AS subject FROM ${m.table} WHERE id = ? AND status IN (${sqlList(from)})`)
       .get(id) as { status: string; subject: string } | undefined;
     if (!before) return false;
-    if (core.stmt(sql).run(...args).changes !== 1) return false;
+    if (core.stmt(moveSql(m, from, to, options, done, false)).run(...args).changes !== 1) return false;
     record(
       core,
       { kind: m.kind, entityId: id, subjectId: before.subject, from: before.status, to, reason: options.reason },
