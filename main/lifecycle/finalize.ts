@@ -30,17 +30,22 @@ export interface FinalRowCounts {
   failed: number;
 }
 
-/** The turn's final rows only (dispatch_kind 'final' or NULL): tool/block rows never decide a turn. */
-const FINAL_COUNTS = `count(*) AS total,
+const FINAL_COUNTS_SQL = `SELECT count(*) AS total,
          coalesce(sum(status = 'delivered'), 0) AS delivered,
          coalesce(sum(status IN ('queued','failed_retryable')), 0) AS pending,
          coalesce(sum(status IN ('failed_terminal','expired')), 0) AS failed
        FROM message_outbox WHERE turn_id = ? AND ${finalRowSql()}`;
-const FINAL_COUNTS_SQL = `SELECT ${FINAL_COUNTS}`;
 
-/** The turn's status and its final rows' counts in one read: what finalizing decides from. */
-const TURN_AND_FINALS_SQL = `SELECT t.status, t.terminal_reason AS terminalReason, f.*
-  FROM message_turns t, (SELECT ${FINAL_COUNTS}) f WHERE t.id = ?`;
+/**
+ * The turn's status and its final rows' counts in one read: what finalizing decides from. An
+ * aggregate, so there is a row (status NULL) when the turn is missing.
+ */
+const TURN_AND_FINALS_SQL = `SELECT t.status, t.terminal_reason AS terminalReason, count(o.id) AS total,
+    coalesce(sum(o.status = 'delivered'), 0) AS delivered,
+    coalesce(sum(o.status IN ('queued','failed_retryable')), 0) AS pending,
+    coalesce(sum(o.status IN ('failed_terminal','expired')), 0) AS failed
+  FROM message_turns t LEFT JOIN message_outbox o ON o.turn_id = t.id AND ${finalRowSql('o')}
+  WHERE t.id = ?`;
 
 /** The turn's final rows only (dispatch_kind 'final' or NULL): tool/block rows never decide a turn. */
 export function finalRowCounts(core: Core, turnId: string): FinalRowCounts {
@@ -93,8 +98,9 @@ export function settled(turn: Pick<Turn, 'status' | 'terminalReason'> | undefine
 
 export function finalizeTurn(core: Core, turnId: string, options: FinalizeOptions, who: Who): FinalizeResult {
   return core.write((): FinalizeResult => {
-    const turn = core.stmt(TURN_AND_FINALS_SQL).get(turnId, turnId) as
-      (Pick<Turn, 'status' | 'terminalReason'> & FinalRowCounts) | undefined;
+    const found = core.stmt(TURN_AND_FINALS_SQL).get(turnId) as Pick<Turn, 'status' | 'terminalReason'> &
+      FinalRowCounts;
+    const turn = found.status === null ? undefined : found;
     if (!turn || isTurnTerminal(turn.status)) return settled(turn);
     const decision = decideFinal(turn, options);
     switch (decision.kind) {
