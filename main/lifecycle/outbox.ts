@@ -71,14 +71,18 @@ export function enqueue(core: Core, input: EnqueueInput): EnqueueResult {
       if (existing) return { row: existing, duplicate: true };
     }
     const turnId = input.turnId ?? null;
-    const turnStatus =
-      turnId === null ? undefined : (core.stmt(TURN_STATUS_SQL).get(turnId) as { status: string } | undefined)?.status;
-    refuseEnqueue(turnId, turnStatus);
     const now = core.now();
     const id = input.id ?? newId(now);
     const columns = newRowColumns(input, id, now, core.owner, core.config.liveLeaseMs);
-    // The row as written, from the INSERT itself: no second read.
-    const row = core.stmt(insertRowSql(columns)).get(...Object.values(columns)) as OutboxRow;
+    // The refusal's check is part of the INSERT (its turn must be there, not aborted), and the
+    // row as written comes back from it: no read before or after. Nothing inserted: say why.
+    const row = core.stmt(insertRowSql(columns)).get(...Object.values(columns), turnId, turnId) as
+      OutboxRow | undefined;
+    if (!row) {
+      const turn = core.stmt(TURN_STATUS_SQL).get(turnId) as { status: string } | undefined;
+      refuseEnqueue(turnId, turn?.status);
+      throw new Error(`no outbox row was written for turn ${turnId}`);
+    }
     record(core, { kind: 'outbox', entityId: id, subjectId: turnId ?? id, from: null, to: 'queued' }, GATEWAY);
     if (turnId !== null && isFinalKind(input.dispatchKind ?? null)) {
       markDeliveryPending(core, turnId);
@@ -89,11 +93,15 @@ export function enqueue(core: Core, input: EnqueueInput): EnqueueResult {
 
 let insertRow: string | undefined;
 
-/** The INSERT … RETURNING of newRowColumns (their names are the same for every row). */
+/**
+ * The INSERT … RETURNING of newRowColumns (their names are the same for every row), only if the
+ * row has no turn or its turn is there and not aborted; binds the columns, then the turn id twice.
+ */
 function insertRowSql(columns: Record<string, unknown>): string {
   if (insertRow === undefined) {
     const names = Object.keys(columns);
-    insertRow = `INSERT INTO message_outbox (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})
+    insertRow = `INSERT INTO message_outbox (${names.join(', ')}) SELECT ${names.map(() => '?').join(', ')}
+      WHERE ? IS NULL OR EXISTS (SELECT 1 FROM message_turns WHERE id = ? AND status <> 'aborted')
       RETURNING ${OUTBOX_SELECT}`;
   }
   return insertRow;
