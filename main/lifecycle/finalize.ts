@@ -2,7 +2,7 @@ import { isTurnTerminal, type Turn, type TurnStatus } from '../../shared/types';
 import type { Core } from './context';
 import { finalRowSql } from './rules';
 import type { Who } from './history';
-import { getTurn, moveTurn, recordTurnFailure } from './turns';
+import { moveTurn, recordTurnFailure } from './turns';
 
 export interface FinalizeOptions {
   /**
@@ -30,17 +30,26 @@ export interface FinalRowCounts {
   failed: number;
 }
 
-/** The turn's final rows only (dispatch_kind 'final' or NULL): tool/block rows never decide a turn. */
-export function finalRowCounts(core: Core, turnId: string): FinalRowCounts {
-  return core
-    .stmt(
-      `SELECT count(*) AS total,
+const FINAL_COUNTS_SQL = `SELECT count(*) AS total,
          coalesce(sum(status = 'delivered'), 0) AS delivered,
          coalesce(sum(status IN ('queued','failed_retryable')), 0) AS pending,
          coalesce(sum(status IN ('failed_terminal','expired')), 0) AS failed
-       FROM message_outbox WHERE turn_id = ? AND ${finalRowSql()}`,
-    )
-    .get(turnId) as FinalRowCounts;
+       FROM message_outbox WHERE turn_id = ? AND ${finalRowSql()}`;
+
+/**
+ * The turn's status and its final rows' counts in one read: what finalizing decides from. An
+ * aggregate, so there is a row (status NULL) when the turn is missing.
+ */
+const TURN_AND_FINALS_SQL = `SELECT t.status, t.terminal_reason AS terminalReason, count(o.id) AS total,
+    coalesce(sum(o.status = 'delivered'), 0) AS delivered,
+    coalesce(sum(o.status IN ('queued','failed_retryable')), 0) AS pending,
+    coalesce(sum(o.status IN ('failed_terminal','expired')), 0) AS failed
+  FROM message_turns t LEFT JOIN message_outbox o ON o.turn_id = t.id AND ${finalRowSql('o')}
+  WHERE t.id = ?`;
+
+/** The turn's final rows only (dispatch_kind 'final' or NULL): tool/block rows never decide a turn. */
+export function finalRowCounts(core: Core, turnId: string): FinalRowCounts {
+  return core.stmt(FINAL_COUNTS_SQL).get(turnId) as FinalRowCounts;
 }
 
 function lastFinalError(core: Core, turnId: string): string | null {
@@ -82,16 +91,18 @@ export function finalFailedReason(lastError: string | null): string {
 }
 
 /** The result of finalizing a turn that is missing or already terminal: nothing changes. */
-export function settled(turn: Turn | undefined): FinalizeResult {
+export function settled(turn: Pick<Turn, 'status' | 'terminalReason'> | undefined): FinalizeResult {
   if (!turn) return { status: 'failed_terminal', changed: false, reason: 'no such turn' };
   return { status: turn.status, changed: false, reason: turn.terminalReason };
 }
 
 export function finalizeTurn(core: Core, turnId: string, options: FinalizeOptions, who: Who): FinalizeResult {
   return core.write((): FinalizeResult => {
-    const turn = getTurn(core, turnId);
+    const found = core.stmt(TURN_AND_FINALS_SQL).get(turnId) as Pick<Turn, 'status' | 'terminalReason'> &
+      FinalRowCounts;
+    const turn = found.status === null ? undefined : found;
     if (!turn || isTurnTerminal(turn.status)) return settled(turn);
-    const decision = decideFinal(finalRowCounts(core, turnId), options);
+    const decision = decideFinal(turn, options);
     switch (decision.kind) {
       case 'deliver':
         moveTurn(core, turnId, OPEN, 'delivered', who, { reason: decision.reason });

@@ -29,19 +29,21 @@ export function recordAction(core: Core, reason: string, who: Who): void {
  */
 export function record(core: Core, t: Transition, who: Who): void {
   const by = who.by ?? core.owner;
+  const now = core.now();
   if (t.kind !== 'action' && t.from !== t.to) {
-    const annotated = core
-      .stmt(
-        `UPDATE message_history SET actor = ?, reason = coalesce(?, reason), actor_name = ?, at = ?
-         WHERE id = (SELECT max(id) FROM message_history WHERE subject_id = ? AND entity_id = ?)`,
-      )
-      .run(who.actor, t.reason ?? null, by, core.now(), t.subjectId, t.entityId).changes;
-    if (annotated === 1) return;
+    // The entry the trigger just wrote is the file's last one (we hold the write lock): found by
+    // the rowid's end, else by the subject's own entries.
+    const args = [who.actor, t.reason ?? null, by, now, t.subjectId, t.entityId];
+    if (core.stmt(ANNOTATE_LAST_SQL).run(...args).changes === 1) return;
+    if (core.stmt(ANNOTATE_SUBJECT_SQL).run(...args).changes === 1) return;
   }
-  core
-    .stmt(
-      `INSERT INTO message_history (kind, entity_id, subject_id, from_status, to_status, actor, reason, actor_name, at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(t.kind, t.entityId, t.subjectId, t.from, t.to, who.actor, t.reason ?? null, by, core.now());
+  core.stmt(INSERT_SQL).run(t.kind, t.entityId, t.subjectId, t.from, t.to, who.actor, t.reason ?? null, by, now);
 }
+
+const ANNOTATE = 'UPDATE message_history SET actor = ?, reason = coalesce(?, reason), actor_name = ?, at = ?';
+const ANNOTATE_LAST_SQL = `${ANNOTATE}
+  WHERE id = (SELECT max(id) FROM message_history) AND subject_id = ? AND entity_id = ? AND actor_name IS NULL`;
+const ANNOTATE_SUBJECT_SQL = `${ANNOTATE}
+  WHERE id = (SELECT max(id) FROM message_history WHERE subject_id = ? AND entity_id = ?)`;
+const INSERT_SQL = `INSERT INTO message_history (kind, entity_id, subject_id, from_status, to_status, actor, reason, actor_name, at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;

@@ -72,7 +72,7 @@ export class Lifecycle {
       readOnly: options.readOnly === true,
     };
     this.stuck = { ...DEFAULT_STUCK, ...options.stuck };
-    this.group = new GroupCommit(db, options.groupCommitWindowMs ?? 0);
+    this.group = new GroupCommit(db, this.core.write, options.groupCommitWindowMs ?? 0);
   }
 
   /** Opens or creates the file; refuses (and leaves untouched) files that are not ours. */
@@ -137,7 +137,11 @@ export class Lifecycle {
   importLegacy(dir: string, onProgress?: (p: ImportProgress) => void): ImportResult {
     return importLegacyQueue(this.core, dir, onProgress);
   }
-  /** Runs `fn` (calls to this object) in the next group commit; resolves after it committed. */
+  /**
+   * Runs `fn` (calls to this object) in the next group commit; resolves after it committed. If
+   * another caller of the same batch fails, `fn` runs a second time (group-commit.ts): it must
+   * do nothing but call the core.
+   */
   commit<T>(fn: () => T): Promise<T> {
     if (this.core.readOnly) return Promise.resolve().then(() => this.core.write(fn));
     return this.group.run(fn);

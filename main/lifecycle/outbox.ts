@@ -13,7 +13,7 @@ import type { Core } from './context';
 import { LifecycleError } from './errors';
 import { record, type Transition, type Who } from './history';
 import { OUTBOX_SELECT } from './rows';
-import { getTurn, markDeliveryPending } from './turns';
+import { markDeliveryPending } from './turns';
 import { guardedMove, type MoveOptions, type Moving } from './transition';
 import { toJson } from './payload';
 import { onLastChance } from './expiry';
@@ -45,8 +45,12 @@ export interface EnqueueResult {
   duplicate: boolean;
 }
 
+const ROW_BY_ID_SQL = `SELECT ${OUTBOX_SELECT} FROM message_outbox WHERE id = ?`;
+const ROW_BY_IDEMPOTENCY_SQL = `SELECT ${OUTBOX_SELECT} FROM message_outbox WHERE idempotency_key = ?`;
+const TURN_STATUS_SQL = 'SELECT status FROM message_turns WHERE id = ?';
+
 export function getRow(core: Core, id: string): OutboxRow | undefined {
-  return core.stmt(`SELECT ${OUTBOX_SELECT} FROM message_outbox WHERE id = ?`).get(id) as OutboxRow | undefined;
+  return core.stmt(ROW_BY_ID_SQL).get(id) as OutboxRow | undefined;
 }
 
 export function requireRow(core: Core, id: string): OutboxRow {
@@ -63,27 +67,44 @@ function subjectOf(row: { id: string; turnId: string | null }): string {
 export function enqueue(core: Core, input: EnqueueInput): EnqueueResult {
   return core.write((): EnqueueResult => {
     if (input.idempotencyKey != null) {
-      const existing = core
-        .stmt(`SELECT ${OUTBOX_SELECT} FROM message_outbox WHERE idempotency_key = ?`)
-        .get(input.idempotencyKey) as OutboxRow | undefined;
+      const existing = core.stmt(ROW_BY_IDEMPOTENCY_SQL).get(input.idempotencyKey) as OutboxRow | undefined;
       if (existing) return { row: existing, duplicate: true };
     }
     const turnId = input.turnId ?? null;
-    const turn = turnId === null ? undefined : getTurn(core, turnId);
-    refuseEnqueue(turnId, turn?.status);
     const now = core.now();
     const id = input.id ?? newId(now);
     const columns = newRowColumns(input, id, now, core.owner, core.config.liveLeaseMs);
-    const names = Object.keys(columns);
-    core
-      .stmt(`INSERT INTO message_outbox (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`)
-      .run(...Object.values(columns));
-    record(core, { kind: 'outbox', entityId: id, subjectId: turnId ?? id, from: null, to: 'queued' }, GATEWAY);
-    if (turn && isFinalKind(input.dispatchKind ?? null)) {
-      markDeliveryPending(core, turn.id);
+    // The refusal's check is part of the INSERT (its turn must be there, not aborted), and the
+    // row as written comes back from it: no read before or after. Nothing inserted: say why.
+    const row = core.stmt(insertRowSql(columns)).get(...Object.values(columns), turnId, turnId) as
+      OutboxRow | undefined;
+    if (!row) {
+      const turn = core.stmt(TURN_STATUS_SQL).get(turnId) as { status: string } | undefined;
+      refuseEnqueue(turnId, turn?.status);
+      throw new Error(`no outbox row was written for turn ${turnId}`);
     }
-    return { row: getRow(core, id)!, duplicate: false };
+    record(core, { kind: 'outbox', entityId: id, subjectId: turnId ?? id, from: null, to: 'queued' }, GATEWAY);
+    if (turnId !== null && isFinalKind(input.dispatchKind ?? null)) {
+      markDeliveryPending(core, turnId);
+    }
+    return { row, duplicate: false };
   });
+}
+
+let insertRow: string | undefined;
+
+/**
+ * The INSERT … RETURNING of newRowColumns (their names are the same for every row), only if the
+ * row has no turn or its turn is there and not aborted; binds the columns, then the turn id twice.
+ */
+function insertRowSql(columns: Record<string, unknown>): string {
+  if (insertRow === undefined) {
+    const names = Object.keys(columns);
+    insertRow = `INSERT INTO message_outbox (${names.join(', ')}) SELECT ${names.map(() => '?').join(', ')}
+      WHERE ? IS NULL OR EXISTS (SELECT 1 FROM message_turns WHERE id = ? AND status <> 'aborted')
+      RETURNING ${OUTBOX_SELECT}`;
+  }
+  return insertRow;
 }
 
 /** SPEC "Guarded transitions": rows of a missing or already-aborted turn are refused. */
@@ -130,6 +151,8 @@ export function newRowColumns(
 export const BEGIN_SEND_SQL = `UPDATE message_outbox SET last_attempt_at = ?, ${TAKE_CLAIM}
   WHERE id = ? AND status IN (${PENDING_ROW_SQL}) AND ${CLAIM_OURS_OR_FREE}`;
 
+const BEGIN_SEND_RETURNING_SQL = `${BEGIN_SEND_SQL} RETURNING ${OUTBOX_SELECT}`;
+
 /**
  * Call right before handing the row to the channel: returns the row if it may still be sent
  * (it is pending, so no abort cancelled it, and no other process holds it), else null. Takes or
@@ -139,9 +162,8 @@ export const BEGIN_SEND_SQL = `UPDATE message_outbox SET last_attempt_at = ?, ${
 export function beginSend(core: Core, id: string, leaseMs = core.config.liveLeaseMs): OutboxRow | null {
   return core.write((): OutboxRow | null => {
     const now = core.now();
-    const row = core
-      .stmt(`${BEGIN_SEND_SQL} RETURNING ${OUTBOX_SELECT}`)
-      .get(now, ...takeArgs(core, now + leaseMs), id, core.owner, now) as OutboxRow | undefined;
+    const row = core.stmt(BEGIN_SEND_RETURNING_SQL).get(now, ...takeArgs(core, now + leaseMs), id, core.owner, now) as
+      OutboxRow | undefined;
     return row ?? null;
   });
 }

@@ -29,6 +29,32 @@ export interface Moving {
   done(now: number, reason: string | null): { sql: string; args: unknown[] };
 }
 
+/** The UPDATE of one kind of move, built once per shape: `always`/`done` SQL is fixed per Moving. */
+const moveSqlCache = new Map<string, string>();
+
+/** `returning`: the subject comes back from the UPDATE itself (see guardedMove). */
+function moveSql(
+  m: Moving,
+  from: readonly string[],
+  to: string,
+  options: MoveOptions,
+  done: boolean,
+  returning: boolean,
+): string {
+  const key = `${m.table}|${from.join(',')}|${to}|${done ? 1 : 0}|${options.release ? 1 : 0}|${returning ? 1 : 0}|${options.set ?? ''}|${options.where ?? ''}`;
+  let sql = moveSqlCache.get(key);
+  if (sql === undefined) {
+    const set = ['status = ?', m.always(0).sql];
+    if (done) set.push(m.done(0, null).sql);
+    else if (options.release) set.push(RELEASE_CLAIM);
+    if (options.set) set.push(options.set);
+    sql = `UPDATE ${m.table} SET ${set.filter((s) => s !== '').join(', ')}
+      WHERE id = ? AND status IN (${sqlList(from)})${options.where ? ` AND ${options.where}` : ''}${returning ? ` RETURNING ${m.subject} AS subject` : ''}`;
+    moveSqlCache.set(key, sql);
+  }
+  return sql;
+}
+
 export function guardedMove(
   core: Core,
   m: Moving,
@@ -39,24 +65,35 @@ export function guardedMove(
   options: MoveOptions = {},
 ): boolean {
   return core.write((): boolean => {
-    // Read under the write lock (BEGIN IMMEDIATE), so `before` is what the UPDATE changes.
+    const now = core.now();
+    const done = m.isDone(to);
+    const args: unknown[] = [to, ...m.always(now).args];
+    if (done) args.push(...m.done(now, options.reason ?? null).args);
+    else if (options.release) args.push(...releaseArgs(core, now));
+    if (options.set) args.push(...(options.args ?? []));
+    args.push(id, ...(options.whereArgs ?? []));
+    if (!from.includes(to)) {
+      // The status surely changes, so the file's trigger wrote the entry that record() annotates:
+      // no read first, the UPDATE says whether it happened (and the row's subject).
+      let subject: string | undefined = id;
+      if (m.subject === 'id') {
+        if (core.stmt(moveSql(m, from, to, options, done, false)).run(...args).changes !== 1) return false;
+      } else {
+        const sql = moveSql(m, from, to, options, done, true);
+        subject = (core.stmt(sql).get(...args) as { subject: string } | undefined)?.subject;
+        if (subject === undefined) return false;
+      }
+      const known = from.length === 1 ? from[0]! : null;
+      record(core, { kind: m.kind, entityId: id, subjectId: subject, from: known, to, reason: options.reason }, who);
+      return true;
+    }
+    // The move may keep the status (a retry of a retry): read under the write lock
+    // (BEGIN IMMEDIATE), so `before` is what the UPDATE changes.
     const before = core
       .stmt(`SELECT status, ${m.subject} AS subject FROM ${m.table} WHERE id = ? AND status IN (${sqlList(from)})`)
       .get(id) as { status: string; subject: string } | undefined;
     if (!before) return false;
-    const now = core.now();
-    const done = m.isDone(to);
-    const parts = [m.always(now), ...(done ? [m.done(now, options.reason ?? null)] : [])];
-    if (!done && options.release) parts.push({ sql: RELEASE_CLAIM, args: releaseArgs(core, now) });
-    if (options.set) parts.push({ sql: options.set, args: options.args ?? [] });
-    const set = parts.map((p) => p.sql).filter((sql) => sql !== '');
-    const changed = core
-      .stmt(
-        `UPDATE ${m.table} SET ${['status = ?', ...set].join(', ')}
-         WHERE id = ? AND status IN (${sqlList(from)})${options.where ? ` AND ${options.where}` : ''}`,
-      )
-      .run(to, ...parts.flatMap((p) => p.args), id, ...(options.whereArgs ?? [])).changes;
-    if (changed !== 1) return false;
+    if (core.stmt(moveSql(m, from, to, options, done, false)).run(...args).changes !== 1) return false;
     record(
       core,
       { kind: m.kind, entityId: id, subjectId: before.subject, from: before.status, to, reason: options.reason },

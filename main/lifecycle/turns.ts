@@ -39,8 +39,11 @@ export interface AcceptResult {
   turn: Turn;
 }
 
+const TURN_BY_ID_SQL = `SELECT ${TURN_SELECT} FROM message_turns WHERE id = ?`;
+const TURN_BY_DEDUPE_SQL = `SELECT ${TURN_SELECT} FROM message_turns WHERE dedupe_key = ?`;
+
 export function getTurn(core: Core, id: string): Turn | undefined {
-  return core.stmt(`SELECT ${TURN_SELECT} FROM message_turns WHERE id = ?`).get(id) as Turn | undefined;
+  return core.stmt(TURN_BY_ID_SQL).get(id) as Turn | undefined;
 }
 
 export function requireTurn(core: Core, id: string): Turn {
@@ -99,31 +102,54 @@ export function duplicateNote(existing: Turn, resume: boolean | undefined): Tran
 
 export function acceptTurn(core: Core, input: AcceptInput): AcceptResult {
   return core.write((): AcceptResult => {
-    const existing =
-      (input.id !== undefined ? getTurn(core, input.id) : undefined) ??
-      (input.dedupeKey != null
-        ? (core.stmt(`SELECT ${TURN_SELECT} FROM message_turns WHERE dedupe_key = ?`).get(input.dedupeKey) as
-            Turn | undefined)
-        : undefined);
-    if (existing) {
-      if (input.resume && !isTurnTerminal(existing.status)) {
-        holdLive(core, existing.id);
-        return { outcome: 'resumed', turn: existing };
-      }
-      record(core, duplicateNote(existing, input.resume), GATEWAY);
-      return { outcome: 'duplicate', turn: existing };
-    }
     const now = core.now();
     const id = input.id ?? newId(now);
     const columns = newTurnColumns(input, id, now, core.owner, core.config.liveLeaseMs);
-    const names = Object.keys(columns);
-    core
-      .stmt(`INSERT INTO message_turns (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`)
-      .run(...Object.values(columns));
+    let turn: Turn;
+    try {
+      // Insert first: a new message is the common case, and the unique keys (id, dedupe_key) are
+      // what finds a duplicate anyway. The row as written comes back from the INSERT itself.
+      turn = core.stmt(insertTurnSql(columns)).get(...Object.values(columns)) as Turn;
+    } catch (err) {
+      // A failed statement leaves nothing behind (its triggers' writes included).
+      if (!isUniqueViolation(err)) throw err;
+      return acceptExisting(core, input, err);
+    }
     record(core, { kind: 'turn', entityId: id, subjectId: id, from: null, to: 'accepted' }, GATEWAY);
     holdLive(core, id);
-    return { outcome: 'accepted', turn: requireTurn(core, id) };
+    return { outcome: 'accepted', turn };
   });
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/** An accept whose id or dedupe key is already there: a duplicate, or the resume of that turn. */
+function acceptExisting(core: Core, input: AcceptInput, violation: unknown): AcceptResult {
+  const existing =
+    (input.id !== undefined ? getTurn(core, input.id) : undefined) ??
+    (input.dedupeKey != null ? (core.stmt(TURN_BY_DEDUPE_SQL).get(input.dedupeKey) as Turn | undefined) : undefined);
+  if (!existing) throw violation;
+  if (input.resume && !isTurnTerminal(existing.status)) {
+    holdLive(core, existing.id);
+    return { outcome: 'resumed', turn: existing };
+  }
+  record(core, duplicateNote(existing, input.resume), GATEWAY);
+  return { outcome: 'duplicate', turn: existing };
+}
+
+let insertTurn: string | undefined;
+
+/** The INSERT … RETURNING of newTurnColumns (their names are the same for every turn). */
+function insertTurnSql(columns: Record<string, unknown>): string {
+  if (insertTurn === undefined) {
+    const names = Object.keys(columns);
+    insertTurn = `INSERT INTO message_turns (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})
+      RETURNING ${TURN_SELECT}`;
+  }
+  return insertTurn;
 }
 
 export type { MoveOptions };
@@ -179,14 +205,12 @@ export function markRunning(core: Core, id: string, who: Who = GATEWAY): boolean
   return core.write((): boolean => {
     const now = core.now();
     const lease = now + core.config.liveLeaseMs;
-    if (getTurn(core, id)?.status === 'running') {
-      const renewed = core.stmt(RENEW_RUNNING_SQL).run(...takeArgs(core, lease), id, core.owner, now).changes;
-      if (renewed === 1) holdLive(core, id);
-      return renewed === 1;
-    }
-    const moved = moveTurn(core, id, RUNNING_FROM, 'running', who, runningMove(core.owner, now, lease));
-    if (moved) holdLive(core, id);
-    return moved;
+    // The move first: it is what a gateway's turn does, and its guard fails on a running turn,
+    // which is then renewed instead (no read of the turn either way).
+    let held = moveTurn(core, id, RUNNING_FROM, 'running', who, runningMove(core.owner, now, lease));
+    if (!held) held = core.stmt(RENEW_RUNNING_SQL).run(...takeArgs(core, lease), id, core.owner, now).changes === 1;
+    if (held) holdLive(core, id);
+    return held;
   });
 }
 

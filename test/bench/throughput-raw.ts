@@ -2,6 +2,7 @@ import { newId } from '../../main/lifecycle/ids';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Lifecycle } from '../../main/lifecycle/lifecycle';
+import { MIGRATIONS } from '../../main/lifecycle/migrations';
 import { int } from './stats';
 import { drive, inbound, reply, type ThroughputResult } from './throughput-shared';
 
@@ -86,19 +87,135 @@ class RawGroup {
 }
 
 export type RawMode = 'grouped' | 'per-step';
-export type RawSchema = 'same' | 'bare';
+
+/**
+ * The file the raw writes go to: `same` is the core's own schema (Lifecycle.open), each `no-…`
+ * that schema with one element taken away, `bare` only the SPEC's tables and indexes.
+ */
+export const RAW_SCHEMAS = [
+  'same',
+  'v3-triggers',
+  'no-extra-indexes',
+  'no-count-triggers',
+  'no-history-trigger',
+  'bare',
+] as const;
+export type RawSchema = (typeof RAW_SCHEMAS)[number];
+
+/** Our indexes beyond the SPEC's (migrations/v1.ts), each serving a read of the worker or dashboard. */
+const EXTRA_INDEXES = [
+  'ix_turns_status_accepted',
+  'ix_turns_accepted',
+  'ix_turns_completed',
+  'ix_outbox_status_queued',
+  'ix_outbox_kind_status',
+  'ix_outbox_queued',
+  'ix_outbox_completed',
+  'ix_history_subject',
+  'ix_history_operator',
+];
+
+const SQL_NOW = `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`;
+
+/** The timeline entry the history triggers write (migrations/v3.ts), for the variants that keep it. */
+function historyInsert(kind: string, subject: string, from: string): string {
+  return `INSERT INTO message_history (kind, entity_id, subject_id, from_status, to_status, actor, reason, actor_name, at)
+    VALUES ('${kind}', NEW.id, ${subject}, ${from}, NEW.status, 'gateway', NULL, NULL, ${SQL_NOW});`;
+}
+
+/** Drops the count/minute and timeline triggers of inserts and status changes (of any version). */
+function dropWriteTriggers(db: Database.Database): void {
+  const names = db
+    .prepare(
+      `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('message_turns', 'message_outbox')
+       AND name NOT LIKE '%delete'`,
+    )
+    .pluck()
+    .all() as string[];
+  for (const name of names) db.exec(`DROP TRIGGER ${name}`);
+}
+
+const TURN_MINUTE = 'NEW.updated_at / 60000';
+const ROW_MINUTE = 'coalesce(NEW.completed_at, NEW.last_attempt_at, NEW.queued_at) / 60000';
+
+/** Version 4's counts and minutes of a status change (migrations/v4-writes.ts), without the timeline. */
+function countsOnStatus(kind: string, minutes: string): string {
+  return `INSERT INTO lifecycle_counts VALUES ('${kind}', OLD.status, -1), ('${kind}', NEW.status, 1)
+      ON CONFLICT (entity, status) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO lifecycle_minutes (entity, minute, status, entered, exited) VALUES ${minutes}
+      ON CONFLICT (entity, minute, status) DO UPDATE SET entered = entered + excluded.entered, exited = exited + excluded.exited;`;
+}
+
+function countsOnInsert(kind: string, minute: string): string {
+  return `INSERT INTO lifecycle_counts VALUES ('${kind}', NEW.status, 1) ON CONFLICT (entity, status) DO UPDATE SET n = n + 1;
+    INSERT INTO lifecycle_minutes (entity, minute, status, entered) VALUES ('${kind}', ${minute}, NEW.status, 1)
+      ON CONFLICT (entity, minute, status) DO UPDATE SET entered = entered + 1;`;
+}
+
+/** Takes one element away from the core's schema (see RAW_SCHEMAS). */
+function strip(db: Database.Database, schema: RawSchema): void {
+  if (schema === 'no-extra-indexes') {
+    for (const ix of EXTRA_INDEXES) db.exec(`DROP INDEX ${ix}`);
+  } else if (schema === 'no-count-triggers') {
+    // Inserts and status changes keep their timeline entry; counts, minutes and REPLACE bookkeeping go.
+    dropWriteTriggers(db);
+    db.exec(`
+      DROP TRIGGER lc_turn_delete; DROP TRIGGER lc_outbox_delete;
+      CREATE TRIGGER lc_turn_insert AFTER INSERT ON message_turns BEGIN
+        ${historyInsert('turn', 'NEW.id', 'NULL')}
+      END;
+      CREATE TRIGGER lc_outbox_insert AFTER INSERT ON message_outbox BEGIN
+        ${historyInsert('outbox', 'coalesce(NEW.turn_id, NEW.id)', 'NULL')}
+      END;
+      CREATE TRIGGER lc_turn_status AFTER UPDATE OF status ON message_turns WHEN OLD.status IS NOT NEW.status BEGIN
+        ${historyInsert('turn', 'NEW.id', 'OLD.status')}
+      END;
+      CREATE TRIGGER lc_outbox_status AFTER UPDATE OF status ON message_outbox WHEN OLD.status IS NOT NEW.status BEGIN
+        ${historyInsert('outbox', 'coalesce(NEW.turn_id, NEW.id)', 'OLD.status')}
+      END;`);
+  } else if (schema === 'no-history-trigger') {
+    // Inserts and status changes keep their counts and minutes; no timeline entry, no REPLACE bookkeeping.
+    dropWriteTriggers(db);
+    db.exec(`
+      CREATE TRIGGER lc_turn_insert AFTER INSERT ON message_turns BEGIN
+        ${countsOnInsert('turn', 'NEW.accepted_at / 60000')}
+      END;
+      CREATE TRIGGER lc_outbox_insert AFTER INSERT ON message_outbox BEGIN
+        ${countsOnInsert('outbox', ROW_MINUTE)}
+      END;
+      CREATE TRIGGER lc_turn_status AFTER UPDATE OF status ON message_turns WHEN OLD.status IS NOT NEW.status BEGIN
+        ${countsOnStatus('turn', `('turn', ${TURN_MINUTE}, OLD.status, 0, 1), ('turn', ${TURN_MINUTE}, NEW.status, 1, 0)`)}
+      END;
+      CREATE TRIGGER lc_outbox_status AFTER UPDATE OF status ON message_outbox WHEN OLD.status IS NOT NEW.status BEGIN
+        ${countsOnStatus('outbox', `('outbox', ${ROW_MINUTE}, NEW.status, 1, 0)`)}
+      END;`);
+  }
+}
+
+/** A new file as version `v` of the schema left it (migrations 1..v only). */
+function fileAtVersion(file: string, v: number): void {
+  const db = new Database(file);
+  db.transaction(() => {
+    for (const migrate of MIGRATIONS.slice(0, v)) migrate(db);
+    db.pragma(`user_version = ${v}`);
+  })();
+  db.close();
+}
 
 export async function rawThroughput(
   dir: string,
   opts: { turns: number; concurrency: number; warmup: number; mode: RawMode; schema: RawSchema },
 ): Promise<ThroughputResult> {
   const file = path.join(dir, `raw-${opts.schema}-${opts.mode}.db`);
-  if (opts.schema === 'same') Lifecycle.open(file).close();
+  // v3-triggers: the file as version 3 made it, before version 4 merged its write triggers.
+  if (opts.schema === 'v3-triggers') fileAtVersion(file, 3);
+  else if (opts.schema !== 'bare') Lifecycle.open(file).close();
   const db = new Database(file, { timeout: 5_000 });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   if (opts.schema === 'bare') db.exec(BARE_SPEC_SCHEMA);
-  const claims = opts.schema === 'same';
+  else strip(db, opts.schema);
+  const claims = opts.schema !== 'bare';
   const claim = (set: boolean): string =>
     claims ? (set ? ', claim_owner = ?, claim_expires_at = ?' : ', claim_owner = NULL, claim_expires_at = NULL') : '';
   const claimArgs = (now: number): unknown[] => (claims ? [OWNER, now + LEASE_MS] : []);
@@ -212,7 +329,8 @@ export async function rawThroughput(
     db.prepare("SELECT count(*) AS n FROM message_turns WHERE status = 'delivered'").get() as { n: number }
   ).n;
   db.close();
-  const where = opts.schema === 'same' ? 'same schema' : 'bare SPEC schema';
+  const where =
+    opts.schema === 'same' ? 'same schema' : opts.schema === 'bare' ? 'bare SPEC schema' : `schema ${opts.schema}`;
   return {
     label:
       opts.mode === 'grouped'
