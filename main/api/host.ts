@@ -2,19 +2,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type {
-  ApiArgs,
-  ApiClient,
-  ApiError,
-  ApiEvent,
-  ApiMethod,
-  ApiResult,
-  ApiResults,
-  AppInfo,
+import {
+  METHOD_WRITES,
+  type ApiArgs,
+  type ApiClient,
+  type ApiError,
+  type ApiEvent,
+  type ApiMethod,
+  type ApiResult,
+  type ApiResults,
+  type AppInfo,
 } from '../../shared/api';
 import type { StatusCounts } from '../../shared/types';
 import { isPostgresUrl } from '../store/location';
-import type { EngineData, EngineMessage, HostMessage } from './protocol';
+import type { EngineData, EngineMessage, HostMessage, ReaderData, ReaderMessage, ReaderReply } from './protocol';
 
 export interface ApiHostOptions {
   dbPath: string;
@@ -29,6 +30,14 @@ export interface ApiHostOptions {
   version?: string;
   /** The compiled engine; default `engine.js` next to this file. */
   enginePath?: string;
+  /**
+   * Answer the read methods on a thread of their own with a read-only connection (SQLite only),
+   * so they never wait behind the engine's writes; default true. False: the engine answers
+   * everything on one connection (the benchmark's baseline).
+   */
+  readerThread?: boolean;
+  /** The compiled reader; default `reader.js` next to this file. */
+  readerPath?: string;
   /** How long close() waits for the engine to stop cleanly before terminating it; default 15 s. */
   closeTimeoutMs?: number;
   /** See EngineData. */
@@ -47,7 +56,25 @@ export class ApiHostError extends Error {
   }
 }
 
-type Pending = (result: ApiResult<unknown>) => void;
+interface Pending {
+  resolve: (result: ApiResult<unknown>) => void;
+  /** Sent to the reader thread (whose end fails only these). */
+  reader: boolean;
+}
+
+/**
+ * A read the reader thread answers. Writes and unknown names go to the engine, and so does
+ * getInfo: the engine keeps the info (the integrity check's progress), so that its answer and
+ * `ApiHost.info` agree.
+ */
+function isRead(method: unknown): boolean {
+  return (
+    typeof method === 'string' &&
+    method !== 'getInfo' &&
+    Object.hasOwn(METHOD_WRITES, method) &&
+    !METHOD_WRITES[method as ApiMethod]
+  );
+}
 
 function unavailable(message: string): { ok: false; error: ApiError } {
   return { ok: false, error: { code: 'unavailable', message } };
@@ -81,9 +108,12 @@ export function packageVersion(): string {
 
 /**
  * The API in the host process: a worker thread (engine.ts) owns the database; this class
- * forwards calls to it and its push events to listeners. It implements ApiClient, so the
+ * forwards calls to it and its push events to listeners. On a SQLite file a second thread
+ * (reader.ts) with a read-only connection answers the read methods, so that a read never
+ * waits for the engine's writes and passes. It implements ApiClient, so the
  * Electron IPC adapter and the HTTP server only forward to it. Calls never reject: a call
- * after close() or after the engine died resolves `{ ok: false, error: { code: 'unavailable' } }`.
+ * after close() or after the engine died resolves `{ ok: false, error: { code: 'unavailable' } }`;
+ * so do the reads in flight when the reader ends on its own, after which the engine answers reads.
  */
 export class ApiHost implements ApiClient {
   private readonly pending = new Map<number, Pending>();
@@ -94,6 +124,9 @@ export class ApiHost implements ApiClient {
   /** Why the engine is gone, if it died on its own. */
   private failure: string | undefined;
   private counts: StatusCounts | undefined;
+  private reader: Worker | undefined;
+  private readerExited: Promise<void> = Promise.resolve();
+  private lastExternalWriteAt: number | null = null;
 
   /** What getInfo answers, kept current with the integrity check's progress. */
   get info(): AppInfo {
@@ -116,6 +149,8 @@ export class ApiHost implements ApiClient {
     worker.on('exit', (code) => {
       if (this.state === 'open') this.failure ??= `the API engine stopped (exit code ${code})`;
       this.state = 'closed';
+      // Without the engine the API is unavailable as a whole: the reader goes too.
+      this.tellReader({ type: 'close' });
       this.failAll(this.failure ?? 'the API is closed');
     });
   }
@@ -166,7 +201,19 @@ export class ApiHost implements ApiClient {
           cleanup();
           const host = new ApiHost(worker, msg.info, options.closeTimeoutMs ?? 15_000, data.dbPath);
           for (const m of early) host.onMessage(m);
-          resolve(host);
+          const reader: Omit<ReaderData, 'info' | 'lastExternalWriteAt'> = {
+            file: msg.info.dbPath,
+            demo: data.demo,
+            owner: msg.owner,
+            operator: data.operator,
+          };
+          if (msg.reader && options.readerThread !== false) {
+            void host
+              .startReader(reader, options.readerPath ?? path.join(__dirname, 'reader.js'))
+              .then(() => resolve(host));
+          } else {
+            resolve(host);
+          }
         } else {
           early.push(msg); // an event racing 'ready' is not lost
         }
@@ -181,6 +228,52 @@ export class ApiHost implements ApiClient {
     });
   }
 
+  /**
+   * Starts the reader thread; resolves once it answers or failed to open, in which case the
+   * engine answers the reads (as without a reader), and the reason is printed.
+   */
+  private startReader(data: Omit<ReaderData, 'info' | 'lastExternalWriteAt'>, readerPath: string): Promise<void> {
+    const workerData: ReaderData = { ...data, info: this.currentInfo, lastExternalWriteAt: this.lastExternalWriteAt };
+    let reader: Worker;
+    try {
+      reader = new Worker(readerPath, { workerData, stdout: false, stderr: false });
+    } catch (err) {
+      console.error(
+        `[lifecycle-desk] cannot start the reader thread; the engine answers reads: ${(err as Error).message}`,
+      );
+      return Promise.resolve();
+    }
+    this.readerExited = new Promise((resolve) => reader.once('exit', () => resolve()));
+    return new Promise((resolve) => {
+      let ready = false;
+      reader.on('message', (msg: ReaderReply) => {
+        if ('id' in msg) {
+          this.settle(msg.id, msg.result);
+        } else if (msg.type === 'ready' && !ready) {
+          ready = true;
+          // Closed or dead meanwhile: the thread is not used, and close() waits for its end.
+          if (this.state === 'open') this.reader = reader;
+          else reader.postMessage({ type: 'close' } satisfies ReaderMessage);
+          resolve();
+        } else if (msg.type === 'fatal') {
+          console.error(
+            `[lifecycle-desk] the reader thread cannot open the file; the engine answers reads: ${msg.error.message}`,
+          );
+        }
+      });
+      reader.on('error', (err) => console.error(`[lifecycle-desk] the reader thread crashed: ${err.message}`));
+      reader.on('exit', (code) => {
+        const wasUsed = this.reader === reader;
+        this.reader = undefined;
+        if (wasUsed && this.state === 'open') {
+          console.error(`[lifecycle-desk] the reader thread stopped (exit code ${code}); the engine answers reads`);
+        }
+        this.failAll('the reader thread stopped', true);
+        resolve();
+      });
+    });
+  }
+
   call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<ApiResults[M]>> {
     return this.callRaw(method, args) as Promise<ApiResult<ApiResults[M]>>;
   }
@@ -192,10 +285,11 @@ export class ApiHost implements ApiClient {
   callRaw(method: unknown, args: unknown): Promise<ApiResult<unknown>> {
     if (this.state !== 'open') return Promise.resolve(unavailable(this.failure ?? 'the API is closed'));
     const id = this.nextId++;
+    const target = this.reader && isRead(method) ? this.reader : this.worker;
     return new Promise((resolve) => {
-      this.pending.set(id, resolve);
+      this.pending.set(id, { resolve, reader: target !== this.worker });
       try {
-        this.worker.postMessage({ id, method, args } satisfies HostMessage);
+        target.postMessage({ id, method, args } satisfies HostMessage);
       } catch (err) {
         // e.g. DataCloneError: arguments that are not plain data
         this.pending.delete(id);
@@ -224,28 +318,51 @@ export class ApiHost implements ApiClient {
     return this.state === 'open';
   }
 
-  /** Stops the engine cleanly (worker stopped, database closed); idempotent. */
+  /** Stops the engine cleanly (worker stopped, database closed) and the reader; idempotent. */
   async close(): Promise<void> {
     if (this.state === 'open') {
       this.state = 'closing';
-      this.worker.postMessage({ type: 'close' } satisfies HostMessage);
+      const reader = this.reader;
       const timer = setTimeout(() => {
         console.error('[lifecycle-desk] the API engine did not stop in time; terminating it');
+        void reader?.terminate();
         void this.worker.terminate();
       }, this.closeTimeoutMs);
+      // The reader first: the engine's connection, closed last, checkpoints and removes the WAL.
+      reader?.postMessage({ type: 'close' } satisfies ReaderMessage);
+      await this.readerExited;
+      this.worker.postMessage({ type: 'close' } satisfies HostMessage);
       await this.exited;
       clearTimeout(timer);
     } else {
-      await this.exited;
+      await Promise.all([this.exited, this.readerExited]);
     }
     this.listeners.clear();
   }
 
+  private settle(id: number, result: ApiResult<unknown>): void {
+    const pending = this.pending.get(id);
+    this.pending.delete(id);
+    pending?.resolve(result);
+  }
+
+  /** Forwards what only the engine knows to the reader thread. */
+  private tellReader(message: ReaderMessage): void {
+    try {
+      this.reader?.postMessage(message);
+    } catch {
+      // the reader is ending: its exit hands reads back to the engine
+    }
+  }
+
   private onMessage(msg: EngineMessage): void {
     if ('id' in msg) {
-      const resolve = this.pending.get(msg.id);
-      this.pending.delete(msg.id);
-      resolve?.(msg.result);
+      this.settle(msg.id, msg.result);
+      return;
+    }
+    if (msg.type === 'external-write') {
+      this.lastExternalWriteAt = msg.at;
+      this.tellReader(msg);
       return;
     }
     if (msg.type === 'changed' || msg.type === 'counts' || msg.type === 'integrity') {
@@ -261,9 +378,12 @@ export class ApiHost implements ApiClient {
     }
   }
 
-  private failAll(message: string): void {
-    const waiting = [...this.pending.values()];
-    this.pending.clear();
-    for (const resolve of waiting) resolve(unavailable(message));
+  /** Answers the calls in flight `unavailable`: all of them, or only the reader's. */
+  private failAll(message: string, readerOnly = false): void {
+    for (const [id, pending] of [...this.pending]) {
+      if (readerOnly && !pending.reader) continue;
+      this.pending.delete(id);
+      pending.resolve(unavailable(message));
+    }
   }
 }
