@@ -31,11 +31,11 @@ export interface ApiHostOptions {
   /** The compiled engine; default `engine.js` next to this file. */
   enginePath?: string;
   /**
-   * Answer the read methods on a thread of their own with a read-only connection (SQLite only),
-   * so they never wait behind the engine's writes; default true. False: the engine answers
-   * everything on one connection (the benchmark's baseline).
+   * Threads that answer the read methods, each with a read-only connection of its own (SQLite
+   * only), so that reads never wait behind the engine's writes, and one slow read does not hold
+   * up the others; default 2. 0: the engine answers everything on one connection (as before).
    */
-  readerThread?: boolean;
+  readers?: number;
   /** The compiled reader; default `reader.js` next to this file. */
   readerPath?: string;
   /** How long close() waits for the engine to stop cleanly before terminating it; default 15 s. */
@@ -58,12 +58,21 @@ export class ApiHostError extends Error {
 
 interface Pending {
   resolve: (result: ApiResult<unknown>) => void;
-  /** Sent to the reader thread (whose end fails only these). */
-  reader: boolean;
+  /** The reader it was sent to (whose end fails only its own calls); none: the engine. */
+  reader: Reader | undefined;
 }
 
+interface Reader {
+  thread: Worker;
+  /** Calls sent and not yet answered: a read goes to the reader with the fewest. */
+  inFlight: number;
+}
+
+/** Reader threads by default: two cores' worth, so that one slow read leaves another free. */
+const DEFAULT_READERS = 2;
+
 /**
- * A read the reader thread answers. Writes and unknown names go to the engine, and so does
+ * A read a reader thread answers. Writes and unknown names go to the engine, and so does
  * getInfo: the engine keeps the info (the integrity check's progress), so that its answer and
  * `ApiHost.info` agree.
  */
@@ -124,8 +133,8 @@ export class ApiHost implements ApiClient {
   /** Why the engine is gone, if it died on its own. */
   private failure: string | undefined;
   private counts: StatusCounts | undefined;
-  private reader: Worker | undefined;
-  private readerExited: Promise<void> = Promise.resolve();
+  private readonly readers: Reader[] = [];
+  private readersExited: Promise<void>[] = [];
   private lastExternalWriteAt: number | null = null;
 
   /** What getInfo answers, kept current with the integrity check's progress. */
@@ -149,8 +158,8 @@ export class ApiHost implements ApiClient {
     worker.on('exit', (code) => {
       if (this.state === 'open') this.failure ??= `the API engine stopped (exit code ${code})`;
       this.state = 'closed';
-      // Without the engine the API is unavailable as a whole: the reader goes too.
-      this.tellReader({ type: 'close' });
+      // Without the engine the API is unavailable as a whole: the readers go too.
+      this.tellReaders({ type: 'close' });
       this.failAll(this.failure ?? 'the API is closed');
     });
   }
@@ -207,13 +216,11 @@ export class ApiHost implements ApiClient {
             owner: msg.owner,
             operator: data.operator,
           };
-          if (msg.reader && options.readerThread !== false) {
-            void host
-              .startReader(reader, options.readerPath ?? path.join(__dirname, 'reader.js'))
-              .then(() => resolve(host));
-          } else {
-            resolve(host);
-          }
+          const count = msg.reader ? (options.readers ?? DEFAULT_READERS) : 0;
+          const readerPath = options.readerPath ?? path.join(__dirname, 'reader.js');
+          void Promise.all(Array.from({ length: count }, () => host.startReader(reader, readerPath))).then(() =>
+            resolve(host),
+          );
         } else {
           early.push(msg); // an event racing 'ready' is not lost
         }
@@ -229,31 +236,33 @@ export class ApiHost implements ApiClient {
   }
 
   /**
-   * Starts the reader thread; resolves once it answers or failed to open, in which case the
-   * engine answers the reads (as without a reader), and the reason is printed.
+   * Starts a reader thread; resolves once it answers, or failed to open, in which case it is not
+   * used (without any reader the engine answers the reads), and the reason is printed.
    */
   private startReader(data: Omit<ReaderData, 'info' | 'lastExternalWriteAt'>, readerPath: string): Promise<void> {
     const workerData: ReaderData = { ...data, info: this.currentInfo, lastExternalWriteAt: this.lastExternalWriteAt };
-    let reader: Worker;
+    let thread: Worker;
     try {
-      reader = new Worker(readerPath, { workerData, stdout: false, stderr: false });
+      thread = new Worker(readerPath, { workerData, stdout: false, stderr: false });
     } catch (err) {
       console.error(
         `[lifecycle-desk] cannot start the reader thread; the engine answers reads: ${(err as Error).message}`,
       );
       return Promise.resolve();
     }
-    this.readerExited = new Promise((resolve) => reader.once('exit', () => resolve()));
+    const reader: Reader = { thread, inFlight: 0 };
+    this.readersExited.push(new Promise((resolve) => thread.once('exit', () => resolve())));
     return new Promise((resolve) => {
       let ready = false;
-      reader.on('message', (msg: ReaderReply) => {
+      thread.on('message', (msg: ReaderReply) => {
         if ('id' in msg) {
+          reader.inFlight--;
           this.settle(msg.id, msg.result);
         } else if (msg.type === 'ready' && !ready) {
           ready = true;
           // Closed or dead meanwhile: the thread is not used, and close() waits for its end.
-          if (this.state === 'open') this.reader = reader;
-          else reader.postMessage({ type: 'close' } satisfies ReaderMessage);
+          if (this.state === 'open') this.readers.push(reader);
+          else thread.postMessage({ type: 'close' } satisfies ReaderMessage);
           resolve();
         } else if (msg.type === 'fatal') {
           console.error(
@@ -261,14 +270,15 @@ export class ApiHost implements ApiClient {
           );
         }
       });
-      reader.on('error', (err) => console.error(`[lifecycle-desk] the reader thread crashed: ${err.message}`));
-      reader.on('exit', (code) => {
-        const wasUsed = this.reader === reader;
-        this.reader = undefined;
-        if (wasUsed && this.state === 'open') {
-          console.error(`[lifecycle-desk] the reader thread stopped (exit code ${code}); the engine answers reads`);
+      thread.on('error', (err) => console.error(`[lifecycle-desk] a reader thread crashed: ${err.message}`));
+      thread.on('exit', (code) => {
+        const i = this.readers.indexOf(reader);
+        if (i >= 0) this.readers.splice(i, 1);
+        if (i >= 0 && this.state === 'open') {
+          const rest = this.readers.length > 0 ? 'the other readers answer reads' : 'the engine answers reads';
+          console.error(`[lifecycle-desk] a reader thread stopped (exit code ${code}); ${rest}`);
         }
-        this.failAll('the reader thread stopped', true);
+        this.failAll('the reader thread stopped', reader);
         resolve();
       });
     });
@@ -285,11 +295,12 @@ export class ApiHost implements ApiClient {
   callRaw(method: unknown, args: unknown): Promise<ApiResult<unknown>> {
     if (this.state !== 'open') return Promise.resolve(unavailable(this.failure ?? 'the API is closed'));
     const id = this.nextId++;
-    const target = this.reader && isRead(method) ? this.reader : this.worker;
+    const reader = isRead(method) ? this.leastBusyReader() : undefined;
     return new Promise((resolve) => {
-      this.pending.set(id, { resolve, reader: target !== this.worker });
+      this.pending.set(id, { resolve, reader });
       try {
-        target.postMessage({ id, method, args } satisfies HostMessage);
+        (reader?.thread ?? this.worker).postMessage({ id, method, args } satisfies HostMessage);
+        if (reader) reader.inFlight++;
       } catch (err) {
         // e.g. DataCloneError: arguments that are not plain data
         this.pending.delete(id);
@@ -318,26 +329,32 @@ export class ApiHost implements ApiClient {
     return this.state === 'open';
   }
 
-  /** Stops the engine cleanly (worker stopped, database closed) and the reader; idempotent. */
+  /** Stops the engine cleanly (worker stopped, database closed) and the readers; idempotent. */
   async close(): Promise<void> {
     if (this.state === 'open') {
       this.state = 'closing';
-      const reader = this.reader;
+      const readers = [...this.readers];
       const timer = setTimeout(() => {
         console.error('[lifecycle-desk] the API engine did not stop in time; terminating it');
-        void reader?.terminate();
+        for (const r of readers) void r.thread.terminate();
         void this.worker.terminate();
       }, this.closeTimeoutMs);
-      // The reader first: the engine's connection, closed last, checkpoints and removes the WAL.
-      reader?.postMessage({ type: 'close' } satisfies ReaderMessage);
-      await this.readerExited;
+      // The readers first: the engine's connection, closed last, checkpoints and removes the WAL.
+      this.tellReaders({ type: 'close' });
+      await Promise.all(this.readersExited);
       this.worker.postMessage({ type: 'close' } satisfies HostMessage);
       await this.exited;
       clearTimeout(timer);
     } else {
-      await Promise.all([this.exited, this.readerExited]);
+      await Promise.all([this.exited, ...this.readersExited]);
     }
     this.listeners.clear();
+  }
+
+  private leastBusyReader(): Reader | undefined {
+    let best: Reader | undefined;
+    for (const r of this.readers) if (!best || r.inFlight < best.inFlight) best = r;
+    return best;
   }
 
   private settle(id: number, result: ApiResult<unknown>): void {
@@ -346,12 +363,14 @@ export class ApiHost implements ApiClient {
     pending?.resolve(result);
   }
 
-  /** Forwards what only the engine knows to the reader thread. */
-  private tellReader(message: ReaderMessage): void {
-    try {
-      this.reader?.postMessage(message);
-    } catch {
-      // the reader is ending: its exit hands reads back to the engine
+  /** Forwards what only the engine knows to the reader threads. */
+  private tellReaders(message: ReaderMessage): void {
+    for (const r of this.readers) {
+      try {
+        r.thread.postMessage(message);
+      } catch {
+        // this reader is ending: its exit hands its reads back
+      }
     }
   }
 
@@ -362,7 +381,7 @@ export class ApiHost implements ApiClient {
     }
     if (msg.type === 'external-write') {
       this.lastExternalWriteAt = msg.at;
-      this.tellReader(msg);
+      this.tellReaders(msg);
       return;
     }
     if (msg.type === 'changed' || msg.type === 'counts' || msg.type === 'integrity') {
@@ -378,10 +397,10 @@ export class ApiHost implements ApiClient {
     }
   }
 
-  /** Answers the calls in flight `unavailable`: all of them, or only the reader's. */
-  private failAll(message: string, readerOnly = false): void {
+  /** Answers the calls in flight `unavailable`: all of them, or only one reader's. */
+  private failAll(message: string, reader?: Reader): void {
     for (const [id, pending] of [...this.pending]) {
-      if (readerOnly && !pending.reader) continue;
+      if (reader && pending.reader !== reader) continue;
       this.pending.delete(id);
       pending.resolve(unavailable(message));
     }

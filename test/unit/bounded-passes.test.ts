@@ -134,3 +134,33 @@ test('an expiry of several batches leaves the write lock free between them, and 
     await store.close();
   }
 });
+
+test('a step waits for a lock another connection holds without stopping the thread, and fails locked past busy_timeout', async () => {
+  const { store, file, clock } = open();
+  const holder = new Database(file);
+  try {
+    delivered(store, 10);
+    clock.advance(49 * HOUR);
+    holder.exec('BEGIN IMMEDIATE');
+    let settled = false;
+    const prune = store.recovery.prune().finally(() => (settled = true));
+    // This thread runs on while the prune waits: the holder (on this same thread) commits.
+    let turns = 0;
+    for (; turns < 20; turns++) await nextTurn();
+    assert.equal(settled, false, 'the prune waits for the lock');
+    holder.exec('COMMIT');
+    assert.equal((await prune).turns, 10);
+
+    // Held past busy_timeout: the step fails `locked`, as a blocking wait would have.
+    delivered(store, 1);
+    clock.advance(49 * HOUR);
+    holder.exec('BEGIN IMMEDIATE');
+    await assert.rejects(store.recovery.prune(), (err: unknown) => (err as { code?: string }).code === 'locked');
+    holder.exec('ROLLBACK');
+    assert.equal((await store.recovery.prune()).turns, 1);
+  } finally {
+    if (holder.inTransaction) holder.exec('ROLLBACK');
+    holder.close();
+    await store.close();
+  }
+});

@@ -36,9 +36,13 @@ async function first(a: Promise<unknown>, b: Promise<unknown>): Promise<'a' | 'b
  * in busy_timeout inside it. Then a read. The lock is released once the read answered, or after
  * a while when it cannot (without a reader it waits behind the abort). Which answered first.
  */
-async function readDuringBlockedWrite(readerThread: boolean): Promise<'read' | 'write'> {
+async function readDuringBlockedWrite(readers: number | undefined): Promise<'read' | 'write'> {
   const { file } = seeded();
-  const host = await ApiHost.start({ dbPath: file, operator: 'desk:test', readerThread });
+  const host = await ApiHost.start({
+    dbPath: file,
+    operator: 'desk:test',
+    ...(readers === undefined ? {} : { readers }),
+  });
   const holder = new Database(file);
   try {
     holder.exec('BEGIN IMMEDIATE');
@@ -59,9 +63,9 @@ async function readDuringBlockedWrite(readerThread: boolean): Promise<'read' | '
 }
 
 test('a read answers while a write holds the engine thread (and waits behind it without the reader)', async () => {
-  assert.equal(await readDuringBlockedWrite(true), 'read');
+  assert.equal(await readDuringBlockedWrite(undefined), 'read');
   // The same calls on one connection: the read queues behind the blocked write.
-  assert.equal(await readDuringBlockedWrite(false), 'write');
+  assert.equal(await readDuringBlockedWrite(0), 'write');
 });
 
 test('a read sent after a write answered sees that write', async () => {
@@ -124,7 +128,7 @@ test('a reader that ends answers its calls in flight unavailable, and the engine
      parentPort.postMessage({ type: 'ready' });
      parentPort.on('message', (m) => { if ('id' in m) process.exit(3); });`,
   );
-  const host = await ApiHost.start({ dbPath: file, operator: 'desk:test', readerPath });
+  const host = await ApiHost.start({ dbPath: file, operator: 'desk:test', readerPath, readers: 1 });
   try {
     const inFlight = await host.call('getStatus', {});
     assert.equal(!inFlight.ok && inFlight.error.code, 'unavailable');

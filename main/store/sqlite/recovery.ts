@@ -36,10 +36,10 @@ function claimRows(core: Core, rows: OutboxRow[]): OutboxRow[] {
  * so that neither the gateway's processes nor this thread's other calls wait long for a pass.
  */
 export function sqliteRecovery(core: Core): RecoveryStore {
-  const pacer = new Pacer();
+  const pacer = new Pacer(core.db, core.config.busyTimeoutMs);
   const step =
     <A extends unknown[], T>(fn: (...args: A) => T) =>
-    async (...args: A): Promise<T> =>
+    (...args: A): Promise<T> =>
       pacer.run(() => fn(...args));
   const per = core.config.maintenanceBatch;
   return {
