@@ -246,7 +246,7 @@ export class ApiHost implements ApiClient {
       thread = new Worker(readerPath, { workerData, stdout: false, stderr: false });
     } catch (err) {
       console.error(
-        `[lifecycle-desk] cannot start the reader thread; the engine answers reads: ${(err as Error).message}`,
+        `[lifecycle-desk] cannot start a reader thread (without readers the engine answers reads): ${(err as Error).message}`,
       );
       return Promise.resolve();
     }
@@ -266,7 +266,7 @@ export class ApiHost implements ApiClient {
           resolve();
         } else if (msg.type === 'fatal') {
           console.error(
-            `[lifecycle-desk] the reader thread cannot open the file; the engine answers reads: ${msg.error.message}`,
+            `[lifecycle-desk] a reader thread cannot open the file and is not used (without readers the engine answers reads): ${msg.error.message}`,
           );
         }
       });
