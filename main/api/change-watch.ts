@@ -31,9 +31,12 @@ export class ChangeWatch {
   constructor(
     private readonly store: LifecycleStore,
     private readonly emit: (event: ApiEvent) => void,
+    /** Told of each commit by another writer (the reader thread answers getLiveness with it). */
+    private readonly onExternalWrite?: (at: number) => void,
   ) {
     this.unwatch = store.watch(() => {
       this.lastExternalWriteAt = Date.now();
+      this.onExternalWrite?.(this.lastExternalWriteAt);
       this.changed();
       this.check();
     });

@@ -12,9 +12,11 @@ import { openInRole, type Opened } from './roles';
 import { createApi } from './service';
 
 // The API engine: runs in a worker thread (see host.ts) so database work never blocks the host's
-// event loop. It owns the one store of this process, opened in its role (roles.ts), the
+// event loop. It owns the writable store of this process, opened in its role (roles.ts), the
 // recovery worker where it may run, the demo feed in demo mode, the integrity check, and pushes
-// `changed`/`counts`/`integrity` events to the host.
+// `changed`/`counts`/`integrity` events to the host. On a SQLite file the read methods are
+// answered by a reader thread (reader.ts) instead, so that they never wait for the work here;
+// the engine answers them too when there is no reader (PostgreSQL, or the reader failed).
 
 function post(port: NonNullable<typeof parentPort>, message: EngineMessage): void {
   port.postMessage(message);
@@ -55,7 +57,11 @@ async function main(port: NonNullable<typeof parentPort>, data: EngineData): Pro
     integrity,
     retentionMs: store.config.retentionMs,
   });
-  const watch = new ChangeWatch(store, (event) => post(port, event));
+  const watch = new ChangeWatch(
+    store,
+    (event) => post(port, event),
+    (at) => post(port, { type: 'external-write', at }),
+  );
   const api = createApi({ store, operator: data.operator, info, lastExternalWriteAt: () => watch.lastExternalWriteAt });
 
   // A real gateway owns delivery and replay; only the demo's simulated gateway gives handlers.
@@ -118,7 +124,9 @@ async function main(port: NonNullable<typeof parentPort>, data: EngineData): Pro
     });
   });
 
-  post(port, { type: 'ready', info: info() });
+  // PostgreSQL's pool already runs reads beside writes (MVCC, a connection each), and this
+  // thread only waits on the network for them: a reader thread would add nothing but a pool.
+  post(port, { type: 'ready', info: info(), owner: store.owner, reader: sqlite !== undefined });
   checkCounts();
 }
 

@@ -2,19 +2,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type {
-  ApiArgs,
-  ApiClient,
-  ApiError,
-  ApiEvent,
-  ApiMethod,
-  ApiResult,
-  ApiResults,
-  AppInfo,
+import {
+  METHOD_WRITES,
+  type ApiArgs,
+  type ApiClient,
+  type ApiError,
+  type ApiEvent,
+  type ApiMethod,
+  type ApiResult,
+  type ApiResults,
+  type AppInfo,
 } from '../../shared/api';
 import type { StatusCounts } from '../../shared/types';
 import { isPostgresUrl } from '../store/location';
-import type { EngineData, EngineMessage, HostMessage } from './protocol';
+import type { EngineData, EngineMessage, HostMessage, ReaderData, ReaderMessage, ReaderReply } from './protocol';
 
 export interface ApiHostOptions {
   dbPath: string;
@@ -29,6 +30,14 @@ export interface ApiHostOptions {
   version?: string;
   /** The compiled engine; default `engine.js` next to this file. */
   enginePath?: string;
+  /**
+   * Threads that answer the read methods, each with a read-only connection of its own (SQLite
+   * only), so that reads never wait behind the engine's writes, and one slow read does not hold
+   * up the others; default 2. 0: the engine answers everything on one connection (as before).
+   */
+  readers?: number;
+  /** The compiled reader; default `reader.js` next to this file. */
+  readerPath?: string;
   /** How long close() waits for the engine to stop cleanly before terminating it; default 15 s. */
   closeTimeoutMs?: number;
   /** See EngineData. */
@@ -47,7 +56,34 @@ export class ApiHostError extends Error {
   }
 }
 
-type Pending = (result: ApiResult<unknown>) => void;
+interface Pending {
+  resolve: (result: ApiResult<unknown>) => void;
+  /** The reader it was sent to (whose end fails only its own calls); none: the engine. */
+  reader: Reader | undefined;
+}
+
+interface Reader {
+  thread: Worker;
+  /** Calls sent and not yet answered: a read goes to the reader with the fewest. */
+  inFlight: number;
+}
+
+/** Reader threads by default: two cores' worth, so that one slow read leaves another free. */
+const DEFAULT_READERS = 2;
+
+/**
+ * A read a reader thread answers. Writes and unknown names go to the engine, and so does
+ * getInfo: the engine keeps the info (the integrity check's progress), so that its answer and
+ * `ApiHost.info` agree.
+ */
+function isRead(method: unknown): boolean {
+  return (
+    typeof method === 'string' &&
+    method !== 'getInfo' &&
+    Object.hasOwn(METHOD_WRITES, method) &&
+    !METHOD_WRITES[method as ApiMethod]
+  );
+}
 
 function unavailable(message: string): { ok: false; error: ApiError } {
   return { ok: false, error: { code: 'unavailable', message } };
@@ -81,9 +117,12 @@ export function packageVersion(): string {
 
 /**
  * The API in the host process: a worker thread (engine.ts) owns the database; this class
- * forwards calls to it and its push events to listeners. It implements ApiClient, so the
+ * forwards calls to it and its push events to listeners. On a SQLite file a second thread
+ * (reader.ts) with a read-only connection answers the read methods, so that a read never
+ * waits for the engine's writes and passes. It implements ApiClient, so the
  * Electron IPC adapter and the HTTP server only forward to it. Calls never reject: a call
- * after close() or after the engine died resolves `{ ok: false, error: { code: 'unavailable' } }`.
+ * after close() or after the engine died resolves `{ ok: false, error: { code: 'unavailable' } }`;
+ * so do the reads in flight when the reader ends on its own, after which the engine answers reads.
  */
 export class ApiHost implements ApiClient {
   private readonly pending = new Map<number, Pending>();
@@ -94,6 +133,9 @@ export class ApiHost implements ApiClient {
   /** Why the engine is gone, if it died on its own. */
   private failure: string | undefined;
   private counts: StatusCounts | undefined;
+  private readonly readers: Reader[] = [];
+  private readersExited: Promise<void>[] = [];
+  private lastExternalWriteAt: number | null = null;
 
   /** What getInfo answers, kept current with the integrity check's progress. */
   get info(): AppInfo {
@@ -116,6 +158,8 @@ export class ApiHost implements ApiClient {
     worker.on('exit', (code) => {
       if (this.state === 'open') this.failure ??= `the API engine stopped (exit code ${code})`;
       this.state = 'closed';
+      // Without the engine the API is unavailable as a whole: the readers go too.
+      this.tellReaders({ type: 'close' });
       this.failAll(this.failure ?? 'the API is closed');
     });
   }
@@ -166,7 +210,17 @@ export class ApiHost implements ApiClient {
           cleanup();
           const host = new ApiHost(worker, msg.info, options.closeTimeoutMs ?? 15_000, data.dbPath);
           for (const m of early) host.onMessage(m);
-          resolve(host);
+          const reader: Omit<ReaderData, 'info' | 'lastExternalWriteAt'> = {
+            file: msg.info.dbPath,
+            demo: data.demo,
+            owner: msg.owner,
+            operator: data.operator,
+          };
+          const count = msg.reader ? (options.readers ?? DEFAULT_READERS) : 0;
+          const readerPath = options.readerPath ?? path.join(__dirname, 'reader.js');
+          void Promise.all(Array.from({ length: count }, () => host.startReader(reader, readerPath))).then(() =>
+            resolve(host),
+          );
         } else {
           early.push(msg); // an event racing 'ready' is not lost
         }
@@ -181,6 +235,55 @@ export class ApiHost implements ApiClient {
     });
   }
 
+  /**
+   * Starts a reader thread; resolves once it answers, or failed to open, in which case it is not
+   * used (without any reader the engine answers the reads), and the reason is printed.
+   */
+  private startReader(data: Omit<ReaderData, 'info' | 'lastExternalWriteAt'>, readerPath: string): Promise<void> {
+    const workerData: ReaderData = { ...data, info: this.currentInfo, lastExternalWriteAt: this.lastExternalWriteAt };
+    let thread: Worker;
+    try {
+      thread = new Worker(readerPath, { workerData, stdout: false, stderr: false });
+    } catch (err) {
+      console.error(
+        `[lifecycle-desk] cannot start a reader thread (without readers the engine answers reads): ${(err as Error).message}`,
+      );
+      return Promise.resolve();
+    }
+    const reader: Reader = { thread, inFlight: 0 };
+    this.readersExited.push(new Promise((resolve) => thread.once('exit', () => resolve())));
+    return new Promise((resolve) => {
+      let ready = false;
+      thread.on('message', (msg: ReaderReply) => {
+        if ('id' in msg) {
+          reader.inFlight--;
+          this.settle(msg.id, msg.result);
+        } else if (msg.type === 'ready' && !ready) {
+          ready = true;
+          // Closed or dead meanwhile: the thread is not used, and close() waits for its end.
+          if (this.state === 'open') this.readers.push(reader);
+          else thread.postMessage({ type: 'close' } satisfies ReaderMessage);
+          resolve();
+        } else if (msg.type === 'fatal') {
+          console.error(
+            `[lifecycle-desk] a reader thread cannot open the file and is not used (without readers the engine answers reads): ${msg.error.message}`,
+          );
+        }
+      });
+      thread.on('error', (err) => console.error(`[lifecycle-desk] a reader thread crashed: ${err.message}`));
+      thread.on('exit', (code) => {
+        const i = this.readers.indexOf(reader);
+        if (i >= 0) this.readers.splice(i, 1);
+        if (i >= 0 && this.state === 'open') {
+          const rest = this.readers.length > 0 ? 'the other readers answer reads' : 'the engine answers reads';
+          console.error(`[lifecycle-desk] a reader thread stopped (exit code ${code}); ${rest}`);
+        }
+        this.failAll('the reader thread stopped', reader);
+        resolve();
+      });
+    });
+  }
+
   call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<ApiResults[M]>> {
     return this.callRaw(method, args) as Promise<ApiResult<ApiResults[M]>>;
   }
@@ -192,10 +295,12 @@ export class ApiHost implements ApiClient {
   callRaw(method: unknown, args: unknown): Promise<ApiResult<unknown>> {
     if (this.state !== 'open') return Promise.resolve(unavailable(this.failure ?? 'the API is closed'));
     const id = this.nextId++;
+    const reader = isRead(method) ? this.leastBusyReader() : undefined;
     return new Promise((resolve) => {
-      this.pending.set(id, resolve);
+      this.pending.set(id, { resolve, reader });
       try {
-        this.worker.postMessage({ id, method, args } satisfies HostMessage);
+        (reader?.thread ?? this.worker).postMessage({ id, method, args } satisfies HostMessage);
+        if (reader) reader.inFlight++;
       } catch (err) {
         // e.g. DataCloneError: arguments that are not plain data
         this.pending.delete(id);
@@ -224,28 +329,59 @@ export class ApiHost implements ApiClient {
     return this.state === 'open';
   }
 
-  /** Stops the engine cleanly (worker stopped, database closed); idempotent. */
+  /** Stops the engine cleanly (worker stopped, database closed) and the readers; idempotent. */
   async close(): Promise<void> {
     if (this.state === 'open') {
       this.state = 'closing';
-      this.worker.postMessage({ type: 'close' } satisfies HostMessage);
+      const readers = [...this.readers];
       const timer = setTimeout(() => {
         console.error('[lifecycle-desk] the API engine did not stop in time; terminating it');
+        for (const r of readers) void r.thread.terminate();
         void this.worker.terminate();
       }, this.closeTimeoutMs);
+      // The readers first: the engine's connection, closed last, checkpoints and removes the WAL.
+      this.tellReaders({ type: 'close' });
+      await Promise.all(this.readersExited);
+      this.worker.postMessage({ type: 'close' } satisfies HostMessage);
       await this.exited;
       clearTimeout(timer);
     } else {
-      await this.exited;
+      await Promise.all([this.exited, ...this.readersExited]);
     }
     this.listeners.clear();
   }
 
+  private leastBusyReader(): Reader | undefined {
+    let best: Reader | undefined;
+    for (const r of this.readers) if (!best || r.inFlight < best.inFlight) best = r;
+    return best;
+  }
+
+  private settle(id: number, result: ApiResult<unknown>): void {
+    const pending = this.pending.get(id);
+    this.pending.delete(id);
+    pending?.resolve(result);
+  }
+
+  /** Forwards what only the engine knows to the reader threads. */
+  private tellReaders(message: ReaderMessage): void {
+    for (const r of this.readers) {
+      try {
+        r.thread.postMessage(message);
+      } catch {
+        // this reader is ending: its exit hands its reads back
+      }
+    }
+  }
+
   private onMessage(msg: EngineMessage): void {
     if ('id' in msg) {
-      const resolve = this.pending.get(msg.id);
-      this.pending.delete(msg.id);
-      resolve?.(msg.result);
+      this.settle(msg.id, msg.result);
+      return;
+    }
+    if (msg.type === 'external-write') {
+      this.lastExternalWriteAt = msg.at;
+      this.tellReaders(msg);
       return;
     }
     if (msg.type === 'changed' || msg.type === 'counts' || msg.type === 'integrity') {
@@ -261,9 +397,12 @@ export class ApiHost implements ApiClient {
     }
   }
 
-  private failAll(message: string): void {
-    const waiting = [...this.pending.values()];
-    this.pending.clear();
-    for (const resolve of waiting) resolve(unavailable(message));
+  /** Answers the calls in flight `unavailable`: all of them, or only one reader's. */
+  private failAll(message: string, reader?: Reader): void {
+    for (const [id, pending] of [...this.pending]) {
+      if (reader && pending.reader !== reader) continue;
+      this.pending.delete(id);
+      pending.resolve(unavailable(message));
+    }
   }
 }

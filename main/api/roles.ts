@@ -107,6 +107,15 @@ function openSqlite(data: EngineData): Opened {
   }
 }
 
+/**
+ * The reader thread's store: a read-only connection of its own to the file the engine opened,
+ * with the engine's configuration and identity (so liveness tells the engine's heartbeat as
+ * `self`). It writes nothing, not even the planner's statistics on close.
+ */
+export function openReader(file: string, demo: boolean, owner: string): SqliteStore {
+  return SqliteStore.open(file, { readOnly: true, owner, ...(demo ? { config: DEMO_CONFIG } : {}) });
+}
+
 /** Copies the file and its WAL into a new temp folder, where SQLite may create the -shm file. */
 function snapshotCopy(file: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifecycle-desk-snapshot-'));

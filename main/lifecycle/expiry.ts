@@ -39,15 +39,18 @@ export function expiryMoves(now: number): Record<'expired' | 'spent' | 'stale', 
   };
 }
 
-/** Rows past the max age and turns past the max recovery age; one bounded batch per call. */
-export function expire(core: Core, who: Who = WORKER): ExpiryResult {
+/**
+ * Rows past the max age and turns past the max recovery age; one bounded batch per call (at most
+ * `batch` of each kind), in one transaction.
+ */
+export function expire(core: Core, who: Who = WORKER, batch = core.config.maintenanceBatch): ExpiryResult {
   return core.write((): ExpiryResult => {
     const now = core.now();
     const { config } = core;
     const moves = expiryMoves(now);
     const rows = core
       .stmt(`SELECT id, status FROM message_outbox WHERE ${EXPIRING_ROWS} LIMIT ?`)
-      .all(now - config.outboxMaxAgeMs, now, config.maintenanceBatch) as { id: string; status: 'queued' }[];
+      .all(now - config.outboxMaxAgeMs, now, batch) as { id: string; status: 'queued' }[];
     let expiredRows = 0;
     let lastChanceRows = 0;
     for (const r of rows) {
@@ -60,13 +63,13 @@ export function expire(core: Core, who: Who = WORKER): ExpiryResult {
     }
     const spent = core
       .stmt(`SELECT id FROM message_outbox WHERE ${SPENT_ROWS} LIMIT ?`)
-      .all(now - 2 * config.outboxMaxAgeMs, now, config.maintenanceBatch) as { id: string }[];
+      .all(now - 2 * config.outboxMaxAgeMs, now, batch) as { id: string }[];
     for (const r of spent) {
       if (moveRow(core, r.id, OUTBOX_PENDING_STATUSES, 'expired', who, moves.spent)) expiredRows++;
     }
     const turns = core
       .stmt(`SELECT id, status FROM message_turns WHERE ${STALE_TURNS} LIMIT ?`)
-      .all(now - config.turnMaxAgeMs, now, config.maintenanceBatch) as { id: string; status: 'accepted' }[];
+      .all(now - config.turnMaxAgeMs, now, batch) as { id: string; status: 'accepted' }[];
     let staleTurns = 0;
     for (const t of turns) {
       if (moveTurn(core, t.id, [t.status], 'failed_terminal', who, moves.stale)) staleTurns++;

@@ -125,16 +125,20 @@ async function deliverRow(
 
 export async function turnPass(store: RecoveryStore, options: PassOptions, report: PassReport): Promise<void> {
   const { config } = options;
+  // A pass over a backlog is thousands of short transactions: paced, so that other writers
+  // and this thread's other calls get their turn between them (RecoveryStore.pause).
   for (const id of await store.decidedTurns(config.maintenanceBatch)) {
     await isolated(options, report, `turn ${id}`, async () => {
       if ((await store.finalize(id, {}, 'worker')).changed) report.turnsFinalized++;
     });
+    await store.pause?.();
   }
   for (const t of await store.supersededTurns(config.maintenanceBatch)) {
     const reason = `superseded: turn ${t.supersededBy} of the same session was answered since`;
     await isolated(options, report, `turn ${t.id}`, async () => {
       if (await store.endTurn(t.id, TURN_ACTIVE_STATUSES, reason)) report.turnsSuperseded++;
     });
+    await store.pause?.();
   }
   const replay = options.replay;
   if (!replay) return;
@@ -151,6 +155,7 @@ export async function turnPass(store: RecoveryStore, options: PassOptions, repor
         runnable.push({ ...turn, status: 'running', attemptCount: turn.attemptCount + 1 });
       }
     });
+    await store.pause?.();
   }
   await eachLimited(runnable, options.concurrency, (turn) =>
     isolated(options, report, `turn ${turn.id}`, () => replayTurn(store, replay, turn, options, report)),
@@ -192,5 +197,6 @@ async function replayTurn(
 
 export async function maintenancePass(store: RecoveryStore, report: PassReport): Promise<void> {
   report.expiry = await store.expire();
+  await store.pause?.();
   report.pruned = await store.prune();
 }

@@ -129,7 +129,9 @@ export class RecoveryWorker extends EventEmitter<WorkerEvents> {
     };
     const recovery = this.store.recovery;
     await outboxPass(recovery, options, report);
+    await recovery.pause?.();
     if (!this.stopController.signal.aborted) await turnPass(recovery, options, report);
+    await recovery.pause?.();
     if (!this.stopController.signal.aborted) await maintenancePass(recovery, report);
     await this.beat((now) => ({ lastPassAt: now, nextPassAt: this.running ? now + this.tickMs : null }));
     return report;

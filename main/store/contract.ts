@@ -70,6 +70,12 @@ export interface RecoveryStore {
   recordReplayFailure(turnId: string, error: string): Promise<void>;
   expire(): Promise<ExpiryResult>;
   prune(): Promise<PruneResult>;
+  /**
+   * Called by the worker between the steps of a pass: where a backend's steps run on this
+   * thread and take a lock other processes wait for (SQLite), it lets them and this thread's
+   * other work in. Optional: a backend whose steps wait on the network already yields.
+   */
+  pause?(): Promise<void>;
   recordBeat(startedAt: number, beat: Beat): Promise<void>;
   recordStopped(): Promise<void>;
 }

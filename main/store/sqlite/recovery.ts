@@ -1,16 +1,17 @@
 import { OUTBOX_PENDING_STATUSES, type OutboxRow, type Turn, type TurnStatus } from '../../../shared/types';
 import { CLAIM_LAPSED, workerLeaseMs } from '../../lifecycle/claims';
 import type { Core } from '../../lifecycle/context';
-import { expire } from '../../lifecycle/expiry';
+import { expire, type ExpiryResult } from '../../lifecycle/expiry';
 import { finalizeTurn } from '../../lifecycle/finalize';
 import type { Who } from '../../lifecycle/history';
-import { prune } from '../../lifecycle/maintenance';
+import { prune, type PruneResult } from '../../lifecycle/maintenance';
 import { ack, beginSend, fail, moveRow } from '../../lifecycle/outbox';
 import { moveTurn, recordTurnFailure } from '../../lifecycle/turns';
 import { recordBeat, recordStopped } from './heartbeat';
 import type { RecoveryStore } from '../contract';
 import { claimTurnMove, endTurnMove, nonFinalPrunedMove } from '../worker-moves';
 import { decidedTurns, dueFinalRows, replayableTurns, strayNonFinalRows, supersededTurns } from './candidates';
+import { BATCH_ROWS, Pacer } from './pacer';
 
 const WORKER: Who = { actor: 'worker' };
 const REPLAY: Who = { actor: 'replay' };
@@ -28,41 +29,87 @@ function claimRows(core: Core, rows: OutboxRow[]): OutboxRow[] {
   });
 }
 
-/** The recovery worker's steps over one SQLite file: the sync core, answered as promises. */
+/**
+ * The recovery worker's steps over one SQLite file: the sync core, answered as promises. Each
+ * step is a short transaction; the maintenance steps (non-final rows, expiry, prune) split their
+ * per-pass batch into transactions of BATCH_ROWS, and the pacer spaces them all out (pacer.ts),
+ * so that neither the gateway's processes nor this thread's other calls wait long for a pass.
+ */
 export function sqliteRecovery(core: Core): RecoveryStore {
+  const pacer = new Pacer(core.db, core.config.busyTimeoutMs);
+  const step =
+    <A extends unknown[], T>(fn: (...args: A) => T) =>
+    (...args: A): Promise<T> =>
+      pacer.run(() => fn(...args));
+  const per = core.config.maintenanceBatch;
   return {
     workerLeaseMs: workerLeaseMs(core),
     live: core.live,
-    pruneNonFinal: async (limit) =>
-      core.write(() => {
-        let n = 0;
-        const now = core.now();
-        for (const r of strayNonFinalRows(core, limit)) {
-          if (moveRow(core, r.id, OUTBOX_PENDING_STATUSES, 'failed_terminal', WORKER, nonFinalPrunedMove(now))) n++;
-        }
-        return n;
-      }),
-    claimDueRows: async (limit) => claimRows(core, dueFinalRows(core, limit)),
-    beginSend: async (id) => beginSend(core, id, workerLeaseMs(core)),
-    ack: async (id) => ack(core, id, WORKER),
-    fail: async (id, input) => fail(core, id, input, WORKER),
-    finalize: async (id, options, actor) => finalizeTurn(core, id, options, actor === 'replay' ? REPLAY : WORKER),
-    decidedTurns: async (limit) => decidedTurns(core, limit),
-    supersededTurns: async (limit) => supersededTurns(core, limit),
-    replayableTurns: async (limit) => replayableTurns(core, limit),
-    endTurn: async (id, from: readonly TurnStatus[], reason) =>
+    pause: () => pacer.pause(),
+    pruneNonFinal: async (limit) => {
+      let moved = 0;
+      await pacer.batches(limit, BATCH_ROWS, (batch) =>
+        core.write(() => {
+          const now = core.now();
+          const rows = strayNonFinalRows(core, batch);
+          for (const r of rows) {
+            if (moveRow(core, r.id, OUTBOX_PENDING_STATUSES, 'failed_terminal', WORKER, nonFinalPrunedMove(now))) {
+              moved++;
+            }
+          }
+          return rows.length;
+        }),
+      );
+      return moved;
+    },
+    claimDueRows: step((limit: number) => claimRows(core, dueFinalRows(core, limit))),
+    beginSend: step((id: string) => beginSend(core, id, workerLeaseMs(core))),
+    ack: step((id: string) => ack(core, id, WORKER)),
+    fail: step((id: string, input: Parameters<RecoveryStore['fail']>[1]) => fail(core, id, input, WORKER)),
+    finalize: step((id: string, options: Parameters<RecoveryStore['finalize']>[1], actor: 'worker' | 'replay') =>
+      finalizeTurn(core, id, options, actor === 'replay' ? REPLAY : WORKER),
+    ),
+    decidedTurns: step((limit: number) => decidedTurns(core, limit)),
+    supersededTurns: step((limit: number) => supersededTurns(core, limit)),
+    replayableTurns: step((limit: number) => replayableTurns(core, limit)),
+    endTurn: step((id: string, from: readonly TurnStatus[], reason: string) =>
       moveTurn(core, id, from, 'failed_terminal', WORKER, endTurnMove(reason, core.now())),
-    claimTurn: async (turn: Turn) => {
+    ),
+    claimTurn: step((turn: Turn) => {
       const now = core.now();
       const move = claimTurnMove(turn, core.owner, now, now + workerLeaseMs(core));
       return moveTurn(core, turn.id, [turn.status], 'running', REPLAY, move);
-    },
-    recordReplayFailure: async (id, error) => {
+    }),
+    recordReplayFailure: step((id: string, error: string) => {
       recordTurnFailure(core, id, error, REPLAY, { counted: true });
+    }),
+    expire: async () => {
+      const total: ExpiryResult = { expiredRows: 0, lastChanceRows: 0, staleTurns: 0 };
+      await pacer.batches(per, BATCH_ROWS, (batch) => {
+        const r = expire(core, WORKER, batch);
+        total.expiredRows += r.expiredRows;
+        total.lastChanceRows += r.lastChanceRows;
+        total.staleTurns += r.staleTurns;
+        // A full batch of any kind: there may be more of it.
+        return Math.min(batch, Math.max(r.expiredRows + r.lastChanceRows, r.staleTurns));
+      });
+      return total;
     },
-    expire: async () => expire(core),
-    prune: async () => prune(core),
-    recordBeat: async (startedAt, beat) => recordBeat(core, startedAt, beat),
-    recordStopped: async () => recordStopped(core),
+    prune: async () => {
+      const total: PruneResult = { turns: 0, outbox: 0, history: 0 };
+      const cutoff = core.now() - core.config.retentionMs;
+      await pacer.batches(per, BATCH_ROWS, (batch) => {
+        const r = prune(core, cutoff, batch);
+        total.turns += r.turns;
+        total.outbox += r.outbox;
+        total.history += r.history;
+        return Math.max(r.turns, r.outbox);
+      });
+      return total;
+    },
+    recordBeat: step((startedAt: number, beat: Parameters<RecoveryStore['recordBeat']>[1]) =>
+      recordBeat(core, startedAt, beat),
+    ),
+    recordStopped: step(() => recordStopped(core)),
   };
 }
