@@ -11,6 +11,7 @@ import { contention } from './contention';
 import { ensureReadDb } from './generate';
 import { readLatencies, readTable, type ReadReport } from './reads';
 import { readsPg, type SqliteReads } from './reads-pg';
+import { readsUnderLoad } from './reads-under-load';
 import { pgBench } from './pg-server';
 import { heading, int, ratio, table } from './stats';
 import { throughputSection } from './throughput';
@@ -35,7 +36,8 @@ import { storeThroughput } from './throughput-store';
 //   BENCH_BACKEND_TURNS       turns per run across processes, split among them (default 1,600)
 //   BENCH_BACKEND_INFLIGHT    turns in flight in each gateway process there (default 32)
 //   BENCH_PG_POOL             PgStore's connections per process (default 10, the store's default)
-//   BENCH_ONLY=throughput|contenders|reads|reads-pg|contention|backends, or several: BENCH_ONLY=reads,reads-pg
+//   BENCH_LOAD_MS, BENCH_LOAD_RATE, BENCH_LOAD_BASELINE=0   the reads-under-load run (60 s, 500 turns/s, with the one-connection baseline)
+//   BENCH_ONLY=throughput|contenders|reads|reads-pg|reads-under-load|contention|backends, or several: BENCH_ONLY=reads,reads-pg
 //
 // PostgreSQL is the throwaway cluster of test/helpers/pg-cluster.ts (or LIFECYCLE_PG_URL's
 // server); where it cannot run, its contenders are skipped with a one-line reason.
@@ -284,6 +286,9 @@ async function main(): Promise<void> {
   }
   if (run('reads-pg')) {
     await readsPg(envInt('BENCH_TURNS', 1_000_000), READS, sqliteReads);
+  }
+  if (run('reads-under-load')) {
+    await readsUnderLoad();
   }
   if (run('contention')) {
     await contention(envInt('BENCH_CONTENTION_TURNS', 3_000));
