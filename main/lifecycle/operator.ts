@@ -176,6 +176,11 @@ export function operatorPrune(core: Core, by: string): PruneResult {
   for (let i = 0; i < MAX_PRUNE_BATCHES; i++) {
     if (!addPruned(total, prune(core, cutoff), core.config.maintenanceBatch)) break;
   }
-  recordAction(core, pruneNote(total), operator(by));
+  recordPrune(core, total, by);
   return total;
+}
+
+/** The one audit entry of a prune now, with its totals. */
+export function recordPrune(core: Core, total: PruneResult, by: string): void {
+  recordAction(core, pruneNote(total), operator(by));
 }

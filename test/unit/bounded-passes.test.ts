@@ -92,6 +92,30 @@ test('a prune of several batches leaves the write lock free between them, and pr
   }
 });
 
+test("an operator's prune now runs in the same paced batches, prunes past maintenanceBatch, and audits once", async () => {
+  const clock = makeClock();
+  const file = path.join(tempDir(), 'message-lifecycle.db');
+  // A small per-pass batch, so that "everything now" is more than one of them.
+  const store = SqliteStore.open(file, { now: () => clock.t, config: { maintenanceBatch: BATCH_ROWS } });
+  try {
+    const n = 3 * BATCH_ROWS + 7;
+    delivered(store, n);
+    clock.advance(49 * HOUR);
+    const prune = store.operatorPrune('desk:test');
+    const seen = await writesBeside(file, prune, 'SELECT count(*) AS n FROM message_turns');
+    const total = await prune;
+    assert.equal(total.turns, n);
+    assert.equal(total.outbox, n);
+    assert.ok(between(seen, n), `another connection wrote between two batches (turns left: ${seen.join(', ')})`);
+    const audit = store.lc.db
+      .prepare(`SELECT reason, actor_name AS who FROM message_history WHERE actor = 'operator'`)
+      .all() as { reason: string; who: string }[];
+    assert.deepEqual(audit, [{ reason: `pruned ${n} turns and ${n} outbox rows`, who: 'desk:test' }]);
+  } finally {
+    await store.close();
+  }
+});
+
 test('a pass prunes no more than maintenanceBatch, in transactions of BATCH_ROWS', async () => {
   const clock = makeClock();
   const file = path.join(tempDir(), 'message-lifecycle.db');

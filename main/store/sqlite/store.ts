@@ -1,4 +1,5 @@
 import { previewAbort } from '../../lifecycle/abort';
+import { pacedOperatorPrune } from './operator-prune';
 import { Lifecycle, type LifecycleOptions } from '../../lifecycle/lifecycle';
 import { liveness } from '../../lifecycle/liveness';
 import type { LifecycleStore, RecoveryStore, StoreOptions } from '../contract';
@@ -66,7 +67,7 @@ export class SqliteStore implements LifecycleStore {
   operatorReplay: LifecycleStore['operatorReplay'] = async (id, by) => this.lc.operatorReplay(id, by);
   operatorRetry: LifecycleStore['operatorRetry'] = async (id, by) => this.lc.operatorRetry(id, by);
   operatorTerminate: LifecycleStore['operatorTerminate'] = async (id, by) => this.lc.operatorTerminate(id, by);
-  operatorPrune: LifecycleStore['operatorPrune'] = async (by) => this.lc.operatorPrune(by);
+  operatorPrune: LifecycleStore['operatorPrune'] = (by) => pacedOperatorPrune(this.lc.core, by);
   previewAbort: LifecycleStore['previewAbort'] = async (keys) => previewAbort(this.lc.core, keys);
 
   getTurn: LifecycleStore['getTurn'] = async (id) => this.lc.getTurn(id);
