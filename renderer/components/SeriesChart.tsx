@@ -38,7 +38,8 @@ function tick(window: SeriesWindow): (t: number) => string {
 type Row = Record<string, number>;
 
 export interface SeriesChartProps {
-  series: SeriesPoint[];
+  /** Null while loading: the panels keep their place, the charts (costly to mount) come with the data. */
+  series: SeriesPoint[] | null;
   window: SeriesWindow;
   onWindowChange(window: SeriesWindow): void;
 }
@@ -46,7 +47,7 @@ export interface SeriesChartProps {
 const axis = { stroke: 'var(--muted)', fontSize: 11, tickLine: false } as const;
 const MARGIN = { top: 8, right: 12, bottom: 0, left: -16 };
 
-function Panel({ title, children, summary }: { title: string; summary: string; children: ReactElement }) {
+function Panel({ title, children, summary }: { title: string; summary: string; children: ReactElement | null }) {
   return (
     <figure className="chart-panel">
       <figcaption>
@@ -54,9 +55,13 @@ function Panel({ title, children, summary }: { title: string; summary: string; c
         <span className="muted">{summary}</span>
       </figcaption>
       <div className="chart-box">
-        <ResponsiveContainer width="100%" height="100%" minWidth={0}>
-          {children}
-        </ResponsiveContainer>
+        {children ? (
+          <ResponsiveContainer width="100%" height="100%" minWidth={0}>
+            {children}
+          </ResponsiveContainer>
+        ) : (
+          <p className="chart-loading muted">Loading…</p>
+        )}
       </div>
     </figure>
   );
@@ -69,7 +74,7 @@ export function SeriesChart({ series, window, onWindowChange }: SeriesChartProps
     const open: Row[] = [];
     const outbox: Row[] = [];
     const totals = { accepted: 0, delivered: 0, failed: 0, sent: 0 };
-    for (const p of series) {
+    for (const p of series ?? []) {
       entered.push({ t: p.t, ...p.turnsEntered });
       open.push({ t: p.t, ...p.turnsOpen });
       outbox.push({ t: p.t, ...p.outboxEntered });
@@ -109,52 +114,61 @@ export function SeriesChart({ series, window, onWindowChange }: SeriesChartProps
         </div>
       </header>
       <div className="chart-grid">
-        <Panel title="Turns entered per status" summary={`${totals.accepted} new`}>
-          <LineChart data={entered} margin={MARGIN}>
-            {frame}
-            <Tooltip {...tooltip} />
-            <Legend {...legend} />
-            {TURN_STATUSES.map((s) => (
-              <Line
-                key={s}
-                type="monotone"
-                dataKey={s}
-                stroke={TONE_HEX[toneOf(s)]}
-                strokeWidth={1.8}
-                dot={false}
-                isAnimationActive={false}
-              />
-            ))}
-          </LineChart>
+        <Panel title="Turns entered per status" summary={series ? `${totals.accepted} new` : ''}>
+          {series && (
+            <LineChart data={entered} margin={MARGIN}>
+              {frame}
+              <Tooltip {...tooltip} />
+              <Legend {...legend} />
+              {TURN_STATUSES.map((s) => (
+                <Line
+                  key={s}
+                  type="monotone"
+                  dataKey={s}
+                  stroke={TONE_HEX[toneOf(s)]}
+                  strokeWidth={1.8}
+                  dot={false}
+                  isAnimationActive={false}
+                />
+              ))}
+            </LineChart>
+          )}
         </Panel>
-        <Panel title="Open turns" summary={`${openNow} now`}>
-          <AreaChart data={open} margin={MARGIN}>
-            {frame}
-            <Tooltip {...tooltip} />
-            <Legend {...legend} />
-            {TURN_ACTIVE_STATUSES.map((s) => (
-              <Area
-                key={s}
-                type="monotone"
-                dataKey={s}
-                stackId="open"
-                stroke={TONE_HEX[toneOf(s)]}
-                fill={TONE_HEX[toneOf(s)]}
-                fillOpacity={0.35}
-                isAnimationActive={false}
-              />
-            ))}
-          </AreaChart>
+        <Panel title="Open turns" summary={series ? `${openNow} now` : ''}>
+          {series && (
+            <AreaChart data={open} margin={MARGIN}>
+              {frame}
+              <Tooltip {...tooltip} />
+              <Legend {...legend} />
+              {TURN_ACTIVE_STATUSES.map((s) => (
+                <Area
+                  key={s}
+                  type="monotone"
+                  dataKey={s}
+                  stackId="open"
+                  stroke={TONE_HEX[toneOf(s)]}
+                  fill={TONE_HEX[toneOf(s)]}
+                  fillOpacity={0.35}
+                  isAnimationActive={false}
+                />
+              ))}
+            </AreaChart>
+          )}
         </Panel>
-        <Panel title="Deliveries and failures" summary={`${totals.delivered} delivered, ${totals.failed} failed`}>
-          <BarChart data={outbox} margin={MARGIN}>
-            {frame}
-            <Tooltip {...tooltip} cursor={{ fill: 'var(--hover)' }} />
-            <Legend {...legend} />
-            {OUTBOX_STATUSES.filter((s) => s !== 'queued').map((s) => (
-              <Bar key={s} dataKey={s} stackId="out" fill={TONE_HEX[toneOf(s)]} isAnimationActive={false} />
-            ))}
-          </BarChart>
+        <Panel
+          title="Deliveries and failures"
+          summary={series ? `${totals.delivered} delivered, ${totals.failed} failed` : ''}
+        >
+          {series && (
+            <BarChart data={outbox} margin={MARGIN}>
+              {frame}
+              <Tooltip {...tooltip} cursor={{ fill: 'var(--hover)' }} />
+              <Legend {...legend} />
+              {OUTBOX_STATUSES.filter((s) => s !== 'queued').map((s) => (
+                <Bar key={s} dataKey={s} stackId="out" fill={TONE_HEX[toneOf(s)]} isAnimationActive={false} />
+              ))}
+            </BarChart>
+          )}
         </Panel>
       </div>
     </section>

@@ -14,13 +14,17 @@ export interface StatusState {
   stuckTurns: TurnListItem[];
   stuckRows: OutboxListItem[];
   window: SeriesWindow;
-  series: SeriesPoint[];
+  /** Null until the first answer: the charts are drawn only then, after the counts. */
+  series: SeriesPoint[] | null;
   /** The overview is mounted: push events refresh it. */
   active: boolean;
   loading: boolean;
   error: string | null;
   loadInfo(): Promise<void>;
+  /** Everything the overview shows, each part as it arrives. */
   load(): Promise<void>;
+  /** Only the counters (the nav's stuck counts, on other views). */
+  loadCounts(): Promise<void>;
   setActive(active: boolean): void;
   setWindow(window: SeriesWindow): Promise<void>;
 }
@@ -54,7 +58,34 @@ export function selectWriteBlock(s: StatusState): string | null {
   return writeBlockReason(s.info);
 }
 
-let generation = 0;
+let inflight: Promise<void> | null = null;
+let again = false;
+
+/**
+ * Each part is shown as soon as it answers: the counts first (a few key lookups), the stuck
+ * lists and the series after (the API answers in order, so they never hold the counts up).
+ */
+async function loadOnce(set: (patch: Partial<StatusState>) => void, get: () => StatusState): Promise<void> {
+  set({ loading: true });
+  const { window } = get();
+  try {
+    await Promise.all([
+      call('getStatus', {}).then((counts) => set({ counts })),
+      call('listTurns', { stuck: true, order: 'desc', limit: STUCK_LIST_LIMIT }).then((t) =>
+        set({ stuckTurns: t.items }),
+      ),
+      call('listOutbox', { stuck: true, order: 'desc', limit: STUCK_LIST_LIMIT }).then((r) =>
+        set({ stuckRows: r.items }),
+      ),
+      call('getSeries', { window }).then((series) => {
+        if (get().window === window) set({ series });
+      }),
+    ]);
+    set({ loading: false, error: null });
+  } catch (err) {
+    set({ loading: false, error: (err as Error).message });
+  }
+}
 
 export const useStatusStore = create<StatusState>()((set, get) => ({
   info: null,
@@ -63,7 +94,7 @@ export const useStatusStore = create<StatusState>()((set, get) => ({
   stuckTurns: [],
   stuckRows: [],
   window: '1h',
-  series: [],
+  series: null,
   active: false,
   loading: false,
   error: null,
@@ -77,21 +108,29 @@ export const useStatusStore = create<StatusState>()((set, get) => ({
     }
   },
 
-  async load() {
-    const gen = ++generation;
-    set({ loading: true });
+  load() {
+    // A load asked for while one runs (e.g. the push channel's first "changed" right after the
+    // page's own load) runs once that one is done, so no answer on its way is thrown away.
+    if (inflight) {
+      again = true;
+      return inflight;
+    }
+    inflight = (async () => {
+      do {
+        again = false;
+        await loadOnce(set, get);
+      } while (again);
+    })().finally(() => {
+      inflight = null;
+    });
+    return inflight;
+  },
+
+  async loadCounts() {
     try {
-      const [counts, turns, rows, series] = await Promise.all([
-        call('getStatus', {}),
-        call('listTurns', { stuck: true, order: 'desc', limit: STUCK_LIST_LIMIT }),
-        call('listOutbox', { stuck: true, order: 'desc', limit: STUCK_LIST_LIMIT }),
-        call('getSeries', { window: get().window }),
-      ]);
-      if (gen !== generation) return;
-      set({ counts, stuckTurns: turns.items, stuckRows: rows.items, series, loading: false, error: null });
+      set({ counts: await call('getStatus', {}) });
     } catch (err) {
-      if (gen !== generation) return;
-      set({ loading: false, error: (err as Error).message });
+      set({ error: (err as Error).message });
     }
   },
 
@@ -116,8 +155,5 @@ onIntegrity((event) => useStatusStore.setState((s) => ({ integrity: newerIntegri
 onRefresh(async () => {
   const s = useStatusStore.getState();
   if (s.active) await s.load();
-  else {
-    const counts = await call('getStatus', {});
-    useStatusStore.setState({ counts });
-  }
+  else await s.loadCounts();
 });
