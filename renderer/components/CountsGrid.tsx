@@ -45,7 +45,13 @@ export function CountsGrid({ id, title, items, total, columns, onSelect }: Count
                 <span className={`dot tone-${tone}`} aria-hidden="true" />
                 {label}
               </span>
-              <span className="count-value" data-count={`${id}.${item.key}`}>
+              {/* A new element once the value is known, named for Element Timing: when it was painted. */}
+              <span
+                key={item.value === null ? 'waiting' : 'known'}
+                className="count-value"
+                data-count={`${id}.${item.key}`}
+                {...(item.value === null ? {} : { elementtiming: `count:${id}.${item.key}` })}
+              >
                 {item.value === null ? '…' : formatNumber(item.value)}
               </span>
               {item.hint && <span className="count-hint">{item.hint}</span>}

@@ -23,6 +23,8 @@ export interface StatusState {
   loadInfo(): Promise<void>;
   /** Everything the overview shows, each part as it arrives. */
   load(): Promise<void>;
+  /** The overview shows: loads, unless a load is already on its way (e.g. started at page start). */
+  show(): Promise<void>;
   /** Only the counters (the nav's stuck counts, on other views). */
   loadCounts(): Promise<void>;
   setActive(active: boolean): void;
@@ -68,17 +70,21 @@ let again = false;
 async function loadOnce(set: (patch: Partial<StatusState>) => void, get: () => StatusState): Promise<void> {
   set({ loading: true });
   const { window } = get();
+  // An answer equal to what is shown changes nothing: no re-render (the charts are costly to redraw).
+  const put = <K extends 'counts' | 'stuckTurns' | 'stuckRows' | 'series'>(key: K, value: StatusState[K]): void => {
+    if (JSON.stringify(get()[key]) !== JSON.stringify(value)) set({ [key]: value });
+  };
   try {
     await Promise.all([
-      call('getStatus', {}).then((counts) => set({ counts })),
+      call('getStatus', {}).then((counts) => put('counts', counts)),
       call('listTurns', { stuck: true, order: 'desc', limit: STUCK_LIST_LIMIT }).then((t) =>
-        set({ stuckTurns: t.items }),
+        put('stuckTurns', t.items),
       ),
       call('listOutbox', { stuck: true, order: 'desc', limit: STUCK_LIST_LIMIT }).then((r) =>
-        set({ stuckRows: r.items }),
+        put('stuckRows', r.items),
       ),
       call('getSeries', { window }).then((series) => {
-        if (get().window === window) set({ series });
+        if (get().window === window) put('series', series);
       }),
     ]);
     set({ loading: false, error: null });
@@ -124,6 +130,10 @@ export const useStatusStore = create<StatusState>()((set, get) => ({
       inflight = null;
     });
     return inflight;
+  },
+
+  show() {
+    return inflight ?? get().load();
   },
 
   async loadCounts() {
