@@ -135,7 +135,9 @@ export function createListStore<M extends ListMethod>(method: M, defaults: Filte
       try {
         for (;;) {
           const gen = generation;
-          const { pages, filter } = get();
+          const { pages, filter, loading } = get();
+          // A new filter is loading: the pages held are the old filter's, their cursors too.
+          if (loading) return;
           const [a, b] = wanted;
           let k = -1;
           for (let i = a; i <= Math.min(b, pages.length - 1); i++) {
