@@ -28,8 +28,15 @@ const FLAT_HEAP_MB = 5;
 const PAGE_PROBE = `
 (() => {
   performance.setResourceTimingBufferSize(100000);
-  const probe = { inputAt: 0, countsAt: 0 };
+  const probe = { inputAt: 0, countsAt: 0, countsPaintedAt: 0 };
   window.__probe = probe;
+  // Element Timing: when the compositor actually presented the first count (the card is named
+  // elementtiming="count:attention.stuckTurns" once its value is known).
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (e.identifier === 'count:attention.stuckTurns' && !probe.countsPaintedAt) probe.countsPaintedAt = e.renderTime || e.loadTime;
+    }
+  }).observe({ type: 'element', buffered: true });
   for (const type of ['click', 'keydown']) {
     window.addEventListener(type, (e) => { probe.inputAt = e.timeStamp; }, true);
   }
@@ -113,7 +120,7 @@ interface Drawn {
 }
 
 export interface RendererReport {
-  paint: { counts: number[]; fcp: number[]; status: number[]; dcl: number[]; warm: number[] };
+  paint: { counts: number[]; dom: number[]; fcp: number[]; status: number[]; dcl: number[]; warm: number[] };
   clicks: { label: string; runs: Drawn[] }[];
   scroll: { rows: number; maxDomRows: number; heapMb: number[]; nodes: number[]; backToTop: Drawn | null };
 }
@@ -130,6 +137,11 @@ function buildRenderer(): void {
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-renderer.mjs')], { cwd: ROOT, stdio: 'pipe' });
 }
 
+/** A function, not a string: a string predicate would be eval'd in the page, which its CSP refuses. */
+const countsDrawn = (): boolean =>
+  ((globalThis as unknown as { __probe?: { countsAt: number } }).__probe?.countsAt ?? 0) > 0 &&
+  ((globalThis as unknown as { __probe?: { countsPaintedAt: number } }).__probe?.countsPaintedAt ?? 0) > 0;
+
 const median = (xs: number[]): number =>
   percentile(
     [...xs].sort((a, b) => a - b),
@@ -145,28 +157,29 @@ async function heap(cdp: CDPSession): Promise<{ mb: number; nodes: number }> {
 }
 
 async function overviewPaint(browser: Browser, served: Served, runs: number): Promise<RendererReport['paint']> {
-  const out: RendererReport['paint'] = { counts: [], fcp: [], status: [], dcl: [], warm: [] };
+  const out: RendererReport['paint'] = { counts: [], dom: [], fcp: [], status: [], dcl: [], warm: [] };
   for (let i = 0; i < runs; i++) {
     // A fresh context each time: no HTTP cache, no session storage, like a new window.
     const { context, page } = await newPage(browser, { width: 1280, height: 900 });
     await context.addInitScript(PAGE_PROBE);
     await page.goto(served.url);
-    await page.waitForFunction('window.__probe.countsAt > 0', undefined, { timeout: 60_000, polling: 50 });
+    await page.waitForFunction(countsDrawn, undefined, { timeout: 60_000, polling: 50 });
     const m = (await page.evaluate(`(() => {
       const fcp = performance.getEntriesByName('first-contentful-paint')[0];
       const status = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/api/getStatus'));
       const nav = performance.getEntriesByType('navigation')[0];
-      return { counts: window.__probe.countsAt, fcp: fcp ? fcp.startTime : NaN, dcl: nav ? nav.domContentLoadedEventEnd : NaN,
+      return { counts: window.__probe.countsPaintedAt, dom: window.__probe.countsAt, fcp: fcp ? fcp.startTime : NaN, dcl: nav ? nav.domContentLoadedEventEnd : NaN,
         status: status ? status.responseEnd - status.startTime : NaN };
-    })()`)) as { counts: number; fcp: number; status: number; dcl: number };
+    })()`)) as { counts: number; dom: number; fcp: number; status: number; dcl: number };
+    out.dom.push(m.dom);
     out.dcl.push(m.dcl);
     out.counts.push(m.counts);
     out.fcp.push(m.fcp);
     out.status.push(m.status);
     // Reopened in the same window: the script revalidated (304) and its compiled code cached.
     await page.reload();
-    await page.waitForFunction('window.__probe.countsAt > 0', undefined, { timeout: 60_000, polling: 50 });
-    out.warm.push((await page.evaluate('window.__probe.countsAt')) as number);
+    await page.waitForFunction(countsDrawn, undefined, { timeout: 60_000, polling: 50 });
+    out.warm.push((await page.evaluate('window.__probe.countsPaintedAt')) as number);
     await context.close();
   }
   return out;
@@ -355,14 +368,15 @@ function printReport(file: string, r: RendererReport): void {
       ['Overview first paint', 'median', 'max', 'target', ''],
       [
         [
-          'counts drawn (navigationStart →)',
+          'counts painted (navigationStart →)',
           f(median(r.paint.counts)),
           f(worst(r.paint.counts)),
           `< ${TARGET.paintMs} ms`,
           verdict(worst(r.paint.counts), TARGET.paintMs),
         ],
+        ['  counts in the DOM (the frame after)', f(median(r.paint.dom)), f(worst(r.paint.dom)), 'for information', ''],
         [
-          'counts drawn, reloaded (script cached)',
+          'counts painted, reloaded (script cached)',
           f(median(r.paint.warm)),
           f(worst(r.paint.warm)),
           `< ${TARGET.paintMs} ms`,
@@ -376,13 +390,7 @@ function printReport(file: string, r: RendererReport): void {
           'for information',
           '',
         ],
-        [
-          '  of which getStatus (request → response)',
-          f(median(r.paint.status)),
-          f(worst(r.paint.status)),
-          'server',
-          '',
-        ],
+        ['  getStatus (request → response)', f(median(r.paint.status)), f(worst(r.paint.status)), 'server', ''],
       ],
     ),
   );
@@ -451,6 +459,7 @@ function printReport(file: string, r: RendererReport): void {
     ),
   );
   console.log('(heap: CDP Performance.getMetrics JSHeapUsedSize after HeapProfiler.collectGarbage)');
+  console.log('(painted: Element Timing renderTime of the first count card, i.e. when the frame was presented)');
 }
 
 /** The renderer section of `npm run bench` on `file` (opened read-only). */
