@@ -140,6 +140,8 @@ export function DataTable<T extends { id: string }>(props: DataTableProps<T>) {
     if (scrollRef.current) scrollRef.current.scrollTop = 0;
   }, [resetKey]);
 
+  // With the header row; -1 is ARIA's "not known" while more pages can come.
+  const rowCount = hasMore ? -1 : count + 1;
   const selected = Object.values(rowSelection).filter(Boolean).length;
   const visibleColumns = table.getVisibleLeafColumns();
   const hideable = table.getAllLeafColumns().filter((c) => c.getCanHide());
@@ -166,7 +168,7 @@ export function DataTable<T extends { id: string }>(props: DataTableProps<T>) {
         </details>
       </div>
       <div className="table-scroll" ref={scrollRef} tabIndex={-1}>
-        <table aria-label={props.label} aria-rowcount={count + 1} aria-busy={loading} style={{ minWidth }}>
+        <table aria-label={props.label} aria-rowcount={rowCount} aria-busy={loading} style={{ minWidth }}>
           <colgroup>
             {visibleColumns.map((c) => (
               <col
