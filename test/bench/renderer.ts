@@ -121,7 +121,16 @@ interface Drawn {
 }
 
 export interface RendererReport {
-  paint: { counts: number[]; dom: number[]; fcp: number[]; status: number[]; dcl: number[]; warm: number[] };
+  paint: {
+    counts: number[];
+    dom: number[];
+    fcp: number[];
+    status: number[];
+    dcl: number[];
+    warm: number[];
+    /** First paint of a plain text file from the same server in a fresh context: the browser's floor. */
+    floor: number[];
+  };
   clicks: { label: string; runs: Drawn[] }[];
   scroll: { rows: number; maxDomRows: number; heapMb: number[]; nodes: number[]; backToTop: Drawn | null };
 }
@@ -158,8 +167,24 @@ async function heap(cdp: CDPSession): Promise<{ mb: number; nodes: number }> {
 }
 
 async function overviewPaint(browser: Browser, served: Served, runs: number): Promise<RendererReport['paint']> {
-  const out: RendererReport['paint'] = { counts: [], dom: [], fcp: [], status: [], dcl: [], warm: [] };
+  const out: RendererReport['paint'] = { counts: [], dom: [], fcp: [], status: [], dcl: [], warm: [], floor: [] };
   for (let i = 0; i < runs; i++) {
+    {
+      const { context, page } = await newPage(browser, { width: 1280, height: 900 });
+      await page.goto(`${served.origin}/app.css`);
+      await page.waitForFunction(
+        () =>
+          (
+            globalThis as unknown as { performance: { getEntriesByType(t: string): unknown[] } }
+          ).performance.getEntriesByType('paint').length > 0,
+        undefined,
+        { polling: 50 },
+      );
+      out.floor.push(
+        (await page.evaluate("performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN")) as number,
+      );
+      await context.close();
+    }
     // A fresh context each time: no HTTP cache, no session storage, like a new window.
     const { context, page } = await newPage(browser, { width: 1280, height: 900 });
     await context.addInitScript(PAGE_PROBE);
@@ -386,6 +411,13 @@ function printReport(file: string, r: RendererReport): void {
           verdict(worst(r.paint.warm), TARGET.paintMs),
         ],
         ['first contentful paint', f(median(r.paint.fcp)), f(worst(r.paint.fcp)), 'for information', ''],
+        [
+          '  the browser alone (a text file, fresh context)',
+          f(median(r.paint.floor)),
+          f(worst(r.paint.floor)),
+          'floor',
+          '',
+        ],
         [
           '  script loaded and run (DOMContentLoaded)',
           f(median(r.paint.dcl)),
