@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { ErrorNotice } from './components/Banners';
 import { TITLES, useRoute, type Route } from './routing';
 import { ActionDialog, AppBanners, AppNotices, AppSidebar, TopbarEnd, useLinkState } from './shell';
@@ -30,9 +30,11 @@ export function App() {
   const route = useRoute();
   const link = useLinkState();
   useShortcuts();
+  const firstView = useRef(route.view);
   useEffect(() => {
     void useStatusStore.getState().loadInfo();
-    void useStatusStore.getState().load();
+    // The overview loads the counts itself, with the rest it shows.
+    if (firstView.current !== 'overview') void useStatusStore.getState().loadCounts();
   }, []);
   useEffect(() => {
     document.title = `${TITLES[route.view]} · Lifecycle Desk`;

@@ -22,8 +22,11 @@ export function formatAgo(ms: number | null | undefined, now = Date.now()): stri
   return ms >= now - 1000 ? 'just now' : `${formatDuration(now - ms)} ago`;
 }
 
+// toLocaleString builds a formatter on every call: one, made once, is far cheaper per card and row.
+const NUMBER = new Intl.NumberFormat('en-US');
+
 export function formatNumber(n: number): string {
-  return n.toLocaleString('en-US');
+  return NUMBER.format(n);
 }
 
 /** Pretty-prints JSON text when it parses; otherwise returns it unchanged. Never interprets it. */

@@ -1,7 +1,9 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import { parseRoute } from './routing';
 import { startLiveness } from './stores/liveness';
+import { useStatusStore } from './stores/status';
 import { startSync } from './stores/sync';
 import { applyTheme, useUiStore } from './stores/ui';
 import { getTransport } from './transport/client';
@@ -9,6 +11,9 @@ import { getTransport } from './transport/client';
 // Take the token out of the URL before anything reads the route, then subscribe to pushes.
 getTransport();
 applyTheme(useUiStore.getState().theme);
+// The overview's data is asked for before the first render, and before anything else: the API
+// answers in order, so the counts come first.
+if (parseRoute(window.location.hash).view === 'overview') void useStatusStore.getState().show();
 startSync();
 startLiveness();
 

@@ -39,14 +39,21 @@ export function CountsGrid({ id, title, items, total, columns, onSelect }: Count
         {items.map((item) => {
           const tone = item.tone ?? toneOf(item.key);
           const label = item.label ?? humanStatus(item.key);
+          const text = item.value === null ? '…' : formatNumber(item.value);
           const body = (
             <>
               <span className="count-label">
                 <span className={`dot tone-${tone}`} aria-hidden="true" />
                 {label}
               </span>
-              <span className="count-value" data-count={`${id}.${item.key}`}>
-                {item.value === null ? '…' : formatNumber(item.value)}
+              {/* A new element once the value is known, named for Element Timing: when it was painted. */}
+              <span
+                key={item.value === null ? 'waiting' : 'known'}
+                className={text.length > 8 ? 'count-value long' : 'count-value'}
+                data-count={`${id}.${item.key}`}
+                {...(item.value === null ? {} : { elementtiming: `count:${id}.${item.key}` })}
+              >
+                {text}
               </span>
               {item.hint && <span className="count-hint">{item.hint}</span>}
             </>

@@ -12,8 +12,10 @@ import { useEffect, useMemo, useRef, type ReactNode } from 'react';
 import { formatNumber } from '../format';
 
 // A server-side table: the rows given are what the server returned for the current filter
-// and order (cursor paging); this component only renders them (virtualized), reports sort
-// clicks, selection and column choice, and asks for the next page near the bottom.
+// and order (cursor paging), of which only the pages near the viewport are held. This component
+// renders the visible rows (virtualized: a placeholder where a page is being fetched again),
+// reports the visible range, sort clicks, selection and column choice, and asks for the next
+// page near the bottom.
 
 const ROW_HEIGHT = 40;
 const LOAD_AHEAD_ROWS = 15;
@@ -21,7 +23,13 @@ const FLEX_MIN = 260;
 
 export interface DataTableProps<T extends { id: string }> {
   label: string;
+  /** The rows held (a window of the list): the row model is built from these only. */
   data: T[];
+  /** Rows known in the whole list (the scroll height); `itemAt` gives those that are held. */
+  count: number;
+  itemAt(index: number): T | undefined;
+  /** The rows from `first` to `last` (indices in the list) are on screen or about to be. */
+  onRangeChange(first: number, last: number): void;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tanstack's column value types are heterogeneous
   columns: ColumnDef<T, any>[];
   /** The column that takes the remaining width (e.g. "why stuck"); at least FLEX_MIN px. */
@@ -105,9 +113,10 @@ export function DataTable<T extends { id: string }>(props: DataTableProps<T>) {
     onColumnVisibilityChange: (u) => props.onColumnVisibilityChange(resolve(u, columnVisibility)),
   });
 
-  const rows = table.getRowModel().rows;
+  const { rowsById } = table.getRowModel();
+  const { count, itemAt } = props;
   const virtualizer = useVirtualizer({
-    count: rows.length,
+    count,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 12,
@@ -115,18 +124,24 @@ export function DataTable<T extends { id: string }>(props: DataTableProps<T>) {
   const items = virtualizer.getVirtualItems();
   const padTop = items[0]?.start ?? 0;
   const padBottom = Math.max(0, virtualizer.getTotalSize() - (items.at(-1)?.end ?? 0));
+  const firstIndex = items[0]?.index ?? 0;
   const lastIndex = items.at(-1)?.index ?? -1;
-  const { hasMore, loadingMore, loading, onLoadMore } = props;
+  const { hasMore, loadingMore, loading, onLoadMore, onRangeChange } = props;
 
   useEffect(() => {
-    if (hasMore && !loadingMore && !loading && lastIndex >= rows.length - LOAD_AHEAD_ROWS) onLoadMore();
-  }, [hasMore, loadingMore, loading, lastIndex, rows.length, onLoadMore]);
+    if (hasMore && !loadingMore && !loading && lastIndex >= count - LOAD_AHEAD_ROWS) onLoadMore();
+  }, [hasMore, loadingMore, loading, lastIndex, count, onLoadMore]);
+  useEffect(() => {
+    if (lastIndex >= 0) onRangeChange(firstIndex, lastIndex);
+  }, [firstIndex, lastIndex, count, onRangeChange]);
 
   const { resetKey } = props;
   useEffect(() => {
     if (scrollRef.current) scrollRef.current.scrollTop = 0;
   }, [resetKey]);
 
+  // With the header row; -1 is ARIA's "not known" while more pages can come.
+  const rowCount = hasMore ? -1 : count + 1;
   const selected = Object.values(rowSelection).filter(Boolean).length;
   const visibleColumns = table.getVisibleLeafColumns();
   const hideable = table.getAllLeafColumns().filter((c) => c.getCanHide());
@@ -153,7 +168,7 @@ export function DataTable<T extends { id: string }>(props: DataTableProps<T>) {
         </details>
       </div>
       <div className="table-scroll" ref={scrollRef} tabIndex={-1}>
-        <table aria-label={props.label} aria-rowcount={rows.length + 1} aria-busy={loading} style={{ minWidth }}>
+        <table aria-label={props.label} aria-rowcount={rowCount} aria-busy={loading} style={{ minWidth }}>
           <colgroup>
             {visibleColumns.map((c) => (
               <col
@@ -208,8 +223,23 @@ export function DataTable<T extends { id: string }>(props: DataTableProps<T>) {
               </tr>
             )}
             {items.map((vi) => {
-              const row = rows[vi.index];
-              if (!row) return null;
+              const item = itemAt(vi.index);
+              const row = item ? rowsById[item.id] : undefined;
+              if (!row) {
+                // Its page was dropped (far from view) and is being fetched again by its cursor.
+                return (
+                  <tr
+                    key={`at-${vi.index}`}
+                    aria-rowindex={vi.index + 2}
+                    className="placeholder"
+                    style={{ height: ROW_HEIGHT }}
+                  >
+                    <td colSpan={visibleColumns.length} className="muted">
+                      Loading…
+                    </td>
+                  </tr>
+                );
+              }
               return (
                 <tr
                   key={row.id}
@@ -246,12 +276,12 @@ export function DataTable<T extends { id: string }>(props: DataTableProps<T>) {
             )}
           </tbody>
         </table>
-        {rows.length === 0 && !loading && <p className="empty">{props.emptyText}</p>}
-        {loading && rows.length === 0 && <p className="empty">Loading…</p>}
+        {count === 0 && !loading && <p className="empty">{props.emptyText}</p>}
+        {loading && count === 0 && <p className="empty">Loading…</p>}
       </div>
       <div className="table-footer">
         <span>
-          {formatNumber(rows.length)} {rows.length === 1 ? 'row' : 'rows'} loaded{hasMore ? ', more available' : ''}
+          {formatNumber(count)} {count === 1 ? 'row' : 'rows'} loaded{hasMore ? ', more available' : ''}
         </span>
         {hasMore && (
           <button type="button" className="btn btn-ghost" onClick={onLoadMore} disabled={loadingMore}>

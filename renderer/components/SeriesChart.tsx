@@ -1,23 +1,13 @@
-import { useMemo, type ReactElement } from 'react';
-import {
-  Area,
-  AreaChart,
-  Bar,
-  BarChart,
-  CartesianGrid,
-  Legend,
-  Line,
-  LineChart,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts';
+import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import type { SeriesWindow } from '../../shared/api';
-import { OUTBOX_STATUSES, TURN_ACTIVE_STATUSES, TURN_STATUSES } from '../../shared/types';
+import { TURN_ACTIVE_STATUSES } from '../../shared/types';
 import type { SeriesPoint } from '../../shared/views';
-import { humanStatus, pad } from '../format';
-import { TONE_HEX, toneOf } from './status-tones';
+import type { PlotKind, Row } from './SeriesPlots';
+
+// The Activity section: its frame (title, window buttons, panel captions) is drawn at once; the
+// charts come with the data, from a module evaluated only then (./SeriesPlots).
+
+const SeriesPlot = lazy(() => import('./SeriesPlots'));
 
 const WINDOWS: { key: SeriesWindow; label: string }[] = [
   { key: '1h', label: '1 h' },
@@ -25,51 +15,61 @@ const WINDOWS: { key: SeriesWindow; label: string }[] = [
   { key: '7d', label: '7 d' },
 ];
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-
-function tick(window: SeriesWindow): (t: number) => string {
-  return (t) => {
-    const d = new Date(t);
-    const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
-    return window === '7d' ? `${DAYS[d.getDay()]} ${pad(d.getHours())}h` : hm;
-  };
-}
-
-type Row = Record<string, number>;
-
 export interface SeriesChartProps {
-  series: SeriesPoint[];
+  /** Null while loading: the panels keep their place, the charts (costly to mount) come with the data. */
+  series: SeriesPoint[] | null;
   window: SeriesWindow;
   onWindowChange(window: SeriesWindow): void;
 }
 
-const axis = { stroke: 'var(--muted)', fontSize: 11, tickLine: false } as const;
-const MARGIN = { top: 8, right: 12, bottom: 0, left: -16 };
+const LOADING = <p className="chart-loading muted">Loading…</p>;
 
-function Panel({ title, children, summary }: { title: string; summary: string; children: ReactElement }) {
+function Panel(props: { title: string; summary: string; kind: PlotKind; data: Row[] | null; window: SeriesWindow }) {
   return (
     <figure className="chart-panel">
       <figcaption>
-        <span className="chart-title">{title}</span>
-        <span className="muted">{summary}</span>
+        <span className="chart-title">{props.title}</span>
+        <span className="muted">{props.summary}</span>
       </figcaption>
       <div className="chart-box">
-        <ResponsiveContainer width="100%" height="100%" minWidth={0}>
-          {children}
-        </ResponsiveContainer>
+        {props.data ? (
+          <Suspense fallback={LOADING}>
+            <SeriesPlot kind={props.kind} data={props.data} window={props.window} />
+          </Suspense>
+        ) : (
+          LOADING
+        )}
       </div>
     </figure>
   );
 }
 
+/**
+ * How many of `n` panels to mount: one more per task once data is there. Mounting a chart costs
+ * tens of ms (hundreds on a busy machine); one at a time, a click in between is not held up.
+ */
+function useStaggered(n: number): number {
+  const [shown, setShown] = useState(0);
+  useEffect(() => {
+    if (n === 0) setShown(0);
+    else if (shown < n) {
+      const t = setTimeout(() => setShown((k) => k + 1), 0);
+      return () => clearTimeout(t);
+    }
+    return undefined;
+  }, [n, shown]);
+  return Math.min(shown, n);
+}
+
 /** Turns entered per status, open turns, and outbox deliveries/failures over a window. */
 export function SeriesChart({ series, window, onWindowChange }: SeriesChartProps) {
+  const shown = useStaggered(series ? 3 : 0);
   const { entered, open, outbox, totals } = useMemo(() => {
     const entered: Row[] = [];
     const open: Row[] = [];
     const outbox: Row[] = [];
     const totals = { accepted: 0, delivered: 0, failed: 0, sent: 0 };
-    for (const p of series) {
+    for (const p of series ?? []) {
       entered.push({ t: p.t, ...p.turnsEntered });
       open.push({ t: p.t, ...p.turnsOpen });
       outbox.push({ t: p.t, ...p.outboxEntered });
@@ -79,22 +79,8 @@ export function SeriesChart({ series, window, onWindowChange }: SeriesChartProps
     }
     return { entered, open, outbox, totals };
   }, [series]);
-  const fmt = tick(window);
   const lastOpen = open.at(-1);
   const openNow = lastOpen ? TURN_ACTIVE_STATUSES.reduce((n, s) => n + (lastOpen[s] ?? 0), 0) : 0;
-  const tooltip = {
-    labelFormatter: (t: unknown) => new Date(Number(t)).toLocaleString(),
-    formatter: (v: unknown, name: unknown) => [String(v), humanStatus(String(name))] as [string, string],
-    wrapperClassName: 'chart-tooltip',
-    isAnimationActive: false,
-  };
-  // The grid and the axes of every panel (the charts take them as direct children).
-  const frame = [
-    <CartesianGrid key="grid" stroke="var(--grid)" vertical={false} />,
-    <XAxis key="x" dataKey="t" tickFormatter={fmt} {...axis} minTickGap={24} />,
-    <YAxis key="y" allowDecimals={false} {...axis} />,
-  ];
-  const legend = { formatter: (v: unknown) => humanStatus(String(v)), iconSize: 8, wrapperStyle: { fontSize: 12 } };
 
   return (
     <section className="series" aria-labelledby="series-title">
@@ -109,53 +95,27 @@ export function SeriesChart({ series, window, onWindowChange }: SeriesChartProps
         </div>
       </header>
       <div className="chart-grid">
-        <Panel title="Turns entered per status" summary={`${totals.accepted} new`}>
-          <LineChart data={entered} margin={MARGIN}>
-            {frame}
-            <Tooltip {...tooltip} />
-            <Legend {...legend} />
-            {TURN_STATUSES.map((s) => (
-              <Line
-                key={s}
-                type="monotone"
-                dataKey={s}
-                stroke={TONE_HEX[toneOf(s)]}
-                strokeWidth={1.8}
-                dot={false}
-                isAnimationActive={false}
-              />
-            ))}
-          </LineChart>
-        </Panel>
-        <Panel title="Open turns" summary={`${openNow} now`}>
-          <AreaChart data={open} margin={MARGIN}>
-            {frame}
-            <Tooltip {...tooltip} />
-            <Legend {...legend} />
-            {TURN_ACTIVE_STATUSES.map((s) => (
-              <Area
-                key={s}
-                type="monotone"
-                dataKey={s}
-                stackId="open"
-                stroke={TONE_HEX[toneOf(s)]}
-                fill={TONE_HEX[toneOf(s)]}
-                fillOpacity={0.35}
-                isAnimationActive={false}
-              />
-            ))}
-          </AreaChart>
-        </Panel>
-        <Panel title="Deliveries and failures" summary={`${totals.delivered} delivered, ${totals.failed} failed`}>
-          <BarChart data={outbox} margin={MARGIN}>
-            {frame}
-            <Tooltip {...tooltip} cursor={{ fill: 'var(--hover)' }} />
-            <Legend {...legend} />
-            {OUTBOX_STATUSES.filter((s) => s !== 'queued').map((s) => (
-              <Bar key={s} dataKey={s} stackId="out" fill={TONE_HEX[toneOf(s)]} isAnimationActive={false} />
-            ))}
-          </BarChart>
-        </Panel>
+        <Panel
+          title="Turns entered per status"
+          summary={series ? `${totals.accepted} new` : ''}
+          kind="entered"
+          data={shown > 0 ? entered : null}
+          window={window}
+        />
+        <Panel
+          title="Open turns"
+          summary={series ? `${openNow} now` : ''}
+          kind="open"
+          data={shown > 1 ? open : null}
+          window={window}
+        />
+        <Panel
+          title="Deliveries and failures"
+          summary={series ? `${totals.delivered} delivered, ${totals.failed} failed` : ''}
+          kind="outbox"
+          data={shown > 2 ? outbox : null}
+          window={window}
+        />
       </div>
     </section>
   );

@@ -10,9 +10,28 @@ export type ListMethod = 'listTurns' | 'listOutbox';
 export type ItemOf<M extends ListMethod> = ApiResults[M]['items'][number];
 export type FilterOf<M extends ListMethod> = Omit<Exclude<ApiArgs<M>, undefined>, 'cursor' | 'limit'>;
 
+/**
+ * One page as the server returned it. Its cursor is kept for good (a few bytes), its rows only
+ * while it is near the viewport: far-away pages are dropped and fetched again by their cursor
+ * when scrolled back to, so memory stays flat however far one scrolls.
+ */
+export interface PageSlot<T> {
+  cursor: string | null;
+  /** Its rows, or null while not held. */
+  items: T[] | null;
+  /** How many rows it had when last fetched (its place in the list). */
+  length: number;
+}
+
 export interface ListState<M extends ListMethod> {
   filter: FilterOf<M>;
+  /** Every page fetched since the filter was set, in order. */
+  pages: PageSlot<ItemOf<M>>[];
+  /** The rows of the pages held now, in list order (what the table's row model holds). */
   items: ItemOf<M>[];
+  /** Rows known so far: the pages' lengths added up (the table's height). */
+  count: number;
+  /** The cursor after the last page; null at the end. */
   nextCursor: string | null;
   /** The first page is loading (filter changed). */
   loading: boolean;
@@ -22,6 +41,8 @@ export interface ListState<M extends ListMethod> {
   active: boolean;
   /** Selected row ids (tanstack's RowSelectionState shape). */
   selection: Record<string, boolean>;
+  /** The selected rows themselves: they stay selected when their page is dropped. */
+  picked: Record<string, ItemOf<M>>;
   setFilter(patch: Partial<FilterOf<M>>): void;
   resetFilter(): void;
   /**
@@ -33,8 +54,10 @@ export interface ListState<M extends ListMethod> {
   resume(): Promise<void>;
   reload(): Promise<void>;
   loadMore(): Promise<void>;
-  /** Refetches the rows already loaded (same filter), keeping scroll position and selection. */
+  /** Refetches the pages held (same filter, by their cursors), keeping scroll position and selection. */
   refresh(): Promise<void>;
+  /** The rows from `first` to `last` are on screen: hold their pages (and neighbours), drop the rest. */
+  showRange(first: number, last: number): void;
   setActive(active: boolean): void;
   setSelection(selection: Record<string, boolean>): void;
   clearSelection(): void;
@@ -43,7 +66,8 @@ export interface ListState<M extends ListMethod> {
 export type ListStore<M extends ListMethod> = UseBoundStore<StoreApi<ListState<M>>>;
 
 export const PAGE_SIZE = 100;
-const MAX_REFRESH_ROWS = 2000;
+/** Pages held on each side of the ones on screen. */
+const KEEP_AROUND = 1;
 
 /** Drops empty filter values: the API treats a given empty string as "equal to ''". */
 export function cleanFilter<F extends object>(filter: F): F {
@@ -55,102 +79,251 @@ export function cleanFilter<F extends object>(filter: F): F {
   return out as F;
 }
 
+/** The page holding row `index`, given the pages' lengths; the last page when past the end. */
+export function pageOf(pages: readonly { length: number }[], index: number): number {
+  let start = 0;
+  for (let k = 0; k < pages.length; k++) {
+    start += pages[k]!.length;
+    if (index < start) return k;
+  }
+  return pages.length - 1;
+}
+
+/** The row at `index` of the whole list, if its page is held. */
+export function itemAt<T>(pages: readonly PageSlot<T>[], index: number): T | undefined {
+  let start = 0;
+  for (const p of pages) {
+    if (index < start + p.length) return p.items?.[index - start];
+    start += p.length;
+  }
+  return undefined;
+}
+
+function derived<T>(pages: PageSlot<T>[]): { pages: PageSlot<T>[]; items: T[]; count: number } {
+  const items: T[] = [];
+  let count = 0;
+  for (const p of pages) {
+    if (p.items) items.push(...p.items);
+    count += p.length;
+  }
+  return { pages, items, count };
+}
+
 export function createListStore<M extends ListMethod>(method: M, defaults: FilterOf<M>): ListStore<M> {
   type Page = ApiResults[M];
+  type Item = ItemOf<M>;
+  /** Bumped by every change of filter (and every refresh): answers to older requests are dropped. */
   let generation = 0;
+  /** The rows on screen, as pages: what showRange asked for last. */
+  let wanted: [number, number] = [0, 0];
+  let filling = false;
   const fetchPage = (filter: FilterOf<M>, cursor: string | null, limit: number): Promise<Page> =>
     call(method, { ...cleanFilter(filter), cursor, limit } as unknown as ApiArgs<M>) as Promise<Page>;
 
-  const store = create<ListState<M>>()((set, get) => ({
-    filter: { ...defaults },
-    items: [],
-    nextCursor: null,
-    loading: false,
-    loadingMore: false,
-    error: null,
-    active: false,
-    selection: {},
+  const store = create<ListState<M>>()((set, get) => {
+    /** Rows of a page fetched again may overlap its neighbours' when rows went away meanwhile. */
+    const withoutNeighbours = (pages: PageSlot<Item>[], k: number, items: Item[]): Item[] => {
+      const seen = new Set<string>();
+      for (const n of [pages[k - 1], pages[k + 1]]) for (const it of n?.items ?? []) seen.add(it.id);
+      return seen.size ? items.filter((it) => !seen.has(it.id)) : items;
+    };
 
-    setFilter(patch) {
-      set({ filter: { ...get().filter, ...patch }, selection: {} });
-      void get().reload();
-    },
-
-    resetFilter() {
-      set({ filter: { ...defaults }, selection: {} });
-      void get().reload();
-    },
-
-    showOnly(patch) {
-      set({ filter: { ...defaults, ...patch }, items: [], nextCursor: null, selection: {} });
-    },
-
-    resume() {
-      return get().items.length ? get().refresh() : get().reload();
-    },
-
-    async reload() {
-      const gen = ++generation;
-      set({ loading: true, error: null });
+    /** Loads the pages showRange wants that are not held, one at a time, until none is missing. */
+    const fill = async (): Promise<void> => {
+      if (filling) return;
+      filling = true;
       try {
-        const page = await fetchPage(get().filter, null, PAGE_SIZE);
-        if (gen !== generation) return;
-        set({ items: page.items as ItemOf<M>[], nextCursor: page.nextCursor, loading: false, loadingMore: false });
-      } catch (err) {
-        if (gen !== generation) return;
-        set({ loading: false, error: (err as Error).message });
+        for (;;) {
+          const gen = generation;
+          const { pages, filter, loading } = get();
+          // A new filter is loading: the pages held are the old filter's, their cursors too.
+          if (loading) return;
+          const [a, b] = wanted;
+          let k = -1;
+          for (let i = a; i <= Math.min(b, pages.length - 1); i++) {
+            if (!pages[i]!.items) {
+              k = i;
+              break;
+            }
+          }
+          if (k === -1) return;
+          const slot = pages[k]!;
+          let page: Page;
+          try {
+            page = await fetchPage(filter, slot.cursor, PAGE_SIZE);
+          } catch (err) {
+            if (gen === generation) set({ error: (err as Error).message });
+            return;
+          }
+          if (gen !== generation) continue;
+          const now = get().pages.slice();
+          const items = withoutNeighbours(now, k, page.items as Item[]);
+          now[k] = { cursor: slot.cursor, items, length: items.length };
+          set(derived(now));
+        }
+      } finally {
+        filling = false;
       }
-    },
+    };
 
-    async loadMore() {
-      const { nextCursor, loadingMore, loading, filter } = get();
-      if (!nextCursor || loadingMore || loading) return;
-      const gen = generation;
-      set({ loadingMore: true });
-      try {
-        const page = await fetchPage(filter, nextCursor, PAGE_SIZE);
-        if (gen !== generation) return;
+    return {
+      filter: { ...defaults },
+      pages: [],
+      items: [],
+      count: 0,
+      nextCursor: null,
+      loading: false,
+      loadingMore: false,
+      error: null,
+      active: false,
+      selection: {},
+      picked: {},
+
+      setFilter(patch) {
+        set({ filter: { ...get().filter, ...patch }, selection: {}, picked: {} });
+        void get().reload();
+      },
+
+      resetFilter() {
+        set({ filter: { ...defaults }, selection: {}, picked: {} });
+        void get().reload();
+      },
+
+      showOnly(patch) {
+        generation++;
         set({
-          items: [...get().items, ...(page.items as ItemOf<M>[])],
-          nextCursor: page.nextCursor,
-          loadingMore: false,
+          filter: { ...defaults, ...patch },
+          ...derived<Item>([]),
+          nextCursor: null,
+          selection: {},
+          picked: {},
         });
-      } catch (err) {
-        if (gen !== generation) return;
-        set({ loadingMore: false, error: (err as Error).message });
-      }
-    },
+      },
 
-    async refresh() {
-      const gen = ++generation;
-      const want = Math.min(Math.max(get().items.length, PAGE_SIZE), MAX_REFRESH_ROWS);
-      const filter = get().filter;
-      try {
-        let items: ItemOf<M>[] = [];
-        let cursor: string | null = null;
-        do {
-          const page: Page = await fetchPage(filter, cursor, Math.min(500, want - items.length));
-          items = items.concat(page.items as ItemOf<M>[]);
-          cursor = page.nextCursor;
-        } while (cursor && items.length < want);
-        if (gen !== generation) return;
-        set({ items, nextCursor: cursor, loading: false, loadingMore: false, error: null });
-      } catch (err) {
-        if (gen !== generation) return;
-        set({ loading: false, loadingMore: false, error: (err as Error).message });
-      }
-    },
+      resume() {
+        return get().pages.length ? get().refresh() : get().reload();
+      },
 
-    setActive(active) {
-      set({ active });
-    },
-    setSelection(selection) {
-      set({ selection });
-    },
-    clearSelection() {
-      set({ selection: {} });
-    },
-  }));
+      async reload() {
+        const gen = ++generation;
+        set({ loading: true, error: null });
+        try {
+          const page = await fetchPage(get().filter, null, PAGE_SIZE);
+          if (gen !== generation) return;
+          const items = page.items as Item[];
+          wanted = [0, 0];
+          set({
+            ...derived([{ cursor: null, items, length: items.length }]),
+            nextCursor: page.nextCursor,
+            loading: false,
+            loadingMore: false,
+          });
+        } catch (err) {
+          if (gen !== generation) return;
+          set({ loading: false, error: (err as Error).message });
+        }
+      },
+
+      async loadMore() {
+        const { nextCursor, loadingMore, loading, filter } = get();
+        if (!nextCursor || loadingMore || loading) return;
+        const gen = generation;
+        set({ loadingMore: true });
+        try {
+          const page = await fetchPage(filter, nextCursor, PAGE_SIZE);
+          if (gen !== generation) return;
+          const pages = get().pages.slice();
+          const items = page.items as Item[];
+          // Held only next to held rows (the usual case: scrolled to the end); else its place is noted.
+          const next = pages.at(-1)?.items ? items : null;
+          pages.push({ cursor: nextCursor, items: next, length: items.length });
+          set({ ...derived(pages), nextCursor: page.nextCursor, loadingMore: false });
+        } catch (err) {
+          if (gen !== generation) return;
+          set({ loadingMore: false, error: (err as Error).message });
+        }
+      },
+
+      async refresh() {
+        const gen = ++generation;
+        const { filter, pages: before } = get();
+        // Each run of held pages is fetched again from its first cursor, page after page, so the
+        // rows on screen stay where they are and new rows appear only above the first page.
+        const pages = before.slice();
+        let nextCursor = get().nextCursor;
+        try {
+          for (let k = 0; k < pages.length; k++) {
+            if (!pages[k]!.items) continue;
+            let cursor = pages[k]!.cursor;
+            let ended = false;
+            for (; k < pages.length && pages[k]!.items; k++) {
+              const page: Page = await fetchPage(filter, cursor, PAGE_SIZE);
+              const items = page.items as Item[];
+              pages[k] = { cursor, items, length: items.length };
+              cursor = page.nextCursor;
+              if (cursor === null) {
+                ended = true;
+                pages.length = k + 1;
+                break;
+              }
+            }
+            if (ended || k >= pages.length) nextCursor = cursor;
+            else pages[k] = { ...pages[k]!, cursor };
+          }
+          if (!before.length) {
+            const page: Page = await fetchPage(filter, null, PAGE_SIZE);
+            const items = page.items as Item[];
+            pages.push({ cursor: null, items, length: items.length });
+            nextCursor = page.nextCursor;
+          }
+          if (gen !== generation) return;
+          const byId = new Map<string, Item>();
+          for (const p of pages) for (const it of p.items ?? []) byId.set(it.id, it);
+          const picked = Object.fromEntries(
+            Object.entries(get().picked).map(([id, it]) => [id, byId.get(id) ?? it]),
+          ) as Record<string, Item>;
+          set({ ...derived(pages), nextCursor, picked, loading: false, loadingMore: false, error: null });
+          void fill();
+        } catch (err) {
+          if (gen !== generation) return;
+          set({ loading: false, loadingMore: false, error: (err as Error).message });
+        }
+      },
+
+      showRange(first, last) {
+        const { pages } = get();
+        if (!pages.length) return;
+        const a = pageOf(pages, first);
+        const b = pageOf(pages, last);
+        wanted = [a, b];
+        let dropped = false;
+        const next = pages.map((p, k) => {
+          if (!p.items || (k >= a - KEEP_AROUND && k <= b + KEEP_AROUND)) return p;
+          dropped = true;
+          return { ...p, items: null };
+        });
+        if (dropped) set(derived(next));
+        void fill();
+      },
+
+      setActive(active) {
+        set({ active });
+      },
+      setSelection(selection) {
+        const { items, picked } = get();
+        const byId = new Map(items.map((it) => [it.id, it]));
+        const next: Record<string, Item> = {};
+        for (const [id, on] of Object.entries(selection)) {
+          const it = on ? (picked[id] ?? byId.get(id)) : undefined;
+          if (it) next[id] = it;
+        }
+        set({ selection, picked: next });
+      },
+      clearSelection() {
+        set({ selection: {}, picked: {} });
+      },
+    };
+  });
 
   onRefresh(async () => {
     if (store.getState().active) await store.getState().refresh();
@@ -158,7 +331,9 @@ export function createListStore<M extends ListMethod>(method: M, defaults: Filte
   return store;
 }
 
-/** Ids of the selected rows, in table order. */
+/** The selected rows, in the order they were selected (held or not). */
 export function selectedItems<M extends ListMethod>(state: ListState<M>): ItemOf<M>[] {
-  return state.items.filter((item) => state.selection[item.id]);
+  return Object.keys(state.selection)
+    .filter((id) => state.selection[id])
+    .flatMap((id) => (state.picked[id] ? [state.picked[id]] : []));
 }

@@ -14,13 +14,19 @@ export interface StatusState {
   stuckTurns: TurnListItem[];
   stuckRows: OutboxListItem[];
   window: SeriesWindow;
-  series: SeriesPoint[];
+  /** Null until the first answer: the charts are drawn only then, after the counts. */
+  series: SeriesPoint[] | null;
   /** The overview is mounted: push events refresh it. */
   active: boolean;
   loading: boolean;
   error: string | null;
   loadInfo(): Promise<void>;
+  /** Everything the overview shows, each part as it arrives. */
   load(): Promise<void>;
+  /** The overview shows: loads, unless a load is already on its way (e.g. started at page start). */
+  show(): Promise<void>;
+  /** Only the counters (the nav's stuck counts, on other views). */
+  loadCounts(): Promise<void>;
   setActive(active: boolean): void;
   setWindow(window: SeriesWindow): Promise<void>;
 }
@@ -54,7 +60,38 @@ export function selectWriteBlock(s: StatusState): string | null {
   return writeBlockReason(s.info);
 }
 
-let generation = 0;
+let inflight: Promise<void> | null = null;
+let again = false;
+
+/**
+ * Each part is shown as soon as it answers: the counts first (a few key lookups), the stuck
+ * lists and the series after (the API answers in order, so they never hold the counts up).
+ */
+async function loadOnce(set: (patch: Partial<StatusState>) => void, get: () => StatusState): Promise<void> {
+  set({ loading: true });
+  const { window } = get();
+  // An answer equal to what is shown changes nothing: no re-render (the charts are costly to redraw).
+  const put = <K extends 'counts' | 'stuckTurns' | 'stuckRows' | 'series'>(key: K, value: StatusState[K]): void => {
+    if (JSON.stringify(get()[key]) !== JSON.stringify(value)) set({ [key]: value });
+  };
+  try {
+    await Promise.all([
+      call('getStatus', {}).then((counts) => put('counts', counts)),
+      call('listTurns', { stuck: true, order: 'desc', limit: STUCK_LIST_LIMIT }).then((t) =>
+        put('stuckTurns', t.items),
+      ),
+      call('listOutbox', { stuck: true, order: 'desc', limit: STUCK_LIST_LIMIT }).then((r) =>
+        put('stuckRows', r.items),
+      ),
+      call('getSeries', { window }).then((series) => {
+        if (get().window === window) put('series', series);
+      }),
+    ]);
+    set({ loading: false, error: null });
+  } catch (err) {
+    set({ loading: false, error: (err as Error).message });
+  }
+}
 
 export const useStatusStore = create<StatusState>()((set, get) => ({
   info: null,
@@ -63,7 +100,7 @@ export const useStatusStore = create<StatusState>()((set, get) => ({
   stuckTurns: [],
   stuckRows: [],
   window: '1h',
-  series: [],
+  series: null,
   active: false,
   loading: false,
   error: null,
@@ -77,21 +114,33 @@ export const useStatusStore = create<StatusState>()((set, get) => ({
     }
   },
 
-  async load() {
-    const gen = ++generation;
-    set({ loading: true });
+  load() {
+    // A load asked for while one runs (e.g. the push channel's first "changed" right after the
+    // page's own load) runs once that one is done, so no answer on its way is thrown away.
+    if (inflight) {
+      again = true;
+      return inflight;
+    }
+    inflight = (async () => {
+      do {
+        again = false;
+        await loadOnce(set, get);
+      } while (again);
+    })().finally(() => {
+      inflight = null;
+    });
+    return inflight;
+  },
+
+  show() {
+    return inflight ?? get().load();
+  },
+
+  async loadCounts() {
     try {
-      const [counts, turns, rows, series] = await Promise.all([
-        call('getStatus', {}),
-        call('listTurns', { stuck: true, order: 'desc', limit: STUCK_LIST_LIMIT }),
-        call('listOutbox', { stuck: true, order: 'desc', limit: STUCK_LIST_LIMIT }),
-        call('getSeries', { window: get().window }),
-      ]);
-      if (gen !== generation) return;
-      set({ counts, stuckTurns: turns.items, stuckRows: rows.items, series, loading: false, error: null });
+      set({ counts: await call('getStatus', {}) });
     } catch (err) {
-      if (gen !== generation) return;
-      set({ loading: false, error: (err as Error).message });
+      set({ error: (err as Error).message });
     }
   },
 
@@ -116,8 +165,5 @@ onIntegrity((event) => useStatusStore.setState((s) => ({ integrity: newerIntegri
 onRefresh(async () => {
   const s = useStatusStore.getState();
   if (s.active) await s.load();
-  else {
-    const counts = await call('getStatus', {});
-    useStatusStore.setState({ counts });
-  }
+  else await s.loadCounts();
 });

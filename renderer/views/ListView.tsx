@@ -7,6 +7,7 @@ import { DebouncedInput, FilterBar, SelectField } from '../components/FilterBar'
 import { useNow, usePersistentState, useWhileShown } from '../hooks';
 import { ACTIONS, useActionsStore, type ActionKind } from '../stores/actions';
 import {
+  itemAt,
   selectedItems,
   type FilterOf,
   type ItemOf,
@@ -145,6 +146,9 @@ export function ListView<M extends ListMethod>(props: ListViewProps<M>) {
       <DataTable
         label={props.label}
         data={s.items}
+        count={s.count}
+        itemAt={(index) => itemAt(s.pages, index)}
+        onRangeChange={s.showRange}
         columns={shownColumns}
         flexColumn="stuckReason"
         resetKey={JSON.stringify(s.filter)}

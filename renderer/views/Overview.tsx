@@ -32,7 +32,7 @@ function showOutbox(patch: { status?: OutboxStatus[]; stuck?: boolean }): void {
   navigate({ view: 'outbox' });
 }
 
-const load = (s: StatusState): Promise<void> => s.load();
+const show = (s: StatusState): Promise<void> => s.show();
 
 /** Statuses outside the SPEC's set, as cards that say so (no filter can select them). */
 function otherItems(other: Record<string, number> | undefined): CountItem[] {
@@ -83,7 +83,7 @@ export function OverviewView() {
   const { counts, stuckTurns, stuckRows, series, window, setWindow, error } = useStatusStore();
   const now = useNow();
 
-  useWhileShown(useStatusStore, load);
+  useWhileShown(useStatusStore, show);
 
   const turns = counts?.turns;
   const outbox = counts?.outbox;

@@ -152,3 +152,63 @@ test('the outbox table filters by kind and channel; keyboard shortcuts and help'
   await help.waitFor({ state: 'hidden' });
   assert.deepEqual(problems.errors, []);
 });
+
+test(
+  'a long list holds only the pages near the viewport: far rows are dropped and fetched again, selection stays',
+  { timeout: 120_000 },
+  async (t) => {
+    const { db } = mixedStory(720, 12);
+    const served = await serve(db.file);
+    t.after(() => served.stop());
+    const { context, page, problems } = await newPage(browser, { height: 900 });
+    t.after(() => context.close());
+    const turns = new TablePage(page, 'Turns');
+    const cursors: (string | null)[] = [];
+    page.on('request', (req) => {
+      if (req.url().endsWith('/api/listTurns')) {
+        const body = JSON.parse(req.postData() ?? '{}') as { cursor?: string | null; stuck?: boolean };
+        if (!body.stuck) cursors.push(body.cursor ?? null);
+      }
+    });
+    await turns.open(served.url);
+    await turns.navLink('Turns').click();
+    await turns.rows().first().waitFor();
+    const total = (db.lc.db.prepare('SELECT count(*) AS n FROM message_turns').get() as { n: number }).n;
+    const newest = (await turns.renderedIds())[0]!;
+    await turns.select(newest);
+
+    // Down to the end, a screen at a time.
+    const scroll = (to: 'down' | 'top' | 'bottom'): Promise<void> =>
+      turns.table().evaluate((el, where) => {
+        const s = (
+          el as unknown as { parentElement: { scrollTop: number; clientHeight: number; scrollHeight: number } }
+        ).parentElement;
+        s.scrollTop = where === 'top' ? 0 : where === 'bottom' ? s.scrollHeight : s.scrollTop + s.clientHeight;
+      }, to);
+    await eventually(async () => {
+      await scroll('down');
+      assert.equal(await turns.footer().innerText(), `${total} rows loaded`);
+    }, 60_000);
+    await scroll('bottom');
+    await eventually(async () => {
+      assert.equal(await page.locator('tbody tr.placeholder').count(), 0);
+      assert.equal(await turns.rows().last().getAttribute('aria-rowindex'), String(total + 1));
+    });
+    assert.equal(await turns.table().getAttribute('aria-rowcount'), String(total + 1));
+    const domRows = await page.locator('tbody tr:not(.spacer)').count();
+    assert.ok(domRows < 60, `${domRows} row elements`);
+    // The first page was dropped: nothing of it is in the DOM, and the selection still counts it.
+    assert.equal(await turns.row(newest).count(), 0);
+    assert.match(await page.locator('.selection-info').innerText(), /^1 selected/);
+
+    // Back to the top: the first page is fetched again (cursor null) and the row is still selected.
+    const before = cursors.length;
+    await scroll('top');
+    await turns.row(newest).waitFor();
+    assert.ok(cursors.slice(before).includes(null), JSON.stringify(cursors.slice(before)));
+    assert.equal(await turns.row(newest).getAttribute('aria-selected'), 'true');
+    assert.equal(await turns.row(newest).getAttribute('aria-rowindex'), '2');
+    assert.equal(await turns.bulkButton('Replay turn').isEnabled(), true);
+    assert.deepEqual(problems.errors, []);
+  },
+);
