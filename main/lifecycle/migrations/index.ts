@@ -1,6 +1,7 @@
 import { v1 } from './v1';
 import { v2 } from './v2';
 import { v3 } from './v3';
+import { v4 } from './v4';
 import type { Migration } from './types';
 
 export { OUTBOX_COLUMNS, TURN_COLUMNS, type ColumnSpec } from './columns';
@@ -11,6 +12,6 @@ export type { Migration } from './types';
  * the single transaction opened by `migrate`. Version 1 also adopts files written by
  * gateways that predate versioning: their tables exist, possibly missing columns.
  */
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3];
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 export const LIFECYCLE_TABLES = ['message_turns', 'message_outbox'] as const;

@@ -1,5 +1,12 @@
 import type { Page } from '../../../../shared/views';
-import { clampLimit, decodeCursor, toPage, type FilterWhere, type PageQuery } from '../../../lifecycle/queries/page';
+import {
+  clampLimit,
+  decodeCursor,
+  toPage,
+  type Equal,
+  type FilterWhere,
+  type PageQuery,
+} from '../../../lifecycle/queries/page';
 import type { Tx } from '../context';
 import { Params } from '../params';
 
@@ -29,10 +36,29 @@ export class PgWhere implements FilterWhere {
     return this.terms.join(' AND ');
   }
 
-  status(status: readonly string[] | undefined): void {
-    if (!status?.length) return;
-    if (status.length === 1) this.add('status = @status', { status: status[0] });
-    else this.add('status = ANY(@status::text[])', { status: [...status] });
+  // PostgreSQL's planner weighs the terms itself (statistics per value): the driving calls are
+  // plain terms here.
+  driven = false;
+
+  private equal(eq: Equal): void {
+    if (eq.value === null) this.add(`${eq.column} IS NULL`);
+    else this.add(`${eq.column} = @value`, { value: eq.value });
+  }
+
+  walk(eq: Equal): void {
+    this.equal(eq);
+    this.driven = true;
+  }
+
+  branches(column: string, values: readonly string[], prefix?: Equal): void {
+    if (prefix) this.equal(prefix);
+    this.add(`${column} = ANY(@values::text[])`, { values: [...new Set(values)] });
+    this.driven = true;
+  }
+
+  few(term: string, named: Record<string, unknown> = {}): void {
+    this.add(term, named);
+    this.driven = true;
   }
 
   turnSearch(search: string): void {

@@ -1,0 +1,18 @@
+import type { Migration } from './types';
+
+/**
+ * The list filters that had no index giving their rows in time order (a kind, a channel, a
+ * session alone): each page sorted every matching row. With these, every filter the dashboard
+ * offers drives a page from an ordered walk (main/lifecycle/queries/lists.ts). What each costs
+ * on inserts is printed by the reads bench (test/bench/index-cost.ts).
+ */
+export const V4_INDEXES = {
+  ix_turns_session_accepted: 'message_turns(session_key, accepted_at)',
+  ix_turns_channel_accepted: 'message_turns(channel, accepted_at)',
+  ix_outbox_kind_queued: 'message_outbox(dispatch_kind, queued_at)',
+  ix_outbox_channel_queued: 'message_outbox(channel, queued_at)',
+} as const;
+
+export const v4: Migration = (db) => {
+  for (const [name, on] of Object.entries(V4_INDEXES)) db.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${on}`);
+};
