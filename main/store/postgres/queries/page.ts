@@ -36,23 +36,26 @@ export class PgWhere implements FilterWhere {
     return this.terms.join(' AND ');
   }
 
-  // PostgreSQL's planner weighs the terms itself (statistics per value): the driving calls are
-  // plain terms here.
+  // PostgreSQL's planner weighs the other terms itself (statistics per value), but like
+  // SQLite's it cannot merge the ordered walks of several statuses: those are LATERAL branches.
   driven = false;
+  /** One ordered walk per value of `$list` (bound as d.value), each LIMITed, merged by keysetPage. */
+  branch: { term: string; list: string } | null = null;
 
-  private equal(eq: Equal): void {
-    if (eq.value === null) this.add(`${eq.column} IS NULL`);
-    else this.add(`${eq.column} = @value`, { value: eq.value });
+  private equal(eq: Equal): string {
+    return eq.value === null ? `${eq.column} IS NULL` : `${eq.column} = ${this.params.p(eq.value)}`;
   }
 
   walk(eq: Equal): void {
-    this.equal(eq);
+    this.terms.push(this.equal(eq));
     this.driven = true;
   }
 
   branches(column: string, values: readonly string[], prefix?: Equal): void {
-    if (prefix) this.equal(prefix);
-    this.add(`${column} = ANY(@values::text[])`, { values: [...new Set(values)] });
+    const list = this.params.p([...new Set(values)]);
+    const head = prefix ? `${this.equal(prefix)} AND ` : '';
+    if (this.driven) this.terms.push(`${head}${column} = ANY(${list}::text[])`);
+    else this.branch = { term: `${head}${column} = d.value`, list };
     this.driven = true;
   }
 
@@ -90,10 +93,14 @@ export async function keysetPage<R extends { id: string }>(t: Tx, q: PageQuery<R
       cursorId: cursor.id,
     });
   }
-  const rows = await t.all<R>(
-    `SELECT ${q.select} FROM ${q.table} WHERE ${where.sql()}
-     ORDER BY ${q.column} ${dir}, id ${BYTEWISE} ${dir} LIMIT ${where.params.p(limit + 1)}`,
-    where.params.values,
-  );
+  const n = where.params.p(limit + 1);
+  const order = (alias: string, column: string): string =>
+    `ORDER BY ${alias}${column} ${dir}, ${alias}id ${BYTEWISE} ${dir} LIMIT ${n}`;
+  const sql = where.branch
+    ? `SELECT b.* FROM unnest(${where.branch.list}::text[]) AS d(value) CROSS JOIN LATERAL (
+         SELECT ${q.select} FROM ${q.table} WHERE ${where.branch.term} AND ${where.sql()} ${order('', q.column)}) AS b
+       ${order('b.', `"${q.field}"`)}`
+    : `SELECT ${q.select} FROM ${q.table} WHERE ${where.sql()} ${order('', q.column)}`;
+  const rows = await t.all<R>(sql, where.params.values);
   return toPage(rows, limit, q.field);
 }
