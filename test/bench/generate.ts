@@ -373,7 +373,10 @@ export function ensureReadDb(turns: number, log: (line: string) => void): ReadDb
   const db = new Database(tmp);
   // Generation only: no journal, no syncs, a big cache. The file is renamed into place only
   // once complete, then switched back to WAL like any lifecycle file.
-  db.pragma('journal_mode = OFF');
+  // better-sqlite3 opens connections in defensive mode, which refuses journal_mode=OFF
+  // (silently: the file would stay in WAL and every page be written twice).
+  db.unsafeMode(true);
+  if (db.pragma('journal_mode = OFF', { simple: true }) !== 'off') throw new Error(`${tmp}: journal_mode=OFF refused`);
   db.pragma('synchronous = OFF');
   db.pragma('locking_mode = EXCLUSIVE');
   db.pragma('cache_size = -1048576');
@@ -462,6 +465,7 @@ export function ensureReadDb(turns: number, log: (line: string) => void): ReadDb
   db.pragma('optimize = 0x10002');
   db.pragma('locking_mode = NORMAL');
   db.pragma('journal_mode = WAL');
+  db.unsafeMode(false);
   db.close();
   fs.renameSync(tmp, file);
   const generationMs = performance.now() - t0;
