@@ -438,8 +438,8 @@ export function ensureReadDb(turns: number, log: (line: string) => void): ReadDb
   db.exec('COMMIT');
   log(`  loaded in ${elapsed()}; building indexes, counters, timeline…`);
   db.transaction(() => {
-    db.exec(historySql(now));
     for (const o of schema.filter((x) => x.type === 'index')) db.exec(o.sql);
+    db.exec(historySql(now)); // after the indexes: it finds each turn's rows by turn_id
     // The counters the triggers would have kept: by status, and per minute (as migration v2
     // fills them for an adopted file: turns 'accepted' at accepted_at, then their move).
     db.exec(`
