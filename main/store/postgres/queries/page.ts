@@ -37,10 +37,11 @@ export class PgWhere implements FilterWhere {
   }
 
   // PostgreSQL's planner weighs the other terms itself (statistics per value), but like
-  // SQLite's it cannot merge the ordered walks of several statuses: those are LATERAL branches.
+  // SQLite's it cannot merge the ordered walks of several statuses: keysetPage makes them a
+  // UNION ALL of LIMITed branches, each with its own value bound (so each is planned for it).
   driven = false;
-  /** One ordered walk per value of `$list` (bound as d.value), each LIMITed, merged by keysetPage. */
-  branch: { term: string; list: string } | null = null;
+  /** One ordered walk per value of `column` (after `head`, an equality already bound), merged. */
+  branch: { column: string; values: string[]; head: string } | null = null;
 
   private equal(eq: Equal): string {
     return eq.value === null ? `${eq.column} IS NULL` : `${eq.column} = ${this.params.p(eq.value)}`;
@@ -52,10 +53,11 @@ export class PgWhere implements FilterWhere {
   }
 
   branches(column: string, values: readonly string[], prefix?: Equal): void {
-    const list = this.params.p([...new Set(values)]);
     const head = prefix ? `${this.equal(prefix)} AND ` : '';
-    if (this.driven) this.terms.push(`${head}${column} = ANY(${list}::text[])`);
-    else this.branch = { term: `${head}${column} = d.value`, list };
+    const distinct = [...new Set(values)];
+    if (distinct.length === 1) this.terms.push(`${head}${column} = ${this.params.p(distinct[0])}`);
+    else if (this.driven) this.terms.push(`${head}${column} = ANY(${this.params.p(distinct)}::text[])`);
+    else this.branch = { column, values: distinct, head };
     this.driven = true;
   }
 
@@ -96,11 +98,18 @@ export async function keysetPage<R extends { id: string }>(t: Tx, q: PageQuery<R
   const n = where.params.p(limit + 1);
   const order = (alias: string, column: string): string =>
     `ORDER BY ${alias}${column} ${dir}, ${alias}id ${BYTEWISE} ${dir} LIMIT ${n}`;
+  const filter = where.sql();
   const sql = where.branch
-    ? `SELECT b.* FROM unnest(${where.branch.list}::text[]) AS d(value) CROSS JOIN LATERAL (
-         SELECT ${q.select} FROM ${q.table} WHERE ${where.branch.term} AND ${where.sql()} ${order('', q.column)}) AS b
-       ${order('b.', `"${q.field}"`)}`
-    : `SELECT ${q.select} FROM ${q.table} WHERE ${where.sql()} ${order('', q.column)}`;
+    ? `SELECT b.* FROM (${
+        where.branch.values
+          .map(
+            (v) =>
+              `(SELECT ${q.select} FROM ${q.table} WHERE ${where.branch!.head}${where.branch!.column} = ${where.params.p(v)}
+                  AND ${filter} ${order('', q.column)})`,
+          )
+          .join(' UNION ALL ') || `SELECT ${q.select} FROM ${q.table} WHERE FALSE`
+      }) AS b ${order('b.', `"${q.field}"`)}`
+    : `SELECT ${q.select} FROM ${q.table} WHERE ${filter} ${order('', q.column)}`;
   const rows = await t.all<R>(sql, where.params.values);
   return toPage(rows, limit, q.field);
 }
