@@ -85,7 +85,7 @@ export class Where implements FilterWhere {
   walkTerm: string | null = null;
   readonly parts: Part[] = [];
 
-  /** `core` lets a search probe the index to decide how to find its rows; the plans test builds without it. */
+  /** `core` lets a search probe the session index to decide how to find its rows; without it a search only narrows. */
   constructor(private readonly core?: Core) {}
 
   get driven(): boolean {
