@@ -170,12 +170,10 @@ export class Where implements FilterWhere {
   }
 
   outboxSearch(search: string): void {
-    this.few(
-      `rowid IN (SELECT rowid FROM message_outbox WHERE id = @search
-        UNION ALL SELECT rowid FROM message_outbox WHERE turn_id = @search
-        UNION ALL SELECT rowid FROM message_outbox WHERE idempotency_key = @search)`,
-      { search },
-    );
+    if (this.driven) return this.add('id = @search OR turn_id = @search OR idempotency_key = @search', { search });
+    this.params.search = search;
+    for (const column of ['id', 'turn_id', 'idempotency_key'])
+      this.parts.push({ kind: 'few', term: `${column} = @search` });
   }
 }
 
@@ -224,12 +222,13 @@ export function pageSql<R>(q: PageQuery<R>): { sql: string; params: Params } {
   const narrow = [...where.terms, ...after];
   const parts = where.parts.map((p) =>
     p.kind === 'few'
-      ? `SELECT rowid FROM ${table} WHERE ${and([p.term, ...narrow.map((t) => (t === after[0] ? narrowing(t) : t))])}`
-      : `SELECT b.rowid FROM json_each(@${p.values}) AS d JOIN ${table} AS b ON b.rowid IN (
-           SELECT rowid FROM ${table} WHERE ${and([p.term, ...narrow])} ${order})`,
+      ? `SELECT id FROM ${table} WHERE ${and([p.term, ...narrow.map((t) => (t === after[0] ? narrowing(t) : t))])}`
+      : `SELECT b.id FROM json_each(@${p.values}) AS d JOIN ${table} AS b ON b.id IN (
+           SELECT id FROM ${table} WHERE ${and([p.term, ...narrow])} ${order})`,
   );
   return {
-    sql: `SELECT ${q.select} FROM ${table} WHERE rowid IN (${parts.join(' UNION ALL ')}) ${order}`,
+    // By id, not rowid: the read-only shim's views over an older file have no rowid.
+    sql: `SELECT ${q.select} FROM ${table} WHERE id IN (${parts.join(' UNION ALL ')}) ${order}`,
     params,
   };
 }
