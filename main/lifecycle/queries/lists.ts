@@ -41,7 +41,7 @@ export function turnWhere(where: FilterWhere, f: TurnFilter, now: number, th: St
     if (statuses) where.branches('status', statuses, session);
     else where.walk(session);
   }
-  if (f.search) where.turnSearch(f.search);
+  if (f.search) where.turnSearch(f.search, statuses);
   if (statuses && f.sessionKey === undefined) where.branches('status', statuses);
   if (f.channel !== undefined) where.walk({ column: 'channel', value: f.channel });
 }

@@ -53,8 +53,8 @@ export interface FilterWhere {
   branches(column: string, values: readonly string[], prefix?: Equal): void;
   /** A few rows found by key (`term` on ids: a turn's rows…), sorted. */
   few(term: string, params?: Record<string, unknown>): void;
-  /** Turns whose id is `search` or whose session key starts with it. */
-  turnSearch(search: string): void;
+  /** Turns whose id is `search` or whose session key starts with it (`statuses`: the page's, if it has some). */
+  turnSearch(search: string, statuses?: readonly string[] | null): void;
   /** Rows whose id, turn id or idempotency key is `search`. */
   outboxSearch(search: string): void;
   /** Whether a driving call was made (the rest only narrow). */
@@ -126,7 +126,7 @@ export class Where implements FilterWhere {
     Object.assign(this.params, params);
   }
 
-  turnSearch(search: string): void {
+  turnSearch(search: string, statuses?: readonly string[] | null): void {
     const searchEnd = `${search}\uffff`;
     const range = 'session_key >= @search AND session_key < @searchEnd';
     const keys = this.driven || !this.core ? null : this.prefixKeys(search, searchEnd);
@@ -134,7 +134,16 @@ export class Where implements FilterWhere {
     Object.assign(this.params, { search, searchEnd });
     this.parts.push({ kind: 'few', term: 'id = @search' });
     if (keys === 'few') this.parts.push({ kind: 'few', term: range });
-    else if (keys.length) {
+    else if (statuses && keys.length * statuses.length <= FEW_KEYS) {
+      // Each session's turns of each status on (session_key, status, time): a session's stuck
+      // turns are found without walking its delivered ones.
+      this.params.searchKeys = JSON.stringify(keys.flatMap((k) => [...new Set(statuses)].map((st) => [k, st])));
+      this.parts.push({
+        kind: 'branches',
+        term: "session_key = json_extract(d.value, '$[0]') AND status = json_extract(d.value, '$[1]')",
+        values: 'searchKeys',
+      });
+    } else if (keys.length) {
       this.params.searchKeys = JSON.stringify(keys);
       this.parts.push({ kind: 'branches', term: 'session_key = d.value', values: 'searchKeys' });
     }
