@@ -109,6 +109,21 @@ export async function readCalls(store: LifecycleStore): Promise<ReadCall[]> {
   turns('{ channel, status: failed_terminal }', { channel, status: ['failed_terminal'] });
   turns('{ search: a turn id }', { search: stuckTurn?.id ?? '' });
   turns('{ search: a session prefix }', { search: session.slice(0, -1) });
+  // Combinations and later pages: what a click in the filter bar or a scroll sends.
+  const delivered = await store.listTurns({ order: 'desc', limit: PAGE, status: ['delivered'] });
+  turns('{ status: delivered, page 2 }', { status: ['delivered'], cursor: delivered.nextCursor });
+  turns("{ status: the 4 open ones, order: 'asc' }", { status: [...TURN_ACTIVE_STATUSES], order: 'asc' });
+  turns('{ status: delivered, aborted, channel }', { status: ['delivered', 'aborted'], channel });
+  turns('{ stuck, channel }', { stuck: true, channel });
+  turns('{ sessionKey, status: delivered }', { sessionKey: session, status: ['delivered'] });
+  turns("{ sessionKey, order: 'asc', page 2 }", {
+    sessionKey: session,
+    order: 'asc',
+    cursor: (await store.listTurns({ sessionKey: session, order: 'asc', limit: PAGE })).nextCursor,
+  });
+  turns("{ search: a broad prefix ('agent:') }", { search: 'agent:' });
+  turns("{ search: a channel's prefix }", { search: session.slice(0, session.lastIndexOf(':') + 1) });
+  turns('{ search: a broad prefix, status: failed_terminal }', { search: 'agent:', status: ['failed_terminal'] });
 
   // The Outbox view, likewise.
   const outbox = (label: string, filter: Parameters<LifecycleStore['listOutbox']>[0]): void =>
@@ -128,6 +143,18 @@ export async function readCalls(store: LifecycleStore): Promise<ReadCall[]> {
   outbox('{ search: a row id }', { search: finalRow?.id ?? '' });
   outbox('{ search: a turn id }', { search: doneTurn?.id ?? '' });
   outbox('{ search: an idempotency key }', { search: finalRow?.idempotencyKey ?? '' });
+  const finals = await store.listOutbox({ order: 'desc', limit: PAGE, kind: 'final' });
+  outbox("{ kind: 'final', page 2 }", { kind: 'final', cursor: finals.nextCursor });
+  outbox("{ kind: 'final', order: 'asc' }", { kind: 'final', order: 'asc' });
+  outbox("{ kind: 'block', channel }", { kind: 'block', channel });
+  outbox("{ kind: 'direct', status: failed_terminal }", { kind: 'direct', status: ['failed_terminal'] });
+  outbox('{ status: delivered, expired, channel }', { status: ['delivered', 'expired'], channel });
+  outbox("{ stuck, kind: 'final' }", { stuck: true, kind: 'final' });
+  outbox("{ status: failed_retryable, order: 'asc', page 2 }", {
+    status: ['failed_retryable'],
+    order: 'asc',
+    cursor: (await store.listOutbox({ status: ['failed_retryable'], order: 'asc', limit: PAGE })).nextCursor,
+  });
 
   // A turn's page, and the abort dialog (one session; the sessions of a page of turns).
   if (stuckTurn)

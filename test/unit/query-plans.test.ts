@@ -20,9 +20,11 @@ import { liveness } from '../../main/lifecycle/liveness';
 import { previewAbort } from '../../main/lifecycle/abort';
 import { makeClock, openTemp } from '../helpers/temp-db';
 import { SqliteStore } from '../../main/store/sqlite/store';
+import { FEW_ROWS } from '../../main/lifecycle/queries/page';
 
 const TURNS = 20_000;
 const ROWS_PER_TURN = 3;
+const BIG_SESSION_TURNS = FEW_ROWS + 500;
 const HOUR = 3_600_000;
 
 function buildLargeFile(lc: Lifecycle, now: number): void {
@@ -43,6 +45,25 @@ function buildLargeFile(lc: Lifecycle, now: number): void {
   const channels = ['telegram', 'discord', 'slack'];
   const kinds = ['tool', 'block', 'final', null];
   lc.db.transaction(() => {
+    // A few busy sessions: a search for their prefix covers too many turns to sort and few
+    // enough sessions to walk each (main/lifecycle/queries/page.ts, FEW_ROWS and FEW_KEYS).
+    for (let i = 0; i < BIG_SESSION_TURNS; i++) {
+      const at = now - (i % 48) * HOUR - i;
+      turn.run(
+        `big-${i}`,
+        'slack',
+        `big:${i}`,
+        `big:session-${i % 10}`,
+        'slack',
+        at,
+        at + 1,
+        'delivered',
+        0,
+        at,
+        'seeded',
+        at + 2,
+      );
+    }
     for (let i = 0; i < TURNS; i++) {
       const id = `turn-${i}`;
       const status = TURN_STATUSES[i % TURN_STATUSES.length]!;
@@ -120,21 +141,104 @@ function recordStatements(lc: Lifecycle): Map<string, Recorded> {
   return seen;
 }
 
+interface PlanLine {
+  id: number;
+  parent: number;
+  detail: string;
+}
+
+const OUR_TABLE = /^(SCAN|SEARCH) (message_\w+|lifecycle_\w+|b)\b/;
+/** A search by key: an id, a turn's rows, an idempotency key, rows by rowid, a session prefix the probe found narrow. */
+const KEY_SEARCH =
+  /USING INTEGER PRIMARY KEY \(rowid=\?\)|\((id|turn_id|idempotency_key)=\?\)|\((turn_id)=\? AND|\(session_key>\? AND session_key<\?\)/;
+
+/** The lines under `id` in the plan (its subqueries and their own), depth first. */
+function below(plan: readonly PlanLine[], id: number): PlanLine[] {
+  const out: PlanLine[] = [];
+  for (const p of plan.filter((l) => l.parent === id)) out.push(p, ...below(plan, p.id));
+  return out;
+}
+
+/**
+ * What a list statement may not do. A page sorts (`USE TEMP B-TREE FOR ORDER BY`) only a
+ * bounded set: at its top level, rows found by key (an id, a turn's rows, a narrow session
+ * prefix) or by rowid from LIMITed branches, each branch an index walk in time order (it
+ * never sorts itself, only ties on the time column: `… FOR LAST TERM/RIGHT PART OF ORDER BY`).
+ * A level that does not sort walks an index in order and stops at the page's size.
+ */
+function listMisplans(plan: readonly PlanLine[], sql: string): string[] {
+  const bad: string[] = [];
+  const branches = (sql.match(/\) AS d JOIN /g) ?? []).length;
+  const limited = (sql.match(/LIMIT @limit\)/g) ?? []).length;
+  if (branches !== limited) bad.push(`${branches} branches but ${limited} LIMITed subqueries`);
+  for (const sort of plan.filter((l) => l.detail === 'USE TEMP B-TREE FOR ORDER BY')) {
+    if (sort.parent !== 0) {
+      bad.push(`a branch sorts: ${sort.detail}`);
+      continue;
+    }
+    for (const l of plan.filter((p) => p.parent === 0 || !plan.some((q) => q.id === p.parent))) {
+      if (OUR_TABLE.test(l.detail) && !KEY_SEARCH.test(l.detail)) bad.push(`sorts what it reads: ${l.detail}`);
+    }
+    for (const sub of plan.filter((l) => /LIST SUBQUERY/.test(l.detail))) {
+      const correlated = sub.detail.startsWith('CORRELATED');
+      for (const l of below(plan, sub.id)) {
+        if (!OUR_TABLE.test(l.detail)) continue;
+        const inBranch =
+          correlated ||
+          below(plan, sub.id).some((c) => c.detail.startsWith('CORRELATED') && below(plan, c.id).includes(l));
+        if (!inBranch && !KEY_SEARCH.test(l.detail)) bad.push(`sorts an unbounded subquery: ${l.detail}`);
+      }
+    }
+  }
+  return bad;
+}
+
+/** A search for so broad a session prefix that it only narrows a walk of the time index. */
+const BROAD_SEARCH = 'slack:';
+
+/**
+ * A walk of the whole time index (no equality before the time column) only for a filter with
+ * nothing that picks rows out: no status, stuck, session, channel, kind, turn or narrow search.
+ * Else the walk would read every row of the file to find a rare status or channel.
+ */
+function timeWalks(plan: readonly PlanLine[], label: string): string[] {
+  const f = JSON.parse(label.slice(label.indexOf('(') + 1, -1)) as TurnFilter & OutboxFilter;
+  const picks =
+    f.status ??
+    f.stuck ??
+    f.sessionKey ??
+    f.channel ??
+    f.kind ??
+    f.turnId ??
+    (f.search !== BROAD_SEARCH ? f.search : undefined);
+  if (picks === undefined) return [];
+  return plan
+    .filter((l) => /^SCAN message_\w+ USING (COVERING )?INDEX|\((accepted_at|queued_at)[<>]\?\)/.test(l.detail))
+    .map((l) => `walks the time index for a filter that picks rows: ${l.detail}`);
+}
+
 /**
  * Plan lines that read one of our tables without an index. The worker's side (candidates, the
- * pass, expiry, prune, abort) must do better still: only SEARCHes, not even a walk of a whole index.
+ * pass, expiry, prune, abort) must do better still: only SEARCHes, not even a walk of a whole
+ * index. The lists must also sort only bounded sets (listMisplans).
  */
 function fullScans(db: Database.Database, r: Recorded): { plan: string[]; bad: string[] } {
-  const plan = (db.prepare(`EXPLAIN QUERY PLAN ${r.sql}`).all(...r.args) as { detail: string }[]).map((p) => p.detail);
+  const lines = db.prepare(`EXPLAIN QUERY PLAN ${r.sql}`).all(...r.args) as PlanLine[];
+  const plan = lines.map((p) => p.detail);
   const strict = WORKER_SIDE.has(r.label);
   const bad = plan.filter((line) => {
     const m = /^SCAN (\S+)/.exec(line);
     if (!m) return false;
     const what = m[1]!;
     if (what === 'CONSTANT' || what.startsWith('(') || what === 'json_each') return false;
+    if (what === 'd' && / VIRTUAL TABLE /.test(line)) return false; // json_each: a branch per value
     if (what === 'lifecycle_counts') return false; // at most one row per status: 12 rows
     return strict || !/USING (COVERING )?INDEX|USING INTEGER PRIMARY KEY/.test(line);
   });
+  if (/^list(Turns|Outbox)/.test(r.label) && /^\s*SELECT/.test(r.sql)) {
+    bad.push(...listMisplans(lines, r.sql));
+    bad.push(...timeWalks(lines, r.label));
+  }
   return { plan, bad };
 }
 
@@ -150,6 +254,52 @@ const WORKER_SIDE = new Set([
   'worker pass',
 ]);
 
+/** Every value of each field, then every combination of them. */
+function combinations<F extends object>(choices: { [K in keyof F]-?: readonly F[K][] }): F[] {
+  let out: Partial<F>[] = [{}];
+  for (const [key, values] of Object.entries(choices) as [keyof F, readonly unknown[]][]) {
+    out = out.flatMap((f) => values.map((v) => (v === undefined ? f : { ...f, [key]: v })));
+  }
+  return out as F[];
+}
+
+/** A cursor in the middle of the data, as a later page sends. */
+const LATER_PAGE = `${Date.UTC(2025, 0, 4) - 30 * HOUR}:turn-5000`;
+
+/**
+ * Every combination of the Turns view's filters (renderer/views/Turns.tsx, FilterBar: status
+ * chips, stuck only, order, search, session, channel), with and without a cursor. Each filter
+ * has the kinds of values that plan differently: one status or several; a search for a turn
+ * id, a narrow prefix (few turns), a prefix of few busy sessions, a broad one.
+ */
+function turnFilters(): TurnFilter[] {
+  return combinations<TurnFilter>({
+    status: [undefined, ['failed_retryable'], ['accepted', 'running', 'delivered']],
+    sessionKey: [undefined, 'slack:session-5'],
+    channel: [undefined, 'discord'],
+    stuck: [undefined, true],
+    search: [undefined, 'turn-77', 'slack:session-19', 'big:', BROAD_SEARCH],
+    order: ['asc', 'desc'],
+    cursor: [undefined, LATER_PAGE],
+    limit: [undefined],
+  });
+}
+
+/** Likewise for the Outbox view (renderer/views/Outbox.tsx: search, turn, channel, kind incl. direct). */
+function outboxFilters(): OutboxFilter[] {
+  return combinations<OutboxFilter>({
+    status: [undefined, ['failed_retryable'], ['queued', 'failed_retryable', 'delivered']],
+    turnId: [undefined, 'turn-42'],
+    kind: [undefined, 'final', 'direct'],
+    channel: [undefined, 'slack'],
+    stuck: [undefined, true],
+    search: [undefined, 'row-9-1'],
+    order: ['asc', 'desc'],
+    cursor: [undefined, LATER_PAGE],
+    limit: [undefined],
+  });
+}
+
 function step(label: string, fn: () => unknown): void {
   currentLabel = label;
   fn();
@@ -164,41 +314,8 @@ function exerciseReads(lc: Lifecycle): void {
   step('replayableTurns', () => replayableTurns(core, core.config.maxTurnsPerPass));
 
   step('status()', () => lc.status());
-  let page = { nextCursor: null as string | null };
-  step('listTurns({"limit":20})', () => (page = lc.listTurns({ limit: 20 })));
-  const turnFilters: TurnFilter[] = [
-    { limit: 20, order: 'desc', cursor: page.nextCursor },
-    { status: ['failed_retryable'] },
-    { status: ['failed_retryable'], cursor: page.nextCursor },
-    { status: ['accepted', 'running'], order: 'desc' },
-    { sessionKey: 'slack:session-5' },
-    { sessionKey: 'slack:session-5', status: ['delivered'] },
-    { channel: 'discord' },
-    { channel: 'discord', status: ['running'] },
-    { stuck: true },
-    { stuck: true, order: 'desc', cursor: page.nextCursor },
-    { search: 'turn-77' },
-    { search: 'slack:session-1' },
-  ];
-  for (const f of turnFilters) step(`listTurns(${JSON.stringify(f)})`, () => lc.listTurns(f));
-
-  let rows = { nextCursor: null as string | null };
-  step('listOutbox({"limit":20})', () => (rows = lc.listOutbox({ limit: 20 })));
-  const rowFilters: OutboxFilter[] = [
-    { limit: 20, order: 'desc', cursor: rows.nextCursor },
-    { status: ['failed_retryable'] },
-    { status: ['queued', 'failed_retryable'], cursor: rows.nextCursor },
-    { turnId: 'turn-42' },
-    { kind: 'final' },
-    { kind: 'direct' },
-    { kind: 'tool', status: ['queued'] },
-    { channel: 'slack' },
-    { stuck: true },
-    { search: 'row-9-1' },
-    { search: 'turn-9' },
-    { search: 'idem-row-9-0' },
-  ];
-  for (const f of rowFilters) step(`listOutbox(${JSON.stringify(f)})`, () => lc.listOutbox(f));
+  for (const f of turnFilters()) step(`listTurns(${JSON.stringify(f)})`, () => lc.listTurns(f));
+  for (const f of outboxFilters()) step(`listOutbox(${JSON.stringify(f)})`, () => lc.listOutbox(f));
 
   step('turnDetail', () => lc.turnDetail('turn-3'));
   step('liveness', () => liveness(lc.core, null));

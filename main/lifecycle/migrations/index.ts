@@ -1,7 +1,7 @@
 import { v1 } from './v1';
 import { v2 } from './v2';
 import { v3 } from './v3';
-import { applyV4Writes } from './v4-writes';
+import { v4 } from './v4';
 import type { Migration } from './types';
 
 export { OUTBOX_COLUMNS, TURN_COLUMNS, type ColumnSpec } from './columns';
@@ -12,9 +12,6 @@ export type { Migration } from './types';
  * the single transaction opened by `migrate`. Version 1 also adopts files written by
  * gateways that predate versioning: their tables exist, possibly missing columns.
  */
-// Version 4's write-path part (i10-core); the lead merges it into the v4 migration.
-const v4: Migration = (db) => applyV4Writes(db);
-
 export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 export const LIFECYCLE_TABLES = ['message_turns', 'message_outbox'] as const;

@@ -1,4 +1,10 @@
-import { DEFAULT_STUCK, rowStuckReason, turnStuckReason, type StuckThresholds } from '../../../shared/stuck';
+import {
+  DEFAULT_STUCK,
+  STUCK_RULE,
+  rowStuckReason,
+  turnStuckReason,
+  type StuckThresholds,
+} from '../../../shared/stuck';
 import type { OutboxRow, Turn } from '../../../shared/types';
 import type { BlockingRow } from '../../../shared/stuck';
 import type { OutboxFilter, OutboxListItem, Page, TurnFilter, TurnListItem } from '../../../shared/views';
@@ -15,22 +21,44 @@ import { Where, keysetPage, type FilterWhere } from './page';
 export const TURN_PAGE = { table: 'message_turns', column: 'accepted_at', field: 'acceptedAt' } as const;
 export const OUTBOX_PAGE = { table: 'message_outbox', column: 'queued_at', field: 'queuedAt' } as const;
 
-export function turnWhere(where: FilterWhere, f: TurnFilter, now: number, th: StuckThresholds): void {
-  where.status(f.status);
-  if (f.sessionKey !== undefined) where.add('session_key = @sessionKey', { sessionKey: f.sessionKey });
-  if (f.channel !== undefined) where.add('channel = @channel', { channel: f.channel });
-  if (f.stuck) where.add(STUCK_TURN_SQL, stuckParams(now, th));
-  if (f.search) where.turnSearch(f.search);
+/** The statuses a page may hold: those asked for, and only open ones if it asks for stuck rows. */
+function statusesOf(asked: readonly string[] | undefined, stuck: readonly string[] | null): string[] | null {
+  const wanted = asked?.length ? [...new Set(asked)] : null;
+  if (!stuck) return wanted;
+  return wanted ? wanted.filter((s) => stuck.includes(s)) : [...stuck];
 }
 
+/**
+ * The turns' filters, the one that drives the page first: an exact session (per status when
+ * some are asked), a search that covers few sessions, the statuses (stuck turns are open ones),
+ * a channel; with none, the time index. Whatever follows only narrows the walk.
+ */
+export function turnWhere(where: FilterWhere, f: TurnFilter, now: number, th: StuckThresholds): void {
+  const statuses = statusesOf(f.status, f.stuck ? STUCK_RULE.turn.statuses : null);
+  if (f.stuck) where.add(STUCK_TURN_SQL, stuckParams(now, th));
+  if (f.sessionKey !== undefined) {
+    const session = { column: 'session_key', value: f.sessionKey };
+    if (statuses) where.branches('status', statuses, session);
+    else where.walk(session);
+  }
+  if (f.search) where.turnSearch(f.search, statuses);
+  if (statuses && f.sessionKey === undefined) where.branches('status', statuses);
+  if (f.channel !== undefined) where.walk({ column: 'channel', value: f.channel });
+}
+
+/**
+ * The outbox's filters, likewise: a search or a turn (a few rows by key), the statuses (per
+ * kind when one is asked; stuck rows are pending ones), a kind, a channel; else the time index.
+ */
 export function outboxWhere(where: FilterWhere, f: OutboxFilter, now: number, th: StuckThresholds): void {
-  where.status(f.status);
-  if (f.turnId !== undefined) where.add('turn_id = @turnId', { turnId: f.turnId });
-  if (f.kind === 'direct') where.add('dispatch_kind IS NULL');
-  else if (f.kind !== undefined) where.add('dispatch_kind = @kind', { kind: f.kind });
-  if (f.channel !== undefined) where.add('channel = @channel', { channel: f.channel });
+  const statuses = statusesOf(f.status, f.stuck ? STUCK_RULE.row.statuses : null);
+  const kind = f.kind === undefined ? null : { column: 'dispatch_kind', value: f.kind === 'direct' ? null : f.kind };
   if (f.stuck) where.add(STUCK_ROW_SQL, stuckParams(now, th));
   if (f.search) where.outboxSearch(f.search);
+  if (f.turnId !== undefined) where.few('turn_id = @turnId', { turnId: f.turnId });
+  if (statuses) where.branches('status', statuses, kind ?? undefined);
+  else if (kind) where.walk(kind);
+  if (f.channel !== undefined) where.walk({ column: 'channel', value: f.channel });
 }
 
 /** A page of turns with why each is stuck and the final row that blocks it (`blocking`, by turn id). */
@@ -57,7 +85,7 @@ export function outboxItems(page: Page<OutboxRow>, now: number, th: StuckThresho
 
 export function listTurns(core: Core, f: TurnFilter = {}, th: StuckThresholds = DEFAULT_STUCK): Page<TurnListItem> {
   const now = core.now();
-  const where = new Where();
+  const where = new Where(core);
   turnWhere(where, f, now, th);
   const page = keysetPage<Turn>(core, {
     ...TURN_PAGE,
@@ -80,7 +108,7 @@ export function listOutbox(
   th: StuckThresholds = DEFAULT_STUCK,
 ): Page<OutboxListItem> {
   const now = core.now();
-  const where = new Where();
+  const where = new Where(core);
   outboxWhere(where, f, now, th);
   const page = keysetPage<OutboxRow>(core, {
     ...OUTBOX_PAGE,

@@ -3,8 +3,14 @@ import type { Page } from '../../../shared/views';
 import type { Core } from '../context';
 import { LifecycleError } from '../errors';
 
-// Keyset paging shared by the lists: a filter's WHERE terms, ordered by (time, id) either way,
-// one row more than the page to know whether there is a next one. The cursor is "time:id".
+// Keyset paging shared by the lists: ordered by (time, id) either way, one row more than the
+// page to know whether there is a next one. The cursor is "time:id".
+//
+// A filter's terms do not leave the plan to the planner: the lists (lists.ts) name the term
+// that drives the page (an index that gives the rows in time order, one such walk per status,
+// or a few rows found by key) and every other term only narrows what that walk reads. So a
+// page reads about `limit` index entries per branch whatever the size of the file, instead of
+// sorting every row of a broad filter (a kind, two statuses) to keep the newest 100.
 
 export interface Cursor {
   at: number;
@@ -24,52 +30,159 @@ export function clampLimit(limit: number | undefined): number {
   return Math.max(PAGE_LIMIT.min, Math.min(limit ?? PAGE_LIMIT.default, PAGE_LIMIT.max));
 }
 
-/**
- * What the lists' filters (lists.ts) ask of a backend's WHERE builder: terms with `@name`
- * parameters, and the terms whose SQL differs between backends.
- */
-export interface FilterWhere {
-  add(term: string, params?: Record<string, unknown>): void;
-  status(status: readonly string[] | undefined): void;
-  /** Turns whose id is `search` or whose session key starts with it. */
-  turnSearch(search: string): void;
-  /** Rows whose id, turn id or idempotency key is `search`. */
-  outboxSearch(search: string): void;
+/** An equality on one column; `null` is IS NULL (an outbox row with no dispatch kind). */
+export interface Equal {
+  column: string;
+  value: string | null;
 }
 
-/** WHERE terms and their named parameters, built up by a list's filter. */
-export class Where implements FilterWhere {
-  readonly terms: string[] = ['1'];
-  readonly params: Record<string, unknown> = {};
+/**
+ * What the lists' filters (lists.ts) ask of a backend's WHERE builder. The first driving call
+ * (`walk`, `branches`, `few`, or a search that finds its rows by key) decides how the page is
+ * found; a driving call after it only narrows, like `add`.
+ */
+export interface FilterWhere {
+  /** Narrows the rows, never drives: `@name` parameters. */
+  add(term: string, params?: Record<string, unknown>): void;
+  /** The rows in time order from the index on (column, time). */
+  walk(eq: Equal): void;
+  /**
+   * One ordered walk per value of `column`, on the index (prefix, column, time), each stopped
+   * at the page's size, merged: a bounded set (values × limit) sorted, whatever the data.
+   */
+  branches(column: string, values: readonly string[], prefix?: Equal): void;
+  /** A few rows found by key (`term` on ids: a turn's rows…), sorted. */
+  few(term: string, params?: Record<string, unknown>): void;
+  /** Turns whose id is `search` or whose session key starts with it (`statuses`: the page's, if it has some). */
+  turnSearch(search: string, statuses?: readonly string[] | null): void;
+  /** Rows whose id, turn id or idempotency key is `search`. */
+  outboxSearch(search: string): void;
+  /** Whether a driving call was made (the rest only narrow). */
+  readonly driven: boolean;
+}
 
-  add(term: string, params: Record<string, unknown> = {}): void {
-    this.terms.push(term);
+type Params = Record<string, unknown>;
+
+/** A part of a page's rows: a term found by key, or ordered walks (one per value of @drive_n). */
+type Part = { kind: 'few'; term: string } | { kind: 'branches'; term: string; values: string };
+
+/**
+ * How many keys a session prefix may cover for the search to find its turns by key: up to
+ * FEW_ROWS turns are sorted; else up to FEW_KEYS sessions are walked in order, each; a broader
+ * prefix matches so many turns that walking the time index finds a page at once.
+ */
+export const FEW_ROWS = 2_000;
+export const FEW_KEYS = 48;
+
+/** Unary plus: the same value, but the planner cannot use an index for the term (it only narrows). */
+const narrowing = (term: string): string => `+(${term})`;
+
+/** WHERE terms and their named parameters, built up by a list's filter, and how the page is driven. */
+export class Where implements FilterWhere {
+  readonly terms: string[] = [];
+  readonly params: Params = {};
+  /** An ordered walk of one index: the term that selects it (empty: the time index). */
+  walkTerm: string | null = null;
+  readonly parts: Part[] = [];
+
+  /** `core` lets a search probe the session index to decide how to find its rows; without it a search only narrows. */
+  constructor(private readonly core?: Core) {}
+
+  get driven(): boolean {
+    return this.walkTerm !== null || this.parts.length > 0;
+  }
+
+  add(term: string, params: Params = {}): void {
+    this.terms.push(narrowing(term));
     Object.assign(this.params, params);
   }
 
-  /** One status is an equality, so the (status, time) index also gives the order without a sort. */
-  status(status: readonly string[] | undefined): void {
-    if (!status?.length) return;
-    if (status.length === 1) this.add('status = @status', { status: status[0] });
-    else this.add('status IN (SELECT value FROM json_each(@status))', { status: JSON.stringify(status) });
+  private equal(eq: Equal, name: string): string {
+    if (eq.value === null) return `${eq.column} IS NULL`;
+    this.params[name] = eq.value;
+    return `${eq.column} = @${name}`;
   }
 
-  turnSearch(search: string): void {
-    // A union of two index searches; an OR here would let the planner scan the time index.
-    this.add(
-      `rowid IN (SELECT rowid FROM message_turns WHERE id = @search
-        UNION ALL SELECT rowid FROM message_turns WHERE session_key >= @search AND session_key < @searchEnd)`,
-      { search, searchEnd: `${search}\uffff` },
-    );
+  walk(eq: Equal): void {
+    if (this.driven) return this.add(this.equal(eq, `n_${eq.column}`));
+    this.walkTerm = this.equal(eq, `w_${eq.column}`);
+  }
+
+  branches(column: string, values: readonly string[], prefix?: Equal): void {
+    const name = `drive${this.parts.length}`;
+    const list = JSON.stringify([...new Set(values)]);
+    if (this.driven) {
+      if (prefix) this.add(this.equal(prefix, `n_${prefix.column}`));
+      return this.add(`${column} IN (SELECT value FROM json_each(@${name}))`, { [name]: list });
+    }
+    this.params[name] = list;
+    const head = prefix ? `${this.equal(prefix, `b_${prefix.column}`)} AND ` : '';
+    this.parts.push({ kind: 'branches', term: `${head}${column} = d.value`, values: name });
+  }
+
+  few(term: string, params: Params = {}): void {
+    if (this.driven) return this.add(term, params);
+    this.parts.push({ kind: 'few', term });
+    Object.assign(this.params, params);
+  }
+
+  turnSearch(search: string, statuses?: readonly string[] | null): void {
+    const searchEnd = `${search}\uffff`;
+    const range = 'session_key >= @search AND session_key < @searchEnd';
+    const keys = this.driven || !this.core ? null : this.prefixKeys(search, searchEnd);
+    if (!keys) return this.add(`id = @search OR (${range})`, { search, searchEnd });
+    Object.assign(this.params, { search, searchEnd });
+    this.parts.push({ kind: 'few', term: 'id = @search' });
+    if (keys === 'few') this.parts.push({ kind: 'few', term: range });
+    else if (statuses && keys.length * statuses.length <= FEW_KEYS) {
+      // Each session's turns of each status on (session_key, status, time): a session's stuck
+      // turns are found without walking its delivered ones.
+      this.params.searchKeys = JSON.stringify(keys.flatMap((k) => [...new Set(statuses)].map((st) => [k, st])));
+      this.parts.push({
+        kind: 'branches',
+        term: "session_key = json_extract(d.value, '$[0]') AND status = json_extract(d.value, '$[1]')",
+        values: 'searchKeys',
+      });
+    } else if (keys.length) {
+      this.params.searchKeys = JSON.stringify(keys);
+      this.parts.push({ kind: 'branches', term: 'session_key = d.value', values: 'searchKeys' });
+    }
+  }
+
+  /**
+   * What a session prefix covers, probed on the session index: 'few' turns (sort them), else
+   * the few session keys (walk each), else null (so many that the prefix only narrows a walk).
+   */
+  private prefixKeys(search: string, searchEnd: string): 'few' | string[] | null {
+    const core = this.core!;
+    const rows = (
+      core
+        .stmt(
+          `SELECT count(*) AS n FROM (SELECT 1 FROM message_turns
+             WHERE session_key >= @search AND session_key < @searchEnd LIMIT @bound)`,
+        )
+        .get({ search, searchEnd, bound: FEW_ROWS + 1 }) as { n: number }
+    ).n;
+    if (rows <= FEW_ROWS) return 'few';
+    // Distinct keys by skipping from one to the next (one index seek each), never reading a session's turns.
+    const keys = core
+      .stmt(
+        `WITH RECURSIVE k(key) AS (
+           SELECT min(session_key) FROM message_turns WHERE session_key >= @search AND session_key < @searchEnd
+           UNION ALL SELECT (SELECT min(session_key) FROM message_turns WHERE session_key > k.key AND session_key < @searchEnd)
+             FROM k WHERE k.key IS NOT NULL LIMIT @bound)
+         SELECT key FROM k WHERE key IS NOT NULL`,
+      )
+      .pluck()
+      .all({ search, searchEnd, bound: FEW_KEYS + 1 }) as string[];
+    return keys.length <= FEW_KEYS ? keys : null;
   }
 
   outboxSearch(search: string): void {
-    this.add(
-      `rowid IN (SELECT rowid FROM message_outbox WHERE id = @search
-        UNION ALL SELECT rowid FROM message_outbox WHERE turn_id = @search
-        UNION ALL SELECT rowid FROM message_outbox WHERE idempotency_key = @search)`,
-      { search },
-    );
+    if (this.driven) return this.add('id = @search OR turn_id = @search OR idempotency_key = @search', { search });
+    this.params.search = search;
+    for (const column of ['id', 'turn_id', 'idempotency_key'])
+      this.parts.push({ kind: 'few', term: `${column} = @search` });
   }
 }
 
@@ -92,22 +205,44 @@ export function toPage<R extends { id: string }>(rows: R[], limit: number, field
   return { items, nextCursor: rows.length > limit && last ? `${String(last[field])}:${last.id}` : null };
 }
 
-export function keysetPage<R extends { id: string }>(core: Core, q: PageQuery<R>): Page<R> {
+/** The page's SQL and parameters (exported for the plans test). */
+export function pageSql<R>(q: PageQuery<R>): { sql: string; params: Params } {
   const limit = clampLimit(q.limit);
   const cursor = decodeCursor(q.cursor);
-  const order = q.order ?? 'asc';
-  const op = order === 'asc' ? '>' : '<';
-  const dir = order === 'asc' ? 'ASC' : 'DESC';
-  const after = cursor ? ` AND (${q.column} ${op} @cursorAt OR (${q.column} = @cursorAt AND id ${op} @cursorId))` : '';
-  const rows = core
-    .stmt(
-      `SELECT ${q.select} FROM ${q.table} WHERE ${q.where.terms.join(' AND ')}${after}
-       ORDER BY ${q.column} ${dir}, id ${dir} LIMIT @limit`,
-    )
-    .all({
-      ...q.where.params,
-      limit: limit + 1,
-      ...(cursor ? { cursorAt: cursor.at, cursorId: cursor.id } : {}),
-    }) as R[];
-  return toPage(rows, limit, q.field);
+  const asc = (q.order ?? 'asc') === 'asc';
+  const op = asc ? '>' : '<';
+  const dir = asc ? 'ASC' : 'DESC';
+  const { where, table, column } = q;
+  const order = `ORDER BY ${column} ${dir}, id ${dir} LIMIT @limit`;
+  // The first term bounds the index range the walk reads; the second skips the ties already shown.
+  const after = cursor
+    ? [`${column} ${op}= @cursorAt`, narrowing(`${column} ${op} @cursorAt OR id ${op} @cursorId`)]
+    : [];
+  const and = (terms: readonly string[]): string => (terms.length ? terms.join(' AND ') : '1');
+  const params: Params = {
+    ...where.params,
+    limit: limit + 1,
+    ...(cursor ? { cursorAt: cursor.at, cursorId: cursor.id } : {}),
+  };
+  if (where.parts.length === 0) {
+    const terms = [...(where.walkTerm ? [where.walkTerm] : []), ...where.terms, ...after];
+    return { sql: `SELECT ${q.select} FROM ${table} WHERE ${and(terms)} ${order}`, params };
+  }
+  const narrow = [...where.terms, ...after];
+  const parts = where.parts.map((p) =>
+    p.kind === 'few'
+      ? `SELECT id FROM ${table} WHERE ${and([p.term, ...narrow.map((t) => (t === after[0] ? narrowing(t) : t))])}`
+      : `SELECT b.id FROM json_each(@${p.values}) AS d JOIN ${table} AS b ON b.id IN (
+           SELECT id FROM ${table} WHERE ${and([p.term, ...narrow])} ${order})`,
+  );
+  return {
+    // By id, not rowid: the read-only shim's views over an older file have no rowid.
+    sql: `SELECT ${q.select} FROM ${table} WHERE id IN (${parts.join(' UNION ALL ')}) ${order}`,
+    params,
+  };
+}
+
+export function keysetPage<R extends { id: string }>(core: Core, q: PageQuery<R>): Page<R> {
+  const { sql, params } = pageSql(q);
+  return toPage(core.stmt(sql).all(params) as R[], clampLimit(q.limit), q.field);
 }

@@ -8,7 +8,7 @@ import { SQL_NOW } from './context';
 // Tables a gateway created are adopted: missing columns are added, nothing is dropped.
 
 /** The PostgreSQL schema's own version (its numbering is independent of SQLite's user_version). */
-export const PG_SCHEMA_VERSION = 1;
+export const PG_SCHEMA_VERSION = 2;
 
 /** A connection notifies at most once per this many ms (see lc_notify). */
 export const NOTIFY_EVERY_MS = 200;
@@ -151,7 +151,10 @@ const V1 = `
   INSERT INTO lifecycle_counts (entity, status, shard, n) SELECT 'outbox', status, 0, count(*) FROM message_outbox GROUP BY status;
 `;
 
-const MIGRATIONS: Record<number, string> = { 1: V1 };
+/** The kind filter alone pages from an ordered walk, as SQLite's v4 (main/lifecycle/migrations/v4.ts). */
+const V2 = `CREATE INDEX IF NOT EXISTS ix_outbox_kind_queued ON message_outbox(dispatch_kind, queued_at);`;
+
+const MIGRATIONS: Record<number, string> = { 1: V1, 2: V2 };
 
 async function versionOf(client: pg.PoolClient): Promise<number | null> {
   // A catalog query, not to_regclass: a session's cached "no such table" survives waiting for the

@@ -1,5 +1,12 @@
 import type { Page } from '../../../../shared/views';
-import { clampLimit, decodeCursor, toPage, type FilterWhere, type PageQuery } from '../../../lifecycle/queries/page';
+import {
+  clampLimit,
+  decodeCursor,
+  toPage,
+  type Equal,
+  type FilterWhere,
+  type PageQuery,
+} from '../../../lifecycle/queries/page';
 import type { Tx } from '../context';
 import { Params } from '../params';
 
@@ -29,10 +36,34 @@ export class PgWhere implements FilterWhere {
     return this.terms.join(' AND ');
   }
 
-  status(status: readonly string[] | undefined): void {
-    if (!status?.length) return;
-    if (status.length === 1) this.add('status = @status', { status: status[0] });
-    else this.add('status = ANY(@status::text[])', { status: [...status] });
+  // PostgreSQL's planner weighs the other terms itself (statistics per value), but like
+  // SQLite's it cannot merge the ordered walks of several statuses: keysetPage makes them a
+  // UNION ALL of LIMITed branches, each with its own value bound (so each is planned for it).
+  driven = false;
+  /** One ordered walk per value of `column` (after `head`, an equality already bound), merged. */
+  branch: { column: string; values: string[]; head: string } | null = null;
+
+  private equal(eq: Equal): string {
+    return eq.value === null ? `${eq.column} IS NULL` : `${eq.column} = ${this.params.p(eq.value)}`;
+  }
+
+  walk(eq: Equal): void {
+    this.terms.push(this.equal(eq));
+    this.driven = true;
+  }
+
+  branches(column: string, values: readonly string[], prefix?: Equal): void {
+    const head = prefix ? `${this.equal(prefix)} AND ` : '';
+    const distinct = [...new Set(values)];
+    if (distinct.length === 1) this.terms.push(`${head}${column} = ${this.params.p(distinct[0])}`);
+    else if (this.driven) this.terms.push(`${head}${column} = ANY(${this.params.p(distinct)}::text[])`);
+    else this.branch = { column, values: distinct, head };
+    this.driven = true;
+  }
+
+  few(term: string, named: Record<string, unknown> = {}): void {
+    this.add(term, named);
+    this.driven = true;
   }
 
   turnSearch(search: string): void {
@@ -64,10 +95,21 @@ export async function keysetPage<R extends { id: string }>(t: Tx, q: PageQuery<R
       cursorId: cursor.id,
     });
   }
-  const rows = await t.all<R>(
-    `SELECT ${q.select} FROM ${q.table} WHERE ${where.sql()}
-     ORDER BY ${q.column} ${dir}, id ${BYTEWISE} ${dir} LIMIT ${where.params.p(limit + 1)}`,
-    where.params.values,
-  );
+  const n = where.params.p(limit + 1);
+  const order = (alias: string, column: string): string =>
+    `ORDER BY ${alias}${column} ${dir}, ${alias}id ${BYTEWISE} ${dir} LIMIT ${n}`;
+  const filter = where.sql();
+  const sql = where.branch
+    ? `SELECT b.* FROM (${
+        where.branch.values
+          .map(
+            (v) =>
+              `(SELECT ${q.select} FROM ${q.table} WHERE ${where.branch!.head}${where.branch!.column} = ${where.params.p(v)}
+                  AND ${filter} ${order('', q.column)})`,
+          )
+          .join(' UNION ALL ') || `SELECT ${q.select} FROM ${q.table} WHERE FALSE`
+      }) AS b ${order('b.', `"${q.field}"`)}`
+    : `SELECT ${q.select} FROM ${q.table} WHERE ${filter} ${order('', q.column)}`;
+  const rows = await t.all<R>(sql, where.params.values);
   return toPage(rows, limit, q.field);
 }

@@ -1,5 +1,5 @@
 import type { SeriesPoint } from '../../../../shared/views';
-import { seriesPoints, seriesWindow, type MinuteRow } from '../../../lifecycle/queries/series';
+import { bucketedMinutesSql, seriesPoints, seriesWindow, type MinuteRow } from '../../../lifecycle/queries/series';
 import { read, type PgCore } from '../context';
 import { turnCounts } from './counts';
 
@@ -7,11 +7,13 @@ import { turnCounts } from './counts';
 export function series(core: PgCore, windowMs: number, buckets: number): Promise<SeriesPoint[]> {
   return read(core, async (t) => {
     const w = seriesWindow(t.now, windowMs, buckets);
-    const rows = await t.all<MinuteRow>(
-      `SELECT entity, minute, status, sum(entered) AS entered, sum(exited) AS exited FROM lifecycle_minutes
-       WHERE entity IN ('turn','outbox') AND minute >= $1 GROUP BY entity, minute, status ORDER BY entity, minute`,
-      [w.startMinute],
-    );
+    // Summed over the counters' shards and per bucket (bigint sums come back as text: numbers here).
+    const rows = (
+      await t.all<MinuteRow>(bucketedMinutesSql({ start: '$1::bigint', bucket: '$2::bigint' }), [
+        w.startMinute,
+        w.bucketMs / 60_000,
+      ])
+    ).map((r) => ({ ...r, minute: Number(r.minute), entered: Number(r.entered), exited: Number(r.exited) }));
     return seriesPoints(w, rows, await turnCounts(t));
   });
 }
