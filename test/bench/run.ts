@@ -11,7 +11,9 @@ import { contention } from './contention';
 import { ensureReadDb } from './generate';
 import { readLatencies, readTable, type ReadReport } from './reads';
 import { readsPg, type SqliteReads } from './reads-pg';
+import { readsScaleSection } from './reads-scale';
 import { readsUnderLoad } from './reads-under-load';
+import { rendererBench } from './renderer';
 import { pgBench } from './pg-server';
 import { heading, int, ratio, table } from './stats';
 import { throughputSection } from './throughput';
@@ -21,13 +23,28 @@ import { rawThroughput } from './throughput-raw';
 import type { ThroughputResult } from './throughput-shared';
 import { storeThroughput } from './throughput-store';
 
-// `npm run bench`: throughput of the core's full turn against hand-written SQL and plainjob (and
-// through the store contract, on SQLite and PostgreSQL), then read latency on a large file and on
-// a PostgreSQL database holding the same rows, then
-// gateways, worker and reader as separate processes on one file, then the full turn from 1, 2
-// and 4 gateway processes on SQLite and on PostgreSQL. Prints figures and ratios; asserts nothing.
+// `npm run bench`, in this order (each section prints its figures beside the issue's targets;
+// nothing is asserted):
+//   throughput        the core's full turn against the raw-SQL floor and plainjob, and what each
+//                     schema element costs the floor
+//   contenders        more throughput contenders (per step, wider batches, the store contract, PgStore)
+//   reads             reads on the generated 10M-turn / 30M-row file (cached in the temp dir):
+//                     status, every filter combination, series; what v4's indexes cost a writer
+//   reads-pg          PostgreSQL beside SQLite on the same generated rows (1M turns)
+//   reads-under-load  every dashboard call through ApiHost while the recovery worker runs and a
+//                     gateway process writes 500 turns/s (1M turns), beside the one-connection way
+//   renderer          the dashboard in Chromium on the 10M file: first paint, click to rows, DOM
+//                     rows and heap while scrolling 10,000 rows
+//   contention        gateways, worker and reader as separate processes on one file
+//   backends          the full turn from 1, 2 and 4 gateway processes on SQLite and on PostgreSQL
 //
-//   BENCH_TURNS=100000        size of the read benchmarks' data, SQLite and PostgreSQL (default 1,000,000)
+//   BENCH_ONLY=reads,renderer   only these sections
+//   BENCH_TURNS               size of the generated file for reads and renderer (default 10,000,000)
+//   BENCH_INDEX_COST_TURNS    turns per run of the index-cost table (default 20,000)
+//   BENCH_PG_READ_TURNS       size for reads-pg (default 1,000,000)
+//   BENCH_LOAD_TURNS          size for reads-under-load (default 1,000,000); BENCH_LOAD_MS (60 s),
+//                             BENCH_LOAD_RATE (500 turns/s), BENCH_LOAD_BASELINE=0 skips the baseline
+//   BENCH_RENDERER_RUNS, BENCH_RENDERER_ROWS   renderer runs (5) and rows scrolled (10,000)
 //   BENCH_THROUGHPUT_TURNS    turns per throughput run (default 20,000)
 //   BENCH_CONCURRENCY         turns in flight (default 64)
 //   BENCH_ROUNDS              throughput rounds, best reported (default 2)
@@ -36,8 +53,6 @@ import { storeThroughput } from './throughput-store';
 //   BENCH_BACKEND_TURNS       turns per run across processes, split among them (default 1,600)
 //   BENCH_BACKEND_INFLIGHT    turns in flight in each gateway process there (default 32)
 //   BENCH_PG_POOL             PgStore's connections per process (default 10, the store's default)
-//   BENCH_LOAD_MS, BENCH_LOAD_RATE, BENCH_LOAD_BASELINE=0   the reads-under-load run (60 s, 500 turns/s, with the one-connection baseline)
-//   BENCH_ONLY=throughput|contenders|reads|reads-pg|reads-under-load|contention|backends, or several: BENCH_ONLY=reads,reads-pg
 //
 // PostgreSQL is the throwaway cluster of test/helpers/pg-cluster.ts (or LIFECYCLE_PG_URL's
 // server); where it cannot run, its contenders are skipped with a one-line reason.
@@ -280,15 +295,20 @@ async function main(): Promise<void> {
       { turns: envInt('BENCH_PG_TURNS', 2_000), poolSize: envInt('BENCH_PG_POOL', 10) },
     );
   }
-  let sqliteReads: SqliteReads | undefined;
+  const scaleTurns = envInt('BENCH_TURNS', 10_000_000);
   if (run('reads')) {
-    sqliteReads = await reads(envInt('BENCH_TURNS', 1_000_000));
+    await readsScaleSection(scaleTurns, { indexCostTurns: envInt('BENCH_INDEX_COST_TURNS', 20_000) });
   }
   if (run('reads-pg')) {
-    await readsPg(envInt('BENCH_TURNS', 1_000_000), READS, sqliteReads);
+    // PostgreSQL beside SQLite on the same rows, at a size a load takes minutes for, not hours.
+    const pgTurns = envInt('BENCH_PG_READ_TURNS', 1_000_000);
+    await readsPg(pgTurns, READS, await reads(pgTurns));
   }
   if (run('reads-under-load')) {
-    await readsUnderLoad();
+    await readsUnderLoad({ turns: envInt('BENCH_LOAD_TURNS', 1_000_000) });
+  }
+  if (run('renderer')) {
+    await rendererBench(ensureReadDb(scaleTurns, (line) => console.log(line)).file);
   }
   if (run('contention')) {
     await contention(envInt('BENCH_CONTENTION_TURNS', 3_000));
