@@ -5,7 +5,7 @@ import { SqliteStore } from '../../main/store/sqlite/store';
 import { ensureReadDb } from './generate';
 import { indexCostTable, indexCosts } from './index-cost';
 import { readLatencies, readTable, TARGET_MS, type ReadReport } from './reads';
-import { heading, int, ms, table, type MeasureOptions } from './stats';
+import { envInt, heading, int, ms, table, type MeasureOptions } from './stats';
 
 // The reads at scale (issue 10): the generated 10M-turn / 30M-row file (BENCH_TURNS scales it),
 // every call of the dashboard with its filters and their combinations timed beside its target,
@@ -152,11 +152,6 @@ export async function readsScaleSection(
   console.log(indexCostTable(indexCosts(costTurns, 100_000, 3, (line) => console.log(line))));
   return { generatedAt: data.generatedAt, report };
 }
-
-const envInt = (name: string, fallback: number): number => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? Math.floor(v) : fallback;
-};
 
 if (require.main === module && process.env.NODE_TEST_CONTEXT === undefined) {
   readsScaleSection(envInt('BENCH_TURNS', SCALE_TURNS), {

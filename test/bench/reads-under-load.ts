@@ -11,7 +11,7 @@ import { runJsonChild } from './child-process';
 import { ensureReadDb } from './generate';
 import { readCalls, type ReadCall } from './reads';
 import type { WriterOptions, WriterResult } from './reads-under-load-child';
-import { heading, int, ms, percentile, table } from './stats';
+import { envInt, heading, int, ms, percentile, table } from './stats';
 
 // "Reads never wait for writes": the dashboard's reads through ApiHost, the way the app makes
 // them, on a copy of the large generated file, while the API runs the recovery worker (the
@@ -61,14 +61,6 @@ interface LoadedRun {
 export interface ReadsUnderLoadReport {
   unloaded: Map<string, CallStats>;
   runs: LoadedRun[];
-}
-
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${v}`);
-  return n;
 }
 
 /** The store methods readCalls uses, answered through the API host as the dashboard calls it. */
@@ -233,7 +225,7 @@ export async function readsUnderLoad(
     turns: options.turns ?? envInt('BENCH_TURNS', 1_000_000),
     durationMs: options.durationMs ?? envInt('BENCH_LOAD_MS', 60_000),
     rate: options.rate ?? envInt('BENCH_LOAD_RATE', 500),
-    baseline: options.baseline ?? envInt('BENCH_LOAD_BASELINE', 1) !== 0,
+    baseline: options.baseline ?? envInt('BENCH_LOAD_BASELINE', 1, { zero: true }) !== 0,
   };
   heading(`reads under load: ${int(o.turns)} turns, recovery worker + a gateway at ${o.rate} turns/s`);
   const data = ensureReadDb(o.turns, log);

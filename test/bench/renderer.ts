@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import { launchBrowser, newPage, ROOT, serve, type Served } from '../e2e/harness';
 import { readDbFile } from './generate';
-import { heading, int, percentile, table } from './stats';
+import { envInt, heading, int, percentile, table } from './stats';
 
 // The dashboard on a large file, in Debian's Chromium through Playwright against browser mode
 // (opened --read-only: the bench writes nothing): Overview first paint, click-to-rows of each
@@ -133,13 +133,6 @@ export interface RendererReport {
   };
   clicks: { label: string; runs: Drawn[] }[];
   scroll: { rows: number; maxDomRows: number; heapMb: number[]; nodes: number[]; backToTop: Drawn | null };
-}
-
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  const n = v ? Number(v.replace(/_/g, '')) : fallback;
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
-  return n;
 }
 
 /** The renderer the bench measures is the one in this tree: built now (well under a second). */

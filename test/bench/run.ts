@@ -15,12 +15,12 @@ import { readsScaleSection } from './reads-scale';
 import { readsUnderLoad } from './reads-under-load';
 import { rendererBench } from './renderer';
 import { pgBench } from './pg-server';
-import { heading, int, ratio, table } from './stats';
-import { throughputSection } from './throughput';
+import { envInt, heading, int, ratio, table } from './stats';
+import { coreContenders, throughputSection } from './throughput';
 import { coreThroughput } from './throughput-core';
 import { plainjobThroughput } from './throughput-plainjob';
 import { rawThroughput } from './throughput-raw';
-import type { ThroughputResult } from './throughput-shared';
+import { runRounds, type Contender, type ThroughputResult } from './throughput-shared';
 import { storeThroughput } from './throughput-store';
 
 // `npm run bench`, in this order (each section prints its figures beside the issue's targets;
@@ -57,14 +57,6 @@ import { storeThroughput } from './throughput-store';
 // PostgreSQL is the throwaway cluster of test/helpers/pg-cluster.ts (or LIFECYCLE_PG_URL's
 // server); where it cannot run, its contenders are skipped with a one-line reason.
 
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
-  return n;
-}
-
 function machine(): void {
   const db = new Database(':memory:');
   const sqlite = (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
@@ -97,8 +89,6 @@ function machine(): void {
   );
 }
 
-type Contender = (dir: string) => Promise<ThroughputResult>;
-
 async function throughput(
   turns: number,
   concurrency: number,
@@ -119,14 +109,7 @@ async function throughput(
     console.log(`${pg.settings}.`);
   } else console.log(`PgStore skipped: ${pg.reason}`);
   const contenders: Contender[] = [
-    (d) => coreThroughput(d, { turns, concurrency, warmup, grouped: true }),
-    (d) =>
-      storeThroughput(async () => SqliteStore.open(path.join(d, 'store-sqlite.db')), {
-        label: `core via the store contract (SqliteStore, ${concurrency} in flight)`,
-        turns,
-        concurrency,
-        warmup,
-      }),
+    ...coreContenders(turns, concurrency, warmup),
     (d) => rawThroughput(d, { turns, concurrency, warmup, mode: 'grouped', schema: 'same' }),
     (d) => rawThroughput(d, { turns, concurrency, warmup, mode: 'grouped', schema: 'bare' }),
     (d) => rawThroughput(d, { turns, concurrency, warmup, mode: 'per-step', schema: 'same' }),
@@ -149,23 +132,7 @@ async function throughput(
         ]
       : []),
   ];
-  const all: ThroughputResult[][] = contenders.map(() => []);
-  try {
-    for (let round = 1; round <= rounds; round++) {
-      const roundDir = path.join(dir, `round-${round}`);
-      fs.mkdirSync(roundDir);
-      const line: string[] = [];
-      for (const [k, contender] of contenders.entries()) {
-        const r = await contender(roundDir);
-        all[k]!.push(r);
-        line.push(int(r.perSec));
-      }
-      console.log(`  round ${round}: ${line.join(' · ')} turns/s (load average ${os.loadavg()[0]!.toFixed(2)})`);
-      fs.rmSync(roundDir, { recursive: true, force: true });
-    }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const all = await runRounds(dir, contenders, rounds);
   const best = all.map((rs) => rs.reduce((a, b) => (b.perSec > a.perSec ? b : a)));
   const [core, viaStore, floor, bare, , coreSingle, plain, , pgStore] = best as [
     ThroughputResult,

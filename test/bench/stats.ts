@@ -95,3 +95,17 @@ export function table(header: string[], rows: string[][]): string {
 export function heading(title: string): void {
   console.log(`\n== ${title} ${'='.repeat(Math.max(0, 74 - title.length))}`);
 }
+
+/**
+ * A bench setting from the environment (`_` allowed as a digit separator): a positive integer,
+ * or with `{ zero: true }` a non-negative one; `fallback` when unset.
+ */
+export function envInt(name: string, fallback: number, options: { zero?: boolean } = {}): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v.replace(/_/g, ''));
+  const min = options.zero ? 0 : 1;
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new Error(`${name} must be a ${options.zero ? 'non-negative' : 'positive'} integer, got ${v}`);
+  return n;
+}

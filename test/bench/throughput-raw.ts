@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Lifecycle } from '../../main/lifecycle/lifecycle';
 import { MIGRATIONS } from '../../main/lifecycle/migrations';
+import { V4_INDEXES } from '../../main/lifecycle/migrations/v4';
 import { int } from './stats';
 import { drive, inbound, reply, type ThroughputResult } from './throughput-shared';
 
@@ -95,6 +96,7 @@ export type RawMode = 'grouped' | 'per-step';
 export const RAW_SCHEMAS = [
   'same',
   'v3-triggers',
+  'no-v4-indexes',
   'no-extra-indexes',
   'no-count-triggers',
   'no-history-trigger',
@@ -113,6 +115,7 @@ const EXTRA_INDEXES = [
   'ix_outbox_completed',
   'ix_history_subject',
   'ix_history_operator',
+  ...Object.keys(V4_INDEXES),
 ];
 
 const SQL_NOW = `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`;
@@ -156,6 +159,8 @@ function countsOnInsert(kind: string, minute: string): string {
 function strip(db: Database.Database, schema: RawSchema): void {
   if (schema === 'no-extra-indexes') {
     for (const ix of EXTRA_INDEXES) db.exec(`DROP INDEX ${ix}`);
+  } else if (schema === 'no-v4-indexes') {
+    for (const ix of Object.keys(V4_INDEXES)) db.exec(`DROP INDEX ${ix}`);
   } else if (schema === 'no-count-triggers') {
     // Inserts and status changes keep their timeline entry; counts, minutes and REPLACE bookkeeping go.
     dropWriteTriggers(db);
@@ -192,11 +197,12 @@ function strip(db: Database.Database, schema: RawSchema): void {
   }
 }
 
-/** A new file as version `v` of the schema left it (migrations 1..v only). */
-function fileAtVersion(file: string, v: number): void {
+/** A new file as version `v` of the schema left it (migrations 1..v only), with v4's indexes if asked. */
+function fileAtVersion(file: string, v: number, v4Indexes = false): void {
   const db = new Database(file);
   db.transaction(() => {
     for (const migrate of MIGRATIONS.slice(0, v)) migrate(db);
+    if (v4Indexes) for (const [name, on] of Object.entries(V4_INDEXES)) db.exec(`CREATE INDEX ${name} ON ${on}`);
     db.pragma(`user_version = ${v}`);
   })();
   db.close();
@@ -207,8 +213,8 @@ export async function rawThroughput(
   opts: { turns: number; concurrency: number; warmup: number; mode: RawMode; schema: RawSchema },
 ): Promise<ThroughputResult> {
   const file = path.join(dir, `raw-${opts.schema}-${opts.mode}.db`);
-  // v3-triggers: the file as version 3 made it, before version 4 merged its write triggers.
-  if (opts.schema === 'v3-triggers') fileAtVersion(file, 3);
+  // v3-triggers: the file as version 3 made it plus version 4's indexes: v4's triggers alone differ.
+  if (opts.schema === 'v3-triggers') fileAtVersion(file, 3, true);
   else if (opts.schema !== 'bare') Lifecycle.open(file).close();
   const db = new Database(file, { timeout: 5_000 });
   db.pragma('journal_mode = WAL');

@@ -1,5 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { LifecycleStore } from '../../main/store/contract';
+import { int } from './stats';
 
 // The shared shape of a throughput run: `count` turns, `concurrency` of them in flight at
 // once (async), each turn a sequence of awaited steps. What a step does and how it commits
@@ -102,4 +106,38 @@ export function fullTurn(steps: TurnSteps, run: string): (i: number) => Promise<
     await steps.ack(row.id);
     await steps.finalize(turn.id);
   };
+}
+
+/** One throughput contender: a full run in a fresh folder of its own under `dir`. */
+export type Contender = (dir: string) => Promise<ThroughputResult>;
+
+/**
+ * Every contender once per round, in turn, so that each sees the same drift of the machine's
+ * load; each round in a fresh folder under `dir` (removed after it, and `dir` at the end). The
+ * results by contender, one per round.
+ */
+export async function runRounds(
+  dir: string,
+  contenders: readonly Contender[],
+  rounds: number,
+  log: (line: string) => void = (line) => console.log(line),
+): Promise<ThroughputResult[][]> {
+  const all: ThroughputResult[][] = contenders.map(() => []);
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      const roundDir = path.join(dir, `round-${round}`);
+      fs.mkdirSync(roundDir);
+      const line: string[] = [];
+      for (const [k, contender] of contenders.entries()) {
+        const r = await contender(roundDir);
+        all[k]!.push(r);
+        line.push(int(r.perSec));
+      }
+      log(`  round ${round}: ${line.join(' · ')} turns/s (load average ${os.loadavg()[0]!.toFixed(2)})`);
+      fs.rmSync(roundDir, { recursive: true, force: true });
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return all;
 }

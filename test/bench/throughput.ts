@@ -5,35 +5,40 @@ import { SqliteStore } from '../../main/store/sqlite/store';
 import { coreThroughput } from './throughput-core';
 import { plainjobThroughput } from './throughput-plainjob';
 import { RAW_SCHEMAS, rawThroughput, type RawSchema } from './throughput-raw';
-import type { ThroughputResult } from './throughput-shared';
+import { runRounds, type Contender, type ThroughputResult } from './throughput-shared';
 import { storeThroughput } from './throughput-store';
-import { heading, int, ratio, table } from './stats';
+import { envInt, heading, int, ratio, table } from './stats';
 
 // Issue 10's "core at the floor": the core's full turn against the hand-written raw-SQL floor on
 // the same schema and against plainjob, with the issue's targets printed beside the figures;
 // then what each schema element costs the raw floor (turns/s and CPU per turn without it).
 //   node dist/test/bench/throughput.js   (BENCH_THROUGHPUT_TURNS, BENCH_CONCURRENCY, BENCH_ROUNDS)
 
-type Contender = (dir: string) => Promise<ThroughputResult>;
-
 const SCHEMA_LABEL: Record<RawSchema, string> = {
   same: 'same schema (every index, count/minute and timeline triggers as of v4)',
   'v3-triggers': "same, with version 3's triggers (before v4 merged them)",
+  'no-v4-indexes': "minus v4's six indexes (the lists' ordered walks, status()'s stuck counts)",
   'no-extra-indexes': 'minus the indexes beyond the SPEC',
   'no-count-triggers': 'minus the count/minute triggers',
   'no-history-trigger': 'minus the history trigger',
   bare: 'bare SPEC schema (no triggers, no extra indexes or columns)',
 };
 
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
-  return n;
-}
-
 const cpuPerTurn = (r: ThroughputResult): number => (r.cpuMs * 1000) / r.turns;
+
+/** The core's full turn with group commit, directly and through the store contract (SqliteStore). */
+export function coreContenders(turns: number, concurrency: number, warmup: number): Contender[] {
+  return [
+    (d) => coreThroughput(d, { turns, concurrency, warmup, grouped: true }),
+    (d) =>
+      storeThroughput(async () => SqliteStore.open(path.join(d, 'store-sqlite.db')), {
+        label: `core via the store contract (SqliteStore, ${concurrency} in flight)`,
+        turns,
+        concurrency,
+        warmup,
+      }),
+  ];
+}
 
 /** The issue's throughput targets for the core, and the cost of each schema element on the raw floor. */
 export async function throughputSection(
@@ -54,14 +59,7 @@ export async function throughputSection(
       .join(' ')} at the start: the cores are shared).`,
   );
   const contenders: Contender[] = [
-    (d) => coreThroughput(d, { turns, concurrency, warmup, grouped: true }),
-    (d) =>
-      storeThroughput(async () => SqliteStore.open(path.join(d, 'store-sqlite.db')), {
-        label: `core via the store contract (SqliteStore, ${concurrency} in flight)`,
-        turns,
-        concurrency,
-        warmup,
-      }),
+    ...coreContenders(turns, concurrency, warmup),
     (d) => plainjobThroughput(d, { jobs: turns, warmup }),
     ...RAW_SCHEMAS.map(
       (schema): Contender =>
@@ -69,23 +67,7 @@ export async function throughputSection(
           rawThroughput(d, { turns, concurrency, warmup, mode: 'grouped', schema }),
     ),
   ];
-  const all: ThroughputResult[][] = contenders.map(() => []);
-  try {
-    for (let round = 1; round <= rounds; round++) {
-      const roundDir = path.join(dir, `round-${round}`);
-      fs.mkdirSync(roundDir);
-      const line: string[] = [];
-      for (const [k, contender] of contenders.entries()) {
-        const r = await contender(roundDir);
-        all[k]!.push(r);
-        line.push(int(r.perSec));
-      }
-      console.log(`  round ${round}: ${line.join(' · ')} turns/s (load average ${os.loadavg()[0]!.toFixed(2)})`);
-      fs.rmSync(roundDir, { recursive: true, force: true });
-    }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const all = await runRounds(dir, contenders, rounds);
   const best = all.map((rs) => rs.reduce((a, b) => (b.perSec > a.perSec ? b : a)));
   // CPU per turn: each contender's lowest over the rounds, the one least inflated by other load.
   const cpuOf = (r: ThroughputResult): number => Math.min(...all[best.indexOf(r)]!.map(cpuPerTurn));

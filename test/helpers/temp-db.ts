@@ -90,3 +90,20 @@ export function uid(prefix = 'id'): string {
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * A closed file in a temp dir holding one running turn of session `s1`; with `failure`, its
+ * live processing failed with that error (so it can be replayed).
+ */
+export function fileWithTurn(failure?: string): { file: string; turnId: string } {
+  const file = path.join(tempDir(), 'message-lifecycle.db');
+  const lc = Lifecycle.open(file);
+  try {
+    const { turn } = lc.accept({ channel: 'telegram', sessionKey: 's1', payload: { text: 'hello' }, route: ROUTE });
+    lc.markRunning(turn.id);
+    if (failure !== undefined) lc.recordFailure(turn.id, failure);
+    return { file, turnId: turn.id };
+  } finally {
+    lc.close();
+  }
+}

@@ -8,21 +8,7 @@ import { test } from 'node:test';
 import type { ApiEvent } from '../../shared/api';
 import { ApiHost, ApiHostError } from '../../main/api/host';
 import { Lifecycle } from '../../main/lifecycle';
-import { ROUTE, sha256, tempDir } from '../helpers/temp-db';
-
-/** A database with one turn whose live processing failed (so it can be replayed). */
-function seeded(): { file: string; turnId: string } {
-  const file = path.join(tempDir(), 'message-lifecycle.db');
-  const lc = Lifecycle.open(file);
-  try {
-    const { turn } = lc.accept({ channel: 'telegram', sessionKey: 's1', payload: { text: 'hello' }, route: ROUTE });
-    lc.markRunning(turn.id);
-    lc.recordFailure(turn.id, 'agent crashed');
-    return { file, turnId: turn.id };
-  } finally {
-    lc.close();
-  }
-}
+import { fileWithTurn, sha256, tempDir } from '../helpers/temp-db';
 
 function nextEvent(host: ApiHost, match: (e: ApiEvent) => boolean, timeoutMs = 5_000): Promise<ApiEvent> {
   return new Promise((resolve, reject) => {
@@ -40,7 +26,7 @@ function nextEvent(host: ApiHost, match: (e: ApiEvent) => boolean, timeoutMs = 5
 }
 
 test('calls are answered by the engine with ApiResults', async () => {
-  const { file, turnId } = seeded();
+  const { file, turnId } = fileWithTurn('agent crashed');
   const host = await ApiHost.start({ dbPath: file, operator: 'desk:test', version: '1.2.3' });
   try {
     const info = await host.call('getInfo', {});
@@ -81,7 +67,7 @@ test('calls are answered by the engine with ApiResults', async () => {
 });
 
 test('counts arrive on start and a changed event follows a mutating call', async () => {
-  const { file, turnId } = seeded();
+  const { file, turnId } = fileWithTurn('agent crashed');
   const host = await ApiHost.start({ dbPath: file, countsIntervalMs: 50 });
   try {
     const counts =
@@ -141,7 +127,7 @@ test('a missing engine rejects start instead of hanging', async () => {
 });
 
 test('close() is clean: the database is closed, later calls answer unavailable, close is idempotent', async () => {
-  const { file } = seeded();
+  const { file } = fileWithTurn('agent crashed');
   const host = await ApiHost.start({ dbPath: file });
   const inFlight = host.call('getStatus', {});
   await host.close();

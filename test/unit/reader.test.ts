@@ -11,20 +11,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { ApiHost } from '../../main/api/host';
 import { Lifecycle } from '../../main/lifecycle';
-import { ROUTE, tempDir } from '../helpers/temp-db';
-
-/** A database with one running turn of session `s1`. */
-function seeded(): { file: string; turnId: string } {
-  const file = path.join(tempDir(), 'message-lifecycle.db');
-  const lc = Lifecycle.open(file);
-  try {
-    const { turn } = lc.accept({ channel: 'telegram', sessionKey: 's1', payload: { text: 'hello' }, route: ROUTE });
-    lc.markRunning(turn.id);
-    return { file, turnId: turn.id };
-  } finally {
-    lc.close();
-  }
-}
+import { ROUTE, fileWithTurn, tempDir } from '../helpers/temp-db';
 
 /** Which of two promises settles first. */
 async function first(a: Promise<unknown>, b: Promise<unknown>): Promise<'a' | 'b'> {
@@ -37,7 +24,7 @@ async function first(a: Promise<unknown>, b: Promise<unknown>): Promise<'a' | 'b
  * a while when it cannot (without a reader it waits behind the abort). Which answered first.
  */
 async function readDuringBlockedWrite(readers: number | undefined): Promise<'read' | 'write'> {
-  const { file } = seeded();
+  const { file } = fileWithTurn();
   const host = await ApiHost.start({
     dbPath: file,
     operator: 'desk:test',
@@ -69,7 +56,7 @@ test('a read answers while a write holds the engine thread (and waits behind it 
 });
 
 test('a read sent after a write answered sees that write', async () => {
-  const { file, turnId } = seeded();
+  const { file, turnId } = fileWithTurn();
   const host = await ApiHost.start({ dbPath: file, operator: 'desk:test' });
   try {
     const aborted = await host.call('abortSessions', { sessionKeys: ['s1'] });
@@ -88,7 +75,7 @@ test('a read sent after a write answered sees that write', async () => {
 });
 
 test("liveness read on the reader knows the engine's own worker and hears of other writers", async () => {
-  const { file } = seeded();
+  const { file } = fileWithTurn();
   const host = await ApiHost.start({ dbPath: file, operator: 'desk:test', recover: true });
   try {
     let workers: { alive: boolean; self: boolean }[] = [];
@@ -120,7 +107,7 @@ test("liveness read on the reader knows the engine's own worker and hears of oth
 });
 
 test('a reader that ends answers its calls in flight unavailable, and the engine answers reads after it', async () => {
-  const { file } = seeded();
+  const { file } = fileWithTurn();
   const readerPath = path.join(tempDir(), 'dying-reader.js');
   fs.writeFileSync(
     readerPath,
@@ -143,7 +130,7 @@ test('a reader that ends answers its calls in flight unavailable, and the engine
 });
 
 test('a reader that cannot open the file leaves the reads to the engine', async () => {
-  const { file } = seeded();
+  const { file } = fileWithTurn();
   const readerPath = path.join(tempDir(), 'failing-reader.js');
   fs.writeFileSync(
     readerPath,
