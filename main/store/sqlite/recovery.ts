@@ -4,13 +4,13 @@ import type { Core } from '../../lifecycle/context';
 import { expire, type ExpiryResult } from '../../lifecycle/expiry';
 import { finalizeTurn } from '../../lifecycle/finalize';
 import type { Who } from '../../lifecycle/history';
-import { prune, type PruneResult } from '../../lifecycle/maintenance';
 import { ack, beginSend, fail, moveRow } from '../../lifecycle/outbox';
 import { moveTurn, recordTurnFailure } from '../../lifecycle/turns';
 import { recordBeat, recordStopped } from './heartbeat';
 import type { RecoveryStore } from '../contract';
 import { claimTurnMove, endTurnMove, nonFinalPrunedMove } from '../worker-moves';
 import { decidedTurns, dueFinalRows, replayableTurns, strayNonFinalRows, supersededTurns } from './candidates';
+import { pacedPrune } from './paced-prune';
 import { BATCH_ROWS, Pacer } from './pacer';
 
 const WORKER: Who = { actor: 'worker' };
@@ -95,18 +95,7 @@ export function sqliteRecovery(core: Core): RecoveryStore {
       });
       return total;
     },
-    prune: async () => {
-      const total: PruneResult = { turns: 0, outbox: 0, history: 0 };
-      const cutoff = core.now() - core.config.retentionMs;
-      await pacer.batches(per, BATCH_ROWS, (batch) => {
-        const r = prune(core, cutoff, batch);
-        total.turns += r.turns;
-        total.outbox += r.outbox;
-        total.history += r.history;
-        return Math.max(r.turns, r.outbox);
-      });
-      return total;
-    },
+    prune: () => pacedPrune(core, pacer, core.now() - core.config.retentionMs, per),
     recordBeat: step((startedAt: number, beat: Parameters<RecoveryStore['recordBeat']>[1]) =>
       recordBeat(core, startedAt, beat),
     ),

@@ -1,5 +1,5 @@
 import { previewAbort } from '../../lifecycle/abort';
-import { pacedOperatorPrune } from './operator-prune';
+import { pacedOperatorPrune } from './paced-prune';
 import { Lifecycle, type LifecycleOptions } from '../../lifecycle/lifecycle';
 import { liveness } from '../../lifecycle/liveness';
 import type { LifecycleStore, RecoveryStore, StoreOptions } from '../contract';
