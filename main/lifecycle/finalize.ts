@@ -30,20 +30,19 @@ export interface FinalRowCounts {
   failed: number;
 }
 
-const FINAL_COUNTS_SQL = `SELECT count(*) AS total,
-         coalesce(sum(status = 'delivered'), 0) AS delivered,
-         coalesce(sum(status IN ('queued','failed_retryable')), 0) AS pending,
-         coalesce(sum(status IN ('failed_terminal','expired')), 0) AS failed
-       FROM message_outbox WHERE turn_id = ? AND ${finalRowSql()}`;
+/** FinalRowCounts' sums over the final rows `o` (`o.` or ''); `total` is the caller's (a LEFT JOIN counts o.id). */
+const finalSums = (o: string): string => `coalesce(sum(${o}status = 'delivered'), 0) AS delivered,
+    coalesce(sum(${o}status IN ('queued','failed_retryable')), 0) AS pending,
+    coalesce(sum(${o}status IN ('failed_terminal','expired')), 0) AS failed`;
+
+const FINAL_COUNTS_SQL = `SELECT count(*) AS total, ${finalSums('')}
+  FROM message_outbox WHERE turn_id = ? AND ${finalRowSql()}`;
 
 /**
  * The turn's status and its final rows' counts in one read: what finalizing decides from. An
  * aggregate, so there is a row (status NULL) when the turn is missing.
  */
-const TURN_AND_FINALS_SQL = `SELECT t.status, t.terminal_reason AS terminalReason, count(o.id) AS total,
-    coalesce(sum(o.status = 'delivered'), 0) AS delivered,
-    coalesce(sum(o.status IN ('queued','failed_retryable')), 0) AS pending,
-    coalesce(sum(o.status IN ('failed_terminal','expired')), 0) AS failed
+const TURN_AND_FINALS_SQL = `SELECT t.status, t.terminal_reason AS terminalReason, count(o.id) AS total, ${finalSums('o.')}
   FROM message_turns t LEFT JOIN message_outbox o ON o.turn_id = t.id AND ${finalRowSql('o')}
   WHERE t.id = ?`;
 
