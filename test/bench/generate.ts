@@ -8,7 +8,7 @@ import { Lifecycle } from '../../main/lifecycle/lifecycle';
 import { SCHEMA_VERSION } from '../../main/lifecycle/migrations';
 import { TURN_MINUTES_BACKFILL } from '../../main/lifecycle/migrations/v2';
 import { int } from './stats';
-import { SPEC_OUTBOX_COLUMNS } from '../helpers/gateway-file';
+import { SPEC_OUTBOX_COLUMNS, SPEC_TURN_COLUMNS } from '../helpers/gateway-file';
 
 // A large, realistic lifecycle database for the read benchmarks: N turns accepted over the
 // last 48 hours, 3 outbox rows each (tool, block, final), mostly terminal, with small
@@ -100,29 +100,15 @@ function uuid7(ts: number, seq: number): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-7${s.slice(0, 3)}-8${s.slice(3, 6)}-${s.slice(6)}${h.slice(6, 12)}`;
 }
 
-/** The columns of message_turns that benchData's turn values fill, in their order (the rest keep their defaults). */
-export const BENCH_TURN_COLUMNS = [
-  'id',
-  'channel',
-  'account_id',
-  'external_id',
-  'dedupe_key',
-  'session_key',
-  'payload',
-  'route_channel',
-  'route_to',
-  'route_account_id',
-  'route_reply_to_id',
-  'accepted_at',
-  'updated_at',
-  'status',
-  'attempt_count',
-  'next_attempt_at',
-  'terminal_reason',
-  'completed_at',
+/**
+ * The columns of message_turns that benchData's turn values fill, in their order: the SPEC's
+ * (no thread ids: the rest keep their defaults) and the claim.
+ */
+export const BENCH_TURN_COLUMNS: readonly string[] = [
+  ...SPEC_TURN_COLUMNS.filter((c) => c !== 'route_thread_id'),
   'claim_owner',
   'claim_expires_at',
-] as const;
+];
 
 /** Likewise for message_outbox. */
 export const BENCH_OUTBOX_COLUMNS: readonly string[] = [...SPEC_OUTBOX_COLUMNS, 'claim_owner', 'claim_expires_at'];

@@ -6,6 +6,7 @@ import { ensureReadDb } from './generate';
 import { indexCostTable, indexCosts } from './index-cost';
 import { readLatencies, readTable, TARGET_MS, type ReadReport } from './reads';
 import { envInt, heading, int, ms, table, type MeasureOptions } from './stats';
+import { combinations } from '../helpers/combinations';
 
 // The reads at scale (issue 10): the generated 10M-turn / 30M-row file (BENCH_TURNS scales it),
 // every call of the dashboard with its filters and their combinations timed beside its target,
@@ -16,14 +17,6 @@ import { envInt, heading, int, ms, table, type MeasureOptions } from './stats';
 
 export const SCALE_TURNS = 10_000_000;
 const READS: MeasureOptions = { runs: 100, warmup: 5, budgetMs: 3_000, minRuns: 10 };
-
-/** Every value of each field, then every combination of them. */
-function combinations<F extends object>(choices: { [K in keyof F]-?: readonly F[K][] }): F[] {
-  let out: Partial<F>[] = [{}];
-  for (const [key, values] of Object.entries(choices) as [keyof F, readonly unknown[]][])
-    out = out.flatMap((f) => values.map((v) => (v === undefined ? f : { ...f, [key]: v })));
-  return out as F[];
-}
 
 interface Sweep {
   label: string;

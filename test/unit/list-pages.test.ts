@@ -13,6 +13,7 @@ import type { PgStore } from '../../main/store/postgres/store';
 import { SqliteStore } from '../../main/store/sqlite/store';
 import { isRowStuck, isTurnStuck } from '../../shared/stuck';
 import { eachBackend, type Case } from '../helpers/backends';
+import { combinations } from '../helpers/combinations';
 
 const MIN = 60_000;
 const STATUSES = ['accepted', 'running', 'delivery_pending', 'failed_retryable', 'delivered', 'failed_terminal'];
@@ -154,13 +155,6 @@ async function seed(c: Case): Promise<void> {
 const cmp = (a: [number, string], b: [number, string]): number =>
   a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
 
-function combos<F extends object>(choices: { [K in keyof F]-?: readonly F[K][] }): F[] {
-  let out: Partial<F>[] = [{}];
-  for (const [key, values] of Object.entries(choices) as [keyof F, readonly unknown[]][])
-    out = out.flatMap((f) => values.map((v) => (v === undefined ? f : { ...f, [key]: v })));
-  return out as F[];
-}
-
 /** Up to `maxPages` pages of `limit`, following the cursor: the ids in the order given. */
 async function pages(
   list: (cursor: string | null) => Promise<{ items: { id: string }[]; nextCursor: string | null }>,
@@ -189,7 +183,7 @@ eachBackend(
          updated_at AS "updatedAt", accepted_at AS "acceptedAt" FROM message_turns`,
     );
     const now = c.clock.t;
-    const filters = combos<TurnFilter>({
+    const filters = combinations<TurnFilter>({
       status: [undefined, ['failed_retryable'], ['accepted', 'delivered', 'failed_retryable']],
       sessionKey: [undefined, 'chat:s3', 'busy:s1'],
       channel: [undefined, 'slack'],
@@ -225,7 +219,7 @@ eachBackend(
          attempt_count AS "attemptCount", next_attempt_at AS "nextAttemptAt", queued_at AS "queuedAt" FROM message_outbox`,
     );
     const now = c.clock.t;
-    const filters = combos<OutboxFilter>({
+    const filters = combinations<OutboxFilter>({
       status: [undefined, ['failed_retryable'], ['queued', 'delivered', 'expired']],
       turnId: [undefined, 't012'],
       kind: [undefined, 'final', 'direct'],

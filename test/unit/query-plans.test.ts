@@ -21,6 +21,7 @@ import { previewAbort } from '../../main/lifecycle/abort';
 import { makeClock, openTemp } from '../helpers/temp-db';
 import { SqliteStore } from '../../main/store/sqlite/store';
 import { FEW_ROWS } from '../../main/lifecycle/queries/page';
+import { combinations } from '../helpers/combinations';
 
 const TURNS = 20_000;
 const ROWS_PER_TURN = 3;
@@ -253,15 +254,6 @@ const WORKER_SIDE = new Set([
   'abortSession',
   'worker pass',
 ]);
-
-/** Every value of each field, then every combination of them. */
-function combinations<F extends object>(choices: { [K in keyof F]-?: readonly F[K][] }): F[] {
-  let out: Partial<F>[] = [{}];
-  for (const [key, values] of Object.entries(choices) as [keyof F, readonly unknown[]][]) {
-    out = out.flatMap((f) => values.map((v) => (v === undefined ? f : { ...f, [key]: v })));
-  }
-  return out as F[];
-}
 
 /** A cursor in the middle of the data, as a later page sends. */
 const LATER_PAGE = `${Date.UTC(2025, 0, 4) - 30 * HOUR}:turn-5000`;
