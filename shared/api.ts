@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DISPATCH_KINDS, OUTBOX_STATUSES, TURN_STATUSES, type HistoryEntry, type StatusCounts } from './types';
+import { DISPATCH_KINDS, ERROR_CLASSES, OUTBOX_STATUSES, TURN_STATUSES, type HistoryEntry, type StatusCounts } from './types';
+import { BULK_ACTIONS, type BulkJob, type ErrorGroup } from './triage';
 import type {
   AbortResult,
   Liveness,
@@ -28,44 +29,126 @@ const order = z.enum(['asc', 'desc']).optional();
 export const SERIES_WINDOWS = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
 export type SeriesWindow = keyof typeof SERIES_WINDOWS;
 
+/** Why a person did an action, shown in the audit (optional everywhere). */
+const reason = z.string().max(500).optional();
+/** A time bound, ms since the epoch. */
+const time = z.number().int().min(0).optional();
+
+/** What a list of turns can be narrowed to: the filter the UI sets, a bulk job runs and an export writes. */
+const turnFilter = z
+  .object({
+    status: z.array(z.enum(TURN_STATUSES)).max(TURN_STATUSES.length).optional(),
+    sessionKey: z.string().max(500).optional(),
+    channel: z.string().max(200).optional(),
+    stuck: z.boolean().optional(),
+    /** Failed for good within the attention window (failed_terminal, not chosen by a person), not yet replayed as new. */
+    dead: z.boolean().optional(),
+    /**
+     * At least 3 characters: any part of the id, external id, dedupe key, session key, payload text
+     * or last error (full-text, trigram). Shorter: a prefix of the id or session key.
+     */
+    search: z.string().max(500).optional(),
+    /** accepted_at within [since, until). */
+    since: time,
+    until: time,
+    /** Only turns whose failure has this normalized signature (an error group). */
+    signature: z.string().max(300).optional(),
+  })
+  .strict();
+
+const outboxFilter = z
+  .object({
+    status: z.array(z.enum(OUTBOX_STATUSES)).max(OUTBOX_STATUSES.length).optional(),
+    turnId: id.optional(),
+    kind: z.enum([...DISPATCH_KINDS, 'direct']).optional(),
+    channel: z.string().max(200).optional(),
+    stuck: z.boolean().optional(),
+    /** Failed for good or expired within the attention window (not chosen by a person), not yet resent. */
+    dead: z.boolean().optional(),
+    /** As for turns: id, idempotency key, target, turn id, payload text, last error. */
+    search: z.string().max(500).optional(),
+    /** queued_at within [since, until). */
+    since: time,
+    until: time,
+    errorClass: z.enum(ERROR_CLASSES).optional(),
+    signature: z.string().max(300).optional(),
+  })
+  .strict();
+
+const auditFilter = z
+  .object({
+    /** Who did it: a substring of the recorded name (e.g. "alice" for "desk:alice"). */
+    by: z.string().max(200).optional(),
+    /** Which action (BulkAction, or 'prune'). */
+    action: z.enum([...BULK_ACTIONS, 'prune', 'bulk']).optional(),
+    since: time,
+    until: time,
+  })
+  .strict();
+
+const page = { order, limit, cursor };
+
+/** A bulk action over every row matching a filter: the action names its list. */
+const bulkTarget = z.discriminatedUnion('list', [
+  z.object({ list: z.literal('turns'), action: z.enum(['replay', 'replay-as-new', 'abort']), filter: turnFilter }).strict(),
+  z.object({ list: z.literal('outbox'), action: z.enum(['retry', 'resend', 'terminate']), filter: outboxFilter }).strict(),
+]);
+
+export const EXPORT_FORMATS = ['csv', 'json'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/**
+ * What an export writes: every row of a list matching a filter, streamed page by page (never all
+ * in memory). Carried by the transports outside `call` (a download in the browser, a save dialog
+ * in Electron, a file or stdout in the CLI); validated with this schema like any argument.
+ */
+export const exportArgs = z.discriminatedUnion('list', [
+  z.object({ list: z.literal('turns'), format: z.enum(EXPORT_FORMATS), filter: turnFilter, order }).strict(),
+  z.object({ list: z.literal('outbox'), format: z.enum(EXPORT_FORMATS), filter: outboxFilter, order }).strict(),
+  z.object({ list: z.literal('audit'), format: z.enum(EXPORT_FORMATS), filter: auditFilter }).strict(),
+]);
+export type ExportRequest = z.input<typeof exportArgs>;
+
 export const apiArgs = {
   getInfo: z.object({}).strict(),
   getStatus: z.object({}).strict(),
   getSeries: z.object({ window: z.enum(['1h', '24h', '7d']) }).strict(),
-  listTurns: z
-    .object({
-      status: z.array(z.enum(TURN_STATUSES)).max(TURN_STATUSES.length).optional(),
-      sessionKey: z.string().max(500).optional(),
-      channel: z.string().max(200).optional(),
-      stuck: z.boolean().optional(),
-      search: z.string().max(500).optional(),
-      order,
-      limit,
-      cursor,
-    })
-    .strict(),
-  listOutbox: z
-    .object({
-      status: z.array(z.enum(OUTBOX_STATUSES)).max(OUTBOX_STATUSES.length).optional(),
-      turnId: id.optional(),
-      kind: z.enum([...DISPATCH_KINDS, 'direct']).optional(),
-      channel: z.string().max(200).optional(),
-      stuck: z.boolean().optional(),
-      search: z.string().max(500).optional(),
-      order,
-      limit,
-      cursor,
-    })
-    .strict(),
+  listTurns: turnFilter.extend(page).strict(),
+  listOutbox: outboxFilter.extend(page).strict(),
   getTurn: z.object({ id }).strict(),
-  getAudit: z.object({ limit }).strict(),
+  /** Operator actions, newest first, by page. */
+  getAudit: auditFilter.extend({ limit, cursor }).strict(),
+  /** Failures grouped by normalized error, channel and kind, over the last `sinceMs`. */
+  getErrorGroups: z
+    .object({
+      sinceMs: z
+        .number()
+        .int()
+        .min(60_000)
+        .max(90 * 86_400_000)
+        .optional(),
+      channel: z.string().max(200).optional(),
+      subject: z.enum(['turn', 'outbox']).optional(),
+      limit: z.number().int().min(1).max(500).optional(),
+    })
+    .strict(),
   /** What an abort would change, for the confirmation dialog. */
   previewAbort: z.object({ sessionKeys: z.array(z.string().max(500)).min(1).max(500) }).strict(),
-  abortSessions: z.object({ sessionKeys: z.array(z.string().max(500)).min(1).max(500) }).strict(),
-  replayTurns: z.object({ ids: z.array(id).min(1).max(500) }).strict(),
-  retryRows: z.object({ ids: z.array(id).min(1).max(500) }).strict(),
-  terminateRows: z.object({ ids: z.array(id).min(1).max(500) }).strict(),
-  prune: z.object({}).strict(),
+  abortSessions: z.object({ sessionKeys: z.array(z.string().max(500)).min(1).max(500), reason }).strict(),
+  replayTurns: z.object({ ids: z.array(id).min(1).max(500), reason }).strict(),
+  retryRows: z.object({ ids: z.array(id).min(1).max(500), reason }).strict(),
+  terminateRows: z.object({ ids: z.array(id).min(1).max(500), reason }).strict(),
+  /** Dead letters: a new row with the same payload and destination, linked to the original. */
+  resendRows: z.object({ ids: z.array(id).min(1).max(500), reason }).strict(),
+  /** A new (resumed) turn from a turn that ended unanswered, linked to it. */
+  replayAsNew: z.object({ ids: z.array(id).min(1).max(500), reason }).strict(),
+  prune: z.object({ reason }).strict(),
+  /** A bulk action by filter, before it runs: the exact count that can take it, and a sample. */
+  previewBulk: bulkTarget,
+  /** Starts a bulk action by filter as a job on the server; progress arrives as `job` events. */
+  startBulk: z.intersection(bulkTarget, z.object({ reason })),
+  getBulkJobs: z.object({}).strict(),
+  cancelBulk: z.object({ id }).strict(),
   /** Heartbeats of recovery workers and inferred gateway activity, for the liveness banner. */
   getLiveness: z.object({}).strict(),
 } as const;
@@ -85,12 +168,19 @@ export const METHOD_WRITES = {
   listOutbox: false,
   getTurn: false,
   getAudit: false,
+  getErrorGroups: false,
   previewAbort: false,
   abortSessions: true,
   replayTurns: true,
   retryRows: true,
   terminateRows: true,
+  resendRows: true,
+  replayAsNew: true,
   prune: true,
+  previewBulk: false,
+  startBulk: true,
+  getBulkJobs: false,
+  cancelBulk: true,
   getLiveness: false,
 } as const satisfies Record<ApiMethod, boolean>;
 
@@ -131,12 +221,16 @@ export interface AppInfo {
   integrity: IntegrityState;
   /** How long done rows and terminal turns are kept before pruning (what "Prune now" removes). */
   retentionMs: number;
+  /** How long failed-for-good work counts as needing attention. */
+  attentionWindowMs: number;
 }
 
 /** One entry per id (or session) of a bulk action: what happened to it. */
 export interface BulkOutcome {
   id: string;
   ok: boolean;
+  /** The row or turn a resend / replay as new created (or found: a repeat creates nothing). */
+  created?: string;
   /** Why it was refused, and its code (e.g. invalid_state, not_found). */
   error?: string;
   code?: string;
@@ -148,6 +242,17 @@ export interface BulkResult {
   outcomes: BulkOutcome[];
   /** When what was requested will happen (replay/retry wait for a recovery worker's pass). */
   note?: string;
+}
+
+/** What a bulk action by filter would do: how many rows match and can take it, and the first few. */
+export interface BulkPreview {
+  /** Rows matching the filter and in a state the action accepts (each is re-checked when it runs). */
+  count: number;
+  /** Rows matching the filter in any state. */
+  matching: number;
+  sample: (TurnListItem | OutboxListItem)[];
+  /** The filter in words, as the audit entry will say it. */
+  filterText: string;
 }
 
 export interface AbortPreview {
@@ -162,13 +267,20 @@ export interface ApiResults {
   listTurns: Page<TurnListItem>;
   listOutbox: Page<OutboxListItem>;
   getTurn: TurnDetail;
-  getAudit: HistoryEntry[];
+  getAudit: Page<HistoryEntry>;
+  getErrorGroups: ErrorGroup[];
   previewAbort: AbortPreview;
   abortSessions: BulkResult & { totals: AbortResult };
   replayTurns: BulkResult;
   retryRows: BulkResult;
   terminateRows: BulkResult;
+  resendRows: BulkResult;
+  replayAsNew: BulkResult;
   prune: PruneResult;
+  previewBulk: BulkPreview;
+  startBulk: BulkJob;
+  getBulkJobs: BulkJob[];
+  cancelBulk: BulkJob;
   getLiveness: Liveness;
 }
 
@@ -197,7 +309,9 @@ export type ApiEvent =
   /** Rows or turns changed (by the worker, the gateway or an action): views refetch. */
   | { type: 'changed'; at: number }
   /** The background integrity check progressed or finished. */
-  | { type: 'integrity'; integrity: IntegrityState };
+  | { type: 'integrity'; integrity: IntegrityState }
+  /** A bulk job progressed, finished or was cancelled. */
+  | { type: 'job'; job: BulkJob };
 
 /** What both transports expose to the renderer (the preload's `window.lifecycleDesk`). */
 export interface ApiClient {

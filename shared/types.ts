@@ -84,6 +84,8 @@ export interface Turn {
   completedAt: number | null;
   claimOwner: string | null;
   claimExpiresAt: number | null;
+  /** A replay as a new turn: the turn it was made from (schema v5; NULL for gateways' turns). */
+  replayOf: string | null;
 }
 
 export interface OutboxRow {
@@ -107,6 +109,8 @@ export interface OutboxRow {
   idempotencyKey: string | null;
   claimOwner: string | null;
   claimExpiresAt: number | null;
+  /** A resend: the dead row it was made from (schema v5). */
+  resendOf: string | null;
 }
 
 export interface HistoryEntry {
@@ -122,6 +126,10 @@ export interface HistoryEntry {
   /** Who, for operator actions (e.g. "cli:alice"); the process owner for others. */
   by: string | null;
   at: number;
+  /** The reason a person gave for an operator action (schema v5). */
+  note: string | null;
+  /** Set on the per-row entries of a bulk job (the audit shows the job's one summary entry instead). */
+  jobId: string | null;
 }
 
 export interface StatusCounts {
@@ -132,5 +140,8 @@ export interface StatusCounts {
   otherOutbox: Record<string, number>;
   stuckTurns: number;
   stuckOutbox: number;
+  /** Failed for good within the attention window and not chosen by a person, not yet replayed/resent. */
+  deadTurns: number;
+  deadOutbox: number;
   at: number;
 }

@@ -15,6 +15,12 @@ export type TurnFilter = ApiArgs<'listTurns'>;
 
 export type TurnListItem = Turn & { stuckReason: string | null; blockingRowId: string | null };
 
+/** What getAudit accepts (filters and a page). */
+export type AuditFilter = ApiArgs<'getAudit'>;
+
+/** What getErrorGroups accepts. */
+export type ErrorGroupQuery = ApiArgs<'getErrorGroups'>;
+
 /** What listOutbox accepts, likewise. */
 export type OutboxFilter = ApiArgs<'listOutbox'>;
 
@@ -23,8 +29,12 @@ export type OutboxListItem = OutboxRow & { stuckReason: string | null };
 export interface TurnDetail {
   turn: Turn;
   stuckReason: string | null;
+  /** The turn's rows, then resends of them (resendOf set, turn_id NULL). */
   outbox: OutboxListItem[];
+  /** The timeline of the turn and of those resends. */
   history: HistoryEntry[];
+  /** Turns replayed as new from this one (their replayOf is this id). */
+  replayedAs: string[];
 }
 
 export interface SeriesPoint {

@@ -56,6 +56,7 @@ async function main(port: NonNullable<typeof parentPort>, data: EngineData): Pro
     recovering: opened.role === 'demo' || opened.role === 'recovering',
     integrity,
     retentionMs: store.config.retentionMs,
+    attentionWindowMs: store.config.attentionWindowMs,
   });
   const watch = new ChangeWatch(
     store,

@@ -29,6 +29,10 @@ export interface ApiContext {
 
 const SERIES_BUCKETS = { '1h': 60, '24h': 96, '7d': 168 } as const;
 
+const notYet = (what: string): never => {
+  throw new LifecycleError('unavailable', `${what} is not implemented yet`);
+};
+
 /** One action per id, one after the other (each its own transaction); a refusal is that id's outcome. */
 async function bulk(ids: string[], act: (id: string) => Promise<unknown>): Promise<BulkResult> {
   const outcomes: BulkResult['outcomes'] = [];
@@ -55,7 +59,7 @@ export function createApi(ctx: ApiContext): { dispatch(method: unknown, args: un
     listTurns: (f) => store.listTurns(f),
     listOutbox: (f) => store.listOutbox(f),
     getTurn: ({ id }) => store.turnDetail(id),
-    getAudit: ({ limit }) => store.auditTrail(limit),
+    getAudit: (filter) => store.auditTrail(filter),
     previewAbort: ({ sessionKeys }): Promise<AbortPreview> => store.previewAbort(sessionKeys),
     abortSessions: async ({ sessionKeys }) => {
       const totals: AbortResult = { turns: 0, outbox: 0, turnIds: [] };
@@ -73,6 +77,14 @@ export function createApi(ctx: ApiContext): { dispatch(method: unknown, args: un
       withNote(await bulk(ids, (id) => store.operatorRetry(id, ctx.operator)), 'The retry runs', 'deliver'),
     terminateRows: ({ ids }) => bulk(ids, (id) => store.operatorTerminate(id, ctx.operator)),
     prune: () => store.operatorPrune(ctx.operator),
+    // TODO(issue 11, helper C): the triage methods.
+    getErrorGroups: () => notYet('getErrorGroups'),
+    resendRows: () => notYet('resendRows'),
+    replayAsNew: () => notYet('replayAsNew'),
+    previewBulk: () => notYet('previewBulk'),
+    startBulk: () => notYet('startBulk'),
+    getBulkJobs: () => notYet('getBulkJobs'),
+    cancelBulk: () => notYet('cancelBulk'),
     getLiveness: () => store.liveness(ctx.lastExternalWriteAt()),
   };
 

@@ -1,3 +1,4 @@
+import { DEFAULT_ATTENTION_WINDOW_MS } from '../../shared/triage';
 // Defaults from ../shared/SPEC.md ("Defaults (configurable)").
 
 export interface LifecycleConfig {
@@ -22,6 +23,8 @@ export interface LifecycleConfig {
   /** Rows touched by one expiry/prune statement batch, so no pass holds the write lock long. */
   maintenanceBatch: number;
   busyTimeoutMs: number;
+  /** How long failed-for-good work counts as needing attention (status counts, the `dead` filter). */
+  attentionWindowMs: number;
 }
 
 export const DEFAULT_CONFIG: LifecycleConfig = {
@@ -40,6 +43,7 @@ export const DEFAULT_CONFIG: LifecycleConfig = {
   handlerTimeoutMs: 60_000,
   maintenanceBatch: 2_000,
   busyTimeoutMs: 5_000,
+  attentionWindowMs: DEFAULT_ATTENTION_WINDOW_MS,
 };
 
 export function resolveConfig(partial: Partial<LifecycleConfig> = {}): LifecycleConfig {

@@ -14,7 +14,9 @@ export type LifecycleErrorCode =
   | 'not_found'
   | 'invalid_state'
   | 'turn_aborted'
-  | 'invalid_argument';
+  | 'invalid_argument'
+  /** Not available on this backend or in this version. */
+  | 'unavailable';
 
 export class LifecycleError extends Error {
   override readonly name = 'LifecycleError';

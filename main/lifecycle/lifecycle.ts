@@ -186,8 +186,8 @@ export class Lifecycle {
   history(subjectId: string): ReturnType<typeof q.history> {
     return q.history(this.core, subjectId);
   }
-  auditTrail(limit?: number): ReturnType<typeof q.auditTrail> {
-    return q.auditTrail(this.core, limit);
+  auditTrail(filter?: q.AuditFilter): ReturnType<typeof q.auditTrail> {
+    return q.auditTrail(this.core, filter);
   }
   series(windowMs: number, buckets: number): q.SeriesPoint[] {
     return q.series(this.core, windowMs, buckets);

@@ -12,6 +12,8 @@ import type { EnqueueInput, EnqueueResult, FailInput } from '../lifecycle/outbox
 import type * as q from '../lifecycle/queries';
 import type { AcceptInput, AcceptResult } from '../lifecycle/turns';
 import type { Beat } from '../recovery/heartbeat';
+import type { BulkOutcome } from '../../shared/api';
+import type { BulkAction, BulkJob, ErrorGroup } from '../../shared/triage';
 
 // The one contract of the message lifecycle (../shared/SPEC.md) that the recovery worker, the
 // API, the CLI and gateways use, whatever holds the data: a SQLite file (sqlite.ts, the embedded
@@ -109,12 +111,28 @@ export interface LifecycleStore {
   expire(): Promise<ExpiryResult>;
   prune(): Promise<PruneResult>;
 
-  // --- operator actions (recorded with who did them) ---
-  operatorAbort(sessionKey: string, by: string): Promise<AbortResult>;
-  operatorReplay(turnId: string, by: string): Promise<void>;
-  operatorRetry(rowId: string, by: string): Promise<void>;
-  operatorTerminate(rowId: string, by: string): Promise<void>;
-  operatorPrune(by: string): Promise<PruneResult>;
+  // --- operator actions (recorded with who did them, and the reason they gave: `note`) ---
+  operatorAbort(sessionKey: string, by: string, note?: string): Promise<AbortResult>;
+  operatorReplay(turnId: string, by: string, note?: string): Promise<void>;
+  operatorRetry(rowId: string, by: string, note?: string): Promise<void>;
+  operatorTerminate(rowId: string, by: string, note?: string): Promise<void>;
+  operatorPrune(by: string, note?: string): Promise<PruneResult>;
+  /**
+   * Dead letters (SPEC "Operator actions"): a new row with the original's payload and destination,
+   * `resend_of` = the original, idempotency key `resendKey(original)`. A repeat creates nothing and
+   * answers the row the first one created (`created: false`). Refused unless the row is
+   * failed_terminal/expired, or when its turn was aborted.
+   */
+  operatorResend(rowId: string, by: string, note?: string): Promise<{ row: OutboxRow; created: boolean }>;
+  /** A new resumed turn from a failed_terminal/aborted one (`replay_of`, dedupe key `replayKey`); a repeat finds the first. */
+  operatorReplayAsNew(turnId: string, by: string, note?: string): Promise<{ turn: Turn; created: boolean }>;
+  /**
+   * One batch of a bulk job: in ONE transaction, the action on each id, each re-checked (a refusal
+   * is that id's outcome, not an error). Per-row timeline entries carry `jobId`.
+   */
+  operatorBatch(action: BulkAction, ids: readonly string[], by: string, note: string | undefined, jobId: string): Promise<BulkOutcome[]>;
+  /** The one audit entry of a bulk job: what, by filter, how many done and refused. */
+  recordBulkJob(job: BulkJob): Promise<void>;
   /** What an abort of these sessions would change now: two counts. */
   previewAbort(sessionKeys: readonly string[]): Promise<{ turns: number; outbox: number }>;
 
@@ -126,7 +144,13 @@ export interface LifecycleStore {
   listOutbox(filter?: q.OutboxFilter): Promise<q.Page<q.OutboxListItem>>;
   turnDetail(id: string): Promise<q.TurnDetail>;
   history(subjectId: string): Promise<HistoryEntry[]>;
-  auditTrail(limit?: number): Promise<HistoryEntry[]>;
+  /** Operator actions newest first (bulk jobs' per-row entries left out), filtered, by page. */
+  auditTrail(filter?: q.AuditFilter): Promise<q.Page<HistoryEntry>>;
+  /** Exact counts of a list filter (bulk preview, export headers); index-backed. */
+  countTurns(filter: q.TurnFilter): Promise<number>;
+  countOutbox(filter: q.OutboxFilter): Promise<number>;
+  /** Failures grouped by normalized error signature, channel and kind; biggest first. */
+  errorGroups(query?: q.ErrorGroupQuery): Promise<ErrorGroup[]>;
   series(windowMs: number, buckets: number): Promise<q.SeriesPoint[]>;
   /** Is anyone recovering this data? `lastExternalWriteAt`: when the caller last saw another writer commit. */
   liveness(lastExternalWriteAt?: number | null): Promise<Liveness>;

@@ -23,7 +23,7 @@ export const useAuditStore = create<AuditState>()((set) => ({
   async load() {
     set({ loading: true });
     try {
-      set({ entries: await call('getAudit', { limit: AUDIT_LIMIT }), loading: false, error: null });
+      set({ entries: (await call('getAudit', { limit: AUDIT_LIMIT })).items, loading: false, error: null });
     } catch (err) {
       set({ loading: false, error: (err as Error).message });
     }

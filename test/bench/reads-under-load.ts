@@ -82,7 +82,7 @@ function viaApi(host: ApiHost): LifecycleStore {
     turnDetail: (id) => call('getTurn', { id }),
     liveness: () => call('getLiveness', {}),
     previewAbort: (sessionKeys) => call('previewAbort', { sessionKeys: [...sessionKeys] }),
-    auditTrail: (limit) => call('getAudit', { limit }),
+    auditTrail: (filter) => call('getAudit', filter ?? {}),
   };
   return api as LifecycleStore;
 }

@@ -173,7 +173,7 @@ export async function readCalls(store: LifecycleStore): Promise<ReadCall[]> {
   };
   add('previewAbort(1 session)', null, () => preview([session]));
   add(`previewAbort(${sessions.length} sessions)`, null, () => preview(sessions));
-  add('auditTrail(100)', null, async () => `${(await store.auditTrail(100)).length} entries`);
+  add('auditTrail(100)', null, async () => `${(await store.auditTrail({ limit: 100 })).items.length} entries`);
   return calls;
 }
 

@@ -69,7 +69,7 @@ test(
     assert.equal(db.lc.getTurn(other.turn.id)!.status, 'delivery_pending');
     assert.equal(db.lc.getRow(other.rowId)!.status, 'queued');
     // Recorded as an operator action, and the timeline shows it.
-    const trail = db.lc.auditTrail();
+    const trail = db.lc.auditTrail().items;
     assert.ok(trail.some((e) => e.entityId === a.turn.id && e.toStatus === 'aborted' && e.by?.startsWith('web:')));
     await eventually(async () => assert.match(await detail.timeline().innerText(), /operator[\s\S]*aborted/i));
 

@@ -127,7 +127,7 @@ test(
       assert.deepEqual([row?.status, row?.terminalReason], ['failed_terminal', 'turn_aborted']);
     }
     assert.equal((await gateway.getTurn(done.turnId))?.status, 'delivered');
-    const trail = await gateway.auditTrail();
+    const trail = (await gateway.auditTrail()).items;
     assert.ok(trail.some((e) => e.entityId === stuck.turnId && e.toStatus === 'aborted' && e.by?.startsWith('web:')));
     await screenshot(page, 'postgres-detail-aborted');
     assert.deepEqual(problems.errors, []);

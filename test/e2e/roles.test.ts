@@ -365,7 +365,7 @@ test(
         /^Pruned 0 turns, 0 outbox rows and 0 history entries\.$/,
       ),
     );
-    assert.ok(db.lc.auditTrail().some((e) => e.kind === 'action' && /pruned/.test(e.reason ?? '')));
+    assert.ok(db.lc.auditTrail().items.some((e) => e.kind === 'action' && /pruned/.test(e.reason ?? '')));
     assert.deepEqual(problems.errors, []);
   },
 );

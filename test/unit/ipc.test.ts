@@ -24,6 +24,13 @@ const VALID: { [M in ApiMethod]: ApiArgs<M> } = {
   retryRows: { ids: ['row-1'] },
   terminateRows: { ids: ['row-1'] },
   prune: {},
+  getErrorGroups: { sinceMs: 3_600_000 },
+  resendRows: { ids: ['row-1'], reason: 'ticket 42' },
+  replayAsNew: { ids: ['turn-1'] },
+  previewBulk: { list: 'outbox', action: 'retry', filter: { status: ['failed_retryable'] } },
+  startBulk: { list: 'turns', action: 'abort', filter: { channel: 'telegram' }, reason: 'outage' },
+  getBulkJobs: {},
+  cancelBulk: { id: 'job-1' },
   getLiveness: {},
 };
 

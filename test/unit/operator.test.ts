@@ -32,7 +32,7 @@ eachBackend(
     assert.equal(result.outbox, 1);
     assert.equal((await store.getTurn(t))?.terminalReason, 'aborted by cli:alice');
     assert.equal((await store.getRow(r))?.terminalReason, 'turn_aborted');
-    const audit = await store.auditTrail();
+    const audit = (await store.auditTrail()).items;
     assert.ok(audit.length >= 2);
     for (const e of audit) {
       assert.equal(e.actor, 'operator');
@@ -57,7 +57,7 @@ eachBackend(
     const armed = (await store.getTurn(t))!;
     assert.equal(armed.status, 'failed_retryable');
     assert.equal(armed.nextAttemptAt, clock.t);
-    const e = (await store.auditTrail(1))[0]!;
+    const e = (await store.auditTrail({ limit: 1 })).items[0]!;
     assert.deepEqual(
       { actor: e.actor, by: e.by, entityId: e.entityId, toStatus: e.toStatus, reason: e.reason },
       {
@@ -113,7 +113,7 @@ eachBackend(
     assert.equal((await store.getTurn(delivered))?.status, 'delivery_pending');
     assert.equal((await store.getTurn(queued))?.status, 'delivery_pending');
     assert.deepEqual(
-      (await store.auditTrail()).map((e) => e.entityId),
+      (await store.auditTrail()).items.map((e) => e.entityId),
       [held],
       'only the action that happened is in the audit trail',
     );
@@ -130,7 +130,7 @@ eachBackend('operator retry makes a pending row due now; refused for done rows',
   assert.equal(after.status, 'failed_retryable');
   assert.equal(after.nextAttemptAt, clock.t);
   assert.equal(after.attemptCount, 1, 'a retry request is not an attempt');
-  const e = (await store.auditTrail(1))[0]!;
+  const e = (await store.auditTrail({ limit: 1 })).items[0]!;
   assert.equal(e.by, 'api:carol');
   assert.equal(e.reason, 'retry now requested by operator');
 
@@ -154,7 +154,7 @@ eachBackend(
       'failed_terminal',
       'its only final row is done: the turn is decided',
     );
-    const audit = await store.auditTrail();
+    const audit = (await store.auditTrail()).items;
     assert.ok(audit.some((e) => e.entityId === r && e.reason === 'operator_terminated' && e.by === 'cli:dave'));
     assert.ok(audit.some((e) => e.entityId === t && e.toStatus === 'failed_terminal' && e.by === 'cli:dave'));
 
@@ -178,7 +178,7 @@ eachBackend('operator prune deletes what is past retention and is recorded as an
   const result = await store.operatorPrune('cli:erin');
   assert.equal(result.turns, 1);
   assert.equal(await store.getTurn(t), undefined);
-  const e = (await store.auditTrail(1))[0]!;
+  const e = (await store.auditTrail({ limit: 1 })).items[0]!;
   assert.equal(e.kind, 'action');
   assert.equal(e.by, 'cli:erin');
   assert.equal(e.reason, 'pruned 1 turns and 0 outbox rows');

@@ -346,14 +346,14 @@ eachBackend('auditTrail lists operator actions newest first, and only those', as
     await store.operatorAbort(s, `cli:${s}`);
   }
   await store.abortSession('none'); // not an operator action
-  const audit = await store.auditTrail();
+  const audit = (await store.auditTrail()).items;
   assert.deepEqual(
     audit.map((e) => e.by),
     ['cli:c', 'cli:b', 'cli:a'],
   );
   assert.ok(audit.every((e) => e.actor === 'operator'));
   assert.deepEqual(
-    (await store.auditTrail(2)).map((e) => e.by),
+    (await store.auditTrail({ limit: 2 })).items.map((e) => e.by),
     ['cli:c', 'cli:b'],
   );
 });

@@ -313,7 +313,7 @@ function exerciseReads(lc: Lifecycle): void {
   step('liveness', () => liveness(lc.core, null));
   step('previewAbort', () => previewAbort(lc.core, ['slack:session-5', 'discord:session-2']));
   step('history', () => lc.history('turn-3'));
-  step('auditTrail', () => lc.auditTrail(50));
+  step('auditTrail', () => lc.auditTrail({ limit: 50 }));
   step('series', () => lc.series(24 * HOUR, 48));
 }
 

@@ -68,7 +68,7 @@ test('a read sent after a write answered sees that write', async () => {
     assert.ok(status.ok);
     assert.equal(status.value.turns.aborted, 1);
     const audit = await host.call('getAudit', {});
-    assert.ok(audit.ok && audit.value.some((e) => e.by === 'desk:test'), JSON.stringify(audit));
+    assert.ok(audit.ok && audit.value.items.some((e) => e.by === 'desk:test'), JSON.stringify(audit));
   } finally {
     await host.close();
   }

@@ -14,7 +14,7 @@ export const auditCommand: Command = {
     positionals(args, [], 'audit');
     const limit = intFlag(args, 'limit', { min: 1, max: 1000 }, 'audit');
     return async (ctx) => {
-      const entries = await (await ctx.open()).auditTrail(limit);
+      const entries = (await (await ctx.open()).auditTrail({ limit })).items;
       ctx.out.emit({ items: entries }, () =>
         entries.length === 0
           ? '(no operator actions recorded)'

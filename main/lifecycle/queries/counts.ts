@@ -50,7 +50,8 @@ export function statusCounts(core: Core, th: StuckThresholds = DEFAULT_STUCK): S
   const stuckOutbox = (
     core.stmt(`SELECT count(*) AS n FROM message_outbox WHERE ${STUCK_ROW_SQL}`).get(p) as { n: number }
   ).n;
-  return { ...counts, stuckTurns, stuckOutbox, at: now };
+  // TODO(issue 11, helper A): dead counts within config.attentionWindowMs.
+  return { ...counts, stuckTurns, stuckOutbox, deadTurns: 0, deadOutbox: 0, at: now };
 }
 
 /** Turn counts by SPEC status only, out of the turns' counter rows (the series' open-turn curve starts from them). */

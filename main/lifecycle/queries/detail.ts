@@ -1,6 +1,6 @@
 import { DEFAULT_STUCK, turnStuckReason, type StuckThresholds } from '../../../shared/stuck';
 import type { HistoryEntry, OutboxRow, Turn } from '../../../shared/types';
-import type { TurnDetail } from '../../../shared/views';
+import type { AuditFilter, Page, TurnDetail } from '../../../shared/views';
 import type { Core } from '../context';
 import { LifecycleError } from '../errors';
 import { HISTORY_SELECT, OUTBOX_SELECT, TURN_SELECT } from '../rows';
@@ -22,6 +22,7 @@ export function turnDetail(core: Core, id: string, th: StuckThresholds = DEFAULT
     stuckReason: turnStuckReason(turn, blocking, now, th),
     outbox: rows.map((r) => outboxItem(r, now, th)),
     history: history(core, id),
+    replayedAs: [],
   };
 }
 
@@ -36,9 +37,10 @@ export function auditLimit(limit = 100): number {
   return Math.max(1, Math.min(limit, 1000));
 }
 
-/** The operator actions, newest first. */
-export function auditTrail(core: Core, limit?: number): HistoryEntry[] {
-  return core
+/** The operator actions, newest first. TODO(issue 11, helper A): filters, cursor, jobId entries left out. */
+export function auditTrail(core: Core, filter: AuditFilter = {}): Page<HistoryEntry> {
+  const items = core
     .stmt(`SELECT ${HISTORY_SELECT} FROM message_history WHERE actor = 'operator' ORDER BY at DESC LIMIT ?`)
-    .all(auditLimit(limit)) as HistoryEntry[];
+    .all(auditLimit(filter.limit)) as HistoryEntry[];
+  return { items, nextCursor: null };
 }

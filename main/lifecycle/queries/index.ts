@@ -1,6 +1,8 @@
 // The read side used by the CLI and the dashboard API. Each query is a range scan on one
 // index (checked by test/unit/query-plans.test.ts on a large file).
 export type {
+  AuditFilter,
+  ErrorGroupQuery,
   OutboxFilter,
   OutboxListItem,
   Page,

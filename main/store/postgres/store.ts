@@ -35,6 +35,9 @@ function cannotOpen(location: string, err: unknown): LifecycleError {
  * same schema and rules as SQLite, claims that never wait on each other (FOR UPDATE SKIP
  * LOCKED), the server's clock, and changes pushed by LISTEN/NOTIFY.
  */
+const notYet = (what: string): Promise<never> =>
+  Promise.reject(new LifecycleError('unavailable', `${what} is not implemented yet`));
+
 export class PgStore implements LifecycleStore {
   readonly backend = 'postgres' as const;
   readonly recovery: RecoveryStore;
@@ -157,6 +160,15 @@ export class PgStore implements LifecycleStore {
   operatorPrune: LifecycleStore['operatorPrune'] = (by) => operatorPrune(this.core, by);
   previewAbort: LifecycleStore['previewAbort'] = (keys) => previewAbort(this.core, keys);
 
+  // TODO(issue 11): stubs until the triage queries and actions land.
+  operatorResend: LifecycleStore['operatorResend'] = () => notYet('operatorResend');
+  operatorReplayAsNew: LifecycleStore['operatorReplayAsNew'] = () => notYet('operatorReplayAsNew');
+  operatorBatch: LifecycleStore['operatorBatch'] = () => notYet('operatorBatch');
+  recordBulkJob: LifecycleStore['recordBulkJob'] = () => notYet('recordBulkJob');
+  countTurns: LifecycleStore['countTurns'] = () => notYet('countTurns');
+  countOutbox: LifecycleStore['countOutbox'] = () => notYet('countOutbox');
+  errorGroups: LifecycleStore['errorGroups'] = () => notYet('errorGroups');
+
   getTurn: LifecycleStore['getTurn'] = (id) => getTurn(this.core, id);
   getRow: LifecycleStore['getRow'] = (id) => getRow(this.core, id);
   status: LifecycleStore['status'] = () => statusCounts(this.core);
@@ -164,7 +176,7 @@ export class PgStore implements LifecycleStore {
   listOutbox: LifecycleStore['listOutbox'] = (f = {}) => listOutbox(this.core, f);
   turnDetail: LifecycleStore['turnDetail'] = (id) => turnDetail(this.core, id);
   history: LifecycleStore['history'] = (id) => history(this.core, id);
-  auditTrail: LifecycleStore['auditTrail'] = (limit) => auditTrail(this.core, limit);
+  auditTrail: LifecycleStore['auditTrail'] = async (f = {}) => ({ items: await auditTrail(this.core, f.limit), nextCursor: null });
   series: LifecycleStore['series'] = (w, b) => series(this.core, w, b);
   liveness: LifecycleStore['liveness'] = (last) => liveness(this.core, last ?? null);
 

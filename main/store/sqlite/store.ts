@@ -1,3 +1,4 @@
+import { LifecycleError } from '../../lifecycle/errors';
 import { previewAbort } from '../../lifecycle/abort';
 import { pacedOperatorPrune } from './paced-prune';
 import { Lifecycle, type LifecycleOptions } from '../../lifecycle/lifecycle';
@@ -12,6 +13,9 @@ const WATCH_INTERVAL_MS = 500;
  * The store over one SQLite file: the sync core (../../lifecycle) behind the async contract.
  * The gateway's writes go through group commit, so concurrent callers share a commit.
  */
+const notYet = (what: string): Promise<never> =>
+  Promise.reject(new LifecycleError('unavailable', `${what} is not implemented yet`));
+
 export class SqliteStore implements LifecycleStore {
   readonly backend = 'sqlite' as const;
   readonly recovery: RecoveryStore;
@@ -70,6 +74,15 @@ export class SqliteStore implements LifecycleStore {
   operatorPrune: LifecycleStore['operatorPrune'] = (by) => pacedOperatorPrune(this.lc.core, by);
   previewAbort: LifecycleStore['previewAbort'] = async (keys) => previewAbort(this.lc.core, keys);
 
+  // TODO(issue 11): stubs until the triage queries and actions land.
+  operatorResend: LifecycleStore['operatorResend'] = () => notYet('operatorResend');
+  operatorReplayAsNew: LifecycleStore['operatorReplayAsNew'] = () => notYet('operatorReplayAsNew');
+  operatorBatch: LifecycleStore['operatorBatch'] = () => notYet('operatorBatch');
+  recordBulkJob: LifecycleStore['recordBulkJob'] = () => notYet('recordBulkJob');
+  countTurns: LifecycleStore['countTurns'] = () => notYet('countTurns');
+  countOutbox: LifecycleStore['countOutbox'] = () => notYet('countOutbox');
+  errorGroups: LifecycleStore['errorGroups'] = () => notYet('errorGroups');
+
   getTurn: LifecycleStore['getTurn'] = async (id) => this.lc.getTurn(id);
   getRow: LifecycleStore['getRow'] = async (id) => this.lc.getRow(id);
   status: LifecycleStore['status'] = async () => this.lc.status();
@@ -77,7 +90,7 @@ export class SqliteStore implements LifecycleStore {
   listOutbox: LifecycleStore['listOutbox'] = async (f) => this.lc.listOutbox(f);
   turnDetail: LifecycleStore['turnDetail'] = async (id) => this.lc.turnDetail(id);
   history: LifecycleStore['history'] = async (id) => this.lc.history(id);
-  auditTrail: LifecycleStore['auditTrail'] = async (limit) => this.lc.auditTrail(limit);
+  auditTrail: LifecycleStore['auditTrail'] = async (f) => this.lc.auditTrail(f);
   series: LifecycleStore['series'] = async (w, b) => this.lc.series(w, b);
   liveness: LifecycleStore['liveness'] = async (last) => liveness(this.lc.core, last ?? null);
 

@@ -22,7 +22,8 @@ export function statusCounts(core: PgCore): Promise<StatusCounts> {
     };
     const stuckTurns = await count('message_turns', STUCK_TURN_SQL);
     const stuckOutbox = await count('message_outbox', STUCK_ROW_SQL);
-    return { ...countsByStatus(rows), stuckTurns, stuckOutbox, at: t.now };
+    // TODO(issue 11, helper B): dead counts within config.attentionWindowMs.
+    return { ...countsByStatus(rows), stuckTurns, stuckOutbox, deadTurns: 0, deadOutbox: 0, at: t.now };
   });
 }
 

@@ -25,6 +25,7 @@ export function turnDetail(core: PgCore, id: string): Promise<TurnDetail> {
       stuckReason: turnStuckReason(turn, blocking, t.now, core.stuck),
       outbox: rows.map((r) => outboxItem(r, t.now, core.stuck)),
       history: await historyOf(t, id),
+      replayedAs: [],
     };
   });
 }
