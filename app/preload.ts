@@ -11,6 +11,8 @@ const IPC_EVENT = 'lifecycle-desk:event';
 // Exactly the ApiClient interface: no raw ipcRenderer, no other channel, no Node API.
 const bridge: ApiClient = {
   call: (method, args) => ipcRenderer.invoke(IPC_CALL, method, args),
+  // TODO(issue 11, helper C): the export channel (save dialog in main, streamed to the file).
+  exportRows: async () => ({ ok: false, error: { code: 'unavailable', message: 'export is not implemented yet' } }),
   onEvent(listener) {
     const handler = (_event: IpcRendererEvent, payload: ApiEvent): void => listener(payload);
     ipcRenderer.on(IPC_EVENT, handler);

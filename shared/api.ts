@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { DISPATCH_KINDS, ERROR_CLASSES, OUTBOX_STATUSES, TURN_STATUSES, type HistoryEntry, type StatusCounts } from './types';
+import {
+  DISPATCH_KINDS,
+  ERROR_CLASSES,
+  OUTBOX_STATUSES,
+  TURN_STATUSES,
+  type HistoryEntry,
+  type StatusCounts,
+} from './types';
 import { BULK_ACTIONS, type BulkJob, type ErrorGroup } from './triage';
 import type {
   AbortResult,
@@ -90,8 +97,12 @@ const page = { order, limit, cursor };
 
 /** A bulk action over every row matching a filter: the action names its list. */
 const bulkTarget = z.discriminatedUnion('list', [
-  z.object({ list: z.literal('turns'), action: z.enum(['replay', 'replay-as-new', 'abort']), filter: turnFilter }).strict(),
-  z.object({ list: z.literal('outbox'), action: z.enum(['retry', 'resend', 'terminate']), filter: outboxFilter }).strict(),
+  z
+    .object({ list: z.literal('turns'), action: z.enum(['replay', 'replay-as-new', 'abort']), filter: turnFilter })
+    .strict(),
+  z
+    .object({ list: z.literal('outbox'), action: z.enum(['retry', 'resend', 'terminate']), filter: outboxFilter })
+    .strict(),
 ]);
 
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
@@ -313,11 +324,27 @@ export type ApiEvent =
   /** A bulk job progressed, finished or was cancelled. */
   | { type: 'job'; job: BulkJob };
 
-/** What both transports expose to the renderer (the preload's `window.lifecycleDesk`). */
-export interface ApiClient {
+/** What an export did: in Electron, the file it wrote and the rows in it; in a browser, a download started. */
+export interface ExportResult {
+  /** Rows written, when the transport knows (Electron, CLI); null for a browser download. */
+  rows: number | null;
+  /** Where it was saved (Electron's save dialog); null for a browser download or a cancelled dialog. */
+  savedTo: string | null;
+  /** The person cancelled the save dialog. */
+  cancelled: boolean;
+}
+
+/** Calls and push events: what main's ApiHost offers the transports. */
+export interface ApiCaller {
   call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<ApiResults[M]>>;
   /** Returns an unsubscribe function. */
   onEvent(listener: (event: ApiEvent) => void): () => void;
+}
+
+/** What the renderer gets from either transport (the preload's `window.lifecycleDesk`). */
+export interface ApiClient extends ApiCaller {
+  /** Streams every row matching the request to a file the person picks (Electron) or a download (browser). */
+  exportRows(request: ExportRequest): Promise<ApiResult<ExportResult>>;
 }
 
 /** Validates raw arguments for a method name from an untrusted transport. */

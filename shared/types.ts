@@ -126,6 +126,8 @@ export interface HistoryEntry {
   /** Who, for operator actions (e.g. "cli:alice"); the process owner for others. */
   by: string | null;
   at: number;
+  /** Which operator action (a BulkAction, 'prune', 'bulk'); null for other entries and older files (schema v5). */
+  action: string | null;
   /** The reason a person gave for an operator action (schema v5). */
   note: string | null;
   /** Set on the per-row entries of a bulk job (the audit shows the job's one summary entry instead). */

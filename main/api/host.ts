@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import {
   METHOD_WRITES,
   type ApiArgs,
-  type ApiClient,
+  type ApiCaller,
   type ApiError,
   type ApiEvent,
   type ApiMethod,
@@ -124,7 +124,7 @@ export function packageVersion(): string {
  * after close() or after the engine died resolves `{ ok: false, error: { code: 'unavailable' } }`;
  * so do the reads in flight when the reader ends on its own, after which the engine answers reads.
  */
-export class ApiHost implements ApiClient {
+export class ApiHost implements ApiCaller {
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<(event: ApiEvent) => void>();
   private nextId = 1;

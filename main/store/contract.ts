@@ -130,7 +130,13 @@ export interface LifecycleStore {
    * One batch of a bulk job: in ONE transaction, the action on each id, each re-checked (a refusal
    * is that id's outcome, not an error). Per-row timeline entries carry `jobId`.
    */
-  operatorBatch(action: BulkAction, ids: readonly string[], by: string, note: string | undefined, jobId: string): Promise<BulkOutcome[]>;
+  operatorBatch(
+    action: BulkAction,
+    ids: readonly string[],
+    by: string,
+    note: string | undefined,
+    jobId: string,
+  ): Promise<BulkOutcome[]>;
   /** The one audit entry of a bulk job: what, by filter, how many done and refused. */
   recordBulkJob(job: BulkJob): Promise<void>;
   /** What an abort of these sessions would change now: two counts. */

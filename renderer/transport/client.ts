@@ -1,4 +1,13 @@
-import type { ApiArgs, ApiClient, ApiEvent, ApiMethod, ApiResult, ApiResults } from '../../shared/api';
+import type {
+  ApiArgs,
+  ApiClient,
+  ApiEvent,
+  ApiMethod,
+  ApiResult,
+  ApiResults,
+  ExportRequest,
+  ExportResult,
+} from '../../shared/api';
 import { readEventStream } from './sse';
 
 // The renderer talks to the API through exactly one ApiClient: the Electron preload's bridge
@@ -77,6 +86,11 @@ class HttpTransport implements Transport {
   private link: LinkState = 'connecting';
 
   constructor(private readonly token: string | null) {}
+
+  // TODO(issue 11, helper C): a one-time download of the streamed export.
+  exportRows(): Promise<ApiResult<ExportResult>> {
+    return Promise.resolve({ ok: false, error: { code: 'unavailable', message: 'export is not implemented yet' } });
+  }
 
   private headers(): Record<string, string> {
     return this.token ? { Authorization: `Bearer ${this.token}` } : {};
@@ -182,6 +196,9 @@ class HttpTransport implements Transport {
 class BridgeTransport implements Transport {
   readonly kind = 'electron' as const;
   constructor(private readonly bridge: ApiClient) {}
+  exportRows(request: ExportRequest): Promise<ApiResult<ExportResult>> {
+    return this.bridge.exportRows(request);
+  }
   call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<ApiResults[M]>> {
     return this.bridge.call(method, args);
   }

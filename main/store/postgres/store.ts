@@ -176,7 +176,10 @@ export class PgStore implements LifecycleStore {
   listOutbox: LifecycleStore['listOutbox'] = (f = {}) => listOutbox(this.core, f);
   turnDetail: LifecycleStore['turnDetail'] = (id) => turnDetail(this.core, id);
   history: LifecycleStore['history'] = (id) => history(this.core, id);
-  auditTrail: LifecycleStore['auditTrail'] = async (f = {}) => ({ items: await auditTrail(this.core, f.limit), nextCursor: null });
+  auditTrail: LifecycleStore['auditTrail'] = async (f = {}) => ({
+    items: await auditTrail(this.core, f.limit),
+    nextCursor: null,
+  });
   series: LifecycleStore['series'] = (w, b) => series(this.core, w, b);
   liveness: LifecycleStore['liveness'] = (last) => liveness(this.core, last ?? null);
 
