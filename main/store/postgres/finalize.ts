@@ -7,7 +7,7 @@ import {
   type FinalizeOptions,
   type FinalizeResult,
 } from '../../lifecycle/finalize';
-import type { Who } from '../../lifecycle/history';
+import type { Who } from './history';
 import { finalRowSql } from '../../lifecycle/rules';
 import { tx, type PgCore, type Tx } from './context';
 import { moveTurn, recordFailureIn, turnById } from './turns';

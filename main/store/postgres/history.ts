@@ -1,4 +1,4 @@
-import type { Transition, Who } from '../../lifecycle/history';
+import type { Transition, Who as CoreWho } from '../../lifecycle/history';
 import type { PgCore, Tx } from './context';
 import type { Params } from './params';
 
@@ -8,7 +8,24 @@ import type { Params } from './params';
 // in who and why). Where a move of ours gives no reason, the trigger's fallback (terminal_reason
 // or last_error of a move to a status that has one) is null too, so none is needed here.
 
-const COLUMNS = 'kind, entity_id, subject_id, from_status, to_status, actor, reason, actor_name, at';
+const COLUMNS =
+  'kind, entity_id, subject_id, from_status, to_status, actor, reason, actor_name, at, action, note, job_id';
+
+/**
+ * Who made a change, and for an operator's: which action (message_history.action), the reason
+ * they gave (note) and the bulk job it is part of. Carried through the moves, so every entry an
+ * action writes (a row cancelled by an abort, a turn its terminate finalized) says so.
+ */
+export interface Who extends CoreWho {
+  action?: string | undefined;
+  note?: string | null | undefined;
+  jobId?: string | null | undefined;
+}
+
+/** The operator `by` doing `action`, with their reason and the bulk job, if any. */
+export function operatorDoing(by: string, action: string, note?: string | null, jobId?: string | null): Who {
+  return { actor: 'operator', by, action, note: note ?? null, jobId: jobId ?? null };
+}
 
 /** An entry of its own: a note without status change (a duplicate, a retry request) or an action. */
 export async function record(t: Tx, core: PgCore, e: Transition, who: Who): Promise<void> {
@@ -22,6 +39,9 @@ export async function record(t: Tx, core: PgCore, e: Transition, who: Who): Prom
     e.reason ?? null,
     who.by ?? core.owner,
     t.now,
+    who.action ?? null,
+    who.note ?? null,
+    who.jobId ?? null,
   ];
   await t.run(
     `INSERT INTO message_history (${COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`,
@@ -50,6 +70,7 @@ export function entriesFrom(
 ): string {
   return `INSERT INTO message_history (${COLUMNS})
     SELECT ${b.p(kind)}::text, id, subject, from_status, ${b.p(to)}::text, ${b.p(who.actor)}::text,
-      ${b.p(reason ?? null)}::text, ${b.p(who.by ?? core.owner)}::text, ${b.p(t.now)}::bigint
+      ${b.p(reason ?? null)}::text, ${b.p(who.by ?? core.owner)}::text, ${b.p(t.now)}::bigint,
+      ${b.p(who.action ?? null)}::text, ${b.p(who.note ?? null)}::text, ${b.p(who.jobId ?? null)}::text
     FROM ${source}`;
 }

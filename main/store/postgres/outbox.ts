@@ -7,7 +7,7 @@ import {
 } from '../../../shared/types';
 import { takeArgs } from '../../lifecycle/claims';
 import { LifecycleError } from '../../lifecycle/errors';
-import type { Who } from '../../lifecycle/history';
+import type { Who } from './history';
 import { newId } from '../../lifecycle/ids';
 import {
   BEGIN_SEND_SQL,

@@ -1,14 +1,23 @@
 import type pg from 'pg';
 import { LifecycleError } from '../../lifecycle/errors';
 import { OUTBOX_COLUMNS, TURN_COLUMNS, type ColumnSpec } from '../../lifecycle/migrations/columns';
-import { SQL_NOW } from './context';
+import { errorSignatureSql } from '../../lifecycle/signature';
+import { SQL_NOW, sqlList } from './context';
+import {
+  OUTBOX_SEARCH_TEXT,
+  ROW_FAILED_AT,
+  ROW_FAILURE_STATUSES,
+  TURN_FAILED_AT,
+  TURN_FAILURE_STATUSES,
+  TURN_SEARCH_TEXT,
+} from './search';
 
 // The SPEC's tables in PostgreSQL (times BIGINT ms), versioned in lifecycle_schema and migrated
 // forward in one transaction under an advisory lock, so nodes starting together migrate once.
 // Tables a gateway created are adopted: missing columns are added, nothing is dropped.
 
 /** The PostgreSQL schema's own version (its numbering is independent of SQLite's user_version). */
-export const PG_SCHEMA_VERSION = 2;
+export const PG_SCHEMA_VERSION = 3;
 
 /** A connection notifies at most once per this many ms (see lc_notify). */
 export const NOTIFY_EVERY_MS = 200;
@@ -154,7 +163,73 @@ const V1 = `
 /** The kind filter alone pages from an ordered walk, as SQLite's v4 (main/lifecycle/migrations/v4.ts). */
 const V2 = `CREATE INDEX IF NOT EXISTS ix_outbox_kind_queued ON message_outbox(dispatch_kind, queued_at);`;
 
-const MIGRATIONS: Record<number, string> = { 1: V1, 2: V2 };
+const ROW_FAILURE = `status IN (${sqlList(ROW_FAILURE_STATUSES)})`;
+const TURN_FAILURE = `status IN (${sqlList(TURN_FAILURE_STATUSES)})`;
+/** The audit's entries: operator actions, a bulk job's per-row entries left out (its summary is kind 'action'). */
+export const AUDIT_ENTRY_SQL = "actor = 'operator' AND (job_id IS NULL OR kind = 'action')";
+
+/**
+ * Version 3 (issue 11, triage): links of resends and replays as new, the operator's action and
+ * reason on the timeline, the error signature as a stored generated column (so a gateway's plain
+ * INSERT or UPDATE gets it too, and a group's rows are found by index), and the indexes of the
+ * error groups, dead letters, the audit's filters and (search.ts) the trigram search.
+ */
+const V3 = `
+  ALTER TABLE message_turns ADD COLUMN IF NOT EXISTS replay_of TEXT;
+  ALTER TABLE message_outbox ADD COLUMN IF NOT EXISTS resend_of TEXT;
+  ALTER TABLE message_history ADD COLUMN IF NOT EXISTS action TEXT;
+  ALTER TABLE message_history ADD COLUMN IF NOT EXISTS note TEXT;
+  ALTER TABLE message_history ADD COLUMN IF NOT EXISTS job_id TEXT;
+  ALTER TABLE message_turns ADD COLUMN IF NOT EXISTS error_signature TEXT
+    GENERATED ALWAYS AS (${errorSignatureSql('terminal_reason', 'pg')}) STORED;
+  ALTER TABLE message_outbox ADD COLUMN IF NOT EXISTS error_signature TEXT
+    GENERATED ALWAYS AS (${errorSignatureSql('coalesce(last_error, terminal_reason)', 'pg')}) STORED;
+  CREATE INDEX IF NOT EXISTS ix_turns_replay_of ON message_turns(replay_of) WHERE replay_of IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS ix_outbox_resend_of ON message_outbox(resend_of) WHERE resend_of IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS ix_turns_failed_at ON message_turns(${TURN_FAILED_AT}) WHERE ${TURN_FAILURE};
+  CREATE INDEX IF NOT EXISTS ix_outbox_failed_at ON message_outbox(${ROW_FAILED_AT}) WHERE ${ROW_FAILURE};
+  CREATE INDEX IF NOT EXISTS ix_turns_signature ON message_turns(error_signature, accepted_at) WHERE ${TURN_FAILURE};
+  CREATE INDEX IF NOT EXISTS ix_outbox_signature ON message_outbox(error_signature, queued_at) WHERE ${ROW_FAILURE};
+  CREATE INDEX IF NOT EXISTS ix_outbox_error_class ON message_outbox(error_class, queued_at) WHERE error_class IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS ix_history_audit ON message_history(at, id) WHERE ${AUDIT_ENTRY_SQL};
+  CREATE INDEX IF NOT EXISTS ix_history_audit_action ON message_history(action, at, id) WHERE ${AUDIT_ENTRY_SQL};
+  CREATE INDEX IF NOT EXISTS ix_history_job ON message_history(job_id) WHERE job_id IS NOT NULL;
+`;
+
+/**
+ * Search's trigram indexes, where pg_trgm can be had (a trusted extension: a database owner may
+ * create it). Without it the same search still works, as a scan; nothing else depends on it.
+ */
+async function trigramIndexes(client: pg.PoolClient): Promise<void> {
+  await client.query('SAVEPOINT lc_trgm');
+  try {
+    await client.query('CREATE EXTENSION IF NOT EXISTS pg_trgm');
+    await client.query(`CREATE INDEX IF NOT EXISTS ix_turns_search ON message_turns USING gin (${TURN_SEARCH_TEXT} gin_trgm_ops);
+      CREATE INDEX IF NOT EXISTS ix_outbox_search ON message_outbox USING gin (${OUTBOX_SEARCH_TEXT} gin_trgm_ops);`);
+    await client.query('RELEASE SAVEPOINT lc_trgm');
+  } catch {
+    await client.query('ROLLBACK TO SAVEPOINT lc_trgm');
+  }
+}
+
+type Migration = string | ((client: pg.PoolClient) => Promise<void>);
+
+const MIGRATIONS: Record<number, Migration> = {
+  1: V1,
+  2: V2,
+  3: async (client) => {
+    await client.query(V3);
+    await trigramIndexes(client);
+  },
+};
+
+/** Whether the search indexes exist (else a search of three characters or more scans). */
+export async function hasTrigramSearch(client: pg.PoolClient | pg.Pool): Promise<boolean> {
+  const r = await client.query<{ n: number }>(
+    "SELECT count(*) AS n FROM pg_catalog.pg_indexes WHERE schemaname = current_schema() AND indexname IN ('ix_turns_search', 'ix_outbox_search')",
+  );
+  return Number(r.rows[0]?.n ?? 0) === 2;
+}
 
 async function versionOf(client: pg.PoolClient): Promise<number | null> {
   // A catalog query, not to_regclass: a session's cached "no such table" survives waiting for the
@@ -207,7 +282,9 @@ export async function migrate(client: pg.PoolClient, location: string, readOnly:
     await client.query('CREATE TABLE IF NOT EXISTS lifecycle_schema (version INTEGER NOT NULL)');
     while (version < PG_SCHEMA_VERSION) {
       version++;
-      await client.query(MIGRATIONS[version]!);
+      const step = MIGRATIONS[version]!;
+      if (typeof step === 'string') await client.query(step);
+      else await step(client);
     }
     await client.query('DELETE FROM lifecycle_schema');
     await client.query('INSERT INTO lifecycle_schema (version) VALUES ($1)', [version]);

@@ -17,7 +17,10 @@ import { ack, beginSend, enqueue, fail, getRow } from './outbox';
 import { previewAbort } from './queries/abort-preview';
 import { statusCounts } from './queries/counts';
 import { auditTrail, history, turnDetail } from './queries/detail';
-import { listOutbox, listTurns } from './queries/lists';
+import { countOutbox, countTurns, listOutbox, listTurns } from './queries/lists';
+import { errorGroups } from './queries/groups';
+import { operatorBatch, recordBulkJob } from './batch';
+import { operatorReplayAsNew, operatorResend } from './dead-letters';
 import { series } from './queries/series';
 import { pgRecovery } from './recovery';
 import { migrate } from './schema';
@@ -35,9 +38,6 @@ function cannotOpen(location: string, err: unknown): LifecycleError {
  * same schema and rules as SQLite, claims that never wait on each other (FOR UPDATE SKIP
  * LOCKED), the server's clock, and changes pushed by LISTEN/NOTIFY.
  */
-const notYet = (what: string): Promise<never> =>
-  Promise.reject(new LifecycleError('unavailable', `${what} is not implemented yet`));
-
 export class PgStore implements LifecycleStore {
   readonly backend = 'postgres' as const;
   readonly recovery: RecoveryStore;
@@ -153,21 +153,18 @@ export class PgStore implements LifecycleStore {
   expire: LifecycleStore['expire'] = () => expire(this.core);
   prune: LifecycleStore['prune'] = () => prune(this.core);
 
-  operatorAbort: LifecycleStore['operatorAbort'] = (key, by) => operatorAbort(this.core, key, by);
-  operatorReplay: LifecycleStore['operatorReplay'] = (id, by) => operatorReplay(this.core, id, by);
-  operatorRetry: LifecycleStore['operatorRetry'] = (id, by) => operatorRetry(this.core, id, by);
-  operatorTerminate: LifecycleStore['operatorTerminate'] = (id, by) => operatorTerminate(this.core, id, by);
-  operatorPrune: LifecycleStore['operatorPrune'] = (by) => operatorPrune(this.core, by);
+  operatorAbort: LifecycleStore['operatorAbort'] = (key, by, note) => operatorAbort(this.core, key, by, note);
+  operatorReplay: LifecycleStore['operatorReplay'] = (id, by, note) => operatorReplay(this.core, id, by, note);
+  operatorRetry: LifecycleStore['operatorRetry'] = (id, by, note) => operatorRetry(this.core, id, by, note);
+  operatorTerminate: LifecycleStore['operatorTerminate'] = (id, by, note) => operatorTerminate(this.core, id, by, note);
+  operatorPrune: LifecycleStore['operatorPrune'] = (by, note) => operatorPrune(this.core, by, note);
+  operatorResend: LifecycleStore['operatorResend'] = (id, by, note) => operatorResend(this.core, id, by, note);
+  operatorReplayAsNew: LifecycleStore['operatorReplayAsNew'] = (id, by, note) =>
+    operatorReplayAsNew(this.core, id, by, note);
+  operatorBatch: LifecycleStore['operatorBatch'] = (action, ids, by, note, jobId) =>
+    operatorBatch(this.core, action, ids, by, note, jobId);
+  recordBulkJob: LifecycleStore['recordBulkJob'] = (job) => recordBulkJob(this.core, job);
   previewAbort: LifecycleStore['previewAbort'] = (keys) => previewAbort(this.core, keys);
-
-  // TODO(issue 11): stubs until the triage queries and actions land.
-  operatorResend: LifecycleStore['operatorResend'] = () => notYet('operatorResend');
-  operatorReplayAsNew: LifecycleStore['operatorReplayAsNew'] = () => notYet('operatorReplayAsNew');
-  operatorBatch: LifecycleStore['operatorBatch'] = () => notYet('operatorBatch');
-  recordBulkJob: LifecycleStore['recordBulkJob'] = () => notYet('recordBulkJob');
-  countTurns: LifecycleStore['countTurns'] = () => notYet('countTurns');
-  countOutbox: LifecycleStore['countOutbox'] = () => notYet('countOutbox');
-  errorGroups: LifecycleStore['errorGroups'] = () => notYet('errorGroups');
 
   getTurn: LifecycleStore['getTurn'] = (id) => getTurn(this.core, id);
   getRow: LifecycleStore['getRow'] = (id) => getRow(this.core, id);
@@ -176,10 +173,10 @@ export class PgStore implements LifecycleStore {
   listOutbox: LifecycleStore['listOutbox'] = (f = {}) => listOutbox(this.core, f);
   turnDetail: LifecycleStore['turnDetail'] = (id) => turnDetail(this.core, id);
   history: LifecycleStore['history'] = (id) => history(this.core, id);
-  auditTrail: LifecycleStore['auditTrail'] = async (f = {}) => ({
-    items: await auditTrail(this.core, f.limit),
-    nextCursor: null,
-  });
+  auditTrail: LifecycleStore['auditTrail'] = (f = {}) => auditTrail(this.core, f);
+  countTurns: LifecycleStore['countTurns'] = (f) => countTurns(this.core, f);
+  countOutbox: LifecycleStore['countOutbox'] = (f) => countOutbox(this.core, f);
+  errorGroups: LifecycleStore['errorGroups'] = (q = {}) => errorGroups(this.core, q);
   series: LifecycleStore['series'] = (w, b) => series(this.core, w, b);
   liveness: LifecycleStore['liveness'] = (last) => liveness(this.core, last ?? null);
 

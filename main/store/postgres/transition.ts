@@ -1,5 +1,5 @@
 import { RELEASE_CLAIM, releaseArgs } from '../../lifecycle/claims';
-import type { Who } from '../../lifecycle/history';
+import type { Who } from './history';
 import type { MoveOptions, Moving } from '../../lifecycle/transition';
 import type { PgCore, Tx } from './context';
 import { entriesFrom } from './history';
@@ -75,7 +75,8 @@ export async function guardedMove(
 
 /**
  * Inserts a row (`columns`, its status among them) with its timeline entry; `conflict` is an
- * ON CONFLICT clause, after which nothing is returned. Returns the row as `select` lists it.
+ * ON CONFLICT clause, after which nothing is returned. Returns the row as `select` lists it;
+ * `reason` is its entry's (e.g. "resend of …").
  */
 export async function insertWithEntry<R>(
   t: Tx,
@@ -85,6 +86,7 @@ export async function insertWithEntry<R>(
   conflict: string,
   select: string,
   who: Who,
+  reason: string | null = null,
 ): Promise<R | undefined> {
   const b = new Params();
   const names = Object.keys(columns);
@@ -94,7 +96,7 @@ export async function insertWithEntry<R>(
     `WITH inserted AS (
        INSERT INTO ${m.table} (${names.join(', ')}) VALUES (${values.join(', ')}) ${conflict} RETURNING *
      ),
-     entries AS (${entriesFrom(b, t, core, m.kind, String(columns.status), who, null, source)})
+     entries AS (${entriesFrom(b, t, core, m.kind, String(columns.status), who, reason, source)})
      SELECT ${select} FROM inserted`,
     b.values,
   );

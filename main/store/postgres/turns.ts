@@ -1,7 +1,7 @@
 import { isTurnTerminal, type Turn, type TurnStatus } from '../../../shared/types';
 import { takeArgs } from '../../lifecycle/claims';
 import { LifecycleError } from '../../lifecycle/errors';
-import type { Who } from '../../lifecycle/history';
+import type { Who } from './history';
 import { newId } from '../../lifecycle/ids';
 import type { MoveOptions } from '../../lifecycle/transition';
 import {

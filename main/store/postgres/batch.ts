@@ -1,0 +1,69 @@
+import type { BulkOutcome } from '../../../shared/api';
+import type { BulkAction, BulkJob } from '../../../shared/triage';
+import { LifecycleError } from '../../lifecycle/errors';
+import { tx, type PgCore, type Tx } from './context';
+import { replayAsNewIn, resendIn } from './dead-letters';
+import { operatorDoing, record, type Who } from './history';
+import { abortWith, replayIn, retryIn, terminateIn } from './operator';
+
+// A bulk job's batch (the API's job runner walks the filter and calls this per 100 ids): in ONE
+// transaction, the action on each id with the same checks as the single action. A refusal is
+// that id's outcome; an error of the database itself rolls back the whole batch.
+
+type Step = (t: Tx, core: PgCore, id: string, who: Who) => Promise<string | undefined>;
+
+const STEPS: Record<BulkAction, Step> = {
+  retry: async (t, core, id, who) => void (await retryIn(t, core, id, who)),
+  terminate: async (t, core, id, who) => void (await terminateIn(t, core, id, who)),
+  replay: async (t, core, id, who) => void (await replayIn(t, core, id, who)),
+  abort: async (t, core, key, who) => void (await abortWith(t, core, key, who)),
+  resend: async (t, core, id, who) => (await resendIn(t, core, id, who)).row.id,
+  'replay-as-new': async (t, core, id, who) => (await replayAsNewIn(t, core, id, who)).turn.id,
+};
+
+export function operatorBatch(
+  core: PgCore,
+  action: BulkAction,
+  ids: readonly string[],
+  by: string,
+  note: string | undefined,
+  jobId: string,
+): Promise<BulkOutcome[]> {
+  const step = STEPS[action];
+  if (!step) return Promise.reject(new LifecycleError('invalid_argument', `unknown bulk action ${String(action)}`));
+  const who = operatorDoing(by, action, note, jobId);
+  return tx(core, async (t) => {
+    const outcomes: BulkOutcome[] = [];
+    for (const id of new Set(ids)) {
+      try {
+        const created = await step(t, core, id, who);
+        outcomes.push(created === undefined ? { id, ok: true } : { id, ok: true, created });
+      } catch (err) {
+        // A refusal throws before it writes anything; anything else is the database's and ends the batch.
+        if (!(err instanceof LifecycleError)) throw err;
+        outcomes.push({ id, ok: false, error: err.message, code: err.code });
+      }
+    }
+    return outcomes;
+  });
+}
+
+/** The audit's words for a bulk job: what, by which filter, how many done and refused. */
+export function bulkJobText(job: BulkJob): string {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const filter = job.filterText ? ` (${job.filterText})` : '';
+  const state = job.state === 'done' ? '' : `, ${job.state}${job.error ? `: ${job.error}` : ''}`;
+  return `bulk ${job.action} by filter${filter}: ${n(job.done)} done, ${n(job.refused)} refused${state}`;
+}
+
+/** The one audit entry of a bulk job (its per-row entries carry its id and stay off the audit). */
+export function recordBulkJob(core: PgCore, job: BulkJob): Promise<void> {
+  return tx(core, (t) =>
+    record(
+      t,
+      core,
+      { kind: 'action', entityId: null, subjectId: null, from: null, to: null, reason: bulkJobText(job) },
+      operatorDoing(job.by, 'bulk', job.reason, job.id),
+    ),
+  );
+}
