@@ -1,4 +1,5 @@
 import { CHOSEN_TERMINAL_REASONS, OUTBOX_DEAD_STATUSES } from '../../../shared/triage';
+import { finalFailedReason } from '../../lifecycle/finalize';
 import { sqlList } from './context';
 
 // The text a search (≥ 3 characters) looks in, as one SQL expression per table: the GIN trigram
@@ -36,8 +37,17 @@ export function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
 }
 
-/** A terminal reason that is not a person's choice (NULL is none). */
-export const NOT_CHOSEN_SQL = `(terminal_reason IS NULL OR terminal_reason NOT IN (${sqlList(CHOSEN_TERMINAL_REASONS)}))`;
+const notIn = (reasons: readonly string[]): string =>
+  `(terminal_reason IS NULL OR terminal_reason NOT IN (${sqlList(reasons.map((r) => r.replaceAll("'", "''")))}))`;
+
+/** A row's terminal reason that is not a person's choice (NULL is none). */
+export const NOT_CHOSEN_SQL = notIn(CHOSEN_TERMINAL_REASONS);
+
+/** Likewise for a turn: one whose final reply failed because of a person's choice (a terminate) is one too. */
+export const TURN_NOT_CHOSEN_SQL = notIn([
+  ...CHOSEN_TERMINAL_REASONS,
+  ...CHOSEN_TERMINAL_REASONS.map((r) => finalFailedReason(r)),
+]);
 
 /** Outbox statuses that count as a failure in the error groups. */
 export const ROW_FAILURE_STATUSES = ['failed_retryable', ...OUTBOX_DEAD_STATUSES] as const;
@@ -49,4 +59,4 @@ export const TURN_FAILED_AT = '(coalesce(completed_at, updated_at))';
 
 /** A row's failure, as the groups count it (its signature is set). */
 export const ROW_FAILURE_SQL = `status IN (${sqlList(ROW_FAILURE_STATUSES)}) AND ${NOT_CHOSEN_SQL}`;
-export const TURN_FAILURE_SQL = `status IN (${sqlList(TURN_FAILURE_STATUSES)}) AND ${NOT_CHOSEN_SQL}`;
+export const TURN_FAILURE_SQL = `status IN (${sqlList(TURN_FAILURE_STATUSES)}) AND ${TURN_NOT_CHOSEN_SQL}`;

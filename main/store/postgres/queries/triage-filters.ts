@@ -9,6 +9,7 @@ import {
   OUTBOX_SEARCH_TEXT,
   ROW_FAILURE_SQL,
   TURN_FAILURE_SQL,
+  TURN_NOT_CHOSEN_SQL,
   TURN_SEARCH_TEXT,
   containsPattern,
 } from '../search';
@@ -21,7 +22,7 @@ import type { PgWhere } from './page';
 // narrow what those drive, and the planner picks the index (trigram, signature, completed_at).
 
 /** Failed for good in the window, not a person's choice, not yet replayed as new. */
-export const DEAD_TURN_SQL = `status = 'failed_terminal' AND completed_at >= @deadSince AND ${NOT_CHOSEN_SQL}
+export const DEAD_TURN_SQL = `status = 'failed_terminal' AND completed_at >= @deadSince AND ${TURN_NOT_CHOSEN_SQL}
   AND NOT EXISTS (SELECT 1 FROM message_turns r WHERE r.replay_of = message_turns.id)`;
 
 /** Failed for good or expired in the window, not a person's choice, not yet resent. */
