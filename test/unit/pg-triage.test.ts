@@ -274,7 +274,7 @@ pgTest(
         kind: 'action',
         reason: 'bulk terminate by filter (channel telegram): 2 done, 1 refused',
         note: 'spam',
-        jobId: 'job-1',
+        jobId: null,
       },
     );
     // The per-row entries of the jobs are not in the audit; the single actions and the summary are.
@@ -325,8 +325,8 @@ pgTest('dead counts and the dead filter: in the window, not chosen, not yet rese
   clock.advance(store.config.attentionWindowMs + 1);
   const fresh = await deadRow(store, 'fresh failure', 'b');
   const resentLater = await deadRow(store, 'resent failure', 'c');
-  const chosen = await runningTurn(store, 'd');
-  await store.operatorTerminate(await queuedRow(store, chosen), 'ui:x');
+  // A person's choice is not dead (a direct send, so no turn is finalized by it).
+  await store.operatorTerminate(await queuedRow(store, null, null), 'ui:x');
   await store.operatorResend(resentLater.rowId, 'ui:x');
   await store.operatorReplayAsNew(resentLater.turnId, 'ui:x');
 
@@ -475,7 +475,8 @@ pgTest(
       assert.doesNotMatch(text, /Seq Scan/, text);
       return text;
     };
-    const { TURN_SEARCH_TEXT, ROW_FAILED_AT, ROW_FAILURE_SQL } = await import('../../main/store/postgres/search');
+    const { TURN_SEARCH_TEXT } = await import('../../main/store/postgres/search');
+    const { OUTBOX_FAILED_AT, OUTBOX_FAILURE_SQL } = await import('../../main/lifecycle/triage-rules');
     const { DEAD_ROW_SQL } = await import('../../main/store/postgres/queries/triage-filters');
     const { AUDIT_ENTRY_SQL } = await import('../../main/store/postgres/schema');
     assert.match(
@@ -483,18 +484,18 @@ pgTest(
       /ix_turns_search/,
     );
     assert.match(
-      await plan(`SELECT count(*) FROM message_outbox WHERE ${ROW_FAILURE_SQL} AND ${ROW_FAILED_AT} >= 19000`),
-      /ix_outbox_failed_at/,
+      await plan(`SELECT count(*) FROM message_outbox WHERE ${OUTBOX_FAILURE_SQL} AND (${OUTBOX_FAILED_AT}) >= 19000`),
+      /ix_outbox_failures/,
     );
     assert.match(
       await plan(
-        `SELECT id FROM message_outbox WHERE error_signature = 'timeout #' AND ${ROW_FAILURE_SQL} ORDER BY queued_at LIMIT 50`,
+        `SELECT id FROM message_outbox WHERE error_signature = 'timeout #' AND ${OUTBOX_FAILURE_SQL} ORDER BY queued_at LIMIT 50`,
       ),
-      /ix_outbox_signature/,
+      /ix_outbox_(signature|failures)/,
     );
     assert.match(
       await plan(`SELECT count(*) FROM message_outbox WHERE ${DEAD_ROW_SQL.replace('@deadSince', '19000')}`),
-      /ix_outbox_(completed|failed_at)/,
+      /ix_outbox_(dead|completed|failures)/,
     );
     assert.match(
       await plan(`SELECT id FROM message_history WHERE ${AUDIT_ENTRY_SQL} ORDER BY at DESC, id DESC LIMIT 50`),

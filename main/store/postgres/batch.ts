@@ -56,14 +56,14 @@ export function bulkJobText(job: BulkJob): string {
   return `bulk ${job.action} by filter${filter}: ${n(job.done)} done, ${n(job.refused)} refused${state}`;
 }
 
-/** The one audit entry of a bulk job (its per-row entries carry its id and stay off the audit). */
+/** The one audit entry of a bulk job (its per-row entries carry the job's id and stay off the audit; it does not). */
 export function recordBulkJob(core: PgCore, job: BulkJob): Promise<void> {
   return tx(core, (t) =>
     record(
       t,
       core,
       { kind: 'action', entityId: null, subjectId: null, from: null, to: null, reason: bulkJobText(job) },
-      operatorDoing(job.by, 'bulk', job.reason, job.id),
+      operatorDoing(job.by, 'bulk', job.reason),
     ),
   );
 }

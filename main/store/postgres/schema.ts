@@ -2,15 +2,18 @@ import type pg from 'pg';
 import { LifecycleError } from '../../lifecycle/errors';
 import { OUTBOX_COLUMNS, TURN_COLUMNS, type ColumnSpec } from '../../lifecycle/migrations/columns';
 import { errorSignatureSql } from '../../lifecycle/signature';
-import { SQL_NOW, sqlList } from './context';
+import { SQL_NOW } from './context';
 import {
-  OUTBOX_SEARCH_TEXT,
-  ROW_FAILED_AT,
-  ROW_FAILURE_STATUSES,
+  OUTBOX_DEAD_SQL,
+  OUTBOX_ERROR_TEXT,
+  OUTBOX_FAILED_AT,
+  OUTBOX_FAILURE_SQL,
+  TURN_DEAD_SQL,
+  TURN_ERROR_TEXT,
   TURN_FAILED_AT,
-  TURN_FAILURE_STATUSES,
-  TURN_SEARCH_TEXT,
-} from './search';
+  TURN_FAILURE_SQL,
+} from '../../lifecycle/triage-rules';
+import { OUTBOX_SEARCH_TEXT, TURN_SEARCH_TEXT } from './search';
 
 // The SPEC's tables in PostgreSQL (times BIGINT ms), versioned in lifecycle_schema and migrated
 // forward in one transaction under an advisory lock, so nodes starting together migrate once.
@@ -163,10 +166,8 @@ const V1 = `
 /** The kind filter alone pages from an ordered walk, as SQLite's v4 (main/lifecycle/migrations/v4.ts). */
 const V2 = `CREATE INDEX IF NOT EXISTS ix_outbox_kind_queued ON message_outbox(dispatch_kind, queued_at);`;
 
-const ROW_FAILURE = `status IN (${sqlList(ROW_FAILURE_STATUSES)})`;
-const TURN_FAILURE = `status IN (${sqlList(TURN_FAILURE_STATUSES)})`;
-/** The audit's entries: operator actions, a bulk job's per-row entries left out (its summary is kind 'action'). */
-export const AUDIT_ENTRY_SQL = "actor = 'operator' AND (job_id IS NULL OR kind = 'action')";
+/** The audit's entries: operator actions, a bulk job's per-row entries left out (its one summary has no job id). */
+export const AUDIT_ENTRY_SQL = "actor = 'operator' AND job_id IS NULL";
 
 /**
  * Version 3 (issue 11, triage): links of resends and replays as new, the operator's action and
@@ -181,18 +182,20 @@ const V3 = `
   ALTER TABLE message_history ADD COLUMN IF NOT EXISTS note TEXT;
   ALTER TABLE message_history ADD COLUMN IF NOT EXISTS job_id TEXT;
   ALTER TABLE message_turns ADD COLUMN IF NOT EXISTS error_signature TEXT
-    GENERATED ALWAYS AS (${errorSignatureSql('terminal_reason', 'pg')}) STORED;
+    GENERATED ALWAYS AS (${errorSignatureSql(TURN_ERROR_TEXT, 'pg')}) STORED;
   ALTER TABLE message_outbox ADD COLUMN IF NOT EXISTS error_signature TEXT
-    GENERATED ALWAYS AS (${errorSignatureSql('coalesce(last_error, terminal_reason)', 'pg')}) STORED;
+    GENERATED ALWAYS AS (${errorSignatureSql(OUTBOX_ERROR_TEXT, 'pg')}) STORED;
   CREATE INDEX IF NOT EXISTS ix_turns_replay_of ON message_turns(replay_of) WHERE replay_of IS NOT NULL;
   CREATE INDEX IF NOT EXISTS ix_outbox_resend_of ON message_outbox(resend_of) WHERE resend_of IS NOT NULL;
-  CREATE INDEX IF NOT EXISTS ix_turns_failed_at ON message_turns(${TURN_FAILED_AT}) WHERE ${TURN_FAILURE};
-  CREATE INDEX IF NOT EXISTS ix_outbox_failed_at ON message_outbox(${ROW_FAILED_AT}) WHERE ${ROW_FAILURE};
-  CREATE INDEX IF NOT EXISTS ix_turns_signature ON message_turns(error_signature, accepted_at) WHERE ${TURN_FAILURE};
-  CREATE INDEX IF NOT EXISTS ix_outbox_signature ON message_outbox(error_signature, queued_at) WHERE ${ROW_FAILURE};
+  CREATE INDEX IF NOT EXISTS ix_turns_failures ON message_turns((${TURN_FAILED_AT})) WHERE ${TURN_FAILURE_SQL};
+  CREATE INDEX IF NOT EXISTS ix_outbox_failures ON message_outbox((${OUTBOX_FAILED_AT})) WHERE ${OUTBOX_FAILURE_SQL};
+  CREATE INDEX IF NOT EXISTS ix_turns_signature ON message_turns(error_signature, accepted_at) WHERE error_signature IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS ix_outbox_signature ON message_outbox(error_signature, queued_at) WHERE error_signature IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS ix_turns_dead ON message_turns(completed_at) WHERE ${TURN_DEAD_SQL};
+  CREATE INDEX IF NOT EXISTS ix_outbox_dead ON message_outbox(completed_at) WHERE ${OUTBOX_DEAD_SQL};
   CREATE INDEX IF NOT EXISTS ix_outbox_error_class ON message_outbox(error_class, queued_at) WHERE error_class IS NOT NULL;
   CREATE INDEX IF NOT EXISTS ix_history_audit ON message_history(at, id) WHERE ${AUDIT_ENTRY_SQL};
-  CREATE INDEX IF NOT EXISTS ix_history_audit_action ON message_history(action, at, id) WHERE ${AUDIT_ENTRY_SQL};
+  CREATE INDEX IF NOT EXISTS ix_history_action ON message_history(action, at, id) WHERE ${AUDIT_ENTRY_SQL};
   CREATE INDEX IF NOT EXISTS ix_history_job ON message_history(job_id) WHERE job_id IS NOT NULL;
 `;
 

@@ -2,11 +2,18 @@ import type { ErrorGroup } from '../../../../shared/triage';
 import type { ErrorGroupQuery } from '../../../../shared/views';
 import { read, type PgCore, type Tx } from '../context';
 import { Params } from '../params';
-import { ROW_FAILED_AT, ROW_FAILURE_SQL, TURN_FAILED_AT, TURN_FAILURE_SQL } from '../search';
+import {
+  OUTBOX_ERROR_TEXT,
+  OUTBOX_FAILED_AT,
+  OUTBOX_FAILURE_SQL,
+  TURN_ERROR_TEXT,
+  TURN_FAILED_AT,
+  TURN_FAILURE_SQL,
+} from '../../../lifecycle/triage-rules';
 import { BYTEWISE } from './page';
 
 // Failures grouped by normalized error (the stored error_signature of schema v3), channel and
-// kind, over a window: a range of the partial index on when each failed (ix_*_failed_at), so
+// kind, over a window: a range of the partial index on when each failed (ix_*_failures), so
 // only the window's failures are read whatever the size of the tables.
 
 const DEFAULT_WINDOW_MS = 24 * 3_600_000;
@@ -26,17 +33,17 @@ const SOURCES: Source[] = [
     subject: 'outbox',
     table: 'message_outbox',
     kind: "coalesce(dispatch_kind, 'direct')",
-    failure: ROW_FAILURE_SQL,
-    at: ROW_FAILED_AT,
-    error: 'coalesce(last_error, terminal_reason)',
+    failure: OUTBOX_FAILURE_SQL,
+    at: `(${OUTBOX_FAILED_AT})`,
+    error: OUTBOX_ERROR_TEXT,
   },
   {
     subject: 'turn',
     table: 'message_turns',
     kind: 'NULL::text',
     failure: TURN_FAILURE_SQL,
-    at: TURN_FAILED_AT,
-    error: 'terminal_reason',
+    at: `(${TURN_FAILED_AT})`,
+    error: TURN_ERROR_TEXT,
   },
 ];
 

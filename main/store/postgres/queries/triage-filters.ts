@@ -2,18 +2,15 @@ import type { StuckThresholds } from '../../../../shared/stuck';
 import type { OutboxFilter, TurnFilter } from '../../../../shared/views';
 import type { LifecycleConfig } from '../../../lifecycle/config';
 import { outboxWhere, turnWhere } from '../../../lifecycle/queries/lists';
-import { sqlList } from '../context';
 import {
-  FULL_TEXT_MIN,
-  NOT_CHOSEN_SQL,
-  OUTBOX_SEARCH_TEXT,
-  ROW_FAILURE_SQL,
+  NOT_REPLAYED_SQL,
+  NOT_RESENT_SQL,
+  OUTBOX_DEAD_SQL,
+  OUTBOX_FAILURE_SQL,
+  TURN_DEAD_SQL,
   TURN_FAILURE_SQL,
-  TURN_NOT_CHOSEN_SQL,
-  TURN_SEARCH_TEXT,
-  containsPattern,
-} from '../search';
-import { OUTBOX_DEAD_STATUSES } from '../../../../shared/triage';
+} from '../../../lifecycle/triage-rules';
+import { FULL_TEXT_MIN, OUTBOX_SEARCH_TEXT, TURN_SEARCH_TEXT, containsPattern } from '../search';
 import type { PgWhere } from './page';
 
 // The lists' triage filters (issue 11) on PostgreSQL: dead letters, a time range, an error
@@ -22,12 +19,10 @@ import type { PgWhere } from './page';
 // narrow what those drive, and the planner picks the index (trigram, signature, completed_at).
 
 /** Failed for good in the window, not a person's choice, not yet replayed as new. */
-export const DEAD_TURN_SQL = `status = 'failed_terminal' AND completed_at >= @deadSince AND ${TURN_NOT_CHOSEN_SQL}
-  AND NOT EXISTS (SELECT 1 FROM message_turns r WHERE r.replay_of = message_turns.id)`;
+export const DEAD_TURN_SQL = `${TURN_DEAD_SQL} AND completed_at >= @deadSince AND ${NOT_REPLAYED_SQL()}`;
 
 /** Failed for good or expired in the window, not a person's choice, not yet resent. */
-export const DEAD_ROW_SQL = `status IN (${sqlList(OUTBOX_DEAD_STATUSES)}) AND completed_at >= @deadSince AND ${NOT_CHOSEN_SQL}
-  AND NOT EXISTS (SELECT 1 FROM message_outbox r WHERE r.resend_of = message_outbox.id)`;
+export const DEAD_ROW_SQL = `${OUTBOX_DEAD_SQL} AND completed_at >= @deadSince AND ${NOT_RESENT_SQL()}`;
 
 /** Whether `search` is a full-text search (else the shared prefix search of ids and session keys). */
 export const fullText = (search: string | undefined): search is string =>
@@ -56,6 +51,6 @@ export function pgOutboxWhere(where: PgWhere, f: OutboxFilter, c: FilterContext)
   if (since !== undefined) where.add('queued_at >= @since', { since });
   if (until !== undefined) where.add('queued_at < @until', { until });
   if (errorClass !== undefined) where.add('error_class = @errorClass', { errorClass });
-  if (signature !== undefined) where.add(`error_signature = @signature AND ${ROW_FAILURE_SQL}`, { signature });
+  if (signature !== undefined) where.add(`error_signature = @signature AND ${OUTBOX_FAILURE_SQL}`, { signature });
   if (fullText(search)) where.add(`${OUTBOX_SEARCH_TEXT} ILIKE @pattern`, { pattern: containsPattern(search) });
 }
