@@ -1,4 +1,3 @@
-import { LifecycleError } from '../../lifecycle/errors';
 import { previewAbort } from '../../lifecycle/abort';
 import { pacedOperatorPrune } from './paced-prune';
 import { Lifecycle, type LifecycleOptions } from '../../lifecycle/lifecycle';
@@ -13,8 +12,6 @@ const WATCH_INTERVAL_MS = 500;
  * The store over one SQLite file: the sync core (../../lifecycle) behind the async contract.
  * The gateway's writes go through group commit, so concurrent callers share a commit.
  */
-const notYet = (what: string): Promise<never> =>
-  Promise.reject(new LifecycleError('unavailable', `${what} is not implemented yet`));
 
 export class SqliteStore implements LifecycleStore {
   readonly backend = 'sqlite' as const;
@@ -67,21 +64,23 @@ export class SqliteStore implements LifecycleStore {
   expire: LifecycleStore['expire'] = async () => this.lc.expire();
   prune: LifecycleStore['prune'] = async () => this.lc.prune();
 
-  operatorAbort: LifecycleStore['operatorAbort'] = async (key, by) => this.lc.operatorAbort(key, by);
-  operatorReplay: LifecycleStore['operatorReplay'] = async (id, by) => this.lc.operatorReplay(id, by);
-  operatorRetry: LifecycleStore['operatorRetry'] = async (id, by) => this.lc.operatorRetry(id, by);
-  operatorTerminate: LifecycleStore['operatorTerminate'] = async (id, by) => this.lc.operatorTerminate(id, by);
-  operatorPrune: LifecycleStore['operatorPrune'] = (by) => pacedOperatorPrune(this.lc.core, by);
+  operatorAbort: LifecycleStore['operatorAbort'] = async (key, by, note) => this.lc.operatorAbort(key, by, note);
+  operatorReplay: LifecycleStore['operatorReplay'] = async (id, by, note) => this.lc.operatorReplay(id, by, note);
+  operatorRetry: LifecycleStore['operatorRetry'] = async (id, by, note) => this.lc.operatorRetry(id, by, note);
+  operatorTerminate: LifecycleStore['operatorTerminate'] = async (id, by, note) =>
+    this.lc.operatorTerminate(id, by, note);
+  operatorPrune: LifecycleStore['operatorPrune'] = (by, note) => pacedOperatorPrune(this.lc.core, by, note);
+  operatorResend: LifecycleStore['operatorResend'] = async (id, by, note) => this.lc.operatorResend(id, by, note);
+  operatorReplayAsNew: LifecycleStore['operatorReplayAsNew'] = async (id, by, note) =>
+    this.lc.operatorReplayAsNew(id, by, note);
+  operatorBatch: LifecycleStore['operatorBatch'] = async (action, ids, by, note, jobId) =>
+    this.lc.operatorBatch(action, ids, by, note, jobId);
+  recordBulkJob: LifecycleStore['recordBulkJob'] = async (job) => this.lc.recordBulkJob(job);
   previewAbort: LifecycleStore['previewAbort'] = async (keys) => previewAbort(this.lc.core, keys);
 
-  // TODO(issue 11): stubs until the triage queries and actions land.
-  operatorResend: LifecycleStore['operatorResend'] = () => notYet('operatorResend');
-  operatorReplayAsNew: LifecycleStore['operatorReplayAsNew'] = () => notYet('operatorReplayAsNew');
-  operatorBatch: LifecycleStore['operatorBatch'] = () => notYet('operatorBatch');
-  recordBulkJob: LifecycleStore['recordBulkJob'] = () => notYet('recordBulkJob');
-  countTurns: LifecycleStore['countTurns'] = () => notYet('countTurns');
-  countOutbox: LifecycleStore['countOutbox'] = () => notYet('countOutbox');
-  errorGroups: LifecycleStore['errorGroups'] = () => notYet('errorGroups');
+  countTurns: LifecycleStore['countTurns'] = async (f) => this.lc.countTurns(f);
+  countOutbox: LifecycleStore['countOutbox'] = async (f) => this.lc.countOutbox(f);
+  errorGroups: LifecycleStore['errorGroups'] = async (query) => this.lc.errorGroups(query);
 
   getTurn: LifecycleStore['getTurn'] = async (id) => this.lc.getTurn(id);
   getRow: LifecycleStore['getRow'] = async (id) => this.lc.getRow(id);
