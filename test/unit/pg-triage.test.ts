@@ -178,7 +178,7 @@ pgTest('replay as new: a new accepted turn linked both ways, a repeat finds it, 
       session: turn.sessionKey,
       payload: turn.payload,
       due: turn.nextAttemptAt,
-      claim: turn.claimOwner,
+      lapsed: turn.claimExpiresAt,
     },
     {
       status: 'accepted',
@@ -187,7 +187,7 @@ pgTest('replay as new: a new accepted turn linked both ways, a repeat finds it, 
       session: original.sessionKey,
       payload: original.payload,
       due: clock.t,
-      claim: null,
+      lapsed: clock.t,
     },
   );
   assert.equal((await store.operatorReplayAsNew(turnId, 'ui:bob')).turn.id, turn.id);
@@ -240,8 +240,12 @@ pgTest(
 
     const dead = await deadRow(store, 'boom', 'T');
     const resent = await store.operatorBatch('resend', [dead.rowId, dead.rowId], 'ui:carol', undefined, 'job-2');
-    assert.equal(resent.length, 1, 'an id given twice is acted on once');
-    assert.ok(resent[0]!.ok && resent[0]!.created);
+    // An id given twice: the second finds what the first created.
+    assert.deepEqual(
+      resent.map((o) => o.ok),
+      [true, true],
+    );
+    assert.ok(resent[0]!.created && resent[0]!.created === resent[1]!.created);
     const aborted = await store.operatorBatch('abort', ['S', 'T'], 'ui:carol', undefined, 'job-3');
     assert.deepEqual(
       aborted.map((o) => o.ok),
@@ -269,12 +273,19 @@ pgTest(
     const audit = (await store.auditTrail({ action: 'bulk' })).items;
     assert.equal(audit.length, 1);
     assert.deepEqual(
-      { kind: audit[0]!.kind, reason: audit[0]!.reason, note: audit[0]!.note, jobId: audit[0]!.jobId },
+      {
+        kind: audit[0]!.kind,
+        reason: audit[0]!.reason,
+        note: audit[0]!.note,
+        jobId: audit[0]!.jobId,
+        entityId: audit[0]!.entityId,
+      },
       {
         kind: 'action',
         reason: 'bulk terminate by filter (channel telegram): 2 done, 1 refused',
         note: 'spam',
         jobId: null,
+        entityId: 'job-1',
       },
     );
     // The per-row entries of the jobs are not in the audit; the single actions and the summary are.

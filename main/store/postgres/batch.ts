@@ -1,5 +1,6 @@
 import type { BulkOutcome } from '../../../shared/api';
 import type { BulkAction, BulkJob } from '../../../shared/triage';
+import { bulkJobNote } from '../../lifecycle/bulk';
 import { LifecycleError } from '../../lifecycle/errors';
 import { tx, type PgCore, type Tx } from './context';
 import { replayAsNewIn, resendIn } from './dead-letters';
@@ -34,7 +35,7 @@ export function operatorBatch(
   const who = operatorDoing(by, action, note, jobId);
   return tx(core, async (t) => {
     const outcomes: BulkOutcome[] = [];
-    for (const id of new Set(ids)) {
+    for (const id of ids) {
       try {
         const created = await step(t, core, id, who);
         outcomes.push(created === undefined ? { id, ok: true } : { id, ok: true, created });
@@ -48,21 +49,13 @@ export function operatorBatch(
   });
 }
 
-/** The audit's words for a bulk job: what, by which filter, how many done and refused. */
-export function bulkJobText(job: BulkJob): string {
-  const n = (x: number): string => x.toLocaleString('en-US');
-  const filter = job.filterText ? ` (${job.filterText})` : '';
-  const state = job.state === 'done' ? '' : `, ${job.state}${job.error ? `: ${job.error}` : ''}`;
-  return `bulk ${job.action} by filter${filter}: ${n(job.done)} done, ${n(job.refused)} refused${state}`;
-}
-
-/** The one audit entry of a bulk job (its per-row entries carry the job's id and stay off the audit; it does not). */
+/** The one audit entry of a bulk job: it names the job in entity_id (job_id marks its per-row entries, off the audit). */
 export function recordBulkJob(core: PgCore, job: BulkJob): Promise<void> {
   return tx(core, (t) =>
     record(
       t,
       core,
-      { kind: 'action', entityId: null, subjectId: null, from: null, to: null, reason: bulkJobText(job) },
+      { kind: 'action', entityId: job.id, subjectId: null, from: null, to: null, reason: bulkJobNote(job) },
       operatorDoing(job.by, 'bulk', job.reason),
     ),
   );

@@ -1,4 +1,5 @@
-import { OUTBOX_DEAD_STATUSES, TURN_DEAD_STATUSES, replayKey, resendKey, whyNot } from '../../../shared/triage';
+import { replayKey, resendKey } from '../../../shared/triage';
+import { replayAsNewRefusal, resendRefusal } from '../../lifecycle/dead-letters';
 import type { OutboxRow, Turn } from '../../../shared/types';
 import { LifecycleError } from '../../lifecycle/errors';
 import { newId } from '../../lifecycle/ids';
@@ -15,9 +16,6 @@ import { requireTurn } from './turns';
 // for good is sent again as a NEW row (resend) or answered by a NEW turn (replay as new), linked
 // to the original both ways in the timelines. The new one's key derives from the original's id:
 // a repeat (a double click, two nodes) finds the first and creates nothing.
-
-const DEAD_ROW: readonly string[] = OUTBOX_DEAD_STATUSES;
-const DEAD_TURN: readonly string[] = TURN_DEAD_STATUSES;
 
 function rowByKey(t: Tx, key: string): Promise<OutboxRow | undefined> {
   return t.one<OutboxRow>(`SELECT ${PG_OUTBOX_SELECT} FROM message_outbox WHERE idempotency_key = $1`, [key]);
@@ -42,15 +40,8 @@ export async function resendIn(
   const key = resendKey(rowId);
   const repeat = await rowByKey(t, key);
   if (repeat) return { row: repeat, created: false };
-  if (!DEAD_ROW.includes(original.status)) {
-    throw new LifecycleError('invalid_state', `outbox row ${rowId}: ${whyNot('resend', original)}`);
-  }
-  if (turn?.status === 'aborted' || original.terminalReason === 'turn_aborted') {
-    throw new LifecycleError(
-      'invalid_state',
-      `outbox row ${rowId} belongs to turn ${turnId ?? '?'}, which was aborted: nothing of an aborted turn is sent again`,
-    );
-  }
+  const refusal = resendRefusal(original, turn?.status ?? null);
+  if (refusal) throw new LifecycleError('invalid_state', refusal);
   const columns = {
     // Not a live send (live: false): due now for the recovery worker of any node, this one's too.
     ...newRowColumns(
@@ -124,11 +115,10 @@ export async function replayAsNewIn(
   const key = replayKey(turnId);
   const repeat = await turnByKey(t, key);
   if (repeat) return { turn: repeat, created: false };
-  if (!DEAD_TURN.includes(original.status)) {
-    throw new LifecycleError('invalid_state', `turn ${turnId}: ${whyNot('replay-as-new', original)}`);
-  }
-  // Accepted, due now and held by nobody (nor in this process's registry): the recovery worker
-  // of any node replays it through the host's replay handler, as a resumed turn.
+  const refusal = replayAsNewRefusal(original);
+  if (refusal) throw new LifecycleError('invalid_state', refusal);
+  // Accepted, due now, its claim lapsed and not in this process's registry: the recovery worker
+  // of any node (this one's too) replays it through the host's replay handler, as a resumed turn.
   const columns = {
     id: newId(t.now),
     channel: original.channel,
@@ -147,8 +137,8 @@ export async function replayAsNewIn(
     status: 'accepted',
     attempt_count: 0,
     next_attempt_at: t.now,
-    claim_owner: null,
-    claim_expires_at: null,
+    claim_owner: core.owner,
+    claim_expires_at: t.now,
     replay_of: turnId,
   };
   const turn = await insertWithEntry<Turn>(

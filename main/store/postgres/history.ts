@@ -1,4 +1,5 @@
-import type { Transition, Who as CoreWho } from '../../lifecycle/history';
+import type { Transition, Who } from '../../lifecycle/history';
+import { operator } from '../../lifecycle/operator';
 import type { PgCore, Tx } from './context';
 import type { Params } from './params';
 
@@ -11,20 +12,12 @@ import type { Params } from './params';
 const COLUMNS =
   'kind, entity_id, subject_id, from_status, to_status, actor, reason, actor_name, at, action, note, job_id';
 
-/**
- * Who made a change, and for an operator's: which action (message_history.action), the reason
- * they gave (note) and the bulk job it is part of. Carried through the moves, so every entry an
- * action writes (a row cancelled by an abort, a turn its terminate finalized) says so.
- */
-export interface Who extends CoreWho {
-  action?: string | undefined;
-  note?: string | null | undefined;
-  jobId?: string | null | undefined;
-}
+/** Who made a change; for an operator's, which action, the reason they gave and the bulk job (core's Who). */
+export type { Who };
 
 /** The operator `by` doing `action`, with their reason and the bulk job, if any. */
 export function operatorDoing(by: string, action: string, note?: string | null, jobId?: string | null): Who {
-  return { actor: 'operator', by, action, note: note ?? null, jobId: jobId ?? null };
+  return operator(by, action, note ?? undefined, jobId ?? undefined);
 }
 
 /** An entry of its own: a note without status change (a duplicate, a retry request) or an action. */

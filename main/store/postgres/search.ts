@@ -26,9 +26,6 @@ export const OUTBOX_SEARCH_TEXT = `(${[
   opt('terminal_reason'),
 ].join(SEP)})`;
 
-/** Terms this short keep the prefix search of ids and session keys (trigrams need three characters). */
-export const FULL_TEXT_MIN = 3;
-
 /** `text` as an ILIKE pattern that finds it anywhere, its wildcards (and the escape) taken literally. */
 export function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, '\\$&')}%`;

@@ -58,7 +58,7 @@ function groupsOf(t: Tx, s: Source, since: number, channel: string | undefined, 
        (array_agg(id ${newest}))[1] AS "sampleId",
        coalesce((array_agg(${s.error} ${newest}))[1], '') AS "sampleError"
      FROM ${s.table}
-     WHERE ${s.failure} AND ${s.at} >= ${b.p(since)} AND error_signature IS NOT NULL
+     WHERE ${s.failure} AND ${s.at} >= ${b.p(since)}
        ${channel === undefined ? '' : `AND channel = ${b.p(channel)}`}
      GROUP BY channel, ${s.kind}, error_signature
      ORDER BY count(*) DESC, max(${s.at}) DESC LIMIT ${b.p(limit)}`,
@@ -77,6 +77,7 @@ export function errorGroups(core: PgCore, q: ErrorGroupQuery = {}): Promise<Erro
         groups.push(...(await groupsOf(t, s, since, q.channel, limit)));
     }
     return groups
+      .map((g) => ({ ...g, signature: g.signature ?? '' }))
       .sort((x, y) => y.count - x.count || y.lastSeen - x.lastSeen || x.signature.localeCompare(y.signature))
       .slice(0, limit);
   });

@@ -9,6 +9,7 @@ import {
 } from '../../../lifecycle/queries/page';
 import type { Tx } from '../context';
 import { Params } from '../params';
+import { OUTBOX_SEARCH_TEXT, TURN_SEARCH_TEXT, containsPattern } from '../search';
 
 // The lists' WHERE builder and keyset paging on PostgreSQL: the same filters and cursors as
 // SQLite's (../../../lifecycle/queries/page.ts), with $n placeholders.
@@ -73,6 +74,21 @@ export class PgWhere implements FilterWhere {
 
   outboxSearch(search: string): void {
     this.add('(id = @search OR turn_id = @search OR idempotency_key = @search)', { search });
+  }
+
+  /**
+   * Any part of the searched text (search.ts), case-insensitive: ILIKE on the trigram index's
+   * very expression, so the planner can take it (or walk the time index when the term is
+   * common). Without pg_trgm the same term scans; it is always there, so this always answers.
+   */
+  fullText(table: string, search: string): boolean {
+    const text = table === 'message_turns' ? TURN_SEARCH_TEXT : OUTBOX_SEARCH_TEXT;
+    this.add(`${text} ILIKE @pattern`, { pattern: containsPattern(search) });
+    return true;
+  }
+
+  bound(term: string, named: Record<string, unknown>): void {
+    this.add(term, named);
   }
 }
 
