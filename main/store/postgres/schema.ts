@@ -226,6 +226,25 @@ const MIGRATIONS: Record<number, Migration> = {
   },
 };
 
+/**
+ * A read-only store over a database still at an older version (other nodes run an older app):
+ * temporary views named like the tables, with the columns this version reads (NULL, or the
+ * signature computed), so every read works unchanged and nothing is written to the database.
+ * Temporary objects shadow the tables for this connection only; returns the SQL for one.
+ */
+export function olderSchemaViews(schema: string, version: number): string | null {
+  if (version >= 3) return null;
+  const q = `"${schema.replaceAll('"', '""')}"`;
+  const view = (table: string, extra: string): string =>
+    `CREATE TEMP VIEW ${table} AS SELECT *, ${extra} FROM ${q}.${table};`;
+  // Temporary objects are the session's own: allowed under READ WRITE, though the session defaults to read-only.
+  return `BEGIN READ WRITE;
+    ${view('message_turns', `NULL::text AS replay_of, ${errorSignatureSql(TURN_ERROR_TEXT, 'pg')} AS error_signature`)}
+    ${view('message_outbox', `NULL::text AS resend_of, ${errorSignatureSql(OUTBOX_ERROR_TEXT, 'pg')} AS error_signature`)}
+    ${view('message_history', 'NULL::text AS action, NULL::text AS note, NULL::text AS job_id')}
+    COMMIT;`;
+}
+
 /** Whether the search indexes exist (else a search of three characters or more scans). */
 export async function hasTrigramSearch(client: pg.PoolClient | pg.Pool): Promise<boolean> {
   const r = await client.query<{ n: number }>(

@@ -23,7 +23,7 @@ import { operatorBatch, recordBulkJob } from './batch';
 import { operatorReplayAsNew, operatorResend } from './dead-letters';
 import { series } from './queries/series';
 import { pgRecovery } from './recovery';
-import { migrate } from './schema';
+import { migrate, olderSchemaViews } from './schema';
 import { acceptTurn, getTurn, markRunning, recordTurnFailure } from './turns';
 import { watchChanges } from './watch';
 
@@ -75,6 +75,13 @@ export class PgStore implements LifecycleStore {
     }
     try {
       const version = await migrate(client, location, readOnly);
+      const schema = (await client.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
+      const views = olderSchemaViews(schema, version);
+      if (views !== null) {
+        // Every connection of the pool, this one and those opened later (its queries queue behind these).
+        await client.query(views);
+        pool.on('connect', (c) => void c.query(views).catch(() => undefined));
+      }
       const serverClock = newServerClock();
       const before = Date.now();
       const startedAt = options.now
