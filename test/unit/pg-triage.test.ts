@@ -5,6 +5,7 @@
 // SQLite live in the core suite (eachBackend).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import pg from 'pg';
 import { LifecycleError, RecoveryWorker } from '../../main/lifecycle';
 import { errorSignature } from '../../main/lifecycle/signature';
 import type { LifecycleStore } from '../../main/store/contract';
@@ -557,5 +558,37 @@ test(
     } finally {
       await c.close();
     }
+  },
+);
+
+pgTest(
+  'a batch: a row another writer keeps locked past the lock timeout is that id’s refusal, not the batch’s',
+  async (c) => {
+    const { store } = c;
+    const t = await runningTurn(store);
+    const held = await queuedRow(store, t, 'tool');
+    const free = await queuedRow(store, t, 'tool');
+    const other = new pg.Client({ connectionString: c.target });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM message_outbox WHERE id = $1 FOR UPDATE', [held]);
+      const outcomes = await store.operatorBatch('retry', [held, free], 'ui:x', undefined, 'job-l');
+      assert.deepEqual(
+        outcomes.map((o) => [o.id, o.ok, o.code ?? null]),
+        [
+          [held, false, 'locked'],
+          [free, true, null],
+        ],
+      );
+    } finally {
+      await other.query('ROLLBACK');
+      await other.end();
+    }
+    const entries = (await store.history(t)).filter((e) => e.jobId === 'job-l');
+    assert.deepEqual(
+      entries.map((e) => e.entityId),
+      [free],
+    );
   },
 );

@@ -9,7 +9,7 @@ import { abortWith, replayIn, retryIn, terminateIn } from './operator';
 
 // A bulk job's batch (the API's job runner walks the filter and calls this per 100 ids): in ONE
 // transaction, the action on each id with the same checks as the single action. A refusal is
-// that id's outcome; an error of the database itself rolls back the whole batch.
+// that id's outcome; another error of the database itself rolls back the whole batch.
 
 type Step = (t: Tx, core: PgCore, id: string, who: Who) => Promise<string | undefined>;
 
@@ -21,6 +21,14 @@ const STEPS: Record<BulkAction, Step> = {
   resend: async (t, core, id, who) => (await resendIn(t, core, id, who)).row.id,
   'replay-as-new': async (t, core, id, who) => (await replayAsNewIn(t, core, id, who)).turn.id,
 };
+
+function lockTimeout(err: unknown, id: string): LifecycleError | null {
+  if ((err as { code?: unknown } | null)?.code !== '55P03') return null;
+  return new LifecycleError(
+    'locked',
+    `${id} stayed locked by another writer past the lock timeout; nothing was done to it`,
+  );
+}
 
 export function operatorBatch(
   core: PgCore,
@@ -36,13 +44,19 @@ export function operatorBatch(
   return tx(core, async (t) => {
     const outcomes: BulkOutcome[] = [];
     for (const id of ids) {
+      // Each id in a savepoint of its own, as on SQLite: a refusal undoes whatever that id wrote.
+      await t.run('SAVEPOINT lc_batch_one');
       try {
         const created = await step(t, core, id, who);
+        await t.run('RELEASE SAVEPOINT lc_batch_one');
         outcomes.push(created === undefined ? { id, ok: true } : { id, ok: true, created });
       } catch (err) {
-        // A refusal throws before it writes anything; anything else is the database's and ends the batch.
-        if (!(err instanceof LifecycleError)) throw err;
-        outcomes.push({ id, ok: false, error: err.message, code: err.code });
+        // A row another transaction keeps locked past the lock timeout is that id's refusal too;
+        // any other error of the database ends the batch (rolled back whole, run again if a deadlock).
+        const refusal = err instanceof LifecycleError ? err : lockTimeout(err, id);
+        if (!refusal) throw err;
+        await t.run('ROLLBACK TO SAVEPOINT lc_batch_one');
+        outcomes.push({ id, ok: false, error: refusal.message, code: refusal.code });
       }
     }
     return outcomes;
