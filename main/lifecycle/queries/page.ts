@@ -356,7 +356,7 @@ function hasTable(core: Core, name: string): boolean {
   if (!known) tables.set(core, (known = new Map()));
   let has = known.get(name);
   if (has === undefined) {
-    has = core.stmt('SELECT 1 FROM sqlite_master WHERE name = ?').get(name) !== undefined;
+    has = core.db.prepare('SELECT 1 FROM sqlite_master WHERE name = ?').get(name) !== undefined;
     known.set(name, has);
   }
   return has;
