@@ -17,7 +17,7 @@ import { BYTEWISE } from './page';
 
 /** How many rows a detail lists, and how many generations of resends (a resend of a resend…) it follows. */
 const DETAIL_ROWS = 1000;
-const RESEND_DEPTH = 8;
+const RESEND_DEPTH = 20;
 
 /** The resends of `ids`, of those resends, and so on: oldest first. */
 async function resendsOf(t: Tx, ids: readonly string[]): Promise<OutboxRow[]> {
