@@ -57,7 +57,7 @@ export function turnWhere(
     deadTerms(where, TURN_DEAD_STATUSES.slice(0, 1), TURN_DEAD_SQL, NOT_REPLAYED_SQL(), now - attentionWindowMs);
   if (f.signature !== undefined) {
     where.walk({ column: 'error_signature', value: f.signature });
-    where.add(TURN_FAILURE_SQL);
+    raw(where, TURN_FAILURE_SQL);
   }
   if (f.sessionKey !== undefined) {
     const session = { column: 'session_key', value: f.sessionKey };
@@ -69,10 +69,15 @@ export function turnWhere(
   if (f.channel !== undefined) where.walk({ column: 'channel', value: f.channel });
 }
 
+/** A term written as a partial index's WHERE has it (a bound, not a narrowing term), so the planner can prove the index applies. */
+function raw(where: FilterWhere, term: string): void {
+  if (where.bound) where.bound(term, {});
+  else where.add(term);
+}
+
 /**
  * Dead work: one walk per dead status in time order on v5's partial index of it, which covers
- * the window's term and the link's probe. Its WHERE is written out as the index has it (a
- * bound, not a narrowing term), so that the planner can prove the partial index applies.
+ * the window's term and the link's probe.
  */
 function deadTerms(
   where: FilterWhere,
@@ -82,8 +87,7 @@ function deadTerms(
   since: number,
 ): void {
   where.branches('status', statuses);
-  if (where.bound) where.bound(dead, {});
-  else where.add(dead);
+  raw(where, dead);
   where.add(`completed_at >= @deadSince AND ${notLinked}`, { deadSince: since });
 }
 
@@ -124,7 +128,7 @@ export function outboxWhere(
   if (f.dead) deadTerms(where, OUTBOX_DEAD_STATUSES, OUTBOX_DEAD_SQL, NOT_RESENT_SQL(), now - attentionWindowMs);
   if (f.signature !== undefined) {
     where.walk({ column: 'error_signature', value: f.signature });
-    where.add(OUTBOX_FAILURE_SQL);
+    raw(where, OUTBOX_FAILURE_SQL);
   }
   if (f.search && !fullText) where.outboxSearch(f.search);
   if (f.turnId !== undefined) where.few('turn_id = @turnId', { turnId: f.turnId });
