@@ -189,10 +189,10 @@ const V3 = `
   CREATE INDEX IF NOT EXISTS ix_outbox_resend_of ON message_outbox(resend_of) WHERE resend_of IS NOT NULL;
   CREATE INDEX IF NOT EXISTS ix_turns_failures ON message_turns((${TURN_FAILED_AT})) WHERE ${TURN_FAILURE_SQL};
   CREATE INDEX IF NOT EXISTS ix_outbox_failures ON message_outbox((${OUTBOX_FAILED_AT})) WHERE ${OUTBOX_FAILURE_SQL};
-  CREATE INDEX IF NOT EXISTS ix_turns_signature ON message_turns(error_signature, accepted_at) WHERE error_signature IS NOT NULL;
-  CREATE INDEX IF NOT EXISTS ix_outbox_signature ON message_outbox(error_signature, queued_at) WHERE error_signature IS NOT NULL;
-  CREATE INDEX IF NOT EXISTS ix_turns_dead ON message_turns(completed_at) WHERE ${TURN_DEAD_SQL};
-  CREATE INDEX IF NOT EXISTS ix_outbox_dead ON message_outbox(completed_at) WHERE ${OUTBOX_DEAD_SQL};
+  CREATE INDEX IF NOT EXISTS ix_turns_signature ON message_turns(error_signature, accepted_at) WHERE ${TURN_FAILURE_SQL};
+  CREATE INDEX IF NOT EXISTS ix_outbox_signature ON message_outbox(error_signature, queued_at) WHERE ${OUTBOX_FAILURE_SQL};
+  CREATE INDEX IF NOT EXISTS ix_turns_dead ON message_turns(status, accepted_at, completed_at) WHERE ${TURN_DEAD_SQL};
+  CREATE INDEX IF NOT EXISTS ix_outbox_dead ON message_outbox(status, queued_at, completed_at) WHERE ${OUTBOX_DEAD_SQL};
   CREATE INDEX IF NOT EXISTS ix_outbox_error_class ON message_outbox(error_class, queued_at) WHERE error_class IS NOT NULL;
   CREATE INDEX IF NOT EXISTS ix_history_audit ON message_history(at, id) WHERE ${AUDIT_ENTRY_SQL};
   CREATE INDEX IF NOT EXISTS ix_history_action ON message_history(action, at, id) WHERE ${AUDIT_ENTRY_SQL};
