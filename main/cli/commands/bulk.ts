@@ -2,6 +2,7 @@ import { filterText } from '../../../shared/filter-text';
 import { ACTION_LIST, BULK_ACTIONS, type BulkAction, type BulkJob } from '../../../shared/triage';
 import { previewBulk, type BulkTarget } from '../../api/bulk-filter';
 import { BulkJobs } from '../../api/jobs';
+import { LifecycleError } from '../../lifecycle/errors';
 import { booleanFlag, positionals } from '../args';
 import type { Command } from '../command';
 import { CliError, UsageError } from '../errors';
@@ -58,6 +59,9 @@ export const bulkCommand: Command = {
             .join('\n'),
         );
         return;
+      }
+      if (store.readOnly) {
+        throw new LifecycleError('read_only', `the database is open read-only: bulk ${action} would change it`);
       }
       const progress = createProgress(`${action}`);
       const jobs = new BulkJobs({
