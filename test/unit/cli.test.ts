@@ -999,18 +999,18 @@ test('errors: the groups, narrowed by channel and window; bad durations are usag
   assert.equal(of('r-4')?.signature, '# bad gateway');
   assert.equal(of('r-6')?.signature, '# forbidden: bot was blocked by the user');
   assert.equal(of('t-2')?.subject, 'turn');
-  const slack = await cliJson<{ groups: { channel: string }[] }>([
+  const discord = await cliJson<{ groups: { channel: string }[] }>([
     'errors',
     '--channel',
-    'slack',
+    'discord',
     '--since',
     '1h',
     '--db',
     file,
   ]);
   assert.deepEqual(
-    slack.groups.map((g) => g.channel),
-    ['slack'],
+    discord.groups.map((g) => g.channel),
+    ['discord'],
   );
   const text = await cli(['errors', '--db', file]);
   assert.equal(text.code, 0, text.stderr);
@@ -1095,7 +1095,7 @@ test('export: CSV to stdout, JSON parsable, --out writes the file whole; filters
     2,
     /--format must be one of csv, json/,
   );
-  expectFailure(await cli(['export', 'turns', '--db', file, '--json']), 2, /use --format json/);
+  assert.match((await cliJsonError(['export', 'turns', '--db', file], 2)).message, /use --format json/);
   expectFailure(await cli(['export', 'audit', '--order', 'asc', '--db', file]), 2, /newest first/);
 });
 
