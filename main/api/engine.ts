@@ -6,7 +6,9 @@ import { LifecycleError } from '../lifecycle/errors';
 import { RecoveryWorker } from '../recovery/worker';
 import { SqliteStore } from '../store/sqlite/store';
 import { ChangeWatch, passChanged } from './change-watch';
+import { closingExport, exportServer, isExportMessage } from './export-port';
 import { startIntegrityCheck } from './integrity';
+import { BulkJobs } from './jobs';
 import { MUTATING_METHODS, type EngineData, type EngineMessage, type HostMessage } from './protocol';
 import { openInRole, type Opened } from './roles';
 import { createApi } from './service';
@@ -63,7 +65,27 @@ async function main(port: NonNullable<typeof parentPort>, data: EngineData): Pro
     (event) => post(port, event),
     (at) => post(port, { type: 'external-write', at }),
   );
-  const api = createApi({ store, operator: data.operator, info, lastExternalWriteAt: () => watch.lastExternalWriteAt });
+  let closing = false;
+  const checkCounts = (): void => {
+    if (!closing) watch.check();
+  };
+  // A job's progress (at most 4 a second, and its end) also tells the views that rows changed.
+  const jobs = new BulkJobs({
+    store,
+    operator: data.operator,
+    emit: (job) => {
+      post(port, { type: 'job', job });
+      watch.changed();
+      checkCounts();
+    },
+  });
+  const api = createApi({
+    store,
+    operator: data.operator,
+    info,
+    lastExternalWriteAt: () => watch.lastExternalWriteAt,
+    jobs,
+  });
 
   // A real gateway owns delivery and replay; only the demo's simulated gateway gives handlers.
   const gateway = data.demo ? embeddedDemo(store, data.dbPath) : undefined;
@@ -72,11 +94,6 @@ async function main(port: NonNullable<typeof parentPort>, data: EngineData): Pro
     ? new RecoveryWorker(store, gateway ? { deliver: gateway.deliver, replay: gateway.replay } : {})
     : undefined;
   worker?.on('error', (err) => console.error(`[lifecycle-desk] recovery pass failed: ${err.message}`));
-
-  let closing = false;
-  const checkCounts = (): void => {
-    if (!closing) watch.check();
-  };
 
   worker?.on('pass', (report) => {
     if (passChanged(report)) {
@@ -101,13 +118,22 @@ async function main(port: NonNullable<typeof parentPort>, data: EngineData): Pro
     clearInterval(countsTimer);
     stopFeed();
     watch.stop();
+    await jobs.stop(); // each ends after its current batch, with its audit entry
     await checker?.terminate();
     await worker?.stop();
     await store.close();
     process.exit(0); // ends this thread only; abandons a demo turn still sleeping (recovery finishes it next time)
   };
 
+  // Where there is no reader thread (PostgreSQL), exports run here, pulled chunk by chunk.
+  const exports = exportServer(store, (reply) => post(port, reply));
+
   port.on('message', (msg: HostMessage) => {
+    if (isExportMessage(msg)) {
+      if (!closing) exports(msg);
+      else if (msg.type === 'export-pull') post(port, closingExport(msg.exportId));
+      return;
+    }
     if ('type' in msg) {
       if (msg.type === 'close') void close();
       return;
