@@ -19,8 +19,8 @@ const MIN = 60_000;
 export const PAST_MS = 120 * MIN;
 /** WhatsApp's long outage in the past, relative to the start: over by now, its dead rows can be resent. */
 export const WHATSAPP_OUTAGE = { from: -75 * MIN, to: -40 * MIN } as const;
-/** Discord flaps: down the first 4 minutes of every 10, since 30 minutes before the start. */
-export const DISCORD_CYCLE = { period: 10 * MIN, down: 4 * MIN, since: -30 * MIN } as const;
+/** Discord flaps: down 4 minutes of every 10 since 32 minutes before the start (so down at the start, 2 more minutes). */
+export const DISCORD_CYCLE = { period: 10 * MIN, down: 4 * MIN, since: -32 * MIN } as const;
 /** One message the agent cannot process, whatever it tries (the poison turn): one every 40 minutes. */
 export const POISON_EVERY_MS = 40 * MIN;
 /** The session that loops: a message every 90 s, never answered, until someone aborts it. */

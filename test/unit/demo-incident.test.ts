@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { embeddedDemo } from '../../main/demo/embedded';
 import { DEMO_CONFIG } from '../../main/demo/gateway';
 import { seedPast } from '../../main/demo/past';
+import { Sink } from '../../main/demo/sink';
 import { DISCORD_CYCLE } from '../../main/demo/scenario';
 import { errorSignature } from '../../main/lifecycle/signature';
 import { SqliteStore } from '../../main/store/sqlite/store';
@@ -175,5 +176,43 @@ test('live: the same seed plays the same sends, failures and outcomes; stuck wor
   } finally {
     await a.store.close();
     await b.store.close();
+  }
+});
+
+test('actions work on the incident: a resend of a past outage row delivers; the poison turn replayed as new fails again', async () => {
+  const { clock, store, gateway } = demoFile(1);
+  const worker = gateway.createWorker();
+  try {
+    const db = store.lc.db;
+    const expired = db
+      .prepare(`SELECT id FROM message_outbox WHERE status = 'expired' AND channel = 'whatsapp' LIMIT 1`)
+      .get() as { id: string };
+    const resent = await store.operatorResend(expired.id, 'test', 'WhatsApp is back');
+    const outage = db
+      .prepare(
+        `SELECT id FROM message_turns WHERE status = 'failed_terminal' AND channel = 'whatsapp'
+         AND terminal_reason LIKE 'final reply failed: 50%' LIMIT 1`,
+      )
+      .get() as { id: string };
+    const answered = await store.operatorReplayAsNew(outage.id, 'test');
+    const poison = db
+      .prepare(`SELECT id FROM message_turns WHERE terminal_reason LIKE 'agent crashed%' LIMIT 1`)
+      .get() as { id: string };
+    const replayed = await store.operatorReplayAsNew(poison.id, 'test');
+    for (let i = 0; i < 12; i++) {
+      clock.advance(5_000);
+      await gateway.step();
+      await worker.runOnce();
+    }
+    assert.equal((await store.getRow(resent.row.id))?.status, 'delivered');
+    const sent = Sink.read(gateway.sink.file).filter((l) => l.rowId === resent.row.id);
+    assert.equal(sent.length, 1, 'the resend reached the platform once');
+    assert.equal((await store.getTurn(answered.turn.id))?.status, 'delivered');
+    const again = await store.getTurn(replayed.turn.id);
+    assert.equal(again?.status, 'failed_terminal');
+    assert.match(again?.terminalReason ?? '', /Array buffer allocation failed/);
+  } finally {
+    await worker.stop();
+    await store.close();
   }
 });
