@@ -391,7 +391,7 @@ export function* benchData(turns: number, now: number): Generator<BenchTurn> {
         o.error ?? null,
         o.error ? (o.status === 'failed_retryable' || o.status === 'expired' ? 'retryable' : 'permanent') : null,
         o.reason ?? null,
-        o.kind === 'final' ? `${id}:final` : o.kind === 'direct' ? `reminder:${i}` : null,
+        o.kind === 'final' ? `${id}:final` : o.kind === 'direct' ? `reminder:${id}` : null,
         live ? LIVE_OWNER : null,
         live ? now + 5 * 60_000 : null,
       ];
