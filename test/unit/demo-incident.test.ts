@@ -130,6 +130,19 @@ test('after the seeding there is work to triage: stuck, failed for good, in erro
       [...groups.values()].some((texts) => texts.size >= 3),
       'one signature groups errors whose ids and numbers differ',
     );
+
+    // And as the store groups them (the Errors view), with the dead-letter counts of "Needs attention".
+    const stored = await store.errorGroups({});
+    assert.ok(stored.length >= 6, `error groups: ${stored.map((g) => `${g.channel} ${g.signature}`).join(' | ')}`);
+    assert.ok(stored.some((g) => g.subject === 'turn' && g.signature.startsWith('agent crashed')));
+    assert.ok(stored.some((g) => g.channel === 'whatsapp' && g.subject === 'outbox' && g.dead >= 3));
+    assert.ok(
+      status.deadTurns > 0 && status.deadOutbox > 0,
+      `dead: ${status.deadTurns} turns, ${status.deadOutbox} rows`,
+    );
+    const deadRows = await store.listOutbox({ dead: true, limit: 500 });
+    assert.equal(deadRows.items.length, status.deadOutbox);
+    assert.ok(deadRows.items.every((r) => /^(Failed for good|Expired): /.test(r.stuckReason ?? '')));
   } finally {
     await store.close();
   }
