@@ -130,7 +130,7 @@ export async function triageSection(turns = envInt('BENCH_TRIAGE_TURNS', 1_000_0
   }
 }
 
-if (require.main === module) {
+if (require.main === module && process.env.NODE_TEST_CONTEXT === undefined) {
   void triageSection().catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;
