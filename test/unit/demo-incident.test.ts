@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import { embeddedDemo } from '../../main/demo/embedded';
@@ -228,4 +229,22 @@ test('actions work on the incident: a resend of a past outage row delivers; the 
     await worker.stop();
     await store.close();
   }
+});
+
+test('lifecycle-desk demo --incident writes the past once; serve refuses --seed without --demo', () => {
+  const bin = path.join(__dirname, '..', '..', 'main', 'cli', 'bin.js');
+  const file = path.join(tempDir(), 'demo.db');
+  const run = (...args: string[]) =>
+    JSON.parse(execFileSync(process.execPath, [bin, ...args, '--db', file, '--json'], { encoding: 'utf8' })) as {
+      written: boolean;
+      turns: number;
+      status: { stuckTurns: number; deadOutbox: number };
+    };
+  const first = run('demo', '--incident', '--seed', '4');
+  assert.equal(first.written, true);
+  assert.ok(first.turns > 150 && first.status.stuckTurns > 0 && first.status.deadOutbox > 0, JSON.stringify(first));
+  assert.equal(run('demo', '--incident').written, false, 'a file with a recent past is left as it is');
+  const refused = spawnSync(process.execPath, [bin, 'serve', '--seed', '3', '--db', file], { encoding: 'utf8' });
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /--seed only applies with --demo/);
 });
