@@ -6,7 +6,7 @@ import { embeddedDemo } from '../../main/demo/embedded';
 import { DEMO_CONFIG } from '../../main/demo/gateway';
 import { seedPast } from '../../main/demo/past';
 import { Sink } from '../../main/demo/sink';
-import { DISCORD_CYCLE } from '../../main/demo/scenario';
+import { DISCORD_CYCLE, LOOP_PAUSE_MS, loopUser } from '../../main/demo/scenario';
 import { errorSignature } from '../../main/lifecycle/signature';
 import { SqliteStore } from '../../main/store/sqlite/store';
 import { CHOSEN_TERMINAL_REASONS } from '../../shared/triage';
@@ -247,4 +247,34 @@ test('lifecycle-desk demo --incident writes the past once; serve refuses --seed 
   const refused = spawnSync(process.execPath, [bin, 'serve', '--seed', '3', '--db', file], { encoding: 'utf8' });
   assert.equal(refused.status, 2);
   assert.match(refused.stderr, /--seed only applies with --demo/);
+});
+
+test('the looping session piles up until it is aborted; then it stops, and another starts later', async () => {
+  const { clock, store, gateway } = demoFile(1);
+  const worker = gateway.createWorker();
+  const running = async (sessionKey: string): Promise<number> =>
+    (await store.listTurns({ sessionKey, status: ['running'], limit: 500 })).items.length;
+  try {
+    const first = loopUser(0).sessionKey;
+    const before = await running(first);
+    assert.ok(before >= 10, `${before} turns held`);
+    for (let i = 0; i < 24; i++) {
+      clock.advance(5_000);
+      await gateway.step();
+      await worker.runOnce();
+    }
+    assert.ok((await running(first)) > before, 'it kept piling up, and the worker left it to the gateway');
+    const aborted = await store.operatorAbort(first, 'test', 'the user asked');
+    assert.ok(aborted.turns > before);
+    for (let i = 0; i < Math.ceil((LOOP_PAUSE_MS + 3 * 60_000) / 5_000); i++) {
+      clock.advance(5_000);
+      await gateway.step();
+      await worker.runOnce();
+    }
+    assert.equal(await running(first), 0, 'nothing new in the aborted session');
+    assert.ok((await running(loopUser(1).sessionKey)) > 0, 'another user loops a while later');
+  } finally {
+    await worker.stop();
+    await store.close();
+  }
 });
