@@ -7,7 +7,9 @@ import { formatAgo } from '../format';
 import { hrefFor, navigate } from '../routing';
 import type { FilterOf } from '../stores/list';
 import { useTurnsStore } from '../stores/turns';
-import { ListView, type ListAction, type ListField } from './ListView';
+import { BulkByFilter } from '../components/BulkByFilter';
+import { ExportMenu } from '../components/ExportMenu';
+import { ListView, type ListAction, type ListField, type PlainFilter } from './ListView';
 
 const col = createColumnHelper<TurnListItem>();
 const shared = sharedColumns<TurnListItem>();
@@ -38,15 +40,30 @@ const columns = (now: number) => [
 ];
 
 const fields: ListField<FilterOf<'listTurns'>>[] = [
-  { key: 'search', label: 'Search', placeholder: 'Turn id or session prefix', search: true },
+  {
+    key: 'search',
+    label: 'Search',
+    placeholder: 'Id, external id, session, text, error (3+ characters for full text)',
+    search: true,
+  },
   { key: 'sessionKey', label: 'Session', placeholder: 'Exact session key' },
   { key: 'channel', label: 'Channel', placeholder: 'e.g. telegram' },
 ];
 
 const actions: ListAction<TurnListItem>[] = [
   { kind: 'replay', target: (t) => t.id },
+  { kind: 'replay-as-new', target: (t) => t.id },
   { kind: 'abort', target: (t) => t.sessionKey },
 ];
+
+const BY_FILTER = ['replay', 'replay-as-new', 'abort'] as const;
+
+const byFilter = (filter: PlainFilter<'listTurns'>, order: 'asc' | 'desc') => (
+  <>
+    <BulkByFilter list="turns" filter={filter} actions={BY_FILTER} />
+    <ExportMenu target={{ list: 'turns', filter, order }} />
+  </>
+);
 
 const openTurn = (t: TurnListItem): void => navigate({ view: 'turn', id: t.id });
 
@@ -63,6 +80,8 @@ export function TurnsView() {
       hidden={['routeTo', 'terminalReason', 'updatedAt']}
       sortColumn="acceptedAt"
       actions={actions}
+      timeLabel="Accepted"
+      byFilter={byFilter}
       onOpen={openTurn}
       loadError="Could not load turns"
       emptyText="No turns match these filters."
