@@ -9,6 +9,7 @@ export function DebouncedInput({
   onCommit,
   placeholder,
   search,
+  hint,
   delayMs = 350,
 }: {
   label: string;
@@ -17,6 +18,8 @@ export function DebouncedInput({
   placeholder?: string;
   /** The view's main search box: '/' focuses it. */
   search?: boolean;
+  /** What the box matches, in full (its tooltip): the placeholder says it briefly. */
+  hint?: string | undefined;
   delayMs?: number;
 }) {
   const id = useId();
@@ -46,6 +49,7 @@ export function DebouncedInput({
         type={search ? 'search' : 'text'}
         value={draft}
         placeholder={placeholder}
+        title={hint}
         spellCheck={false}
         autoComplete="off"
         data-shortcut-search={search ? '' : undefined}

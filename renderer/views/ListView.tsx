@@ -34,6 +34,8 @@ export type ListField<F> =
       placeholder: string;
       /** The view's main search box: '/' focuses it. */
       search?: true;
+      /** What it matches, in full (the tooltip). */
+      hint?: string;
     }
   | {
       key: TextKey<F>;
@@ -151,6 +153,7 @@ export function ListView<M extends ListMethod>(props: ListViewProps<M>) {
               search={f.search ?? false}
               label={f.label}
               placeholder={f.placeholder}
+              hint={f.hint}
               value={text[f.key] ?? ''}
               onCommit={(value) => setFilter({ [f.key]: value })}
             />

@@ -2,6 +2,7 @@ import { createColumnHelper } from '@tanstack/react-table';
 import { DISPATCH_KINDS, ERROR_CLASSES, OUTBOX_STATUSES, isOutboxPending } from '../../shared/types';
 import type { OutboxListItem } from '../../shared/views';
 import { sharedColumns } from '../components/columns';
+import { ShortId } from '../components/ShortId';
 import { NONE, Time } from '../components/Time';
 import { formatRelative } from '../format';
 import { hrefFor, navigate } from '../routing';
@@ -26,6 +27,11 @@ const columns = (now: number) => [
         <a className="mono" href={hrefFor({ view: 'turn', id })}>
           {id}
         </a>
+      ) : c.row.original.resendOf ? (
+        // A resend has no turn (it never re-decides one): it names the row it was made from.
+        <span className="muted">
+          resend of <ShortId id={c.row.original.resendOf} />
+        </span>
       ) : (
         <span className="muted">none</span>
       );
@@ -56,7 +62,8 @@ const fields: ListField<FilterOf<'listOutbox'>>[] = [
   {
     key: 'search',
     label: 'Search',
-    placeholder: 'Id, turn, idempotency key, target, text, error (3+ characters for full text)',
+    placeholder: 'Id, turn, idempotency key, target, text or error (3+ characters)',
+    hint: '3 characters or more: any part of the row id, turn id, idempotency key, target, message text or last error. Fewer: the start of the id.',
     search: true,
   },
   { key: 'turnId', label: 'Turn', placeholder: 'Exact turn id' },

@@ -95,6 +95,49 @@ function resendsOf(rows: readonly OutboxListItem[]): Map<string, string[]> {
   return out;
 }
 
+/**
+ * The actions this row can take, as buttons (a row has at most two: retry and terminate while it
+ * is waiting, resend once it failed for good); the others are left out, and a row that can take
+ * none says why in its tooltip. Disabled buttons for all three did not fit beside the row.
+ */
+function RowActions({
+  row,
+  turn,
+  resentAs,
+  writeBlock,
+}: {
+  row: OutboxListItem;
+  turn: Turn;
+  resentAs: ReadonlyMap<string, string[]>;
+  writeBlock: string | null;
+}) {
+  const request = useActionsStore((a) => a.request);
+  const why = ROW_ACTIONS.map((kind) => ({ kind, why: rowWhyNot(kind, row, turn, resentAs) }));
+  const offered = why.filter((w) => w.why === null);
+  if (offered.length === 0) {
+    return (
+      <span className="muted no-action" title={why.map((w) => `${ACTIONS[w.kind].label}: ${w.why}`).join('\n')}>
+        no action
+      </span>
+    );
+  }
+  return (
+    <>
+      {offered.map(({ kind }) => (
+        <ActionButton
+          key={kind}
+          small
+          danger={ACTIONS[kind].irreversible}
+          label={ACTIONS[kind].label}
+          blocked={writeBlock}
+          hintId={HINT_ID}
+          onClick={() => request({ kind, targets: [row.id], turnOf: { [row.id]: turn.id } })}
+        />
+      ))}
+    </>
+  );
+}
+
 function OutboxRows({
   rows,
   turn,
@@ -106,7 +149,6 @@ function OutboxRows({
   now: number;
   writeBlock: string | null;
 }) {
-  const request = useActionsStore((a) => a.request);
   if (rows.length === 0) return <p className="muted">No outbox rows for this turn.</p>;
   const resentAs = resendsOf(rows);
   return (
@@ -153,24 +195,16 @@ function OutboxRows({
             {r.stuckReason ? (
               <span className="stuck-reason">{r.stuckReason}</span>
             ) : (
-              [r.terminalReason && plainStatus(r.terminalReason), r.lastError && `last error ${r.lastError}`]
+              [
+                r.terminalReason && plainStatus(r.terminalReason),
+                r.lastError && r.lastError !== r.terminalReason && `last error ${r.lastError}`,
+              ]
                 .filter(Boolean)
                 .join(' · ')
             )}
           </td>
           <td className="row-actions">
-            {ROW_ACTIONS.map((kind) => (
-              <ActionButton
-                key={kind}
-                small
-                danger={ACTIONS[kind].irreversible}
-                label={ACTIONS[kind].label}
-                blocked={writeBlock}
-                unavailable={rowWhyNot(kind, r, turn, resentAs)}
-                hintId={HINT_ID}
-                onClick={() => request({ kind, targets: [r.id], turnOf: { [r.id]: turn.id } })}
-              />
-            ))}
+            <RowActions row={r} turn={turn} resentAs={resentAs} writeBlock={writeBlock} />
           </td>
         </tr>
       ))}
@@ -302,7 +336,10 @@ export function TurnDetailView({ id }: { id: string }) {
           <strong>Why it is stuck:</strong> {stuckReason}
         </div>
       ) : (
-        <div className="notice notice-ok" data-testid="stuck-reason">
+        <div
+          className={`notice ${turn.status === 'failed_terminal' ? 'notice-error' : turn.status === 'aborted' ? 'notice-info' : 'notice-ok'}`}
+          data-testid="stuck-reason"
+        >
           {terminal
             ? `Finished: ${plainStatus(turn.status)}${turn.terminalReason ? ` (${plainStatus(turn.terminalReason)})` : ''}.`
             : stuckRows

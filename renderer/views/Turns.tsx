@@ -1,7 +1,9 @@
 import { createColumnHelper } from '@tanstack/react-table';
 import { TURN_STATUSES } from '../../shared/types';
 import type { TurnListItem } from '../../shared/views';
+import { plainStatus } from '../../shared/triage';
 import { sharedColumns } from '../components/columns';
+import { IdLink } from '../components/ShortId';
 import { Time } from '../components/Time';
 import { formatAgo } from '../format';
 import { hrefFor, navigate } from '../routing';
@@ -35,7 +37,22 @@ const columns = (now: number) => [
   col.accessor('updatedAt', { header: 'Updated', size: 110, cell: (c) => formatAgo(c.getValue(), now) }),
   shared.attempts,
   col.accessor('routeTo', { header: 'Reply to', size: 140 }),
-  col.accessor('terminalReason', { header: 'Reason', size: 220, cell: (c) => c.getValue() ?? '' }),
+  col.accessor('terminalReason', {
+    header: 'Reason',
+    size: 220,
+    cell: (c) => {
+      const v = c.getValue();
+      return v ? plainStatus(v) : '';
+    },
+  }),
+  col.accessor('replayOf', {
+    header: 'Replay of',
+    size: 150,
+    cell: (c) => {
+      const id = c.getValue();
+      return id ? <IdLink id={id} href={hrefFor({ view: 'turn', id })} /> : '';
+    },
+  }),
   shared.stuckReason,
 ];
 
@@ -43,7 +60,8 @@ const fields: ListField<FilterOf<'listTurns'>>[] = [
   {
     key: 'search',
     label: 'Search',
-    placeholder: 'Id, external id, session, text, error (3+ characters for full text)',
+    placeholder: 'Id, external id, session, text or error (3+ characters)',
+    hint: '3 characters or more: any part of the id, external id, dedupe key, session key, message text or error. Fewer: the start of the id or session key.',
     search: true,
   },
   { key: 'sessionKey', label: 'Session', placeholder: 'Exact session key' },
@@ -77,7 +95,7 @@ export function TurnsView() {
       statuses={TURN_STATUSES}
       fields={fields}
       columns={columns}
-      hidden={['routeTo', 'terminalReason', 'updatedAt']}
+      hidden={['routeTo', 'terminalReason', 'updatedAt', 'replayOf']}
       sortColumn="acceptedAt"
       actions={actions}
       timeLabel="Accepted"
