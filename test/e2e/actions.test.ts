@@ -104,7 +104,9 @@ test(
     assert.match(await detail.stuckReason().innerText(), /failed once, last error agent crashed/);
 
     const text = await detail.requestAction(detail.action('Replay turn'));
-    assert.match(text, new RegExp(`Turn ${failed.id} is re-armed: status failed_retryable, due now`));
+    assert.match(text, new RegExp(`Turn ${failed.id} is re-armed: due now, to be retried`));
+    // Plain words: no status names in the sentence.
+    assert.doesNotMatch(text, /failed_retryable|failed_terminal|operator_terminated/);
     await detail.confirm();
     await eventually(async () => assert.match(await detail.statusMessage().innerText(), /Replay requested for 1 turn/));
 
@@ -203,7 +205,10 @@ test(
     await detail.requestAction(detail.rowAction(stuck.rowId, 'Terminate'));
     await detail.confirm();
     await eventually(async () => assert.match(await detail.statusMessage().innerText(), /Terminated 1 outbox row/));
-    await eventually(async () => assert.equal(await detail.rowAction(stuck.rowId, 'Terminate').isDisabled(), true));
+    // A row offers only what it can still take: failed for good, it can be resent, not retried or terminated.
+    await detail.rowAction(stuck.rowId, 'Resend').waitFor();
+    assert.equal(await detail.rowAction(stuck.rowId, 'Terminate').count(), 0);
+    assert.equal(await detail.rowAction(stuck.rowId, 'Retry now').count(), 0);
     assert.deepEqual(
       [db.lc.getRow(stuck.rowId)!.status, db.lc.getRow(stuck.rowId)!.terminalReason],
       ['failed_terminal', 'operator_terminated'],
@@ -220,6 +225,14 @@ test('bulk actions on the table selection: terminate rows, replay turns', { time
   // Ten minutes ago: the gateway's live hold on its running turns (5 min lease) has lapsed.
   const db = createDb(10 * 60_000);
   const sends = [1, 2, 3].map((i) => pendingSend(db, { session: `slack:bulk-${i}`, text: `Question ${i}` }));
+  const doneTurn = delivered(db, { session: 'slack:bulk-done', text: 'Answered already' });
+  const done = {
+    rowId: (
+      db.lc.db
+        .prepare("SELECT id FROM message_outbox WHERE turn_id = ? AND dispatch_kind = 'final'")
+        .get(doneTurn.id) as { id: string }
+    ).id,
+  };
   const stalled = [1, 2].map((i) => running(db, { session: `telegram:stalled-${i}`, text: `Task ${i}` }));
   db.clock.t = null;
 
@@ -233,15 +246,42 @@ test('bulk actions on the table selection: terminate rows, replay turns', { time
   await outbox.navLink('Outbox').click();
   await outbox.row(sends[0]!.rowId).waitFor();
   assert.equal(await outbox.bulkButton('Terminate').isDisabled(), true);
+  // A delivered row ticked alone: nothing can be terminated, and the button says why.
+  await outbox.row(done.rowId).waitFor();
+  await outbox.select(done.rowId);
+  assert.equal(await outbox.bulkButton('Terminate').isDisabled(), true);
+  assert.match((await outbox.bulkButton('Terminate').getAttribute('title')) ?? '', /It is delivered: only a send/);
+  assert.equal(await outbox.bulkButton('Resend').isDisabled(), true);
+  // With two pending rows ticked too, the dialog says which are skipped and only those two are sent.
   await outbox.select(sends[0]!.rowId);
   await outbox.select(sends[2]!.rowId);
   const text = await outbox.requestAction(outbox.bulkButton('Terminate'));
-  assert.match(text, /2 outbox rows \(send-\d+, send-\d+\) become failed_terminal \(operator_terminated\)/);
+  assert.match(text, /2 of 3 selected can be terminated; 1 other will be skipped/);
+  assert.match(
+    text,
+    /2 outbox rows \(send-\d+, send-\d+\) are stopped: failed for good \(stopped by an operator\), never sent/,
+  );
+  assert.doesNotMatch(text, /failed_terminal|operator_terminated/);
+  // The reason field is the dialog's first field, focused; what is typed there goes with the action.
+  const reason = outbox.dialog().getByRole('textbox', { name: /Reason/ });
+  assert.equal(
+    await reason.evaluate(
+      (el) => el === (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement,
+    ),
+    true,
+  );
+  await reason.fill('ticket 4521: duplicate replies');
   await outbox.confirm();
   await eventually(async () => assert.match(await outbox.statusMessage().innerText(), /Terminated 2 outbox rows/));
   assert.equal(db.lc.getRow(sends[0]!.rowId)!.status, 'failed_terminal');
   assert.equal(db.lc.getRow(sends[1]!.rowId)!.status, 'queued');
   assert.equal(db.lc.getRow(sends[2]!.rowId)!.status, 'failed_terminal');
+  assert.equal(db.lc.getRow(done.rowId)!.status, 'delivered');
+  // The reason is kept with each row's operator entry (what the audit shows).
+  const noted = db.lc.db
+    .prepare("SELECT DISTINCT entity_id AS id FROM message_history WHERE actor = 'operator' AND note = ?")
+    .all('ticket 4521: duplicate replies') as { id: string }[];
+  assert.deepEqual(new Set(noted.map((n) => n.id)), new Set([sends[0]!.rowId, sends[2]!.rowId]));
   // Terminating a turn's only final reply finalizes the turn.
   assert.equal(db.lc.getTurn(sends[0]!.turn.id)!.status, 'failed_terminal');
   await eventually(async () =>
