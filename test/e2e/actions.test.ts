@@ -5,7 +5,16 @@ import { RecoveryWorker } from '../../main/lifecycle';
 import { eventually, launchBrowser, newPage, screenshot, serve } from './harness';
 import { TurnDetailPage } from './pages/detail';
 import { TablePage } from './pages/tables';
-import { createDb, delivered, failedRetryable, pendingSend, running, stuckSend, type SeedDb } from './seed';
+import {
+  createDb,
+  delivered,
+  failedRetryable,
+  failedTerminal,
+  pendingSend,
+  running,
+  stuckSend,
+  type SeedDb,
+} from './seed';
 import { SqliteStore } from '../../main/store/sqlite/store';
 
 let browser: Browser;
@@ -301,3 +310,81 @@ test('bulk actions on the table selection: terminate rows, replay turns', { time
   for (const s of stalled) assert.equal(db.lc.getTurn(s.id)!.status, 'failed_retryable');
   assert.deepEqual(problems.errors, []);
 });
+
+test(
+  'a dead row is resent and a dead turn replayed as new from the turn page, linked both ways',
+  { timeout: 60_000 },
+  async (t) => {
+    const db = createDb(5 * 60_000);
+    const dead = failedTerminal(db, { session: 'telegram:ticket-9001', text: 'Where is my parcel?' });
+    db.clock.t = null;
+    const rowId = (
+      db.lc.db.prepare("SELECT id FROM message_outbox WHERE turn_id = ? AND dispatch_kind = 'final'").get(dead.id) as {
+        id: string;
+      }
+    ).id;
+
+    const served = await serve(db.file);
+    t.after(() => served.stop());
+    const { context, page, problems } = await newPage(browser, { height: 1200 });
+    t.after(() => context.close());
+    const detail = new TurnDetailPage(page);
+    await detail.open(served.url);
+    await detail.openTurn(dead.id);
+
+    // What cannot be done is disabled, and the page says why in words.
+    assert.equal(await detail.action('Replay turn').isDisabled(), true);
+    assert.match(await detail.actionWhy().innerText(), /Replay turn: It is failed for good: only an open turn/);
+    assert.equal(await detail.rowAction(rowId, 'Retry now').count(), 0);
+
+    // Resend the dead row, with a reason.
+    const text = await detail.requestAction(detail.rowAction(rowId, 'Resend'));
+    assert.match(
+      text,
+      new RegExp(`A new send is queued for outbox row ${rowId}: the same channel, target and payload`),
+    );
+    await detail
+      .dialog()
+      .getByRole('textbox', { name: /Reason/ })
+      .fill('the user unblocked the bot');
+    await detail.confirm();
+    await eventually(async () => assert.match(await detail.statusMessage().innerText(), /Resent 1 outbox row/));
+    const resent = db.lc.db
+      .prepare('SELECT id, status, idempotency_key FROM message_outbox WHERE resend_of = ?')
+      .all(rowId) as {
+      id: string;
+      idempotency_key: string;
+    }[];
+    assert.equal(resent.length, 1);
+    assert.equal(resent[0]!.idempotency_key, `resend:${rowId}`);
+    const resentId = resent[0]!.id;
+    assert.equal(await detail.resultLinks().first().getAttribute('title'), resentId);
+    assert.match(await detail.resultLinks().first().innerText(), /^Resent as /);
+    // Both rows on the page, each naming the other; the original cannot be resent twice.
+    await eventually(async () => assert.match(await detail.outboxRow(resentId).innerText(), /Resend of/));
+    assert.match(await detail.outboxRow(rowId).innerText(), /Resent as/);
+    assert.equal(await detail.rowAction(rowId, 'Resend').count(), 0);
+    await eventually(async () => assert.match(await detail.timeline().innerText(), /the user unblocked the bot/));
+    assert.equal(db.lc.getRow(rowId)!.status, 'failed_terminal', 'a terminal row never changes');
+
+    // Replay the turn as a new one: the result links to it, and each turn links to the other.
+    const replayText = await detail.requestAction(detail.action('Replay as new turn'));
+    assert.match(
+      replayText,
+      new RegExp(`A new turn is made from turn ${dead.id}: the same session, message and reply route`),
+    );
+    await detail.confirm();
+    const link = detail.resultLinks().filter({ hasText: /^Replayed as new turn / });
+    await link.waitFor();
+    const newId = (await link.getAttribute('title'))!;
+    assert.equal(db.lc.getTurn(newId)!.replayOf, dead.id);
+    await eventually(async () => assert.match(await detail.turnLinks().innerText(), /Replayed as new turn/));
+    assert.equal(await detail.action('Replay as new turn').isDisabled(), true);
+    await link.click();
+    await page.locator('.detail-title h2', { hasText: newId }).waitFor();
+    assert.match(await detail.turnLinks().innerText(), /Replay of turn/);
+    await detail.turnLinks().getByRole('link').click();
+    await page.locator('.detail-title h2', { hasText: dead.id }).waitFor();
+    assert.deepEqual(problems.errors, []);
+  },
+);
