@@ -47,7 +47,7 @@ export function TimeRange({
   const [mode, setMode] = useState<Mode>(empty ? '' : 'custom');
   // "Reset filters" (or a card of the overview) clears the range: the choice follows.
   useEffect(() => {
-    if (empty) setMode((m) => (m === 'custom' ? m : ''));
+    if (empty) setMode('');
   }, [empty]);
 
   const choose = (next: Mode): void => {

@@ -10,7 +10,7 @@ import { StaticTable } from '../components/StaticTable';
 import { StatusBadge } from '../components/StatusBadge';
 import { NONE } from '../components/Time';
 import { Timeline } from '../components/Timeline';
-import { formatAgo, formatRelative, formatTime, humanStatus } from '../format';
+import { formatAgo, formatRelative, formatTime, humanStatus, shortId } from '../format';
 import { useNow } from '../hooks';
 import { hrefFor } from '../routing';
 import { ACTIONS, useActionsStore } from '../stores/actions';
@@ -268,7 +268,7 @@ function TurnActions({
 function TurnLinks({ turn, replayedAs }: { turn: Turn; replayedAs: string[] }) {
   if (!turn.replayOf && replayedAs.length === 0) return null;
   return (
-    <p className="notice notice-info turn-links" data-testid="turn-links">
+    <div className="notice notice-info turn-links" data-testid="turn-links">
       {turn.replayOf && (
         <span>
           Replay of turn <IdLink id={turn.replayOf} href={hrefFor({ view: 'turn', id: turn.replayOf })} />
@@ -279,7 +279,7 @@ function TurnLinks({ turn, replayedAs }: { turn: Turn; replayedAs: string[] }) {
           Replayed as new turn <IdLink id={id} href={hrefFor({ view: 'turn', id })} />
         </span>
       ))}
-    </p>
+    </div>
   );
 }
 
@@ -356,7 +356,9 @@ export function TurnDetailView({ id }: { id: string }) {
         <section className="card" aria-labelledby="payload-title">
           <h3 id="payload-title">Messages</h3>
           <Payload text={turn.payload} label="Inbound message" />
-          {reply && <Payload text={reply.payload} label={`Final reply (${reply.id}, ${humanStatus(reply.status)})`} />}
+          {reply && (
+            <Payload text={reply.payload} label={`Final reply (${shortId(reply.id)}, ${humanStatus(reply.status)})`} />
+          )}
         </section>
       </div>
       <section className="card" aria-labelledby="rows-title">
