@@ -288,7 +288,9 @@ test('bulk actions on the table selection: terminate rows, replay turns', { time
   assert.equal(db.lc.getRow(done.rowId)!.status, 'delivered');
   // The reason is kept with each row's operator entry (what the audit shows).
   const noted = db.lc.db
-    .prepare("SELECT DISTINCT entity_id AS id FROM message_history WHERE actor = 'operator' AND note = ?")
+    .prepare(
+      "SELECT DISTINCT entity_id AS id FROM message_history WHERE kind = 'outbox' AND actor = 'operator' AND note = ?",
+    )
     .all('ticket 4521: duplicate replies') as { id: string }[];
   assert.deepEqual(new Set(noted.map((n) => n.id)), new Set([sends[0]!.rowId, sends[2]!.rowId]));
   // Terminating a turn's only final reply finalizes the turn.
