@@ -85,7 +85,9 @@ function rowWhyNot(
   // SPEC: nothing of an aborted turn is sent after the abort (the server refuses it too).
   if (r.turnId === turn.id && turn.status === 'aborted') return 'Its turn was aborted: nothing of it is sent again.';
   const already = resentAs.get(r.id);
-  return already?.length ? `Already resent as ${already.join(', ')}: asking again finds that send.` : null;
+  return already?.length
+    ? `Already resent as ${already.map((id) => shortId(id)).join(', ')}: asking again finds that send.`
+    : null;
 }
 
 /** Each row's resends (their resendOf), among the rows of the page. */
@@ -226,7 +228,7 @@ function TurnActions({
   const why = (kind: BulkAction): string | null => {
     const no = whyNot(kind, turn);
     if (no || kind !== 'replay-as-new' || replayedAs.length === 0) return no;
-    return `Already replayed as new turn ${replayedAs.join(', ')}: asking again finds that turn.`;
+    return `Already replayed as new turn ${replayedAs.map((id) => shortId(id)).join(', ')}: asking again finds that turn.`;
   };
   const buttons = [
     { kind: 'replay', target: turn.id, title: 'Re-arm this turn for the recovery worker' },

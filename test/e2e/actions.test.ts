@@ -382,6 +382,10 @@ test(
     assert.equal(db.lc.getTurn(newId)!.replayOf, dead.id);
     await eventually(async () => assert.match(await detail.turnLinks().innerText(), /Replayed as new turn/));
     assert.equal(await detail.action('Replay as new turn').isDisabled(), true);
+    await screenshot(page, 'turn-detail-replayed-light');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'turn-detail-replayed-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
     await link.click();
     await page.locator('.detail-title h2', { hasText: newId }).waitFor();
     assert.match(await detail.turnLinks().innerText(), /Replay of turn/);
