@@ -2,7 +2,7 @@ import { createColumnHelper } from '@tanstack/react-table';
 import { DISPATCH_KINDS, ERROR_CLASSES, OUTBOX_STATUSES, isOutboxPending } from '../../shared/types';
 import type { OutboxListItem } from '../../shared/views';
 import { sharedColumns } from '../components/columns';
-import { ShortId } from '../components/ShortId';
+import { IdLink, ShortId } from '../components/ShortId';
 import { NONE, Time } from '../components/Time';
 import { formatRelative } from '../format';
 import { hrefFor, navigate } from '../routing';
@@ -17,16 +17,14 @@ const shared = sharedColumns<OutboxListItem>();
 
 const columns = (now: number) => [
   shared.status,
-  col.accessor('id', { header: 'Row', size: 130, cell: (c) => <span className="mono">{c.getValue()}</span> }),
+  col.accessor('id', { header: 'Row', size: 130, cell: (c) => <ShortId id={c.getValue()} /> }),
   col.accessor('turnId', {
     header: 'Turn',
     size: 130,
     cell: (c) => {
       const id = c.getValue();
       return id ? (
-        <a className="mono" href={hrefFor({ view: 'turn', id })}>
-          {id}
-        </a>
+        <IdLink id={id} href={hrefFor({ view: 'turn', id })} />
       ) : c.row.original.resendOf ? (
         // A resend has no turn (it never re-decides one): it names the row it was made from.
         <span className="muted">

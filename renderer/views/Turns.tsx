@@ -21,11 +21,7 @@ const columns = (now: number) => [
   col.accessor('id', {
     header: 'Turn',
     size: 160,
-    cell: (c) => (
-      <a className="mono" href={hrefFor({ view: 'turn', id: c.getValue() })}>
-        {c.getValue()}
-      </a>
-    ),
+    cell: (c) => <IdLink id={c.getValue()} href={hrefFor({ view: 'turn', id: c.getValue() })} />,
   }),
   col.accessor('sessionKey', {
     header: 'Session',
