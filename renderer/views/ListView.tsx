@@ -194,32 +194,40 @@ export function ListView<M extends ListMethod>(props: ListViewProps<M>) {
         emptyText={props.emptyText}
         toolbar={
           <>
-            <BulkActions
-              blocked={writeBlock}
-              actions={props.actions.map((a) => {
-                const e = eligible(a.kind, selected, a.target);
-                return {
-                  label: ACTIONS[a.kind].label,
-                  danger: ACTIONS[a.kind].irreversible,
-                  unavailable: e.why,
-                  title:
-                    e.eligible < selected.length
-                      ? `${e.eligible} of ${selected.length} selected can be ${ACTIONS[a.kind].done}`
-                      : undefined,
-                  onRun: () => {
-                    const turnOf = a.turnOf;
-                    request(
-                      requestFor(a.kind, selected, a.target, {
-                        turnOf: turnOf
-                          ? Object.fromEntries(selected.map((it) => [a.target(it), turnOf(it)]))
-                          : undefined,
-                      }),
-                    );
-                  },
-                };
-              })}
-            />
-            {props.byFilter(plain as PlainFilter<M>, order)}
+            <div className="toolbar-group" role="group" aria-label="Actions on the selected rows">
+              <BulkActions
+                blocked={writeBlock}
+                actions={props.actions.map((a) => {
+                  const e = eligible(a.kind, selected, a.target);
+                  return {
+                    label: ACTIONS[a.kind].label,
+                    danger: ACTIONS[a.kind].irreversible,
+                    unavailable: e.why,
+                    title:
+                      e.eligible < selected.length
+                        ? `${e.eligible} of ${selected.length} selected can be ${ACTIONS[a.kind].done}`
+                        : undefined,
+                    onRun: () => {
+                      const turnOf = a.turnOf;
+                      request(
+                        requestFor(a.kind, selected, a.target, {
+                          turnOf: turnOf
+                            ? Object.fromEntries(selected.map((it) => [a.target(it), turnOf(it)]))
+                            : undefined,
+                        }),
+                      );
+                    },
+                  };
+                })}
+              />
+            </div>
+            <div
+              className="toolbar-group toolbar-by-filter"
+              role="group"
+              aria-label="Actions on every row matching the filter"
+            >
+              {props.byFilter(plain as PlainFilter<M>, order)}
+            </div>
           </>
         }
       />
