@@ -181,7 +181,7 @@ function what(p: PendingAction): { title: string; body: string } {
     case 'replay-as-new':
       return {
         title: ask(n, 'Replay', 'turn as a new turn', 'turns as new turns'),
-        body: `A new turn is made from ${n === 1 ? 'turn' : 'each of'} ${named(p.targets, '', 'turns').trim()}: the same session, message and reply route, linked to the original (which stays ${P('failed_terminal')} or ${P('aborted')}, as it is). The recovery worker answers ${n === 1 ? 'it' : 'each'} on its next pass; asking again finds the same new turn.`,
+        body: `A new turn is made from ${n === 1 ? 'turn' : 'each of'} ${named(p.targets, '', 'turns').trim()}: the same session, message and reply route, linked to the original, which stays as it is. The recovery worker answers ${n === 1 ? 'it' : 'each'} on its next pass; asking again finds the same new turn.`,
       };
     case 'retry':
       return {
