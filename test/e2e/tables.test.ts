@@ -247,7 +247,9 @@ test('the outbox table filters by a time range, error class and failed for good'
   const all = ids('SELECT id FROM message_outbox');
   assert.ok(recent.length > 0 && recent.length < all.length, `${recent.length} of ${all.length}`);
   await eventually(async () => assert.equal(await outbox.footer().innerText(), `${recent.length} rows loaded`));
-  assert.deepEqual(new Set(await outbox.renderedIds()), new Set(recent));
+  // Virtualized: the rows on screen are some of them, none from before.
+  const shown = await outbox.renderedIds();
+  assert.ok(shown.length > 0 && shown.every((id) => recent.includes(id)), shown.join(' '));
 
   // A preset: the last hour, counted back from when it was chosen.
   const before = Date.now();
