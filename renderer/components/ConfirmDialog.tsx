@@ -35,11 +35,22 @@ export function ConfirmDialog({
   const bodyId = useId();
   const reasonId = useId();
 
+  const opener = useRef<HTMLElement | null>(null);
+
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
+    if (open && !dialog.open) {
+      opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      dialog.showModal();
+    }
+    if (!open && dialog.open) {
+      dialog.close();
+      // Back to the button that opened it, when it is still there and can take the focus.
+      const back = opener.current;
+      opener.current = null;
+      if (back?.isConnected && !(back as HTMLButtonElement).disabled) back.focus();
+    }
   }, [open]);
 
   return (

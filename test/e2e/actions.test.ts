@@ -56,9 +56,19 @@ test(
     const text = await detail.requestAction(detail.action('Abort session'));
     assert.match(text, /3 turns and 3 pending sends/);
     assert.match(text, new RegExp(session));
-    // Cancel changes nothing.
+    // Cancel changes nothing, and the focus is back on the button that opened the dialog.
     await detail.cancel();
     assert.equal(db.lc.getTurn(a.turn.id)!.status, 'delivery_pending');
+    await eventually(async () =>
+      assert.equal(
+        await detail
+          .action('Abort session')
+          .evaluate(
+            (el) => el === (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement,
+          ),
+        true,
+      ),
+    );
 
     await detail.requestAction(detail.action('Abort session'));
     await detail.confirm();
