@@ -1,5 +1,12 @@
 import type Database from 'better-sqlite3';
-import { OUTBOX_COLUMNS, TURN_COLUMNS, type ColumnSpec } from './migrations';
+import {
+  OUTBOX_COLUMNS,
+  TURN_COLUMNS,
+  V5_HISTORY_COLUMNS,
+  V5_OUTBOX_COLUMNS,
+  V5_TURN_COLUMNS,
+  type ColumnSpec,
+} from './migrations';
 
 /**
  * Lets the read side run, read-only, over a file whose schema is older than ours (a gateway's
@@ -14,10 +21,16 @@ export function shimOlderSchema(db: Database.Database): void {
       (r) => r.name,
     ),
   );
-  db.exec(view(db, 'message_turns', TURN_COLUMNS) + view(db, 'message_outbox', OUTBOX_COLUMNS));
+  db.exec(
+    view(db, 'message_turns', [...TURN_COLUMNS, ...V5_TURN_COLUMNS]) +
+      view(db, 'message_outbox', [...OUTBOX_COLUMNS, ...V5_OUTBOX_COLUMNS]),
+  );
   if (!tables.has('message_history')) {
     db.exec(`CREATE TEMP TABLE message_history (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, entity_id TEXT,
-      subject_id TEXT, from_status TEXT, to_status TEXT, actor TEXT NOT NULL, reason TEXT, actor_name TEXT, at INTEGER NOT NULL)`);
+      subject_id TEXT, from_status TEXT, to_status TEXT, actor TEXT NOT NULL, reason TEXT, actor_name TEXT, at INTEGER NOT NULL,
+      action TEXT, note TEXT, job_id TEXT)`);
+  } else {
+    db.exec(view(db, 'message_history', [...HISTORY_COLUMNS, ...V5_HISTORY_COLUMNS]));
   }
   db.exec(`
     DROP VIEW IF EXISTS temp.lifecycle_counts;
@@ -31,9 +44,25 @@ export function shimOlderSchema(db: Database.Database): void {
   `);
 }
 
+const HISTORY_COLUMNS: ColumnSpec[] = [
+  'id',
+  'kind',
+  'entity_id',
+  'subject_id',
+  'from_status',
+  'to_status',
+  'actor',
+  'reason',
+  'actor_name',
+  'at',
+].map((name) => ({ name, create: 'TEXT', adopt: 'TEXT' }));
+
 function view(db: Database.Database, table: string, columns: ColumnSpec[]): string {
-  const have = new Set((db.prepare(`PRAGMA main.table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
-  const select = columns.map((c) => (have.has(c.name) ? c.name : `${defaultOf(c)} AS ${c.name}`)).join(', ');
+  const have = new Set(
+    (db.prepare(`PRAGMA main.table_xinfo(${table})`).all() as { name: string }[]).map((c) => c.name),
+  );
+  const missing = (c: ColumnSpec): string => (c.generated ? `(${c.generated})` : defaultOf(c));
+  const select = columns.map((c) => (have.has(c.name) ? c.name : `${missing(c)} AS ${c.name}`)).join(', ');
   return `DROP VIEW IF EXISTS temp.${table}; CREATE TEMP VIEW ${table} AS SELECT ${select} FROM main.${table};`;
 }
 

@@ -1,4 +1,8 @@
-// The SPEC's columns of the two tables gateways write, plus ours; migration 1 creates or adopts them.
+import { errorSignatureSql } from '../signature';
+import { OUTBOX_ERROR_TEXT, TURN_ERROR_TEXT } from '../triage-rules';
+
+// The SPEC's columns of the two tables gateways write, plus ours; migration 1 creates or adopts
+// them, migration 5 adds its own (V5_*: kept apart so that a file at version 4 is one without them).
 
 export interface ColumnSpec {
   name: string;
@@ -6,6 +10,8 @@ export interface ColumnSpec {
   create: string;
   /** Definition used to add the column to an adopted table (must be nullable or defaulted). */
   adopt: string;
+  /** A generated column's expression (a read-only view over an older file computes it). */
+  generated?: string;
 }
 
 export const col = (name: string, create: string, adopt = create): ColumnSpec => ({ name, create, adopt });
@@ -59,3 +65,17 @@ export const OUTBOX_COLUMNS: ColumnSpec[] = [
   // Ours: set when an expired row was given one last attempt instead of expiring.
   col('last_chance', 'INTEGER NOT NULL DEFAULT 0'),
 ];
+
+const signature = (text: string): ColumnSpec => {
+  const expr = errorSignatureSql(text, 'sqlite');
+  // VIRTUAL: nothing stored in the row, computed when read; the partial indexes store it for the
+  // rows that have an error only.
+  return { ...col('error_signature', `TEXT GENERATED ALWAYS AS (${expr}) VIRTUAL`), generated: expr };
+};
+
+/** Version 5 (triage): the link of a replay as a new turn, and the normalized error. */
+export const V5_TURN_COLUMNS: ColumnSpec[] = [col('replay_of', 'TEXT'), signature(TURN_ERROR_TEXT)];
+/** Version 5: the link of a resend, and the normalized error. */
+export const V5_OUTBOX_COLUMNS: ColumnSpec[] = [col('resend_of', 'TEXT'), signature(OUTBOX_ERROR_TEXT)];
+/** Version 5: which operator action, the reason a person gave, the bulk job an entry belongs to. */
+export const V5_HISTORY_COLUMNS: ColumnSpec[] = [col('action', 'TEXT'), col('note', 'TEXT'), col('job_id', 'TEXT')];

@@ -1,0 +1,133 @@
+import type Database from 'better-sqlite3';
+import {
+  OUTBOX_DEAD_SQL,
+  OUTBOX_FAILED_AT,
+  OUTBOX_FAILURE_SQL,
+  TURN_DEAD_SQL,
+  TURN_FAILED_AT,
+  TURN_FAILURE_SQL,
+} from '../triage-rules';
+import { V5_HISTORY_COLUMNS, V5_OUTBOX_COLUMNS, V5_TURN_COLUMNS, type ColumnSpec } from './columns';
+import type { Migration } from './types';
+
+/**
+ * The indexes of issue 11's triage reads, each a range scan: error groups over a window (the
+ * failures by time, covering what a group counts), a group's members by signature, dead letters
+ * by when they ended, the links of resends and replays, the audit without bulk jobs' per-row entries.
+ */
+export const V5_INDEXES: Record<string, string> = {
+  ix_outbox_failures: `message_outbox(${OUTBOX_FAILED_AT}, channel, dispatch_kind, error_signature, status, id) WHERE ${OUTBOX_FAILURE_SQL}`,
+  ix_turns_failures: `message_turns(${TURN_FAILED_AT}, channel, error_signature, status, id) WHERE ${TURN_FAILURE_SQL}`,
+  ix_outbox_signature: 'message_outbox(error_signature, queued_at) WHERE error_signature IS NOT NULL',
+  ix_turns_signature: 'message_turns(error_signature, accepted_at) WHERE error_signature IS NOT NULL',
+  ix_outbox_dead: `message_outbox(completed_at) WHERE ${OUTBOX_DEAD_SQL}`,
+  ix_turns_dead: `message_turns(completed_at) WHERE ${TURN_DEAD_SQL}`,
+  ix_outbox_resend_of: 'message_outbox(resend_of) WHERE resend_of IS NOT NULL',
+  ix_turns_replay_of: 'message_turns(replay_of) WHERE replay_of IS NOT NULL',
+  ix_history_audit: "message_history(at, id) WHERE actor = 'operator' AND job_id IS NULL",
+  ix_history_action: "message_history(action, at, id) WHERE actor = 'operator' AND job_id IS NULL",
+  ix_history_job: 'message_history(job_id) WHERE job_id IS NOT NULL',
+};
+
+/** What the full-text index holds of a row (`r`: NEW, OLD or the table), per table. */
+interface Searched {
+  kind: 'turn' | 'outbox';
+  table: string;
+  fts: string;
+  /** The columns whose change re-indexes the row. */
+  columns: readonly string[];
+  text: (r: string) => [keys: string, payload: string, error: string];
+}
+
+export const SEARCHED: readonly Searched[] = [
+  {
+    kind: 'turn',
+    table: 'message_turns',
+    fts: 'message_turns_fts',
+    columns: ['id', 'external_id', 'dedupe_key', 'session_key', 'payload', 'terminal_reason'],
+    text: (r) => [
+      `coalesce(${r}.external_id, '') || ' ' || coalesce(${r}.dedupe_key, '') || ' ' || ${r}.session_key`,
+      `substr(${r}.payload, 1, 2000)`,
+      `${r}.terminal_reason`,
+    ],
+  },
+  {
+    kind: 'outbox',
+    table: 'message_outbox',
+    fts: 'message_outbox_fts',
+    columns: ['id', 'turn_id', 'idempotency_key', 'target', 'payload', 'last_error', 'terminal_reason'],
+    text: (r) => [
+      `coalesce(${r}.turn_id, '') || ' ' || coalesce(${r}.idempotency_key, '') || ' ' || ${r}.target`,
+      `substr(${r}.payload, 1, 1000)`,
+      `coalesce(${r}.last_error, '') || ' ' || coalesce(${r}.terminal_reason, '')`,
+    ],
+  },
+];
+
+/**
+ * The full-text index of a table (FTS5, trigram: any part of a key or a word of a payload), kept
+ * by triggers so rows of any writer are found. Its rowid is the row's and it stores the row's id:
+ * VACUUM may renumber the rowids of a table without INTEGER PRIMARY KEY, so a search keeps a hit
+ * only when the ids agree, and deletes name both. An insert REPLACEs an entry left under its rowid.
+ * A row an INSERT OR REPLACE removes fires no delete trigger: v3's BEFORE INSERT trigger notes it
+ * (now with its rowid) and the insert's trigger removes its entry first.
+ */
+function searchIndex(s: Searched): string {
+  const [keys, payload, error] = s.text('NEW');
+  const insert = `INSERT OR REPLACE INTO ${s.fts} (rowid, fts_id, fts_keys, fts_payload, fts_error)
+        VALUES (NEW.rowid, NEW.id, ${keys}, ${payload}, ${error});`;
+  const changed = s.columns.map((c) => `OLD.${c} IS NOT NEW.${c}`).join(' OR ');
+  return `
+    CREATE VIRTUAL TABLE ${s.fts} USING fts5(fts_id, fts_keys, fts_payload, fts_error, tokenize = 'trigram');
+    CREATE TRIGGER lc_${s.kind}_fts_insert AFTER INSERT ON ${s.table} BEGIN
+      DELETE FROM ${s.fts} WHERE rowid IN (SELECT old_rowid FROM lifecycle_replaced WHERE entity = '${s.kind}' AND old_rowid IS NOT NULL);
+      ${insert}
+    END;
+    CREATE TRIGGER lc_${s.kind}_fts_update AFTER UPDATE OF ${s.columns.join(', ')} ON ${s.table} WHEN ${changed} BEGIN
+      DELETE FROM ${s.fts} WHERE rowid = OLD.rowid AND fts_id = OLD.id;
+      ${insert}
+    END;
+    CREATE TRIGGER lc_${s.kind}_fts_delete AFTER DELETE ON ${s.table} BEGIN
+      DELETE FROM ${s.fts} WHERE rowid = OLD.rowid AND fts_id = OLD.id;
+    END;
+    INSERT INTO ${s.fts} (rowid, fts_id, fts_keys, fts_payload, fts_error)
+      SELECT rowid, id, ${s.text(s.table).join(', ')} FROM ${s.table};`;
+}
+
+/** v3's note of a row a REPLACE is about to remove, now with its rowid (for the search index). */
+function replacedNote(kind: 'turn' | 'outbox', table: string, uniqueKey: string): string {
+  return `
+    DROP TRIGGER IF EXISTS lc_${kind}_before_insert;
+    CREATE TRIGGER lc_${kind}_before_insert BEFORE INSERT ON ${table} BEGIN
+      DELETE FROM lifecycle_replaced WHERE entity = '${kind}';
+      INSERT INTO lifecycle_replaced (entity, old_id, status, old_rowid)
+        SELECT '${kind}', id, status, rowid FROM ${table}
+        WHERE id = NEW.id OR (NEW.${uniqueKey} IS NOT NULL AND ${uniqueKey} = NEW.${uniqueKey});
+    END;`;
+}
+
+function addColumns(db: Database.Database, table: string, columns: readonly ColumnSpec[]): void {
+  const have = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+  // table_info leaves generated columns out; table_xinfo lists them.
+  for (const c of db.prepare(`PRAGMA table_xinfo(${table})`).all() as { name: string }[]) have.add(c.name);
+  for (const c of columns) if (!have.has(c.name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${c.name} ${c.adopt}`);
+}
+
+/**
+ * Version 5 (issue 11, triage): the links of resends and replays as new turns, the normalized
+ * error as a VIRTUAL generated column (computed from the row, so any writer's failures are
+ * grouped, and stored only in the partial indexes of rows that have an error), who did what
+ * and why in the history, the indexes above, and the full-text search indexes filled with the
+ * rows already there.
+ */
+export const v5: Migration = (db) => {
+  addColumns(db, 'message_turns', V5_TURN_COLUMNS);
+  addColumns(db, 'message_outbox', V5_OUTBOX_COLUMNS);
+  addColumns(db, 'message_history', V5_HISTORY_COLUMNS);
+  db.exec('ALTER TABLE lifecycle_replaced ADD COLUMN old_rowid INTEGER');
+  db.exec(
+    replacedNote('turn', 'message_turns', 'dedupe_key') + replacedNote('outbox', 'message_outbox', 'idempotency_key'),
+  );
+  for (const [name, on] of Object.entries(V5_INDEXES)) db.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${on}`);
+  db.exec(SEARCHED.map(searchIndex).join('\n'));
+};

@@ -1,0 +1,187 @@
+// Migration 5 on a file written at version 4 with a gateway's plain SQL: nothing lost, the rows
+// already there searchable and grouped, and afterwards every plain-SQL writer (INSERT, UPDATE,
+// INSERT OR REPLACE with and without recursive_triggers, INSERT OR IGNORE, DELETE) keeps the
+// search index exact: one entry per row, with its current text, none for a row that is gone.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { Lifecycle, SCHEMA_VERSION } from '../../main/lifecycle';
+import { errorSignature } from '../../main/lifecycle/signature';
+import { SEARCHED } from '../../main/lifecycle/migrations/v5';
+import { fileAtVersion } from '../helpers/versions';
+
+const turnIns = `INSERT INTO message_turns (id, channel, external_id, dedupe_key, session_key, payload, accepted_at,
+  updated_at, next_attempt_at, status, terminal_reason) VALUES (?, 'telegram', ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const rowIns = `INSERT INTO message_outbox (id, turn_id, channel, target, payload, queued_at, next_attempt_at, status,
+  last_error, idempotency_key) VALUES (?, ?, 'telegram', 'chat-9', ?, ?, ?, ?, ?, ?)`;
+
+function fill(db: Database.Database): void {
+  const t = db.prepare(turnIns);
+  const r = db.prepare(rowIns);
+  db.transaction(() => {
+    for (let i = 0; i < 50; i++) {
+      const failed = i % 5 === 0;
+      t.run(
+        `t${i}`,
+        `9${i}`,
+        `tg:bot:${i}:9${i}`,
+        `telegram:chat-${i}:thread`,
+        `{"text":"hello number ${i}"}`,
+        i,
+        i,
+        i,
+        failed ? 'failed_terminal' : 'delivered',
+        failed ? `model "gpt" overloaded after ${i} s` : null,
+      );
+      r.run(
+        `r${i}`,
+        `t${i}`,
+        `{"text":"reply ${i}"}`,
+        i,
+        i,
+        failed ? 'failed_terminal' : 'delivered',
+        failed ? `403 Forbidden: bot was blocked by user ${i}` : null,
+        `t${i}:final`,
+      );
+    }
+  })();
+}
+
+/** Every row's search entry: the one at its rowid, with its id; nothing else in the index. */
+function assertIndexExact(db: Database.Database): void {
+  for (const s of SEARCHED) {
+    const rows = db.prepare(`SELECT rowid AS rid, id FROM ${s.table} ORDER BY rowid`).all();
+    const entries = db.prepare(`SELECT rowid AS rid, fts_id AS id FROM ${s.fts} ORDER BY rowid`).all();
+    assert.deepEqual(entries, rows, `${s.fts} holds one entry per row of ${s.table}`);
+  }
+}
+
+const search = (db: Database.Database, table: 'message_turns' | 'message_outbox', text: string): string[] =>
+  (
+    db
+      .prepare(
+        `SELECT t.id FROM ${table}_fts f JOIN ${table} t ON t.rowid = f.rowid AND t.id = f.fts_id
+         WHERE ${table}_fts MATCH ? ORDER BY t.id`,
+      )
+      .pluck()
+      .all(`"${text.replaceAll('"', '""')}"`) as string[]
+  ).sort();
+
+test('v4 → v5: rows kept, columns added, existing rows searchable and grouped', () => {
+  const file = fileAtVersion(4, fill);
+  const before = new Database(file, { readonly: true });
+  const turns = before.prepare('SELECT * FROM message_turns ORDER BY id').all();
+  const rows = before.prepare('SELECT * FROM message_outbox ORDER BY id').all();
+  const history = before.prepare('SELECT * FROM message_history ORDER BY id').all();
+  before.close();
+
+  const lc = Lifecycle.open(file);
+  try {
+    const db = lc.db;
+    assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    // Nothing lost: the old columns hold the same values.
+    const cols = (table: string): string =>
+      (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[])
+        .map((c) => c.name)
+        .filter((n) => !['replay_of', 'resend_of', 'action', 'note', 'job_id'].includes(n))
+        .join(', ');
+    assert.deepEqual(db.prepare(`SELECT ${cols('message_turns')} FROM message_turns ORDER BY id`).all(), turns);
+    assert.deepEqual(db.prepare(`SELECT ${cols('message_outbox')} FROM message_outbox ORDER BY id`).all(), rows);
+    assert.deepEqual(db.prepare(`SELECT ${cols('message_history')} FROM message_history ORDER BY id`).all(), history);
+    assertIndexExact(db);
+    // By external id, by a middle part of the session key, by a word of the payload, by an error.
+    assert.deepEqual(search(db, 'message_turns', '917'), ['t17']);
+    assert.deepEqual(search(db, 'message_turns', 'chat-33:thr'), ['t33']);
+    assert.deepEqual(search(db, 'message_turns', 'number 42'), ['t42']);
+    assert.deepEqual(search(db, 'message_outbox', 'BLOCKED BY USER 45'), ['r45']);
+    assert.deepEqual(search(db, 'message_outbox', 't3:final'), ['r3']);
+    // The signature is the same text in SQL as in JavaScript.
+    for (const r of db.prepare('SELECT last_error AS e, error_signature AS s FROM message_outbox').all() as {
+      e: string | null;
+      s: string | null;
+    }[])
+      assert.equal(r.s, errorSignature(r.e));
+    const groups = db
+      .prepare(
+        `SELECT error_signature AS s, count(*) AS n FROM message_turns WHERE error_signature IS NOT NULL GROUP BY 1`,
+      )
+      .all();
+    assert.deepEqual(groups, [{ s: 'model "…" overloaded after # s', n: 10 }]);
+  } finally {
+    lc.close();
+  }
+});
+
+test('v5: every plain-SQL writer keeps the search index exact; a deleted or replaced row is never found', () => {
+  const file = fileAtVersion(4, fill);
+  Lifecycle.open(file).close();
+  const db = new Database(file);
+  try {
+    const t = db.prepare(turnIns);
+    t.run(
+      'new-1',
+      'ext-777',
+      'tg:new:1',
+      'telegram:zebra-session',
+      '{"text":"kangaroo"}',
+      100,
+      100,
+      100,
+      'accepted',
+      null,
+    );
+    assert.deepEqual(search(db, 'message_turns', 'zebra'), ['new-1']);
+    // An update of a searched column re-indexes the row; of another column leaves it alone.
+    db.prepare(
+      "UPDATE message_turns SET status = 'failed_retryable', terminal_reason = 'wombat timeout' WHERE id = 'new-1'",
+    ).run();
+    db.prepare("UPDATE message_turns SET attempt_count = 2 WHERE id = 'new-1'").run();
+    assert.deepEqual(search(db, 'message_turns', 'wombat'), ['new-1']);
+    db.prepare("UPDATE message_outbox SET last_error = 'platypus 429' WHERE id = 'r1'").run();
+    assert.deepEqual(search(db, 'message_outbox', 'platypus'), ['r1']);
+    db.prepare("UPDATE message_outbox SET last_error = 'quokka 503' WHERE id = 'r1'").run();
+    assert.deepEqual(search(db, 'message_outbox', 'platypus'), []);
+    assert.deepEqual(search(db, 'message_outbox', 'quokka'), ['r1']);
+    // REPLACE on the id, and on the dedupe key (another id): the replaced rows' entries go.
+    db.prepare(
+      `INSERT OR REPLACE INTO message_turns (id, session_key, payload, accepted_at, updated_at, next_attempt_at)
+       VALUES ('new-1', 'telegram:yak', '{"text":"llama"}', 1, 1, 1)`,
+    ).run();
+    assert.deepEqual(search(db, 'message_turns', 'kangaroo'), []);
+    assert.deepEqual(search(db, 'message_turns', 'wombat'), []);
+    assert.deepEqual(search(db, 'message_turns', 'llama'), ['new-1']);
+    db.prepare(
+      `INSERT OR REPLACE INTO message_turns (id, dedupe_key, session_key, payload, accepted_at, updated_at, next_attempt_at)
+       VALUES ('t7-again', 'tg:bot:7:97', 'telegram:ibex', '{}', 1, 1, 1)`,
+    ).run();
+    assert.deepEqual(search(db, 'message_turns', 'hello number 7"'), []);
+    assert.deepEqual(search(db, 'message_turns', 'ibex'), ['t7-again']);
+    // An ignored insert changes nothing.
+    db.prepare(
+      `INSERT OR IGNORE INTO message_turns (id, session_key, payload, accepted_at, updated_at, next_attempt_at)
+       VALUES ('t8', 'telegram:ignored', '{}', 1, 1, 1)`,
+    ).run();
+    assert.deepEqual(search(db, 'message_turns', 'hello number 8"'), ['t8']);
+    // With recursive_triggers the delete trigger sees the replaced row too: still exact.
+    db.pragma('recursive_triggers = ON');
+    db.prepare(
+      `INSERT OR REPLACE INTO message_outbox (id, channel, payload, queued_at, next_attempt_at) VALUES ('r2', 'x', '{"text":"okapi"}', 1, 1)`,
+    ).run();
+    db.pragma('recursive_triggers = OFF');
+    assert.deepEqual(search(db, 'message_outbox', 'reply 2"'), []);
+    assert.deepEqual(search(db, 'message_outbox', 'okapi'), ['r2']);
+    db.prepare("DELETE FROM message_turns WHERE id IN ('t9', 't10')").run();
+    assert.deepEqual(search(db, 'message_turns', 'hello number 9"'), []);
+    assertIndexExact(db);
+    // A failure written by plain SQL is grouped at once (the signature is computed from the row).
+    db.prepare(
+      "UPDATE message_outbox SET status = 'failed_retryable', last_error = 'HTTP 502 from 10.0.0.7' WHERE id = 'r4'",
+    ).run();
+    assert.equal(
+      db.prepare("SELECT error_signature FROM message_outbox WHERE id = 'r4'").pluck().get(),
+      'http # from #.#.#.#',
+    );
+  } finally {
+    db.close();
+  }
+});
