@@ -17,7 +17,16 @@ export function passChanged(report: PassReport): boolean {
 
 /** Counts without their timestamp, for "did anything change" comparisons. */
 function countsKey(c: StatusCounts): string {
-  return JSON.stringify([c.turns, c.outbox, c.otherTurns, c.otherOutbox, c.stuckTurns, c.stuckOutbox]);
+  return JSON.stringify([
+    c.turns,
+    c.outbox,
+    c.otherTurns,
+    c.otherOutbox,
+    c.stuckTurns,
+    c.stuckOutbox,
+    c.deadTurns,
+    c.deadOutbox,
+  ]);
 }
 
 export class ChangeWatch {

@@ -7,6 +7,7 @@ import { RecoveryWorker } from '../recovery/worker';
 import { SqliteStore } from '../store/sqlite/store';
 import { ChangeWatch, passChanged } from './change-watch';
 import { startIntegrityCheck } from './integrity';
+import { BulkJobs } from './jobs';
 import { MUTATING_METHODS, type EngineData, type EngineMessage, type HostMessage } from './protocol';
 import { openInRole, type Opened } from './roles';
 import { createApi } from './service';
@@ -63,7 +64,27 @@ async function main(port: NonNullable<typeof parentPort>, data: EngineData): Pro
     (event) => post(port, event),
     (at) => post(port, { type: 'external-write', at }),
   );
-  const api = createApi({ store, operator: data.operator, info, lastExternalWriteAt: () => watch.lastExternalWriteAt });
+  let closing = false;
+  const checkCounts = (): void => {
+    if (!closing) watch.check();
+  };
+  // A job's progress (at most 4 a second, and its end) also tells the views that rows changed.
+  const jobs = new BulkJobs({
+    store,
+    operator: data.operator,
+    emit: (job) => {
+      post(port, { type: 'job', job });
+      watch.changed();
+      checkCounts();
+    },
+  });
+  const api = createApi({
+    store,
+    operator: data.operator,
+    info,
+    lastExternalWriteAt: () => watch.lastExternalWriteAt,
+    jobs,
+  });
 
   // A real gateway owns delivery and replay; only the demo's simulated gateway gives handlers.
   const gateway = data.demo ? embeddedDemo(store, data.dbPath) : undefined;
@@ -72,11 +93,6 @@ async function main(port: NonNullable<typeof parentPort>, data: EngineData): Pro
     ? new RecoveryWorker(store, gateway ? { deliver: gateway.deliver, replay: gateway.replay } : {})
     : undefined;
   worker?.on('error', (err) => console.error(`[lifecycle-desk] recovery pass failed: ${err.message}`));
-
-  let closing = false;
-  const checkCounts = (): void => {
-    if (!closing) watch.check();
-  };
 
   worker?.on('pass', (report) => {
     if (passChanged(report)) {
@@ -101,6 +117,7 @@ async function main(port: NonNullable<typeof parentPort>, data: EngineData): Pro
     clearInterval(countsTimer);
     stopFeed();
     watch.stop();
+    await jobs.stop(); // each ends after its current batch, with its audit entry
     await checker?.terminate();
     await worker?.stop();
     await store.close();

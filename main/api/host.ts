@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
-  METHOD_WRITES,
   type ApiArgs,
   type ApiCaller,
   type ApiError,
@@ -15,6 +14,7 @@ import {
 } from '../../shared/api';
 import type { StatusCounts } from '../../shared/types';
 import { isPostgresUrl } from '../store/location';
+import { threadFor } from './routing';
 import type { EngineData, EngineMessage, HostMessage, ReaderData, ReaderMessage, ReaderReply } from './protocol';
 
 export interface ApiHostOptions {
@@ -70,20 +70,6 @@ interface Reader {
 
 /** Reader threads by default: two cores' worth, so that one slow read leaves another free. */
 const DEFAULT_READERS = 2;
-
-/**
- * A read a reader thread answers. Writes and unknown names go to the engine, and so does
- * getInfo: the engine keeps the info (the integrity check's progress), so that its answer and
- * `ApiHost.info` agree.
- */
-function isRead(method: unknown): boolean {
-  return (
-    typeof method === 'string' &&
-    method !== 'getInfo' &&
-    Object.hasOwn(METHOD_WRITES, method) &&
-    !METHOD_WRITES[method as ApiMethod]
-  );
-}
 
 function unavailable(message: string): { ok: false; error: ApiError } {
   return { ok: false, error: { code: 'unavailable', message } };
@@ -295,7 +281,7 @@ export class ApiHost implements ApiCaller {
   callRaw(method: unknown, args: unknown): Promise<ApiResult<unknown>> {
     if (this.state !== 'open') return Promise.resolve(unavailable(this.failure ?? 'the API is closed'));
     const id = this.nextId++;
-    const reader = isRead(method) ? this.leastBusyReader() : undefined;
+    const reader = threadFor(method) === 'reader' ? this.leastBusyReader() : undefined;
     return new Promise((resolve) => {
       this.pending.set(id, { resolve, reader });
       try {
@@ -384,7 +370,7 @@ export class ApiHost implements ApiCaller {
       this.tellReaders(msg);
       return;
     }
-    if (msg.type === 'changed' || msg.type === 'counts' || msg.type === 'integrity') {
+    if (msg.type === 'changed' || msg.type === 'counts' || msg.type === 'integrity' || msg.type === 'job') {
       if (msg.type === 'counts') this.counts = msg.counts;
       if (msg.type === 'integrity') this.currentInfo = { ...this.currentInfo, integrity: msg.integrity };
       for (const listener of [...this.listeners]) {

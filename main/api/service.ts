@@ -13,6 +13,8 @@ import type { AbortResult } from '../lifecycle';
 import { LifecycleError, isBusyError } from '../lifecycle/errors';
 import { whenWorkerRuns } from '../lifecycle/liveness';
 import type { LifecycleStore } from '../store/contract';
+import { previewBulk } from './bulk-filter';
+import type { BulkJobs } from './jobs';
 import { MUTATING_METHODS } from './protocol';
 
 type Handlers = { [M in ApiMethod]: (args: Exclude<ApiArgs<M>, undefined>) => ApiResults[M] | Promise<ApiResults[M]> };
@@ -25,21 +27,19 @@ export interface ApiContext {
   info: () => AppInfo;
   /** When the engine last saw another writer commit; null if never. */
   lastExternalWriteAt: () => number | null;
+  /** The bulk jobs by filter of this process: only where writes run (the engine, the CLI). */
+  jobs?: BulkJobs;
 }
 
 const SERIES_BUCKETS = { '1h': 60, '24h': 96, '7d': 168 } as const;
 
-const notYet = (what: string): never => {
-  throw new LifecycleError('unavailable', `${what} is not implemented yet`);
-};
-
 /** One action per id, one after the other (each its own transaction); a refusal is that id's outcome. */
-async function bulk(ids: string[], act: (id: string) => Promise<unknown>): Promise<BulkResult> {
+async function bulk(ids: string[], act: (id: string) => Promise<string | void>): Promise<BulkResult> {
   const outcomes: BulkResult['outcomes'] = [];
   for (const id of ids) {
     try {
-      await act(id);
-      outcomes.push({ id, ok: true });
+      const created = await act(id);
+      outcomes.push(created === undefined ? { id, ok: true } : { id, ok: true, created });
     } catch (err) {
       if (!(err instanceof LifecycleError)) throw err;
       outcomes.push({ id, ok: false, error: err.message, code: err.code });
@@ -52,6 +52,12 @@ async function bulk(ids: string[], act: (id: string) => Promise<unknown>): Promi
 /** The API, implemented once over the core. Transports only carry `dispatch`. */
 export function createApi(ctx: ApiContext): { dispatch(method: unknown, args: unknown): Promise<ApiResult<unknown>> } {
   const { store } = ctx;
+  const jobs = (): BulkJobs => {
+    // host.ts routes the job methods to the engine; a reader thread never has jobs.
+    if (!ctx.jobs) throw new LifecycleError('unavailable', 'bulk jobs run only where the writes run (the engine)');
+    return ctx.jobs;
+  };
+  const note = (reason: string | undefined): string | undefined => (reason?.trim() ? reason.trim() : undefined);
   const handlers: Handlers = {
     getInfo: (): AppInfo => ctx.info(),
     getStatus: () => store.status(),
@@ -61,30 +67,54 @@ export function createApi(ctx: ApiContext): { dispatch(method: unknown, args: un
     getTurn: ({ id }) => store.turnDetail(id),
     getAudit: (filter) => store.auditTrail(filter),
     previewAbort: ({ sessionKeys }): Promise<AbortPreview> => store.previewAbort(sessionKeys),
-    abortSessions: async ({ sessionKeys }) => {
+    abortSessions: async ({ sessionKeys, reason }) => {
       const totals: AbortResult = { turns: 0, outbox: 0, turnIds: [] };
       const result = await bulk([...new Set(sessionKeys)], async (key) => {
-        const r = await store.operatorAbort(key, ctx.operator);
+        const r = await store.operatorAbort(key, ctx.operator, note(reason));
         totals.turns += r.turns;
         totals.outbox += r.outbox;
         totals.turnIds.push(...r.turnIds);
       });
       return { ...result, totals };
     },
-    replayTurns: async ({ ids }) =>
-      withNote(await bulk(ids, (id) => store.operatorReplay(id, ctx.operator)), 'The replay runs', 'replay'),
-    retryRows: async ({ ids }) =>
-      withNote(await bulk(ids, (id) => store.operatorRetry(id, ctx.operator)), 'The retry runs', 'deliver'),
-    terminateRows: ({ ids }) => bulk(ids, (id) => store.operatorTerminate(id, ctx.operator)),
-    prune: () => store.operatorPrune(ctx.operator),
-    // TODO(issue 11, helper C): the triage methods.
-    getErrorGroups: () => notYet('getErrorGroups'),
-    resendRows: () => notYet('resendRows'),
-    replayAsNew: () => notYet('replayAsNew'),
-    previewBulk: () => notYet('previewBulk'),
-    startBulk: () => notYet('startBulk'),
-    getBulkJobs: () => notYet('getBulkJobs'),
-    cancelBulk: () => notYet('cancelBulk'),
+    replayTurns: async ({ ids, reason }) =>
+      withNote(
+        await bulk(ids, (id) => store.operatorReplay(id, ctx.operator, note(reason))),
+        'The replay runs',
+        'replay',
+      ),
+    retryRows: async ({ ids, reason }) =>
+      withNote(
+        await bulk(ids, (id) => store.operatorRetry(id, ctx.operator, note(reason))),
+        'The retry runs',
+        'deliver',
+      ),
+    terminateRows: ({ ids, reason }) => bulk(ids, (id) => store.operatorTerminate(id, ctx.operator, note(reason))),
+    prune: ({ reason }) => store.operatorPrune(ctx.operator, note(reason)),
+    getErrorGroups: (query) => store.errorGroups(query),
+    // A repeat (a double click) finds what the first created: `created` names it either way.
+    resendRows: async ({ ids, reason }) =>
+      withNote(
+        await bulk(
+          [...new Set(ids)],
+          async (id) => (await store.operatorResend(id, ctx.operator, note(reason))).row.id,
+        ),
+        'The resend goes out',
+        'deliver',
+      ),
+    replayAsNew: async ({ ids, reason }) =>
+      withNote(
+        await bulk(
+          [...new Set(ids)],
+          async (id) => (await store.operatorReplayAsNew(id, ctx.operator, note(reason))).turn.id,
+        ),
+        'The new turn runs',
+        'replay',
+      ),
+    previewBulk: (target) => previewBulk(store, target),
+    startBulk: (args) => jobs().start(args),
+    getBulkJobs: () => jobs().list(),
+    cancelBulk: ({ id }) => jobs().cancel(id),
     getLiveness: () => store.liveness(ctx.lastExternalWriteAt()),
   };
 

@@ -12,7 +12,9 @@ import {
   type ApiResults,
   type BulkResult,
 } from '../../shared/api';
+import { BulkJobs } from '../../main/api/jobs';
 import { createApi } from '../../main/api/service';
+import type { BulkJob } from '../../shared/triage';
 import type { LifecycleStore } from '../../main/store/contract';
 import { eachBackend, type Case } from '../helpers/backends';
 import { ROUTE, uid } from '../helpers/temp-db';
@@ -30,6 +32,37 @@ interface Fixture {
   /** Session "s-failed": live processing threw; no final row, so it can be replayed. */
   failedTurn: string;
   dbPath: string;
+  jobs: BulkJobs;
+  /** The `job` events the jobs pushed. */
+  jobEvents: BulkJob[];
+}
+
+/** Session "s-dead": its only final row failed for good (403), so the turn failed for good too. */
+async function deadTurnAndRow(f: Fixture): Promise<{ turn: string; row: string }> {
+  const { store } = f;
+  const turn = (
+    await store.accept({
+      channel: 'telegram',
+      sessionKey: 's-dead',
+      dedupeKey: uid('dk'),
+      externalId: '9001',
+      payload: { text: 'where is my answer' },
+      route: ROUTE,
+    })
+  ).turn.id;
+  await store.markRunning(turn);
+  const row = (
+    await store.enqueue({
+      turnId: turn,
+      channel: 'telegram',
+      target: 'chat-9',
+      dispatchKind: 'final',
+      payload: { text: 'the answer' },
+    })
+  ).row.id;
+  await store.fail(row, { error: '403 Forbidden: bot was blocked by the user', errorClass: 'terminal' });
+  await store.finalize(turn);
+  return { turn, row };
 }
 
 async function fixture(c: Case): Promise<Fixture> {
@@ -90,7 +123,9 @@ async function fixture(c: Case): Promise<Fixture> {
     retentionMs: store.config.retentionMs,
     attentionWindowMs: store.config.attentionWindowMs,
   });
-  const api = createApi({ store, operator: 'desk:test', info, lastExternalWriteAt: () => null });
+  const jobEvents: BulkJob[] = [];
+  const jobs = new BulkJobs({ store, operator: 'desk:test', emit: (job) => jobEvents.push(job) });
+  const api = createApi({ store, operator: 'desk:test', info, lastExternalWriteAt: () => null, jobs });
   return {
     store,
     c,
@@ -101,6 +136,8 @@ async function fixture(c: Case): Promise<Fixture> {
     deliveredRow,
     failedTurn,
     dbPath: store.location,
+    jobs,
+    jobEvents,
   };
 }
 
@@ -208,14 +245,176 @@ const TABLE: Record<ApiMethod, (f: Fixture) => Promise<void>> = {
     assert.ok(detail.history.length > 0);
     refused(await call(f, 'getTurn', { id: 'no-such-turn' }), 'not_found');
   },
-  // TODO(issue 11, helper C): a real case for each triage method.
-  getErrorGroups: async () => {},
-  resendRows: async () => {},
-  replayAsNew: async () => {},
-  previewBulk: async () => {},
-  startBulk: async () => {},
-  getBulkJobs: async () => {},
-  cancelBulk: async () => {},
+  getErrorGroups: async (f) => {
+    const groups = ok(await call(f, 'getErrorGroups', {}), 'getErrorGroups');
+    const send = groups.find((g) => g.subject === 'outbox')!;
+    assert.deepEqual(
+      { ...send, firstSeen: 0, lastSeen: 0 },
+      {
+        subject: 'outbox',
+        channel: 'telegram',
+        kind: 'final',
+        signature: '# bad gateway',
+        count: 1,
+        retrying: 1,
+        dead: 0,
+        firstSeen: 0,
+        lastSeen: 0,
+        sampleId: f.pendingRow,
+        sampleError: '502 Bad Gateway',
+      },
+    );
+    const turn = groups.find((g) => g.subject === 'turn')!;
+    assert.equal(turn.sampleId, f.failedTurn);
+    assert.equal(turn.signature, 'agent crashed');
+    // Narrowed by subject and channel.
+    const rows = ok(await call(f, 'getErrorGroups', { subject: 'outbox' }), 'getErrorGroups');
+    assert.deepEqual(
+      rows.map((g) => g.sampleId),
+      [f.pendingRow],
+    );
+    assert.deepEqual(ok(await call(f, 'getErrorGroups', { channel: 'discord' }), 'getErrorGroups'), []);
+    // The group's signature selects exactly its members.
+    const members = ok(await call(f, 'listOutbox', { signature: send.signature }), 'listOutbox');
+    assert.deepEqual(
+      members.items.map((r) => r.id),
+      [f.pendingRow],
+    );
+    refused(await call(f, 'getErrorGroups', { sinceMs: 1 }), 'invalid_argument');
+  },
+  resendRows: async (f) => {
+    const dead = await deadTurnAndRow(f);
+    const first = ok(
+      await call(f, 'resendRows', { ids: [dead.row], reason: 'the user unblocked the bot' }),
+      'resendRows',
+    );
+    assert.equal(first.done, 1);
+    const created = first.outcomes[0]!.created!;
+    assert.ok(created && created !== dead.row);
+    const row = (await f.store.getRow(created))!;
+    const original = (await f.store.getRow(dead.row))!;
+    assert.equal(row.resendOf, dead.row);
+    assert.equal(row.status, 'queued');
+    assert.equal(row.turnId, null);
+    assert.equal(row.payload, original.payload);
+    assert.equal(row.target, original.target);
+    // The original never changes; a repeat (a double click) finds the first resend.
+    assert.equal(original.status, 'failed_terminal');
+    const again = ok(await call(f, 'resendRows', { ids: [dead.row, dead.row] }), 'resendRows');
+    assert.deepEqual(again.outcomes, [{ id: dead.row, ok: true, created }]);
+    assert.equal(
+      (await f.store.listOutbox({ search: dead.row })).items.filter((r) => r.resendOf === dead.row).length,
+      1,
+    );
+    // Refused: a row that is still pending, and one that does not exist.
+    const wrong = ok(await call(f, 'resendRows', { ids: [f.pendingRow, 'no-such-row'] }), 'resendRows');
+    assert.equal(wrong.done, 0);
+    assert.deepEqual(
+      wrong.outcomes.map((o) => o.code),
+      ['invalid_state', 'not_found'],
+    );
+    // The reason is in the audit.
+    const audit = ok(await call(f, 'getAudit', { action: 'resend' }), 'getAudit');
+    assert.ok(audit.items.some((e) => e.note === 'the user unblocked the bot' && e.by === 'desk:test'));
+    refused(await call(f, 'resendRows', { ids: [dead.row], reason: 'x'.repeat(501) }), 'invalid_argument');
+  },
+  replayAsNew: async (f) => {
+    const dead = await deadTurnAndRow(f);
+    const first = ok(await call(f, 'replayAsNew', { ids: [dead.turn], reason: 'ticket 42' }), 'replayAsNew');
+    assert.equal(first.done, 1);
+    const created = first.outcomes[0]!.created!;
+    const turn = (await f.store.getTurn(created))!;
+    assert.equal(turn.replayOf, dead.turn);
+    assert.equal(turn.status, 'accepted');
+    assert.equal(turn.sessionKey, 's-dead');
+    assert.equal(turn.externalId, '9001');
+    assert.equal((await f.store.getTurn(dead.turn))!.status, 'failed_terminal');
+    assert.deepEqual((await f.store.turnDetail(dead.turn)).replayedAs, [created]);
+    const again = ok(await call(f, 'replayAsNew', { ids: [dead.turn] }), 'replayAsNew');
+    assert.deepEqual(again.outcomes, [{ id: dead.turn, ok: true, created }]);
+    // A delivered turn has its answer: refused.
+    const wrong = ok(await call(f, 'replayAsNew', { ids: [f.doneTurn] }), 'replayAsNew');
+    assert.equal(wrong.outcomes[0]!.code, 'invalid_state');
+    const audit = ok(await call(f, 'getAudit', { action: 'replay-as-new' }), 'getAudit');
+    assert.ok(audit.items.some((e) => e.note === 'ticket 42'));
+    refused(await call(f, 'replayAsNew', { ids: [] }), 'invalid_argument');
+  },
+  previewBulk: async (f) => {
+    const preview = ok(
+      await call(f, 'previewBulk', { list: 'outbox', action: 'retry', filter: { channel: 'telegram' } }),
+      'previewBulk',
+    );
+    assert.equal(preview.count, 1, 'only the pending row can be retried');
+    assert.equal(preview.matching, 2);
+    assert.deepEqual(
+      preview.sample.map((r) => r.id),
+      [f.pendingRow],
+    );
+    assert.equal(preview.filterText, 'channel telegram');
+    // Statuses the action cannot take narrow to nothing: not to "any status".
+    const none = ok(
+      await call(f, 'previewBulk', { list: 'outbox', action: 'retry', filter: { status: ['delivered'] } }),
+      'previewBulk',
+    );
+    assert.deepEqual({ ...none, filterText: '' }, { count: 0, matching: 1, sample: [], filterText: '' });
+    const turns = ok(
+      await call(f, 'previewBulk', { list: 'turns', action: 'abort', filter: { sessionKey: 's-open' } }),
+      'previewBulk',
+    );
+    assert.deepEqual([turns.count, turns.matching], [1, 1]);
+    // A preview changes nothing.
+    assert.equal((await f.store.getRow(f.pendingRow))!.status, 'failed_retryable');
+    refused(await call(f, 'previewBulk', { list: 'turns', action: 'retry', filter: {} }), 'invalid_argument');
+    refused(
+      await call(f, 'previewBulk', { list: 'outbox', action: 'retry', filter: { sessionKey: 'x' } }),
+      'invalid_argument',
+    );
+  },
+  startBulk: async (f) => {
+    const job = ok(
+      await call(f, 'startBulk', {
+        list: 'outbox',
+        action: 'terminate',
+        filter: { channel: 'telegram' },
+        reason: 'telegram outage',
+      }),
+      'startBulk',
+    );
+    assert.equal(job.state, 'running');
+    assert.equal(job.total, 1);
+    assert.equal(job.reason, 'telegram outage');
+    const end = await f.jobs.wait(job.id);
+    assert.deepEqual([end.state, end.done, end.refused], ['done', 1, 0]);
+    assert.equal(f.jobEvents.at(-1)!.state, 'done');
+    const row = (await f.store.getRow(f.pendingRow))!;
+    assert.equal(row.terminalReason, 'operator_terminated');
+    // One audit entry for the job; its per-row entry is not in the audit.
+    const audit = ok(await call(f, 'getAudit', {}), 'getAudit');
+    const bulk = audit.items.filter((e) => e.action === 'bulk');
+    assert.equal(bulk.length, 1);
+    assert.equal(bulk[0]!.note, 'telegram outage');
+    assert.match(bulk[0]!.reason ?? '', /terminate.*channel telegram.*1 done, 0 refused/);
+    assert.ok(!audit.items.some((e) => e.action === 'terminate'));
+    refused(await call(f, 'startBulk', { list: 'outbox', action: 'abort', filter: {} }), 'invalid_argument');
+  },
+  getBulkJobs: async (f) => {
+    assert.deepEqual(ok(await call(f, 'getBulkJobs', {}), 'getBulkJobs'), []);
+    const job = ok(await call(f, 'startBulk', { list: 'outbox', action: 'retry', filter: {} }), 'startBulk');
+    await f.jobs.wait(job.id);
+    const jobs = ok(await call(f, 'getBulkJobs', {}), 'getBulkJobs');
+    assert.deepEqual(
+      jobs.map((j) => [j.id, j.state, j.done]),
+      [[job.id, 'done', 1]],
+    );
+    refused(await call(f, 'getBulkJobs', { all: true }), 'invalid_argument');
+  },
+  cancelBulk: async (f) => {
+    refused(await call(f, 'cancelBulk', { id: 'job-nope' }), 'not_found');
+    const job = ok(await call(f, 'startBulk', { list: 'outbox', action: 'retry', filter: {} }), 'startBulk');
+    await f.jobs.wait(job.id);
+    assert.match(refused(await call(f, 'cancelBulk', { id: job.id }), 'invalid_state'), /already ended \(done\)/);
+    refused(await call(f, 'cancelBulk', {}), 'invalid_argument');
+  },
   getAudit: async (f) => {
     ok(await call(f, 'replayTurns', { ids: [f.failedTurn] }), 'replayTurns');
     const audit = ok(await call(f, 'getAudit', { limit: 10 }), 'getAudit');

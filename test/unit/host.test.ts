@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { ApiEvent } from '../../shared/api';
+import { API_METHODS, METHOD_WRITES, type ApiEvent } from '../../shared/api';
 import { ApiHost, ApiHostError } from '../../main/api/host';
+import { METHOD_RUNS_ON, threadFor } from '../../main/api/routing';
 import { Lifecycle } from '../../main/lifecycle';
 import { fileWithTurn, sha256, tempDir } from '../helpers/temp-db';
 
@@ -152,6 +153,71 @@ test('the demo mode feeds the database and pushes changes', async () => {
     await nextEvent(host, (e) => e.type === 'counts' && Object.values(e.counts.turns).some((n) => n > 0));
     const turns = await host.call('listTurns', {});
     assert.ok(turns.ok && turns.value.items.length > 0);
+  } finally {
+    await host.close();
+  }
+});
+
+test('the job methods run on the engine: job events arrive, and getBulkJobs lists the job with readers running', async () => {
+  const file = path.join(tempDir(), 'message-lifecycle.db');
+  const lc = Lifecycle.open(file);
+  for (let i = 0; i < 250; i++) {
+    const { row } = lc.enqueue({
+      turnId: null,
+      channel: 'telegram',
+      target: `chat-${i}`,
+      dispatchKind: null,
+      payload: {},
+    });
+    lc.fail(row.id, { error: '429 Too Many Requests', errorClass: 'retryable' });
+  }
+  lc.close();
+  const host = await ApiHost.start({ dbPath: file, operator: 'desk:test', readers: 2 });
+  try {
+    const ended = nextEvent(host, (e) => e.type === 'job' && e.job.state !== 'running');
+    const started = await host.call('startBulk', {
+      list: 'outbox',
+      action: 'retry',
+      filter: { channel: 'telegram' },
+      reason: 'rate limit over',
+    });
+    assert.ok(started.ok, started.ok ? '' : started.error.message);
+    const end = await ended;
+    assert.ok(end.type === 'job');
+    assert.deepEqual([end.job.id, end.job.state, end.job.done, end.job.total], [started.value.id, 'done', 250, 250]);
+    // Asked many times, so that a call routed to a reader thread would show (it has no jobs).
+    for (let i = 0; i < 4; i++) {
+      const jobs = await host.call('getBulkJobs', {});
+      assert.ok(jobs.ok, jobs.ok ? '' : jobs.error.message);
+      assert.deepEqual(
+        jobs.value.map((j) => [j.id, j.state]),
+        [[started.value.id, 'done']],
+      );
+    }
+    const cancel = await host.call('cancelBulk', { id: started.value.id });
+    assert.equal(!cancel.ok && cancel.error.code, 'invalid_state');
+  } finally {
+    await host.close();
+  }
+});
+
+test('every method that writes, and every job method, runs on the engine', () => {
+  for (const method of API_METHODS) {
+    if (METHOD_WRITES[method] || ['startBulk', 'getBulkJobs', 'cancelBulk', 'getInfo'].includes(method)) {
+      assert.equal(METHOD_RUNS_ON[method], 'engine', method);
+    }
+  }
+  assert.equal(threadFor('nope'), 'engine');
+  assert.equal(threadFor('__proto__'), 'engine');
+  assert.equal(threadFor('listTurns'), 'reader');
+});
+
+test('a read-only file refuses a bulk job like any write', async () => {
+  const { file } = fileWithTurn('agent crashed');
+  const host = await ApiHost.start({ dbPath: file, operator: 'desk:test', readOnly: true });
+  try {
+    const started = await host.call('startBulk', { list: 'turns', action: 'abort', filter: {} });
+    assert.equal(!started.ok && started.error.code, 'read_only');
   } finally {
     await host.close();
   }
