@@ -274,7 +274,8 @@ export function JobsIndicator({ jobs, onOpen }: { jobs: BulkJob[]; onOpen(id: st
       onClick={() => onOpen(last.id)}
     >
       <span className="jobs-spinner" aria-hidden="true" />
-      {jobs.length === 1 ? '1 job running' : `${jobs.length} jobs running`}
+      {jobs.length === 1 ? '1 job' : `${jobs.length} jobs`}
+      <span className="jobs-running"> running</span>
     </button>
   );
 }

@@ -1,7 +1,6 @@
 import type { ErrorGroup } from '../../shared/triage';
-import { formatNumber } from '../format';
+import { formatAgo, formatNumber, formatTime } from '../format';
 import { hrefFor } from '../routing';
-import { Time } from './Time';
 
 /** A group action a row offers (each opens the bulk dialog with the group as its filter). */
 export type GroupAction = 'retry' | 'resend' | 'terminate' | 'replay-as-new';
@@ -16,10 +15,15 @@ export interface ErrorGroupsTableProps {
   onShow(group: ErrorGroup): void;
 }
 
-const KIND_WORD: Record<string, string> = { final: 'final', tool: 'tool', direct: 'direct' };
+const KIND_WORD: Record<string, string> = {
+  final: 'final replies',
+  tool: 'tool messages',
+  block: 'intermediate blocks',
+  direct: 'direct sends',
+};
 
 function kindOf(g: ErrorGroup): string {
-  return g.subject === 'turn' ? 'turn' : (KIND_WORD[g.kind ?? 'direct'] ?? String(g.kind));
+  return g.subject === 'turn' ? 'turns' : (KIND_WORD[g.kind ?? 'direct'] ?? String(g.kind));
 }
 
 /** The group's actions and, for the disabled ones, why. */
@@ -60,9 +64,8 @@ export function ErrorGroupsTable({ groups, now, blocked, onAction, onShow }: Err
       <table aria-label="Error groups">
         <thead>
           <tr>
+            <th scope="col">Error and actions</th>
             <th scope="col">Channel</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Error</th>
             <th scope="col" className="num">
               Count
             </th>
@@ -72,16 +75,12 @@ export function ErrorGroupsTable({ groups, now, blocked, onAction, onShow }: Err
             <th scope="col" className="num">
               Failed for good
             </th>
-            <th scope="col">First seen</th>
-            <th scope="col">Last seen</th>
-            <th scope="col">Actions</th>
+            <th scope="col">Seen</th>
           </tr>
         </thead>
         <tbody>
           {groups.map((g) => (
             <tr key={`${g.subject}|${g.channel}|${g.kind ?? ''}|${g.signature}`} data-signature={g.signature}>
-              <td>{g.channel}</td>
-              <td>{kindOf(g)}</td>
               <td className="error-group-main">
                 <span className="error-signature mono" title={g.signature}>
                   {g.signature}
@@ -99,26 +98,6 @@ export function ErrorGroupsTable({ groups, now, blocked, onAction, onShow }: Err
                     <span className="mono">{g.sampleId}</span>
                   )}
                 </span>
-              </td>
-              <td className="num">
-                <button
-                  type="button"
-                  className="link-button num"
-                  title={`Show the ${g.subject === 'turn' ? 'turns' : 'rows'} of this group`}
-                  onClick={() => onShow(g)}
-                >
-                  {formatNumber(g.count)}
-                </button>
-              </td>
-              <td className="num">{formatNumber(g.retrying)}</td>
-              <td className="num">{formatNumber(g.dead)}</td>
-              <td className="nowrap">
-                <Time at={g.firstSeen} now={now} />
-              </td>
-              <td className="nowrap">
-                <Time at={g.lastSeen} now={now} />
-              </td>
-              <td>
                 <div className="group-actions">
                   {actionsOf(g).map((a) => (
                     <button
@@ -133,6 +112,28 @@ export function ErrorGroupsTable({ groups, now, blocked, onAction, onShow }: Err
                     </button>
                   ))}
                 </div>
+              </td>
+              <td className="nowrap" data-channel={g.channel}>
+                {g.channel}
+                <span className="error-kind muted small">{kindOf(g)}</span>
+              </td>
+              <td className="num">
+                <button
+                  type="button"
+                  className="link-button num"
+                  title={`Show the ${g.subject === 'turn' ? 'turns' : 'rows'} of this group`}
+                  onClick={() => onShow(g)}
+                >
+                  {formatNumber(g.count)}
+                </button>
+              </td>
+              <td className="num">{formatNumber(g.retrying)}</td>
+              <td className="num">{formatNumber(g.dead)}</td>
+              <td className="nowrap error-seen">
+                <span title={formatTime(g.lastSeen)}>last {formatAgo(g.lastSeen, now)}</span>
+                <span className="muted small" title={formatTime(g.firstSeen)}>
+                  first {formatAgo(g.firstSeen, now)}
+                </span>
               </td>
             </tr>
           ))}

@@ -1,4 +1,4 @@
-import { BULK_ACTIONS } from '../../shared/triage';
+import { BULK_ACTIONS, plainStatus } from '../../shared/triage';
 import type { HistoryEntry } from '../../shared/types';
 import { ErrorNotice } from '../components/Banners';
 import { ExportMenu } from '../components/ExportMenu';
@@ -43,6 +43,11 @@ function fromLocalInput(value: string): number | undefined {
   return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
+/** A bare code (operator_terminated) in words; a sentence as written. */
+function inWords(reason: string): string {
+  return /^[a-z_]+$/.test(reason) ? plainStatus(reason) : reason;
+}
+
 function What({ e }: { e: HistoryEntry }) {
   if (e.kind === 'action') return <span className="wrap">{e.reason ?? 'action'}</span>;
   const subject =
@@ -68,7 +73,7 @@ function What({ e }: { e: HistoryEntry }) {
   return (
     <>
       {subject}
-      {e.reason && <span className="audit-system-reason muted small">{e.reason}</span>}
+      {e.reason && <span className="audit-system-reason muted small">{inWords(e.reason)}</span>}
     </>
   );
 }
@@ -119,8 +124,8 @@ export function AuditView() {
           <button type="button" className="btn btn-ghost btn-small" onClick={resetFilter} disabled={!filtered}>
             Reset filters
           </button>
+          <ExportMenu target={{ list: 'audit', filter }} />
         </div>
-        <ExportMenu target={{ list: 'audit', filter }} />
       </div>
       <section className="card">
         <p className="muted intro">
@@ -132,28 +137,30 @@ export function AuditView() {
             {filtered ? 'No operator actions match these filters.' : 'No operator actions recorded yet.'}
           </p>
         ) : (
-          <StaticTable label="Audit trail" headers={['Time', 'By', 'Action', 'What', 'Change', 'Reason']}>
-            {entries.map((e) => (
-              <tr key={e.id} data-action={e.action ?? undefined}>
-                <td className="nowrap">
-                  <Time at={e.at} now={now} />
-                </td>
-                <td className="mono" data-label="by">
-                  {e.by ?? ''}
-                </td>
-                <td className="nowrap">
-                  {e.action ? (ACTION_WORDS[e.action as Exclude<ActionChoice, ''>] ?? e.action) : ''}
-                </td>
-                <td className="audit-what">
-                  <What e={e} />
-                </td>
-                <td>
-                  <Transition from={e.fromStatus} to={e.toStatus} />
-                </td>
-                <td className="wrap audit-note">{e.note ?? ''}</td>
-              </tr>
-            ))}
-          </StaticTable>
+          <div className="audit-table">
+            <StaticTable label="Audit trail" headers={['Time', 'By', 'Action', 'What', 'Change', 'Reason']}>
+              {entries.map((e) => (
+                <tr key={e.id} data-action={e.action ?? undefined}>
+                  <td className="nowrap">
+                    <Time at={e.at} now={now} />
+                  </td>
+                  <td className="mono" data-label="by">
+                    {e.by ?? ''}
+                  </td>
+                  <td className="nowrap">
+                    {e.action ? (ACTION_WORDS[e.action as Exclude<ActionChoice, ''>] ?? e.action) : ''}
+                  </td>
+                  <td className="audit-what">
+                    <What e={e} />
+                  </td>
+                  <td>
+                    <Transition from={e.fromStatus} to={e.toStatus} />
+                  </td>
+                  <td className="wrap audit-note">{e.note ?? ''}</td>
+                </tr>
+              ))}
+            </StaticTable>
+          </div>
         )}
         {nextCursor && (
           <div className="load-more">
