@@ -258,6 +258,11 @@ export function startJobSync(): void {
   void useBulkStore.getState().loadJobs();
 }
 
+// A job's rows changed: if its end event was missed (the link dropped meanwhile), ask again.
+onRefresh(async () => {
+  if (runningJobs(useBulkStore.getState().jobs).length > 0) await useBulkStore.getState().loadJobs();
+});
+
 onRefresh(async () => {
   if (counted.size === 0 || Date.now() - lastRecount < RECOUNT_GAP_MS) return;
   lastRecount = Date.now();

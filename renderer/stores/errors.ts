@@ -102,6 +102,12 @@ export function showGroupMembers(group: ErrorGroup): void {
   }
 }
 
+/** Groups are counts over hours: a busy gateway's changes refetch them at most this often. */
+const REFRESH_GAP_MS = 2_000;
+let lastRefresh = 0;
+
 onRefresh(async () => {
-  if (useErrorsStore.getState().active) await useErrorsStore.getState().load();
+  if (!useErrorsStore.getState().active || Date.now() - lastRefresh < REFRESH_GAP_MS) return;
+  lastRefresh = Date.now();
+  await useErrorsStore.getState().load();
 });
