@@ -105,9 +105,20 @@ export function showGroupMembers(group: ErrorGroup): void {
 /** Groups are counts over hours: a busy gateway's changes refetch them at most this often. */
 const REFRESH_GAP_MS = 2_000;
 let lastRefresh = 0;
+let trailing: ReturnType<typeof setTimeout> | null = null;
 
 onRefresh(async () => {
-  if (!useErrorsStore.getState().active || Date.now() - lastRefresh < REFRESH_GAP_MS) return;
+  if (!useErrorsStore.getState().active) return;
+  const wait = lastRefresh + REFRESH_GAP_MS - Date.now();
+  if (wait > 0) {
+    // The last change in a burst is still shown, a moment later.
+    trailing ??= setTimeout(() => {
+      trailing = null;
+      lastRefresh = Date.now();
+      if (useErrorsStore.getState().active) void useErrorsStore.getState().load();
+    }, wait);
+    return;
+  }
   lastRefresh = Date.now();
   await useErrorsStore.getState().load();
 });
