@@ -1,4 +1,5 @@
-import { parseCall, type ApiError, type ApiMethod } from '../shared/api';
+import { parseCall, type ApiError, type ApiMethod, type ExportRequest } from '../shared/api';
+import { parseExport } from '../main/api/export';
 import { isAppDocument } from './policy';
 
 /** What the IPC adapter knows about one `invoke(IPC_CALL, method, args)`, as plain data. */
@@ -22,11 +23,32 @@ export type IpcCallCheck = { ok: true; method: ApiMethod; args: unknown } | { ok
  * about the API (not even which method names exist).
  */
 export function checkIpcCall(input: IpcCallInput): IpcCallCheck {
+  const sender = checkSender(input);
+  return sender ?? parseCall(input.method, input.args);
+}
+
+/** Who may send anything on the app's channels: the main window's top frame on the app's document. */
+function checkSender(input: Pick<IpcCallInput, 'frameUrl' | 'isMainFrame' | 'expectedUrl'>): {
+  ok: false;
+  error: ApiError;
+} | null {
   if (!input.isMainFrame) {
     return { ok: false, error: { code: 'forbidden', message: 'calls are accepted only from the main window' } };
   }
   if (!isAppDocument(input.frameUrl, input.expectedUrl)) {
     return { ok: false, error: { code: 'forbidden', message: 'calls are accepted only from the app renderer' } };
   }
-  return parseCall(input.method, input.args);
+  return null;
+}
+
+export type IpcExportInput = Omit<IpcCallInput, 'method' | 'args'> & { request: unknown };
+
+/** The same sender check for `invoke(IPC_EXPORT, request)`, then the request's schema (exportArgs). */
+export function checkIpcExport(
+  input: IpcExportInput,
+): { ok: true; request: ExportRequest } | { ok: false; error: ApiError } {
+  const sender = checkSender(input);
+  if (sender) return sender;
+  const parsed = parseExport(input.request);
+  return parsed.ok ? parsed : { ok: false, error: { code: 'invalid_argument', message: parsed.message } };
 }

@@ -2,17 +2,18 @@ import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import type { ApiClient, ApiEvent } from '../shared/api';
 
 // The preload runs sandboxed: it may require only 'electron', so it imports nothing else at
-// run time (the type import above is erased). The channel names are copies of IPC_CALL and
-// IPC_EVENT in shared/api.ts; test/unit/app-preload.test.ts fails if they drift or if the
+// run time (the type import above is erased). The channel names are copies of IPC_CALL,
+// IPC_EVENT and IPC_EXPORT in shared/api.ts; test/unit/app-preload.test.ts fails if they drift or if the
 // compiled preload ever requires anything but 'electron'.
 const IPC_CALL = 'lifecycle-desk:call';
 const IPC_EVENT = 'lifecycle-desk:event';
+const IPC_EXPORT = 'lifecycle-desk:export';
 
 // Exactly the ApiClient interface: no raw ipcRenderer, no other channel, no Node API.
 const bridge: ApiClient = {
   call: (method, args) => ipcRenderer.invoke(IPC_CALL, method, args),
-  // TODO(issue 11, helper C): the export channel (save dialog in main, streamed to the file).
-  exportRows: async () => ({ ok: false, error: { code: 'unavailable', message: 'export is not implemented yet' } }),
+  // Main shows the save dialog and writes the file: the renderer never touches the disk.
+  exportRows: (request) => ipcRenderer.invoke(IPC_EXPORT, request),
   onEvent(listener) {
     const handler = (_event: IpcRendererEvent, payload: ApiEvent): void => listener(payload);
     ipcRenderer.on(IPC_EVENT, handler);

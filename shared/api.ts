@@ -370,3 +370,5 @@ export function parseCall(
 /** The IPC channel names; app/ and the preload use only these. */
 export const IPC_CALL = 'lifecycle-desk:call';
 export const IPC_EVENT = 'lifecycle-desk:event';
+/** An export: the request in, a save dialog and the streamed file in main, the ExportResult back. */
+export const IPC_EXPORT = 'lifecycle-desk:export';

@@ -6,6 +6,7 @@ import { LifecycleError } from '../lifecycle/errors';
 import { RecoveryWorker } from '../recovery/worker';
 import { SqliteStore } from '../store/sqlite/store';
 import { ChangeWatch, passChanged } from './change-watch';
+import { closingExport, exportServer, isExportMessage } from './export-port';
 import { startIntegrityCheck } from './integrity';
 import { BulkJobs } from './jobs';
 import { MUTATING_METHODS, type EngineData, type EngineMessage, type HostMessage } from './protocol';
@@ -124,7 +125,15 @@ async function main(port: NonNullable<typeof parentPort>, data: EngineData): Pro
     process.exit(0); // ends this thread only; abandons a demo turn still sleeping (recovery finishes it next time)
   };
 
+  // Where there is no reader thread (PostgreSQL), exports run here, pulled chunk by chunk.
+  const exports = exportServer(store, (reply) => post(port, reply));
+
   port.on('message', (msg: HostMessage) => {
+    if (isExportMessage(msg)) {
+      if (!closing) exports(msg);
+      else if (msg.type === 'export-pull') post(port, closingExport(msg.exportId));
+      return;
+    }
     if ('type' in msg) {
       if (msg.type === 'close') void close();
       return;

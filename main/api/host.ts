@@ -11,9 +11,12 @@ import {
   type ApiResult,
   type ApiResults,
   type AppInfo,
+  type ExportRequest,
 } from '../../shared/api';
 import type { StatusCounts } from '../../shared/types';
 import { isPostgresUrl } from '../store/location';
+import { CONTENT_TYPES, exportFilename, parseExport } from './export';
+import type { ExportReply } from './export-port';
 import { threadFor } from './routing';
 import type { EngineData, EngineMessage, HostMessage, ReaderData, ReaderMessage, ReaderReply } from './protocol';
 
@@ -59,6 +62,30 @@ export class ApiHostError extends Error {
 interface Pending {
   resolve: (result: ApiResult<unknown>) => void;
   /** The reader it was sent to (whose end fails only its own calls); none: the engine. */
+  reader: Reader | undefined;
+}
+
+/** An export the host reads: its chunks are pulled from the thread one at a time. */
+export interface ExportStream {
+  request: ExportRequest;
+  /** E.g. `lifecycle-turns-2026-12-01.csv`. */
+  filename: string;
+  contentType: string;
+  /** Throws ExportFailed when the thread could not go on (the rows written so far stay written). */
+  chunks: AsyncGenerator<string, void, undefined>;
+  /** Rows in the chunks pulled so far. */
+  rows(): number;
+}
+
+export class ExportFailed extends Error {
+  override readonly name = 'ExportFailed';
+  constructor(readonly error: ApiError) {
+    super(error.message);
+  }
+}
+
+interface PendingExport {
+  resolve: (reply: ExportReply) => void;
   reader: Reader | undefined;
 }
 
@@ -112,6 +139,7 @@ export function packageVersion(): string {
  */
 export class ApiHost implements ApiCaller {
   private readonly pending = new Map<number, Pending>();
+  private readonly exports = new Map<number, PendingExport>();
   private readonly listeners = new Set<(event: ApiEvent) => void>();
   private nextId = 1;
   private state: 'open' | 'closing' | 'closed' = 'open';
@@ -241,7 +269,10 @@ export class ApiHost implements ApiCaller {
     return new Promise((resolve) => {
       let ready = false;
       thread.on('message', (msg: ReaderReply) => {
-        if ('id' in msg) {
+        if ('exportId' in msg) {
+          reader.inFlight--;
+          this.settleExport(msg);
+        } else if ('id' in msg) {
           reader.inFlight--;
           this.settle(msg.id, msg.result);
         } else if (msg.type === 'ready' && !ready) {
@@ -296,6 +327,74 @@ export class ApiHost implements ApiCaller {
         });
       }
     });
+  }
+
+  /**
+   * Every row matching an export request, as chunks pulled from the thread that answers reads
+   * (a reader on SQLite, so that a long export never delays the engine's writes), one page per
+   * pull: the consumer's pace sets the pace of the reads. Untrusted input: validated here.
+   */
+  openExport(raw: unknown): ApiResult<ExportStream> {
+    if (this.state !== 'open') return unavailable(this.failure ?? 'the API is closed');
+    const parsed = parseExport(raw);
+    if (!parsed.ok) return { ok: false, error: { code: 'invalid_argument', message: parsed.message } };
+    const { request } = parsed;
+    const count = { rows: 0 };
+    return {
+      ok: true,
+      value: {
+        request,
+        filename: exportFilename(request, Date.now()),
+        contentType: CONTENT_TYPES[request.format],
+        chunks: this.pullExport(request, count),
+        rows: () => count.rows,
+      },
+    };
+  }
+
+  private async *pullExport(request: ExportRequest, count: { rows: number }): AsyncGenerator<string, void, undefined> {
+    const exportId = this.nextId++;
+    // One thread serves the whole export: it holds the cursor.
+    const reader = this.leastBusyReader();
+    const thread = reader?.thread ?? this.worker;
+    let ended = false;
+    try {
+      for (let first = true; ; first = false) {
+        if (this.state !== 'open')
+          throw new ExportFailed({ code: 'unavailable', message: this.failure ?? 'the API is closed' });
+        const reply = await new Promise<ExportReply>((resolve) => {
+          this.exports.set(exportId, { resolve, reader });
+          thread.postMessage({ type: 'export-pull', exportId, ...(first ? { request } : {}) } satisfies HostMessage);
+          if (reader) reader.inFlight++;
+        });
+        count.rows = Math.max(count.rows, reply.rows);
+        if (reply.error) {
+          ended = true;
+          throw new ExportFailed(reply.error);
+        }
+        if (reply.chunk === null) {
+          ended = true;
+          return;
+        }
+        yield reply.chunk;
+      }
+    } finally {
+      this.exports.delete(exportId);
+      // The consumer stopped early (a closed socket, a cancelled save): the thread drops the cursor.
+      if (!ended && this.state === 'open') {
+        try {
+          thread.postMessage({ type: 'export-stop', exportId } satisfies HostMessage);
+        } catch {
+          // the thread is ending
+        }
+      }
+    }
+  }
+
+  private settleExport(reply: ExportReply): void {
+    const pending = this.exports.get(reply.exportId);
+    this.exports.delete(reply.exportId);
+    pending?.resolve(reply);
   }
 
   onEvent(listener: (event: ApiEvent) => void): () => void {
@@ -365,6 +464,10 @@ export class ApiHost implements ApiCaller {
       this.settle(msg.id, msg.result);
       return;
     }
+    if (msg.type === 'export-chunk') {
+      this.settleExport(msg);
+      return;
+    }
     if (msg.type === 'external-write') {
       this.lastExternalWriteAt = msg.at;
       this.tellReaders(msg);
@@ -389,6 +492,17 @@ export class ApiHost implements ApiCaller {
       if (reader && pending.reader !== reader) continue;
       this.pending.delete(id);
       pending.resolve(unavailable(message));
+    }
+    for (const [exportId, pending] of [...this.exports]) {
+      if (reader && pending.reader !== reader) continue;
+      this.exports.delete(exportId);
+      pending.resolve({
+        type: 'export-chunk',
+        exportId,
+        chunk: null,
+        rows: 0,
+        error: { code: 'unavailable', message },
+      });
     }
   }
 }

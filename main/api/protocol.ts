@@ -1,4 +1,5 @@
 import type { ApiError, ApiEvent, ApiResult, AppInfo } from '../../shared/api';
+import type { ExportMessage, ExportReply } from './export-port';
 
 // The messages between ApiHost (the host process: Electron main or the HTTP server), the
 // engine (a worker thread that owns the writable connection, the recovery worker and the
@@ -43,10 +44,10 @@ export interface CallMessage {
 }
 
 /** Host → engine. */
-export type HostMessage = CallMessage | { type: 'close' };
+export type HostMessage = CallMessage | ExportMessage | { type: 'close' };
 
 /** Host → reader: calls, and other writers' commits as the engine sees them. */
-export type ReaderMessage = CallMessage | { type: 'external-write'; at: number } | { type: 'close' };
+export type ReaderMessage = CallMessage | ExportMessage | { type: 'external-write'; at: number } | { type: 'close' };
 
 /** Engine → host: a reply to a call, a push event, or a life-cycle message of the engine itself. */
 export type EngineMessage =
@@ -56,10 +57,11 @@ export type EngineMessage =
   | { type: 'ready'; info: AppInfo; owner: string; reader: boolean }
   | { type: 'fatal'; error: ApiError }
   /** Another connection committed to the file (what getLiveness reports as lastExternalWriteAt). */
-  | { type: 'external-write'; at: number };
+  | { type: 'external-write'; at: number }
+  | ExportReply;
 
 /** Reader → host. */
 export type ReaderReply =
-  { id: number; result: ApiResult<unknown> } | { type: 'ready' } | { type: 'fatal'; error: ApiError };
+  { id: number; result: ApiResult<unknown> } | ExportReply | { type: 'ready' } | { type: 'fatal'; error: ApiError };
 
 export { MUTATING_METHODS } from '../../shared/api';

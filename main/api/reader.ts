@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { LifecycleError } from '../lifecycle/errors';
+import { closingExport, exportServer, isExportMessage } from './export-port';
 import type { ReaderData, ReaderMessage, ReaderReply } from './protocol';
 import { openReader } from './roles';
 import { createApi } from './service';
@@ -33,8 +34,14 @@ function main(port: NonNullable<typeof parentPort>, data: ReaderData): void {
     lastExternalWriteAt: () => lastExternalWriteAt,
   });
   let closing = false;
+  const exports = exportServer(store, (reply) => post(port, reply));
 
   port.on('message', (msg: ReaderMessage) => {
+    if (isExportMessage(msg)) {
+      if (!closing) exports(msg);
+      else if (msg.type === 'export-pull') post(port, closingExport(msg.exportId));
+      return;
+    }
     if ('type' in msg) {
       if (msg.type === 'external-write') lastExternalWriteAt = msg.at;
       else if (msg.type === 'close' && !closing) {

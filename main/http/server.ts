@@ -2,7 +2,10 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApiError, ApiEvent, ApiResult } from '../../shared/api';
 import type { StatusCounts } from '../../shared/types';
+import type { ExportStream } from '../api/host';
+import { parseExport } from '../api/export';
 import { checkBearer, checkHostAndOrigin, createToken, type Refusal } from './auth';
+import { createTickets, streamDownload } from './download';
 import { sendJson, sendText, setSecurityHeaders } from './headers';
 import { createStaticHandler } from './static';
 
@@ -11,6 +14,8 @@ import { createStaticHandler } from './static';
 //
 //   POST /api/<method>   JSON body = the method's arguments  →  the ApiResult as JSON
 //   GET  /api/events     Server-Sent Events: `data: <ApiEvent JSON>` per event, `: ping` every 15 s
+//   POST /api/export     JSON body = an ExportRequest  →  { ok, value: { url } }, a one-time link
+//   GET  /api/download/<ticket>  the export as an attachment (the ticket authorizes it, once, 60 s)
 //   GET  /…              the renderer build (static.ts)
 //
 // The body of every /api answer is an ApiResult, whatever the status. The status says what kind
@@ -25,6 +30,8 @@ export interface ApiTransportTarget {
   onEvent(listener: (event: ApiEvent) => void): () => void;
   /** Sent first on every new event stream, when known. */
   readonly lastCounts?: StatusCounts | undefined;
+  /** Exports (ApiHost.openExport); without it /api/export answers unavailable. */
+  openExport?(raw: unknown): ApiResult<ExportStream>;
 }
 
 export interface ServerOptions {
@@ -145,7 +152,37 @@ export function startServer(api: ApiTransportTarget, options: ServerOptions = {}
   const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const serveStatic = createStaticHandler(options.staticDir);
   const streams = new Set<ServerResponse>();
+  const tickets = createTickets();
   let port = 0;
+
+  async function handleExport(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') {
+      sendError(res, 405, { code: 'invalid_argument', message: 'use POST /api/export' }, { Allow: 'POST' });
+      return;
+    }
+    const body = await readJsonBody(req, maxBody);
+    if (!body.ok) return sendError(res, body.status, body.error);
+    const parsed = parseExport(body.value);
+    if (!parsed.ok) return sendError(res, 400, { code: 'invalid_argument', message: parsed.message });
+    if (!api.openExport) return sendError(res, 503, { code: 'unavailable', message: 'exports are not available here' });
+    const ticket = tickets.issue(parsed.request);
+    if (!ticket) {
+      return sendError(res, 503, { code: 'unavailable', message: 'too many downloads waiting; try again in a minute' });
+    }
+    sendJson(res, 200, { ok: true, value: { url: `/api/download/${ticket}` } }, NO_STORE);
+  }
+
+  async function handleDownload(req: IncomingMessage, res: ServerResponse, ticket: string): Promise<void> {
+    if (req.method !== 'GET') {
+      sendError(res, 405, { code: 'invalid_argument', message: 'use GET for a download link' }, { Allow: 'GET' });
+      return;
+    }
+    const request = /^[A-Za-z0-9_-]{1,100}$/.test(ticket) ? tickets.take(ticket) : null;
+    if (!request || !api.openExport) {
+      return sendError(res, 404, { code: 'not_found', message: 'this download link was used already or has expired' });
+    }
+    await streamDownload(res, api.openExport(request), (status, error) => sendError(res, status, error));
+  }
 
   async function handleCall(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
     if (req.method !== 'POST') {
@@ -211,6 +248,8 @@ export function startServer(api: ApiTransportTarget, options: ServerOptions = {}
     if (denied) return refuse(res, denied, isApi);
     if (!pathname.startsWith('/')) return sendText(res, 400, 'bad request');
     if (!isApi) return serveStatic(req, res, pathname);
+    // The ticket in the path is this request's authorization (download.ts).
+    if (pathname.startsWith('/api/download/')) return handleDownload(req, res, pathname.slice('/api/download/'.length));
 
     const unauthorized = checkBearer(req, token);
     if (unauthorized) return refuse(res, unauthorized, true);
@@ -222,6 +261,7 @@ export function startServer(api: ApiTransportTarget, options: ServerOptions = {}
       return sendError(res, 400, { code: 'invalid_argument', message: 'malformed method name in the URL' });
     }
     if (name === 'events') return handleEvents(req, res);
+    if (name === 'export') return handleExport(req, res);
     return handleCall(req, res, name);
   }
 

@@ -87,9 +87,47 @@ class HttpTransport implements Transport {
 
   constructor(private readonly token: string | null) {}
 
-  // TODO(issue 11, helper C): a one-time download of the streamed export.
-  exportRows(): Promise<ApiResult<ExportResult>> {
-    return Promise.resolve({ ok: false, error: { code: 'unavailable', message: 'export is not implemented yet' } });
+  /**
+   * A download cannot carry the Authorization header: the authorized POST answers a one-time
+   * link (valid once, for 60 s), and a hidden <a download> hands it to the browser's downloads,
+   * which stream it to disk.
+   */
+  async exportRows(request: ExportRequest): Promise<ApiResult<ExportResult>> {
+    let res: Response;
+    try {
+      res = await fetch('/api/export', {
+        method: 'POST',
+        headers: { ...this.headers(), 'Content-Type': 'application/json' },
+        body: JSON.stringify(request),
+        cache: 'no-store',
+      });
+    } catch (err) {
+      return {
+        ok: false,
+        error: { code: 'unavailable', message: `Cannot reach the server: ${(err as Error).message}` },
+      };
+    }
+    const text = await res.text().catch(() => '');
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    if (res.status === 401) this.setLink('unauthorized');
+    if (!isApiResult(body)) return httpError(res.status, text.slice(0, 200));
+    if (!body.ok) return body;
+    const url = (body.value as { url?: unknown } | null)?.url;
+    if (typeof url !== 'string' || !url.startsWith('/api/download/'))
+      return httpError(res.status, 'malformed response');
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = '';
+    link.style.display = 'none';
+    document.body.append(link);
+    link.click();
+    link.remove();
+    return { ok: true, value: { rows: null, savedTo: null, cancelled: false } };
   }
 
   private headers(): Record<string, string> {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ApiEvent, ApiResult } from '../../shared/api';
 import { startBrowserMode, type BrowserMode } from '../../main/http';
+import { TICKET_TTL_MS, createTickets } from '../../main/http/download';
 import { CONTENT_SECURITY_POLICY } from '../../main/http/headers';
 import { startServer } from '../../main/http/server';
 import { Lifecycle } from '../../main/lifecycle';
@@ -479,4 +480,106 @@ test('lifecycle-desk serve refuses a missing database (without --demo) and a fil
   assert.equal(await bad.exited, 1);
   assert.match(bad.output().stderr, /not an SQLite database/);
   assert.equal(fs.readFileSync(notSqlite, 'utf8'), 'my notes');
+});
+
+test('export: POST /api/export answers a one-time link; its GET downloads exactly the rows, as an attachment', async () => {
+  const listed = json(await api(mode, 'listTurns', { channel: 'slack' })) as {
+    ok: true;
+    value: { items: { id: string }[] };
+  };
+  const link = await api(mode, 'export', { list: 'turns', format: 'csv', filter: { channel: 'slack' } });
+  assert.equal(link.status, 200);
+  const { url } = (json(link) as { ok: true; value: { url: string } }).value;
+  assert.match(url, /^\/api\/download\/[A-Za-z0-9_-]{20,}$/);
+
+  // A browser's download sends no Authorization header: the ticket is the authorization.
+  const download = await request(mode, { path: url, token: null });
+  assert.equal(download.status, 200);
+  assert.equal(download.headers['content-type'], 'text/csv; charset=utf-8');
+  assert.match(
+    String(download.headers['content-disposition']),
+    /^attachment; filename="lifecycle-turns-\d{4}-\d\d-\d\d\.csv"$/,
+  );
+  assert.equal(download.headers['cache-control'], 'no-store');
+  assertSecurityHeaders(download);
+  const lines = download.body.split('\r\n').filter(Boolean);
+  assert.equal(lines[0]!.split(',')[0], 'id');
+  assert.deepEqual(
+    lines.slice(1).map((l) => l.split(',')[0]),
+    listed.value.items.map((t) => t.id),
+  );
+  // The payload with HTML in it is text in the file, exactly (quoted, its quotes doubled).
+  assert.ok(download.body.includes(JSON.stringify({ text: HTML_TEXT }).replaceAll('"', '""')));
+
+  // Once only.
+  const again = await request(mode, { path: url, token: null });
+  assert.equal(again.status, 404);
+  assert.equal(json(again).error?.code, 'not_found');
+
+  // JSON the same way.
+  const jsonLink = json(await api(mode, 'export', { list: 'turns', format: 'json', filter: {} })) as {
+    ok: true;
+    value: { url: string };
+  };
+  const all = await request(mode, { path: jsonLink.value.url, token: null });
+  assert.equal(all.headers['content-type'], 'application/json; charset=utf-8');
+  assert.match(String(all.headers['content-disposition']), /filename="lifecycle-turns-[\d-]+\.json"/);
+  const items = JSON.parse(all.body) as { id: string; payload: string }[];
+  assert.ok(items.some((t) => t.id === htmlTurnId && JSON.parse(t.payload).text === HTML_TEXT));
+});
+
+test('export: no token is refused, a bad request is refused, a made-up or foreign-Host download is refused', async () => {
+  const body = JSON.stringify({ list: 'turns', format: 'csv', filter: {} });
+  const noToken = await request(mode, { method: 'POST', path: '/api/export', body, token: null });
+  assert.equal(noToken.status, 401);
+  const wrong = await request(mode, { method: 'POST', path: '/api/export', body, token: 'x'.repeat(43) });
+  assert.equal(wrong.status, 401);
+
+  for (const bad of [
+    { list: 'turns', format: 'xlsx', filter: {} },
+    { list: 'turns', format: 'csv', filter: { sql: 'DROP TABLE message_turns' } },
+    { list: 'turns', format: 'csv' },
+    'turns',
+  ]) {
+    const reply = await api(mode, 'export', bad);
+    assert.equal(reply.status, 400, JSON.stringify(bad));
+    assert.equal(json(reply).error?.code, 'invalid_argument');
+    assert.match(json(reply).error?.message ?? '', /^export: /);
+  }
+  const notJson = await request(mode, { method: 'POST', path: '/api/export', body: '{' });
+  assert.equal(notJson.status, 400);
+  const get = await request(mode, { path: '/api/export' });
+  assert.equal(get.status, 405);
+
+  for (const path of ['/api/download/made-up-ticket', '/api/download/', '/api/download/..%2F..%2Fpackage.json']) {
+    const reply = await request(mode, { path, token: null });
+    assert.equal(reply.status, 404, path);
+  }
+  // A link is good only on this server's own Host (a DNS-rebinding page cannot fetch it).
+  const link = json(await api(mode, 'export', { list: 'outbox', format: 'csv', filter: {} })) as {
+    ok: true;
+    value: { url: string };
+  };
+  const rebound = await request(mode, { path: link.value.url, token: null, headers: { Host: 'evil.example:80' } });
+  assert.equal(rebound.status, 403);
+  const post = await request(mode, { method: 'POST', path: link.value.url, token: null });
+  assert.equal(post.status, 405);
+  // Neither used it up.
+  assert.equal((await request(mode, { path: link.value.url, token: null })).status, 200);
+});
+
+test('export tickets: valid once, for 60 s', () => {
+  let now = 1_000_000;
+  const tickets = createTickets(() => now);
+  const req = { list: 'turns', format: 'csv', filter: {} } as const;
+  const a = tickets.issue(req)!;
+  const b = tickets.issue(req)!;
+  assert.notEqual(a, b);
+  assert.deepEqual(tickets.take(a), req);
+  assert.equal(tickets.take(a), null);
+  now += TICKET_TTL_MS - 1;
+  const c = tickets.issue(req)!;
+  now += 1;
+  assert.equal(tickets.take(b), null, 'expired at 60 s');
+  assert.deepEqual(tickets.take(c), req);
 });

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { checkIpcCall, type IpcCallInput } from '../../app/ipc-guard';
+import { checkIpcCall, checkIpcExport, type IpcCallInput } from '../../app/ipc-guard';
 import { RENDERER_URL, viewUrl } from '../../app/policy';
-import { API_METHODS, IPC_CALL, IPC_EVENT, type ApiArgs, type ApiMethod } from '../../shared/api';
+import { API_METHODS, IPC_CALL, IPC_EVENT, IPC_EXPORT, type ApiArgs, type ApiMethod } from '../../shared/api';
 
 const VALID: { [M in ApiMethod]: ApiArgs<M> } = {
   getInfo: {},
@@ -160,4 +160,43 @@ test('the preload uses the channel names of shared/api.ts and requires nothing b
   // Exactly the ApiClient: the bridge exposes call and onEvent and nothing else.
   assert.match(compiled, /exposeInMainWorld\('lifecycleDesk', bridge\)/);
   assert.ok(!/ipcRenderer\s*[,}]/.test(compiled.split('const bridge')[1] ?? ''), 'ipcRenderer itself is not exposed');
+});
+
+test('the export channel: the same sender check, then the request validated with exportArgs', () => {
+  const request = { list: 'outbox', format: 'csv', filter: { channel: 'telegram', dead: true } };
+  const base = { frameUrl: RENDERER_URL, isMainFrame: true, expectedUrl: RENDERER_URL };
+  const good = checkIpcExport({ ...base, request });
+  assert.ok(good.ok, good.ok ? '' : good.error.message);
+  assert.deepEqual(good.request, request);
+  assert.ok(checkIpcExport({ ...base, request: { list: 'audit', format: 'json', filter: { by: 'alice' } } }).ok);
+
+  // Who sends is checked first: a foreign frame learns nothing about the request's schema.
+  for (const sender of [
+    { isMainFrame: false },
+    { frameUrl: 'https://evil.example/' },
+    { frameUrl: null },
+    { frameUrl: `${RENDERER_URL}/../../etc` },
+  ]) {
+    const check = checkIpcExport({ ...base, ...sender, request: { nonsense: true } });
+    refusedWith(check as ReturnType<typeof checkIpcCall>, 'forbidden');
+  }
+  for (const bad of [
+    undefined,
+    null,
+    'turns',
+    { list: 'turns', format: 'xlsx', filter: {} },
+    { list: 'turns', format: 'csv', filter: { limit: 5 } },
+    { list: 'outbox', format: 'csv', filter: { kind: 'poem' } },
+    { list: 'turns', format: 'csv', filter: {}, path: '/etc/passwd' },
+    { list: 'turns', format: 'csv', filter: { search: 'x'.repeat(10_000) } },
+  ]) {
+    const check = checkIpcExport({ ...base, request: bad });
+    refusedWith(check as ReturnType<typeof checkIpcCall>, 'invalid_argument');
+  }
+});
+
+test('the preload sends exports on the export channel of shared/api.ts', () => {
+  const compiled = fs.readFileSync(path.join(__dirname, '..', '..', 'app', 'preload.js'), 'utf8');
+  assert.ok(compiled.includes(`'${IPC_EXPORT}'`), 'IPC_EXPORT is inlined unchanged');
+  assert.match(compiled, /exportRows: \(request\) => electron_1\.ipcRenderer\.invoke\(IPC_EXPORT, request\)/);
 });
