@@ -1,3 +1,4 @@
+import { useId } from 'react';
 import type { ErrorGroup } from '../../shared/triage';
 import { formatAgo, formatNumber, formatTime } from '../format';
 import { hrefFor } from '../routing';
@@ -59,6 +60,7 @@ function actionsOf(g: ErrorGroup): { action: GroupAction; label: string; why: st
 
 /** Failures grouped by normalized error, per channel and kind, with their actions. */
 export function ErrorGroupsTable({ groups, now, blocked, onAction, onShow }: ErrorGroupsTableProps) {
+  const base = useId();
   return (
     <div className="table-scroll static error-groups">
       <table aria-label="Error groups">
@@ -79,10 +81,10 @@ export function ErrorGroupsTable({ groups, now, blocked, onAction, onShow }: Err
           </tr>
         </thead>
         <tbody>
-          {groups.map((g) => (
+          {groups.map((g, i) => (
             <tr key={`${g.subject}|${g.channel}|${g.kind ?? ''}|${g.signature}`} data-signature={g.signature}>
               <td className="error-group-main">
-                <span className="error-signature mono" title={g.signature}>
+                <span id={`${base}-${i}`} className="error-signature mono" title={g.signature}>
                   {g.signature}
                 </span>
                 <span className="error-sample small">
@@ -106,6 +108,7 @@ export function ErrorGroupsTable({ groups, now, blocked, onAction, onShow }: Err
                       className={`btn btn-small${a.danger ? ' btn-danger-outline' : ''}`}
                       disabled={blocked !== null || a.why !== null}
                       title={blocked ?? a.why ?? undefined}
+                      aria-describedby={`${base}-${i}`}
                       onClick={() => onAction(g, a.action)}
                     >
                       {a.label}
