@@ -12,6 +12,8 @@ export interface ErrorsState {
   window: SeriesWindow;
   /** '' for every channel. */
   channel: string;
+  /** '' for both. */
+  subject: '' | 'turn' | 'outbox';
   groups: ErrorGroup[];
   /** Channels seen in any answer so far (the channel picker's choices). */
   channels: string[];
@@ -23,6 +25,7 @@ export interface ErrorsState {
   load(): Promise<void>;
   setWindow(window: SeriesWindow): void;
   setChannel(channel: string): void;
+  setSubject(subject: ErrorsState['subject']): void;
   setActive(active: boolean): void;
 }
 
@@ -32,6 +35,7 @@ let generation = 0;
 export const useErrorsStore = create<ErrorsState>()((set, get) => ({
   window: '24h',
   channel: '',
+  subject: '',
   groups: [],
   channels: [],
   loadedAt: 0,
@@ -40,7 +44,7 @@ export const useErrorsStore = create<ErrorsState>()((set, get) => ({
   error: null,
   async load() {
     const gen = ++generation;
-    const { window, channel } = get();
+    const { window, channel, subject } = get();
     const at = Date.now();
     set({ loading: true });
     try {
@@ -48,6 +52,7 @@ export const useErrorsStore = create<ErrorsState>()((set, get) => ({
         sinceMs: SERIES_WINDOWS[window],
         limit: GROUP_LIMIT,
         ...(channel ? { channel } : {}),
+        ...(subject ? { subject } : {}),
       });
       if (gen !== generation) return;
       const channels = [...new Set([...get().channels, ...groups.map((g) => g.channel)])].sort();
@@ -62,6 +67,10 @@ export const useErrorsStore = create<ErrorsState>()((set, get) => ({
   },
   setChannel(channel) {
     set({ channel });
+    void get().load();
+  },
+  setSubject(subject) {
+    set({ subject });
     void get().load();
   },
   setActive(active) {

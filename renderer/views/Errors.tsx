@@ -11,6 +11,12 @@ import { selectWriteBlock, useStatusStore } from '../stores/status';
 
 const load = (s: ErrorsState): Promise<void> => s.load();
 
+const SUBJECTS: { value: ErrorsState['subject']; label: string }[] = [
+  { value: '', label: 'Sends and turns' },
+  { value: 'outbox', label: 'Sends (outbox)' },
+  { value: 'turn', label: 'Turns' },
+];
+
 const WINDOWS: { value: SeriesWindow; label: string }[] = [
   { value: '1h', label: 'Last hour' },
   { value: '24h', label: 'Last 24 hours' },
@@ -28,7 +34,8 @@ function openGroupAction(group: ErrorGroup, action: GroupAction): void {
 
 /** Failures grouped by what went wrong: one outage is one line, and one action fixes it all. */
 export function ErrorsView() {
-  const { groups, channels, channel, window, error, loading } = useErrorsStore();
+  const { groups, channels, channel, subject, window, error, loading } = useErrorsStore();
+  const setSubject = useErrorsStore((s) => s.setSubject);
   const setWindow = useErrorsStore((s) => s.setWindow);
   const setChannel = useErrorsStore((s) => s.setChannel);
   const blocked = useStatusStore(selectWriteBlock);
@@ -44,6 +51,7 @@ export function ErrorsView() {
         <div className="filter-fields">
           <SelectField label="Window" value={window} options={WINDOWS} onChange={setWindow} />
           <SelectField label="Channel" value={channel} options={channelOptions} onChange={setChannel} />
+          <SelectField label="Failures of" value={subject} options={SUBJECTS} onChange={setSubject} />
         </div>
       </div>
       <section className="card">
