@@ -156,8 +156,13 @@ export const apiArgs = {
   prune: z.object({ reason }).strict(),
   /** A bulk action by filter, before it runs: the exact count that can take it, and a sample. */
   previewBulk: bulkTarget,
-  /** Starts a bulk action by filter as a job on the server; progress arrives as `job` events. */
+  /**
+   * Starts a bulk action by filter as a job on the server; progress arrives as `job` events.
+   * Jobs live in the memory of the process that runs them: a restart forgets them (what they did
+   * stays in the file, with one audit entry per job, written also when it is cancelled).
+   */
   startBulk: z.intersection(bulkTarget, z.object({ reason })),
+  /** The bulk jobs of this process (running and recently ended), oldest first. */
   getBulkJobs: z.object({}).strict(),
   cancelBulk: z.object({ id }).strict(),
   /** Heartbeats of recovery workers and inferred gateway activity, for the liveness banner. */

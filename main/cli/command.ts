@@ -19,6 +19,11 @@ export interface CommandContext {
   /** The same with a URL's password: to pass on (e.g. to the server's engine), never to print. */
   readonly target: string;
   readonly out: Output;
+  /**
+   * Raw output on stdout for what is not one document (an export streamed to stdout): resolves
+   * once the stream can take more, so a slow pipe paces the reads.
+   */
+  write(chunk: string): Promise<void>;
   /** `cli:<user>`, recorded with every operator action. */
   readonly operator: string;
   /**

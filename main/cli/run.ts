@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import fs from 'node:fs';
 import { LifecycleError, isBusyError } from '../lifecycle/errors';
 import { Lifecycle } from '../lifecycle/lifecycle';
@@ -19,11 +20,14 @@ const GLOBAL_FLAGS: FlagSpec = { db: 'string', json: 'boolean', help: 'boolean',
 export interface CliIo {
   stdout(s: string): void;
   stderr(s: string): void;
+  /** Where stdout goes, for backpressure on long output; without it `stdout` takes everything. */
+  stdoutStream?: NodeJS.WritableStream;
 }
 
 const processIo: CliIo = {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
+  stdoutStream: process.stdout,
 };
 
 /** Runs one command line (without `node bin.js`); resolves to the exit code. */
@@ -104,6 +108,11 @@ async function execute(
     dbPath: displayLocation(options.dbPath),
     target: options.dbPath,
     out: createOutput(options.json, options.io.stdout),
+    async write(chunk) {
+      const stream = options.io.stdoutStream;
+      if (!stream) return options.io.stdout(chunk);
+      if (!stream.write(chunk)) await once(stream, 'drain');
+    },
     operator: operatorName(),
     open(openOptions: OpenOptions = {}) {
       if (store) return store;

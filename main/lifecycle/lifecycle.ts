@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type Database from 'better-sqlite3';
 import { DEFAULT_STUCK, type StuckThresholds } from '../../shared/stuck';
-import type { StatusCounts } from '../../shared/types';
+import type { OutboxRow, StatusCounts, Turn } from '../../shared/types';
 import { abortSession, type AbortHooks, type AbortResult } from './abort';
 import { resolveConfig, type LifecycleConfig } from './config';
 import { createStatementCache, type Core } from './context';
@@ -15,7 +15,18 @@ import type { Who } from './history';
 import { importLegacyQueue, type ImportProgress, type ImportResult } from './legacy-import';
 import { expire, type ExpiryResult } from './expiry';
 import { prune, type PruneResult } from './maintenance';
-import { operatorAbort, operatorPrune, operatorReplay, operatorRetry, operatorTerminate } from './operator';
+import {
+  operatorAbort,
+  operatorPrune,
+  operatorReplay,
+  operatorReplayAsNew,
+  operatorResend,
+  operatorRetry,
+  operatorTerminate,
+} from './operator';
+import { operatorBatch, recordBulkJob } from './bulk';
+import type { BulkOutcome } from '../../shared/api';
+import type { BulkAction, BulkJob } from '../../shared/triage';
 import { ack, beginSend, enqueue, fail, getRow, type EnqueueInput, type EnqueueResult, type FailInput } from './outbox';
 import * as q from './queries';
 import { acceptTurn, getTurn, markRunning, recordTurnFailure, type AcceptInput, type AcceptResult } from './turns';
@@ -147,21 +158,42 @@ export class Lifecycle {
     return this.group.run(fn);
   }
 
-  // --- operator actions (recorded with who did them) ---
-  operatorAbort(sessionKey: string, by: string): AbortResult {
-    return operatorAbort(this.core, sessionKey, by);
+  // --- operator actions (recorded with who did them and the reason they gave) ---
+  operatorAbort(sessionKey: string, by: string, note?: string): AbortResult {
+    return operatorAbort(this.core, sessionKey, by, note);
   }
-  operatorReplay(turnId: string, by: string): void {
-    operatorReplay(this.core, turnId, by);
+  operatorReplay(turnId: string, by: string, note?: string): void {
+    operatorReplay(this.core, turnId, by, note);
   }
-  operatorRetry(rowId: string, by: string): void {
-    operatorRetry(this.core, rowId, by);
+  operatorRetry(rowId: string, by: string, note?: string): void {
+    operatorRetry(this.core, rowId, by, note);
   }
-  operatorTerminate(rowId: string, by: string): void {
-    operatorTerminate(this.core, rowId, by);
+  operatorTerminate(rowId: string, by: string, note?: string): void {
+    operatorTerminate(this.core, rowId, by, note);
   }
-  operatorPrune(by: string): PruneResult {
-    return operatorPrune(this.core, by);
+  operatorPrune(by: string, note?: string): PruneResult {
+    return operatorPrune(this.core, by, note);
+  }
+  /** A dead row sent again as a new one (a repeat finds the first: `created: false`). */
+  operatorResend(rowId: string, by: string, note?: string): { row: OutboxRow; created: boolean } {
+    return operatorResend(this.core, rowId, by, note);
+  }
+  /** A dead turn replayed as a new one (a repeat finds the first). */
+  operatorReplayAsNew(turnId: string, by: string, note?: string): { turn: Turn; created: boolean } {
+    return operatorReplayAsNew(this.core, turnId, by, note);
+  }
+  /** One batch of a bulk job, in one transaction. */
+  operatorBatch(
+    action: BulkAction,
+    ids: readonly string[],
+    by: string,
+    note: string | undefined,
+    jobId: string,
+  ): BulkOutcome[] {
+    return operatorBatch(this.core, action, ids, by, note, jobId);
+  }
+  recordBulkJob(job: BulkJob): void {
+    recordBulkJob(this.core, job);
   }
 
   // --- reads ---

@@ -7,6 +7,7 @@ import {
   type Turn,
 } from '../../shared/types';
 import { abortSession, type AbortResult } from './abort';
+import { replayTurnAsNew, resendRow } from './dead-letters';
 import type { Core } from './context';
 import { LifecycleError } from './errors';
 import { finalRowCounts, finalizeTurn, type FinalRowCounts } from './finalize';
@@ -20,8 +21,14 @@ import { moveTurn, requireTurn } from './turns';
 // Operator actions of the SPEC: each one transaction, refused with a clear error where it
 // makes no sense, and recorded with who/what/when.
 
-/** Who an operator action is recorded as. */
-export const operator = (by: string): Who => ({ actor: 'operator', by });
+/** Who an operator action is recorded as: who, which action, the reason they gave, the bulk job it is part of. */
+export const operator = (by: string, action?: string, note?: string, jobId?: string): Who => ({
+  actor: 'operator',
+  by,
+  action,
+  note,
+  jobId,
+});
 
 type Claim = Pick<Turn, 'claimOwner' | 'claimExpiresAt'>;
 
@@ -43,8 +50,8 @@ export function refuseEmptyAbort(sessionKey: string, result: AbortResult): void 
   }
 }
 
-export function operatorAbort(core: Core, sessionKey: string, by: string): AbortResult {
-  const result = abortSession(core, sessionKey, operator(by));
+export function operatorAbort(core: Core, sessionKey: string, by: string | Who, note?: string): AbortResult {
+  const result = abortSession(core, sessionKey, asWho(by, 'abort', note));
   refuseEmptyAbort(sessionKey, result);
   return result;
 }
@@ -81,11 +88,11 @@ export function replayMove(now: number): MoveOptions {
 }
 
 /** Re-arms a turn for the recovery worker: failed_retryable, due now. */
-export function operatorReplay(core: Core, turnId: string, by: string): void {
+export function operatorReplay(core: Core, turnId: string, by: string | Who, note?: string): void {
   core.write(() => {
     const turn = requireTurn(core, turnId);
     refuseReplay(turn, finalRowCounts(core, turnId), core.owner, core.now());
-    moveTurn(core, turnId, [turn.status], 'failed_retryable', operator(by), replayMove(core.now()));
+    moveTurn(core, turnId, [turn.status], 'failed_retryable', asWho(by, 'replay', note), replayMove(core.now()));
     core.live.delete(turnId);
   });
 }
@@ -118,12 +125,12 @@ export function retryNote(row: OutboxRow): Transition {
 }
 
 /** Makes a pending row due now. */
-export function operatorRetry(core: Core, rowId: string, by: string): void {
+export function operatorRetry(core: Core, rowId: string, by: string | Who, note?: string): void {
   core.write(() => {
     const row = requireRow(core, rowId);
     refuseRetry(row, core.owner, core.now());
     core.stmt(RETRY_SQL).run(core.now(), rowId);
-    record(core, retryNote(row), operator(by));
+    record(core, retryNote(row), asWho(by, 'retry', note));
   });
 }
 
@@ -141,12 +148,13 @@ export function terminateRefused(row: OutboxRow): LifecycleError {
 }
 
 /** Gives up on a pending row; its turn is finalized at once if that decides it. */
-export function operatorTerminate(core: Core, rowId: string, by: string): void {
+export function operatorTerminate(core: Core, rowId: string, by: string | Who, note?: string): void {
   core.write(() => {
     const row = requireRow(core, rowId);
-    const moved = moveRow(core, rowId, OUTBOX_PENDING_STATUSES, 'failed_terminal', operator(by), TERMINATE_MOVE);
+    const who = asWho(by, 'terminate', note);
+    const moved = moveRow(core, rowId, OUTBOX_PENDING_STATUSES, 'failed_terminal', who, TERMINATE_MOVE);
     if (!moved) throw terminateRefused(row);
-    if (row.turnId && isFinalKind(row.dispatchKind)) finalizeTurn(core, row.turnId, {}, operator(by));
+    if (row.turnId && isFinalKind(row.dispatchKind)) finalizeTurn(core, row.turnId, {}, who);
   });
 }
 
@@ -170,17 +178,42 @@ export const MAX_PRUNE_BATCHES = 1_000;
  * Prunes everything past retention now. Batch by batch, each its own transaction, so the write
  * lock is never held long; one audit entry with the totals.
  */
-export function operatorPrune(core: Core, by: string): PruneResult {
+export function operatorPrune(core: Core, by: string, note?: string): PruneResult {
   const total: PruneResult = { turns: 0, outbox: 0, history: 0 };
   const cutoff = core.now() - core.config.retentionMs;
   for (let i = 0; i < MAX_PRUNE_BATCHES; i++) {
     if (!addPruned(total, prune(core, cutoff), core.config.maintenanceBatch)) break;
   }
-  recordPrune(core, total, by);
+  recordPrune(core, total, by, note);
   return total;
 }
 
 /** The one audit entry of a prune now, with its totals. */
-export function recordPrune(core: Core, total: PruneResult, by: string): void {
-  recordAction(core, pruneNote(total), operator(by));
+export function recordPrune(core: Core, total: PruneResult, by: string, note?: string): void {
+  recordAction(core, pruneNote(total), operator(by, 'prune', note));
+}
+
+/** A person's name, or the Who of a bulk job's batch (which carries its job id). */
+export function asWho(by: string | Who, action: string, note?: string): Who {
+  return typeof by === 'string' ? operator(by, action, note) : { ...by, action };
+}
+
+/** Dead letters: a new row from a dead one (dead-letters.ts), recorded as the operator's. */
+export function operatorResend(
+  core: Core,
+  rowId: string,
+  by: string | Who,
+  note?: string,
+): { row: OutboxRow; created: boolean } {
+  return core.write(() => resendRow(core, rowId, asWho(by, 'resend', note)));
+}
+
+/** A new turn from a dead one (dead-letters.ts), recorded as the operator's. */
+export function operatorReplayAsNew(
+  core: Core,
+  turnId: string,
+  by: string | Who,
+  note?: string,
+): { turn: Turn; created: boolean } {
+  return core.write(() => replayTurnAsNew(core, turnId, asWho(by, 'replay-as-new', note)));
 }

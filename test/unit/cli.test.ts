@@ -899,3 +899,279 @@ test('the real command: exit 0, 1 and 2, and what goes to stdout and what to std
   assert.match(status.stdout, /^TURNS +COUNT\n/);
   assert.equal(status.stderr, '');
 });
+
+/** seed() plus t-5 (tg:user-9001-chat, external id 9001): its final row r-6 failed for good (403), so it did too. */
+function seedTriage(): { file: string; dir: string } {
+  return seed((lc) => {
+    lc.accept({
+      id: 't-5',
+      channel: 'telegram',
+      sessionKey: 'tg:user-9001-chat',
+      externalId: '9001',
+      payload: { text: 'where is my parcel' },
+      route: ROUTE,
+    });
+    lc.markRunning('t-5');
+    lc.enqueue({ id: 'r-6', turnId: 't-5', channel: 'telegram', target: 'chat-9', dispatchKind: 'final', payload: {} });
+    lc.fail('r-6', { error: '403 Forbidden: bot was blocked by the user', errorClass: 'terminal' });
+    lc.finalize('t-5');
+  });
+}
+
+interface Outcomes {
+  action: string;
+  done: number;
+  refused: number;
+  outcomes: { id: string; ok: boolean; created?: string; new?: boolean; code?: string }[];
+}
+
+test('resend: a new row linked to the dead one, once; refusals exit 1 and say why; the reason is audited', async () => {
+  const { file } = seedTriage();
+  const first = await cliJson<Outcomes>(['resend', 'r-6', '--reason', 'user unblocked the bot', '--db', file]);
+  assert.equal(first.done, 1);
+  const created = first.outcomes[0]!.created!;
+  assert.equal(first.outcomes[0]!.new, true);
+  assert.deepEqual(query(file, 'SELECT status, resend_of, turn_id FROM message_outbox WHERE id = ?', created), [
+    { status: 'queued', resend_of: 'r-6', turn_id: null },
+  ]);
+  const again = await cliJson<Outcomes>(['resend', 'r-6', '--db', file]);
+  assert.deepEqual(again.outcomes, [{ id: 'r-6', ok: true, created, new: false }]);
+  assert.match(
+    (await cli(['resend', 'r-6', '--db', file])).stdout,
+    new RegExp(`^outbox row r-6: already resent as ${created}`),
+  );
+
+  const before = snapshot(file);
+  const refused = await cli(['resend', 'r-1-final', 'nope', '--db', file, '--json']);
+  assert.equal(refused.code, 1);
+  const doc = JSON.parse(refused.stdout) as Outcomes;
+  assert.deepEqual(
+    doc.outcomes.map((o) => [o.id, o.ok, o.code]),
+    [
+      ['r-1-final', false, 'invalid_state'],
+      ['nope', false, 'not_found'],
+    ],
+  );
+  assert.match(JSON.parse(refused.stderr).error.message, /2 rows of 2 refused/);
+  assert.deepEqual(snapshot(file), before);
+  expectFailure(await cli(['resend', '--db', file]), 2, /missing <outbox-id>/);
+  expectFailure(await cli(['resend', 'r-6', '--reason', 'x'.repeat(501), '--db', file]), 2, /at most 500/);
+
+  const audit = await cliJson<{ items: { action: string; note: string; by: string }[] }>([
+    'audit',
+    '--action',
+    'resend',
+    '--db',
+    file,
+  ]);
+  assert.ok(audit.items.length >= 1);
+  assert.ok(audit.items.every((e) => e.action === 'resend'));
+  assert.ok(audit.items.some((e) => e.note === 'user unblocked the bot' && e.by === expectedOperator()));
+});
+
+test('replay --as-new: a new turn linked to the one that failed for good, once; a delivered turn is refused', async () => {
+  const { file } = seedTriage();
+  const first = await cliJson<{ created: boolean; turn: { id: string; replayOf: string; status: string } }>([
+    'replay',
+    't-5',
+    '--as-new',
+    '--reason',
+    'ticket 42',
+    '--db',
+    file,
+  ]);
+  assert.equal(first.created, true);
+  assert.equal(first.turn.replayOf, 't-5');
+  assert.equal(first.turn.status, 'accepted');
+  const again = await cliJson<{ created: boolean; turn: { id: string } }>(['replay', 't-5', '--as-new', '--db', file]);
+  assert.deepEqual([again.created, again.turn.id], [false, first.turn.id]);
+  assert.equal((await cliJsonError(['replay', 't-3', '--as-new', '--db', file])).code, 'invalid_state');
+  // Without --as-new, a turn that ended is refused as before.
+  assert.equal((await cliJsonError(['replay', 't-5', '--db', file])).code, 'invalid_state');
+});
+
+test('errors: the groups, narrowed by channel and window; bad durations are usage errors', async () => {
+  const { file } = seedTriage();
+  const { groups } = await cliJson<{
+    groups: { subject: string; channel: string; signature: string; count: number; sampleId: string }[];
+  }>(['errors', '--db', file]);
+  const of = (id: string) => groups.find((g) => g.sampleId === id);
+  assert.equal(of('r-4')?.signature, '# bad gateway');
+  assert.equal(of('r-6')?.signature, '# forbidden: bot was blocked by the user');
+  assert.equal(of('t-2')?.subject, 'turn');
+  const slack = await cliJson<{ groups: { channel: string }[] }>([
+    'errors',
+    '--channel',
+    'slack',
+    '--since',
+    '1h',
+    '--db',
+    file,
+  ]);
+  assert.deepEqual(
+    slack.groups.map((g) => g.channel),
+    ['slack'],
+  );
+  const text = await cli(['errors', '--db', file]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^COUNT +RETRYING +DEAD +SUBJECT/);
+  for (const bad of ['1x', '24', '-1h', 'h']) {
+    expectFailure(
+      await cli(['errors', '--since', bad, '--db', file]),
+      2,
+      /--since must be a duration like 30m, 24h or 7d/,
+    );
+  }
+  expectFailure(await cli(['errors', '--since', '10s', '--db', file]), 2, /sinceMs/);
+});
+
+test('turns and outbox: search by external id, part of a session key, text; time, dead and error-class filters', async () => {
+  const { file } = seedTriage();
+  const turns = (...args: string[]) => cliJson<{ items: { id: string }[] }>(['turns', '--db', file, ...args]);
+  const outbox = (...args: string[]) => cliJson<{ items: { id: string }[] }>(['outbox', '--db', file, ...args]);
+  assert.deepEqual(ids(await turns('--search', '9001')), ['t-5']);
+  assert.deepEqual(ids(await turns('--search', 'user-9001')), ['t-5']);
+  assert.deepEqual(ids(await turns('--search', 'parcel')), ['t-5']);
+  assert.deepEqual(ids(await turns('--dead')), ['t-5']);
+  assert.deepEqual(ids(await turns('--since', '1h')), ['t-1', 't-2', 't-3', 't-4', 't-5']);
+  assert.deepEqual(ids(await turns('--until', '1h')), []);
+  assert.deepEqual(ids(await turns('--channel', 'discord')), ['t-2', 't-3']);
+  assert.deepEqual(ids(await outbox('--error-class', 'retryable')), ['r-4']);
+  assert.deepEqual(ids(await outbox('--dead')), ['r-6']);
+  assert.deepEqual(ids(await outbox('--search', 'blocked')), ['r-6']);
+  assert.deepEqual(ids(await outbox('--signature', '# bad gateway')), ['r-4']);
+  expectFailure(await cli(['turns', '--since', 'yesterday', '--db', file]), 2, /--since must be a duration ago/);
+  expectFailure(await cli(['outbox', '--error-class', 'fatal', '--db', file]), 2, /--error-class must be one of/);
+  expectFailure(await cli(['turns', '--search', 'x'.repeat(501), '--db', file]), 2, /search/);
+});
+
+test('export: CSV to stdout, JSON parsable, --out writes the file whole; filters of another list are refused', async () => {
+  const { file, dir } = seedTriage();
+  const csv = await cli(['export', 'turns', '--channel', 'discord', '--db', file]);
+  assert.equal(csv.code, 0, csv.stderr);
+  const lines = csv.stdout.split('\r\n').filter(Boolean);
+  assert.equal(lines[0]!.split(',')[0], 'id');
+  assert.deepEqual(
+    lines.slice(1).map((l) => l.split(',')[0]),
+    ['t-2', 't-3'],
+  );
+  const json = await cli(['export', 'outbox', '--format', 'json', '--order', 'desc', '--db', file, '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  const rows = JSON.parse(json.stdout) as { id: string; payload: string }[];
+  assert.deepEqual(
+    rows.map((r) => r.id),
+    ['r-6', 'r-5', 'r-4', 'r-3', 'r-1-final', 'r-1-tool'],
+  );
+  assert.equal(JSON.parse(rows[1]!.payload).text, 'r-5');
+
+  const out = path.join(dir, 'dead.csv');
+  const written = await cliJson<{ rows: number; savedTo: string }>([
+    'export',
+    'outbox',
+    '--dead',
+    '--out',
+    out,
+    '--db',
+    file,
+  ]);
+  assert.deepEqual([written.rows, written.savedTo], [1, out]);
+  assert.match(fs.readFileSync(out, 'utf8'), /^id,turnId,.*\r\nr-6,t-5,/s);
+  assert.ok(!fs.existsSync(`${out}.partial`));
+
+  await cli(['terminate', 'r-4', '--reason', 'gave up', '--db', file]);
+  const audit = await cli(['export', 'audit', '--format', 'json', '--action', 'terminate', '--db', file]);
+  assert.equal(audit.code, 0, audit.stderr);
+  const entries = JSON.parse(audit.stdout) as { action: string; note: string }[];
+  assert.ok(entries.some((e) => e.action === 'terminate' && e.note === 'gave up'));
+
+  expectFailure(
+    await cli(['export', 'outbox', '--session', 'x', '--db', file]),
+    2,
+    /--session is not a filter of outbox/,
+  );
+  expectFailure(await cli(['export', 'sessions', '--db', file]), 2, /export turns, outbox or audit/);
+  expectFailure(
+    await cli(['export', 'turns', '--format', 'xlsx', '--db', file]),
+    2,
+    /--format must be one of csv, json/,
+  );
+  expectFailure(await cli(['export', 'turns', '--db', file, '--json']), 2, /use --format json/);
+  expectFailure(await cli(['export', 'audit', '--order', 'asc', '--db', file]), 2, /newest first/);
+});
+
+test('bulk: a dry run previews and changes nothing; a run retries exactly the matching rows and writes one audit entry', async () => {
+  const { file } = seedTriage();
+  const before = snapshot(file);
+  const preview = await cliJson<{ count: number; matching: number; sample: { id: string }[]; filterText: string }>([
+    'bulk',
+    'retry',
+    '--channel',
+    'telegram',
+    '--dry-run',
+    '--db',
+    file,
+  ]);
+  // Pending telegram rows: r-1-tool, r-1-final, r-4, r-5 (r-3 delivered, r-6 failed for good).
+  assert.deepEqual([preview.count, preview.matching], [4, 6]);
+  assert.deepEqual(ids({ items: preview.sample }).sort(), ['r-1-final', 'r-1-tool', 'r-4', 'r-5']);
+  assert.equal(preview.filterText, 'channel telegram');
+  assert.deepEqual(snapshot(file), before);
+  const text = await cli(['bulk', 'retry', '--channel', 'telegram', '--dry-run', '--db', file]);
+  assert.match(text.stdout, /^retry by filter \(channel telegram\): 4 of 6 matching can take it\n/);
+  assert.match(text.stdout, /nothing was changed \(dry run\)\n$/);
+
+  const { job } = await cliJson<{ job: { state: string; done: number; refused: number; total: number } }>([
+    'bulk',
+    'retry',
+    '--channel',
+    'telegram',
+    '--reason',
+    'outage over',
+    '--db',
+    file,
+  ]);
+  assert.deepEqual([job.state, job.done, job.refused, job.total], ['done', 4, 0, 4]);
+  const audit = await cliJson<{ items: { action: string; note: string; reason: string }[] }>([
+    'audit',
+    '--action',
+    'bulk',
+    '--db',
+    file,
+  ]);
+  assert.equal(audit.items.length, 1);
+  assert.equal(audit.items[0]!.note, 'outage over');
+  assert.match(audit.items[0]!.reason, /4 done, 0 refused/);
+  // The job's per-row entries are not in the audit.
+  const all = await cliJson<{ items: { action: string }[] }>(['audit', '--db', file]);
+  assert.ok(!all.items.some((e) => e.action === 'retry'));
+
+  const abort = await cliJson<{ count: number }>([
+    'bulk',
+    'abort',
+    '--session',
+    'tg:chat-a',
+    '--dry-run',
+    '--db',
+    file,
+  ]);
+  assert.equal(abort.count, 1);
+  expectFailure(
+    await cli(['bulk', 'terminate', '--session', 'x', '--db', file]),
+    2,
+    /--session is not a filter of outbox/,
+  );
+  expectFailure(await cli(['bulk', 'explode', '--db', file]), 2, /the action must be one of retry, resend/);
+  expectFailure(await cli(['bulk', '--db', file]), 2, /missing <action>/);
+});
+
+test('--read-only refuses resend and bulk, and the dry run still answers', async () => {
+  const { file } = seedTriage();
+  assert.equal((await cliJsonError(['resend', 'r-6', '--read-only', '--db', file])).code, 'read_only');
+  const before = snapshot(file);
+  assert.equal((await cliJsonError(['bulk', 'retry', '--read-only', '--db', file])).code, 'read_only');
+  assert.deepEqual(snapshot(file), before);
+  assert.equal(
+    (await cliJson<{ count: number }>(['bulk', 'retry', '--dry-run', '--read-only', '--db', file])).count,
+    4,
+  );
+});

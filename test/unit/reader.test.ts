@@ -145,3 +145,64 @@ test('a reader that cannot open the file leaves the reads to the engine', async 
     await host.close();
   }
 });
+
+/** A file with `n` turns of one session each, accepted a millisecond apart. */
+function fileWithTurns(n: number): { file: string; ids: string[] } {
+  const file = path.join(tempDir(), 'message-lifecycle.db');
+  let t = Date.now() - n - 1_000;
+  const lc = Lifecycle.open(file, { now: () => t });
+  const ids: string[] = [];
+  try {
+    lc.db.transaction(() => {
+      for (let i = 0; i < n; i++) {
+        t++;
+        ids.push(
+          lc.accept({ channel: 'telegram', sessionKey: `s-${i}`, payload: { text: `m${i}` }, route: ROUTE }).turn.id,
+        );
+      }
+    })();
+  } finally {
+    lc.close();
+  }
+  return { file, ids };
+}
+
+for (const readers of [2, 0]) {
+  test(`an export through the host (${readers ? 'a reader thread' : 'the engine'}) streams every row page by page; stopping early frees it`, async () => {
+    const { file, ids } = fileWithTurns(1_200);
+    const host = await ApiHost.start({ dbPath: file, operator: 'desk:test', readers });
+    try {
+      const opened = host.openExport({ list: 'turns', format: 'json', filter: {} });
+      assert.ok(opened.ok, opened.ok ? '' : opened.error.message);
+      assert.match(opened.value.filename, /^lifecycle-turns-\d{4}-\d\d-\d\d\.json$/);
+      assert.equal(opened.value.contentType, 'application/json; charset=utf-8');
+      const chunks: string[] = [];
+      for await (const chunk of opened.value.chunks) chunks.push(chunk);
+      // The bracket, three pages of at most 500, the closing bracket.
+      assert.equal(chunks.length, 5);
+      assert.equal(opened.value.rows(), 1_200);
+      assert.deepEqual(
+        (JSON.parse(chunks.join('')) as { id: string }[]).map((t) => t.id),
+        ids,
+      );
+
+      // A consumer that goes away after the first page (a closed download) ends the export there.
+      const early = host.openExport({ list: 'turns', format: 'csv', filter: {} });
+      assert.ok(early.ok);
+      for await (const chunk of early.value.chunks) {
+        assert.match(chunk, /^id,/);
+        break;
+      }
+      assert.equal(early.value.rows(), 0, 'no page was read beyond what was taken');
+      const status = await host.call('getStatus', {});
+      assert.ok(status.ok);
+
+      const bad = host.openExport({ list: 'turns', format: 'pdf', filter: {} });
+      assert.equal(!bad.ok && bad.error.code, 'invalid_argument');
+    } finally {
+      await host.close();
+    }
+    const after = host.openExport({ list: 'turns', format: 'csv', filter: {} });
+    assert.equal(!after.ok && after.error.code, 'unavailable');
+  });
+}

@@ -1,33 +1,53 @@
-import { intFlag, positionals } from '../args';
+import { intFlag, positionals, stringFlag } from '../args';
 import type { Command } from '../command';
+import { AUDIT_FILTER_FLAGS, AUDIT_FILTER_HELP, auditFilterOf, checkedArgs } from '../filters';
 import { cell, isoTime, table } from '../output';
+import { LIMIT, pageTrailer } from './page';
 
-// `audit`: operator actions, newest first.
+// `audit`: operator actions, newest first (a bulk job is one entry), filtered, by page.
 
 export const auditCommand: Command = {
   name: 'audit',
-  summary: 'operator actions (who did what, when), newest first',
-  usage: 'audit [--limit N]',
-  details: ['--limit  1 to 1000 (default 100)'],
-  flags: { limit: 'string' },
+  summary: 'operator actions (who did what, when, why), newest first',
+  usage: 'audit [--by NAME] [--action A] [--since T] [--until T] [--limit N] [--cursor C]',
+  details: [
+    ...AUDIT_FILTER_HELP,
+    '--limit N      1 to 500 (default 100)',
+    '--cursor C     continue after the last page (printed at its end)',
+  ],
+  flags: { ...AUDIT_FILTER_FLAGS, limit: 'string', cursor: 'string' },
   prepare(args) {
     positionals(args, [], 'audit');
-    const limit = intFlag(args, 'limit', { min: 1, max: 1000 }, 'audit');
+    const filter = checkedArgs(
+      'getAudit',
+      {
+        ...auditFilterOf(args, 'audit'),
+        limit: intFlag(args, 'limit', LIMIT, 'audit') ?? 100,
+        cursor: stringFlag(args, 'cursor'),
+      },
+      'audit',
+    );
     return async (ctx) => {
-      const entries = (await (await ctx.open()).auditTrail({ limit })).items;
-      ctx.out.emit({ items: entries }, () =>
+      const page = await (await ctx.open()).auditTrail(filter);
+      const entries = page.items;
+      ctx.out.emit(page, () =>
         entries.length === 0
           ? '(no operator actions recorded)'
-          : table(
-              ['TIME', 'BY', 'SUBJECT', 'FROM → TO', 'REASON'],
-              entries.map((h) => [
-                isoTime(h.at),
-                cell(h.by),
-                h.kind === 'action' ? '-' : `${h.kind} ${cell(h.entityId)}`,
-                h.fromStatus === null && h.toStatus === null ? '-' : `${h.fromStatus ?? '∅'} → ${h.toStatus ?? '∅'}`,
-                cell(h.reason),
-              ]),
-            ),
+          : [
+              table(
+                ['TIME', 'BY', 'ACTION', 'SUBJECT', 'FROM → TO', 'REASON', 'NOTE'],
+                entries.map((h) => [
+                  isoTime(h.at),
+                  cell(h.by),
+                  cell(h.action),
+                  h.kind === 'action' ? '-' : `${h.kind} ${cell(h.entityId)}`,
+                  h.fromStatus === null && h.toStatus === null ? '-' : `${h.fromStatus ?? '∅'} → ${h.toStatus ?? '∅'}`,
+                  cell(h.reason),
+                  cell(h.note),
+                ]),
+              ),
+              pageTrailer(entries.length, page.nextCursor),
+            ].join('\n'),
       );
     };
   },

@@ -7,7 +7,10 @@ import { outboxCommand } from './outbox';
 import { showCommand } from './show';
 import { statusCommand } from './status';
 import { turnsCommand } from './turns';
-import { abortCommand, pruneCommand, replayCommand, retryCommand, terminateCommand } from './operator';
+import { abortCommand, pruneCommand, replayCommand, resendCommand, retryCommand, terminateCommand } from './operator';
+import { bulkCommand } from './bulk';
+import { errorsCommand } from './errors';
+import { exportCommand } from './export';
 import { recoverCommand } from './recover';
 import { serveCommand } from './serve';
 
@@ -22,11 +25,15 @@ export const COMMANDS: readonly Command[] = [
   turnsCommand,
   outboxCommand,
   showCommand,
+  errorsCommand,
   auditCommand,
+  exportCommand,
   abortCommand,
   replayCommand,
   retryCommand,
+  resendCommand,
   terminateCommand,
+  bulkCommand,
   pruneCommand,
   recoverCommand,
   importLegacyCommand,

@@ -1,6 +1,6 @@
 import type { TurnListItem } from '../../../shared/views';
-import { TURN_STATUSES, type TurnStatus } from '../../../shared/types';
-import { booleanFlag, intFlag, listFlag, positionals, stringFlag } from '../args';
+import { intFlag, positionals, stringFlag } from '../args';
+import { TURN_FILTER_FLAGS, TURN_FILTER_HELP, checkedArgs, turnFilterOf } from '../filters';
 import type { Command } from '../command';
 import { age, cell, table } from '../output';
 import { LIMIT, pageTrailer } from './page';
@@ -23,25 +23,26 @@ const TURN_HEADERS = ['ID', 'STATUS', 'SESSION', 'CHANNEL', 'ATTEMPTS', 'AGE', '
 export const turnsCommand: Command = {
   name: 'turns',
   summary: 'list turns, oldest first',
-  usage: 'turns [--status S[,S…]] [--session K] [--stuck] [--limit N] [--cursor C]',
+  usage:
+    'turns [--status S[,S…]] [--session K] [--channel C] [--stuck] [--dead] [--search TEXT] [--since T] [--until T] [--signature S] [--limit N] [--cursor C]',
   details: [
-    `--status   one or more of ${TURN_STATUSES.join(', ')}`,
-    '--session  only turns of this session key',
-    '--stuck    only stuck turns (non-terminal and failed at least once or idle too long)',
-    '--limit    1 to 500 (default 50)',
-    '--cursor   continue after the last page (printed at its end)',
+    ...TURN_FILTER_HELP,
+    '--limit N      1 to 500 (default 50)',
+    '--cursor C     continue after the last page (printed at its end)',
   ],
-  flags: { status: 'string', session: 'string', stuck: 'boolean', limit: 'string', cursor: 'string' },
+  flags: { ...TURN_FILTER_FLAGS, limit: 'string', cursor: 'string' },
   prepare(args) {
     positionals(args, [], 'turns');
-    const filter = {
-      status: listFlag<TurnStatus>(args, 'status', TURN_STATUSES, 'turns'),
-      sessionKey: stringFlag(args, 'session'),
-      stuck: booleanFlag(args, 'stuck'),
-      limit: intFlag(args, 'limit', LIMIT, 'turns'),
-      cursor: stringFlag(args, 'cursor'),
-      order: 'asc' as const,
-    };
+    const filter = checkedArgs(
+      'listTurns',
+      {
+        ...turnFilterOf(args, 'turns'),
+        limit: intFlag(args, 'limit', LIMIT, 'turns'),
+        cursor: stringFlag(args, 'cursor'),
+        order: 'asc' as const,
+      },
+      'turns',
+    );
     return async (ctx) => {
       const store = await ctx.open();
       const page = await store.listTurns(filter);

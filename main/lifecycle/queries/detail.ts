@@ -16,14 +16,36 @@ export function turnDetail(core: Core, id: string, th: StuckThresholds = DEFAULT
   const rows = core
     .stmt(`SELECT ${OUTBOX_SELECT} FROM message_outbox WHERE turn_id = ? ORDER BY queued_at, id LIMIT 1000`)
     .all(id) as OutboxRow[];
+  // Resends of its rows (and of those resends), which have no turn: found by their links.
+  const resends = core.stmt(RESENDS_SQL).all(JSON.stringify(rows.map((r) => r.id))) as OutboxRow[];
   const blocking = blockingRows(core, [id]).get(id) ?? null;
+  const subjects = [id, ...resends.map((r) => r.id)];
   return {
     turn,
     stuckReason: turnStuckReason(turn, blocking, now, th),
-    outbox: rows.map((r) => outboxItem(r, now, th)),
-    history: history(core, id),
-    replayedAs: [],
+    outbox: [...rows, ...resends].map((r) => outboxItem(r, now, th)),
+    history: subjects.length === 1 ? history(core, id) : mergedHistory(core, subjects),
+    replayedAs: core
+      .stmt('SELECT id FROM message_turns WHERE replay_of = ? ORDER BY accepted_at, id LIMIT 100')
+      .pluck()
+      .all(id) as string[],
   };
+}
+
+const RESENDS_SQL = `WITH RECURSIVE r(id, depth) AS (
+    SELECT value, 0 FROM json_each(?)
+    UNION ALL SELECT o.id, r.depth + 1 FROM r JOIN message_outbox o ON o.resend_of = r.id WHERE r.depth < 20)
+  SELECT ${OUTBOX_SELECT} FROM message_outbox WHERE id IN (SELECT id FROM r WHERE depth > 0)
+  ORDER BY queued_at, id LIMIT 1000`;
+
+/** The timelines of several subjects, by time (a turn's, then its rows' resends'). */
+function mergedHistory(core: Core, subjects: readonly string[], limit = 1000): HistoryEntry[] {
+  return core
+    .stmt(
+      `SELECT ${HISTORY_SELECT} FROM message_history WHERE subject_id IN (SELECT value FROM json_each(?))
+       ORDER BY at, id LIMIT ?`,
+    )
+    .all(JSON.stringify(subjects), limit) as HistoryEntry[];
 }
 
 export function history(core: Core, subjectId: string, limit = 1000): HistoryEntry[] {

@@ -24,10 +24,10 @@ export async function pacedPrune(core: Core, pacer: Pacer, cutoff: number, maxRo
  * sharing the file. Here the same prune runs in the worker's small paced batches; the totals and
  * the one audit entry are the same.
  */
-export async function pacedOperatorPrune(core: Core, by: string): Promise<PruneResult> {
+export async function pacedOperatorPrune(core: Core, by: string, note?: string): Promise<PruneResult> {
   const pacer = new Pacer(core.db, core.config.busyTimeoutMs);
   const cutoff = core.now() - core.config.retentionMs;
   const total = await pacedPrune(core, pacer, cutoff, MAX_PRUNE_BATCHES * core.config.maintenanceBatch);
-  await pacer.run(() => recordPrune(core, total, by));
+  await pacer.run(() => recordPrune(core, total, by, note));
   return total;
 }

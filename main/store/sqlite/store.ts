@@ -67,18 +67,21 @@ export class SqliteStore implements LifecycleStore {
   expire: LifecycleStore['expire'] = async () => this.lc.expire();
   prune: LifecycleStore['prune'] = async () => this.lc.prune();
 
-  operatorAbort: LifecycleStore['operatorAbort'] = async (key, by) => this.lc.operatorAbort(key, by);
-  operatorReplay: LifecycleStore['operatorReplay'] = async (id, by) => this.lc.operatorReplay(id, by);
-  operatorRetry: LifecycleStore['operatorRetry'] = async (id, by) => this.lc.operatorRetry(id, by);
-  operatorTerminate: LifecycleStore['operatorTerminate'] = async (id, by) => this.lc.operatorTerminate(id, by);
-  operatorPrune: LifecycleStore['operatorPrune'] = (by) => pacedOperatorPrune(this.lc.core, by);
+  operatorAbort: LifecycleStore['operatorAbort'] = async (key, by, note) => this.lc.operatorAbort(key, by, note);
+  operatorReplay: LifecycleStore['operatorReplay'] = async (id, by, note) => this.lc.operatorReplay(id, by, note);
+  operatorRetry: LifecycleStore['operatorRetry'] = async (id, by, note) => this.lc.operatorRetry(id, by, note);
+  operatorTerminate: LifecycleStore['operatorTerminate'] = async (id, by, note) =>
+    this.lc.operatorTerminate(id, by, note);
+  operatorPrune: LifecycleStore['operatorPrune'] = (by, note) => pacedOperatorPrune(this.lc.core, by, note);
+  operatorResend: LifecycleStore['operatorResend'] = async (id, by, note) => this.lc.operatorResend(id, by, note);
+  operatorReplayAsNew: LifecycleStore['operatorReplayAsNew'] = async (id, by, note) =>
+    this.lc.operatorReplayAsNew(id, by, note);
+  operatorBatch: LifecycleStore['operatorBatch'] = async (action, ids, by, note, jobId) =>
+    this.lc.operatorBatch(action, ids, by, note, jobId);
+  recordBulkJob: LifecycleStore['recordBulkJob'] = async (job) => this.lc.recordBulkJob(job);
   previewAbort: LifecycleStore['previewAbort'] = async (keys) => previewAbort(this.lc.core, keys);
 
   // TODO(issue 11): stubs until the triage queries and actions land.
-  operatorResend: LifecycleStore['operatorResend'] = () => notYet('operatorResend');
-  operatorReplayAsNew: LifecycleStore['operatorReplayAsNew'] = () => notYet('operatorReplayAsNew');
-  operatorBatch: LifecycleStore['operatorBatch'] = () => notYet('operatorBatch');
-  recordBulkJob: LifecycleStore['recordBulkJob'] = () => notYet('recordBulkJob');
   countTurns: LifecycleStore['countTurns'] = () => notYet('countTurns');
   countOutbox: LifecycleStore['countOutbox'] = () => notYet('countOutbox');
   errorGroups: LifecycleStore['errorGroups'] = () => notYet('errorGroups');
