@@ -6,6 +6,12 @@ import {
   type OutboxRow,
   type Turn,
 } from './types';
+import {
+  CHOSEN_TERMINAL_REASONS,
+  DEFAULT_ATTENTION_WINDOW_MS,
+  OUTBOX_DEAD_STATUSES,
+  TURN_DEAD_STATUSES,
+} from './triage';
 
 // What "stuck" means (SPEC, "Stuck") and why, in one sentence. Pure: the CLI, the API and the
 // renderer all use these, so a row is stuck for the same reason everywhere.
@@ -15,6 +21,8 @@ export interface StuckThresholds {
   turnStuckAfterMs: number;
   /** A pending row this far past its due time is stuck (a worker tick should have taken it). */
   outboxOverdueMs: number;
+  /** How long failed-for-good work needs attention (LifecycleConfig.attentionWindowMs; default 24 h). */
+  attentionWindowMs?: number;
 }
 
 export const DEFAULT_STUCK: StuckThresholds = { turnStuckAfterMs: 5 * 60_000, outboxOverdueMs: 60_000 };
@@ -78,13 +86,36 @@ function times(n: number): string {
   return n === 1 ? 'once' : `${n} times`;
 }
 
-/** Why an outbox row is stuck, or null if it is not. */
+/**
+ * Failed for good recently, and not by a person's choice (issue 11's "needs attention"): what
+ * the "Why stuck" column says of it instead of nothing. Whether it was since resent or replayed
+ * as new is not known here; the `dead` filter and counts leave those out.
+ */
+function deadReason(
+  dead: readonly string[],
+  item: { status: string; completedAt: number | null; terminalReason: string | null; attemptCount: number },
+  error: string | null,
+  now: number,
+  th: StuckThresholds,
+): string | null {
+  if (!dead.includes(item.status) || item.completedAt === null) return null;
+  if (item.completedAt < now - (th.attentionWindowMs ?? DEFAULT_ATTENTION_WINDOW_MS)) return null;
+  if ((CHOSEN_TERMINAL_REASONS as readonly string[]).includes(item.terminalReason ?? '')) return null;
+  const what = item.status === 'expired' ? 'Expired' : 'Failed for good';
+  return `${what}: ${error ?? 'unknown error'} after ${item.attemptCount} attempt${item.attemptCount === 1 ? '' : 's'}`;
+}
+
+/** Why an outbox row is stuck (or failed for good recently), or null if it is neither. */
 export function rowStuckReason(
-  r: Pick<OutboxRow, 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastError' | 'dispatchKind'>,
+  r: Pick<OutboxRow, 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastError' | 'dispatchKind'> &
+    Partial<Pick<OutboxRow, 'completedAt' | 'terminalReason'>>,
   now: number,
   th = DEFAULT_STUCK,
 ): string | null {
-  if (!isRowStuck(r, now, th)) return null;
+  if (!isRowStuck(r, now, th)) {
+    const item = { ...r, completedAt: r.completedAt ?? null, terminalReason: r.terminalReason ?? null };
+    return deadReason(OUTBOX_DEAD_STATUSES, item, r.lastError ?? item.terminalReason, now, th);
+  }
   const what = isFinalKind(r.dispatchKind) ? 'final reply' : `${r.dispatchKind} message`;
   if (r.attemptCount > 0) {
     return `${what} failed ${times(r.attemptCount)}, last error ${r.lastError ?? 'unknown'}, ${when(r.nextAttemptAt, now)}`;
@@ -103,12 +134,17 @@ export function turnStuckReason(
   t: Pick<
     Turn,
     'status' | 'attemptCount' | 'updatedAt' | 'nextAttemptAt' | 'terminalReason' | 'claimOwner' | 'claimExpiresAt'
-  >,
+  > &
+    Partial<Pick<Turn, 'completedAt'>>,
   blocking: BlockingRow | null,
   now: number,
   th = DEFAULT_STUCK,
 ): string | null {
-  if (!isTurnStuck(t, now, th)) return null;
+  if (!isTurnStuck(t, now, th)) {
+    // Only failed_terminal turns: an aborted one was a person's choice.
+    const item = { ...t, completedAt: t.completedAt ?? null };
+    return deadReason(TURN_DEAD_STATUSES.slice(0, 1), item, t.terminalReason, now, th);
+  }
   if (blocking && isOutboxPending(blocking.status)) {
     return `${rowStuckReason(blocking, now, { ...th, outboxOverdueMs: -Infinity }) ?? 'final reply queued'} (row ${blocking.id})`;
   }

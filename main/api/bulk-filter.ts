@@ -10,7 +10,7 @@ import type { LifecycleStore } from '../store/contract';
 export type BulkTarget = ApiArgs<'previewBulk'>;
 
 /** The filter narrowed to the statuses `action` accepts; null when none of the asked statuses can take it. */
-export function effectiveFilter<F extends { status?: readonly string[] | undefined }>(
+export function effectiveFilter<F extends { status?: readonly string[] | undefined; [key: string]: unknown }>(
   action: BulkAction,
   filter: F,
 ): F | null {

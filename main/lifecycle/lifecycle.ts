@@ -26,7 +26,7 @@ import {
 } from './operator';
 import { operatorBatch, recordBulkJob } from './bulk';
 import type { BulkOutcome } from '../../shared/api';
-import type { BulkAction, BulkJob } from '../../shared/triage';
+import type { BulkAction, BulkJob, ErrorGroup } from '../../shared/triage';
 import { ack, beginSend, enqueue, fail, getRow, type EnqueueInput, type EnqueueResult, type FailInput } from './outbox';
 import * as q from './queries';
 import { acceptTurn, getTurn, markRunning, recordTurnFailure, type AcceptInput, type AcceptResult } from './turns';
@@ -82,7 +82,7 @@ export class Lifecycle {
       write: createWriter(db, () => db.name, options.readOnly === true),
       readOnly: options.readOnly === true,
     };
-    this.stuck = { ...DEFAULT_STUCK, ...options.stuck };
+    this.stuck = { ...DEFAULT_STUCK, attentionWindowMs: this.core.config.attentionWindowMs, ...options.stuck };
     this.group = new GroupCommit(db, this.core.write, options.groupCommitWindowMs ?? 0);
   }
 
@@ -223,6 +223,17 @@ export class Lifecycle {
   }
   series(windowMs: number, buckets: number): q.SeriesPoint[] {
     return q.series(this.core, windowMs, buckets);
+  }
+  /** Exact counts of a list filter (index-backed). */
+  countTurns(filter: q.TurnFilter): number {
+    return q.countTurns(this.core, filter, this.stuck);
+  }
+  countOutbox(filter: q.OutboxFilter): number {
+    return q.countOutbox(this.core, filter, this.stuck);
+  }
+  /** Failures grouped by normalized error, channel and kind; biggest first. */
+  errorGroups(query?: q.ErrorGroupQuery): ErrorGroup[] {
+    return q.errorGroups(this.core, query);
   }
 
   close(): void {

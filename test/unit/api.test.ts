@@ -302,10 +302,7 @@ const TABLE: Record<ApiMethod, (f: Fixture) => Promise<void>> = {
     assert.equal(original.status, 'failed_terminal');
     const again = ok(await call(f, 'resendRows', { ids: [dead.row, dead.row] }), 'resendRows');
     assert.deepEqual(again.outcomes, [{ id: dead.row, ok: true, created }]);
-    assert.equal(
-      (await f.store.listOutbox({ search: dead.row })).items.filter((r) => r.resendOf === dead.row).length,
-      1,
-    );
+    assert.equal((await f.store.listOutbox({ limit: 500 })).items.filter((r) => r.resendOf === dead.row).length, 1);
     // Refused: a row that is still pending, and one that does not exist.
     const wrong = ok(await call(f, 'resendRows', { ids: [f.pendingRow, 'no-such-row'] }), 'resendRows');
     assert.equal(wrong.done, 0);
@@ -454,8 +451,17 @@ const TABLE: Record<ApiMethod, (f: Fixture) => Promise<void>> = {
     assert.ok(turn.nextAttemptAt <= f.c.clock.t);
   },
   retryRows: async (f) => {
-    const result = ok(await call(f, 'retryRows', { ids: [f.pendingRow] }), 'retryRows');
+    const result = ok(
+      await call(f, 'retryRows', { ids: [f.pendingRow], reason: '  the gateway is back  ' }),
+      'retryRows',
+    );
     assert.equal(result.done, 1);
+    // The reason, trimmed, is the action's note in the audit.
+    const audit = ok(await call(f, 'getAudit', { action: 'retry' }), 'getAudit');
+    assert.deepEqual(
+      audit.items.map((e) => [e.entityId, e.note, e.by]),
+      [[f.pendingRow, 'the gateway is back', 'desk:test']],
+    );
     assert.ok((await f.store.getRow(f.pendingRow))!.nextAttemptAt <= f.c.clock.t);
   },
   getLiveness: async (f) => {

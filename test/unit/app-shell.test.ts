@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import { test } from 'node:test';
-import { IPC_CALL, IPC_EVENT, type ApiResult } from '../../shared/api';
+import { IPC_CALL, IPC_EVENT, IPC_EXPORT, type ApiResult } from '../../shared/api';
 import { Lifecycle } from '../../main/lifecycle';
 import { ROUTE, sha256, tempDir } from '../helpers/temp-db';
 
@@ -85,6 +85,9 @@ interface Shell {
   calls: {
     errorBoxes: string[];
     openDialog: string[];
+    /** What the save dialog answers next ('' = cancelled); the default names it was offered. */
+    saveDialog: string[];
+    saveOffered: string[];
     external: string[];
     quit: number;
     exit: number[];
@@ -94,6 +97,8 @@ interface Shell {
   protocolHandler: (req: { url: string; method: string }) => Promise<Response>;
   win(): FakeWindowLike;
   call(method: unknown, args: unknown, frame?: { url: string }): Promise<ApiResult<unknown>>;
+  /** invoke(IPC_EXPORT, request) as the preload sends it. */
+  exportRows(request: unknown, frame?: { url: string }): Promise<ApiResult<unknown>>;
   dbPathNow(): Promise<string>;
   menuItem(id: string): MenuItem;
   /** Emits will-quit as Electron does; resolves once the shell called app.quit(). */
@@ -116,10 +121,20 @@ async function bootShell(): Promise<Shell> {
   seed(otherFile);
   fs.writeFileSync(notDb, 'not a database\n');
 
-  const calls: Shell['calls'] = { errorBoxes: [], openDialog: [], external: [], quit: 0, exit: [], privileged: [] };
+  const calls: Shell['calls'] = {
+    errorBoxes: [],
+    openDialog: [],
+    saveDialog: [],
+    saveOffered: [],
+    external: [],
+    quit: 0,
+    exit: [],
+    privileged: [],
+  };
   const windows: FakeWindow[] = [];
   let protocolHandler: Shell['protocolHandler'] | null = null;
   let ipcHandler: Fn | null = null;
+  let exportHandler: Fn | null = null;
   let menuTemplate: MenuItem[] = [];
   let readyResolve: () => void = () => undefined;
   const readyPromise = new Promise<void>((r) => (readyResolve = r));
@@ -175,6 +190,11 @@ async function bootShell(): Promise<Shell> {
       showErrorBox: (title: string, content: string) => calls.errorBoxes.push(`${title}: ${content}`),
       showOpenDialog: async () => ({ canceled: false, filePaths: [calls.openDialog.shift() ?? ''] }),
       showMessageBox: async () => ({ response: 0 }),
+      showSaveDialog: async (_win: unknown, options: { defaultPath: string }) => {
+        calls.saveOffered.push(options.defaultPath);
+        const filePath = calls.saveDialog.shift() ?? '';
+        return { canceled: filePath === '', filePath: filePath || undefined };
+      },
     },
     Menu: {
       buildFromTemplate: (template: MenuItem[]) => ({ template }),
@@ -198,8 +218,11 @@ async function bootShell(): Promise<Shell> {
     protocol: { registerSchemesAsPrivileged: (schemes: unknown[]) => calls.privileged.push(...schemes) },
     ipcMain: {
       handle: (channel: string, handler: Fn) => {
-        assert.equal(channel, IPC_CALL);
-        ipcHandler = handler;
+        if (channel === IPC_EXPORT) exportHandler = handler;
+        else {
+          assert.equal(channel, IPC_CALL);
+          ipcHandler = handler;
+        }
       },
       removeHandler: () => undefined,
     },
@@ -237,6 +260,12 @@ async function bootShell(): Promise<Shell> {
     const event = { sender: w.webContents, senderFrame: frame ?? w.webContents.mainFrame };
     return ipcHandler(event, method, args) as Promise<ApiResult<unknown>>;
   };
+  const exportRows = (request: unknown, frame?: { url: string }): Promise<ApiResult<unknown>> => {
+    assert.ok(exportHandler, 'the export handler is registered');
+    const w = win();
+    const event = { sender: w.webContents, senderFrame: frame ?? w.webContents.mainFrame };
+    return exportHandler(event, request) as Promise<ApiResult<unknown>>;
+  };
   const findItem = (id: string, items: MenuItem[]): MenuItem | null => {
     for (const item of items) {
       if (item.id === id) return item;
@@ -259,6 +288,7 @@ async function bootShell(): Promise<Shell> {
     },
     win,
     call,
+    exportRows,
     async dbPathNow() {
       const info = await call('getInfo', {});
       assert.ok(info.ok, JSON.stringify(info));
@@ -333,6 +363,31 @@ test('IPC from the renderer reaches the API host on the --db file; foreign frame
     assert.deepEqual(subframe.ok ? null : subframe.error.code, 'forbidden', 'another frame object than the main frame');
     const unknown = await s.call('dropTables', {});
     assert.deepEqual(unknown.ok ? null : unknown.error.code, 'unknown_method');
+  }));
+
+test('export over IPC: the save dialog in main, the rows streamed to the chosen file; checked like calls', () =>
+  withShell(async (s) => {
+    const file = path.join(tempDir(), 'turns.csv');
+    s.calls.saveDialog.push(file);
+    const saved = await s.exportRows({ list: 'turns', format: 'csv', filter: {} });
+    assert.deepEqual(saved, { ok: true, value: { rows: 1, savedTo: file, cancelled: false } });
+    assert.match(s.calls.saveOffered[0]!, /^lifecycle-turns-\d{4}-\d\d-\d\d\.csv$/);
+    const lines = fs.readFileSync(file, 'utf8').split('\r\n').filter(Boolean);
+    assert.equal(lines.length, 2);
+    assert.equal(lines[1]!.split(',')[0], s.turnId);
+
+    // Cancelled: nothing written, said so.
+    const cancelled = await s.exportRows({ list: 'audit', format: 'json', filter: {} });
+    assert.deepEqual(cancelled, { ok: true, value: { rows: null, savedTo: null, cancelled: true } });
+
+    const foreign = await s.exportRows(
+      { list: 'turns', format: 'csv', filter: {} },
+      new FakeFrame('https://evil.example/'),
+    );
+    assert.equal(foreign.ok ? null : foreign.error.code, 'forbidden');
+    const bad = await s.exportRows({ list: 'turns', format: 'csv', filter: {}, path: '/etc/passwd' });
+    assert.equal(bad.ok ? null : bad.error.code, 'invalid_argument');
+    assert.equal(s.calls.saveOffered.length, 2, 'no dialog for refused requests');
   }));
 
 test('API events are forwarded to the window on IPC_EVENT', () =>

@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
+import { effectiveFilter } from '../../main/api/bulk-filter';
 import { BulkJobs } from '../../main/api/jobs';
+import { filterText } from '../../shared/filter-text';
 import { SqliteStore } from '../../main/store/sqlite/store';
 import type { BulkJob } from '../../shared/triage';
 import { makeClock, tempDir, type Clock } from '../helpers/temp-db';
@@ -198,4 +200,33 @@ test('a filter no row can take runs an empty job that still says what it did', a
   } finally {
     await store.close();
   }
+});
+
+test('a filter in words: fixed order, plain status words, UTC times, "all …" when empty', () => {
+  assert.equal(filterText('turns', {}), 'all turns');
+  assert.equal(filterText('outbox', { status: [] }), 'all outbox rows');
+  assert.equal(
+    filterText('outbox', {
+      signature: '# bad gateway',
+      channel: 'telegram',
+      status: ['failed_retryable', 'queued'],
+      since: Date.UTC(2026, 11, 1, 9, 30),
+    }),
+    'status (failed, will be retried or waiting to be sent), channel telegram, error "# bad gateway", from 2026-12-01 09:30 UTC',
+  );
+  assert.equal(
+    filterText('turns', { dead: true, search: '9001' }),
+    'failed for good (needs attention), matching "9001"',
+  );
+  assert.equal(filterText('audit', { by: 'alice', action: 'bulk' }), 'by "alice", action bulk');
+});
+
+test('the effective filter: the statuses the action takes, intersected; none left is nothing, not everything', () => {
+  assert.deepEqual(effectiveFilter('retry', { channel: 'x' }), {
+    channel: 'x',
+    status: ['queued', 'failed_retryable'],
+  });
+  assert.deepEqual(effectiveFilter('resend', { status: ['queued', 'expired'] }), { status: ['expired'] });
+  assert.equal(effectiveFilter('retry', { status: ['delivered'] }), null);
+  assert.deepEqual(effectiveFilter('replay-as-new', {}), { status: ['failed_terminal', 'aborted'] });
 });

@@ -90,8 +90,14 @@ interface TurnRow {
   attemptCount: number;
   updatedAt: number;
   acceptedAt: number;
+  completedAt: number | null;
+  terminalReason: string | null;
 }
 interface RowRow {
+  completedAt: number | null;
+  lastError: string | null;
+  errorClass: string | null;
+  terminalReason: string | null;
   id: string;
   turnId: string | null;
   channel: string;
@@ -113,7 +119,7 @@ async function seed(c: Case): Promise<void> {
     const at = now - Math.floor(i / 3) * 7 * MIN - (i % 3 === 2 ? 0 : i % 3);
     await c.sql(
       `INSERT INTO message_turns (id, channel, session_key, route_channel, route_to, accepted_at, updated_at, status,
-         attempt_count, next_attempt_at) VALUES (?, ?, ?, ?, 'c', ?, ?, ?, ?, ?)`,
+         attempt_count, next_attempt_at, completed_at, terminal_reason) VALUES (?, ?, ?, ?, 'c', ?, ?, ?, ?, ?, ?, ?)`,
       [
         `t${String(i).padStart(3, '0')}`,
         channels[i % 3],
@@ -124,13 +130,16 @@ async function seed(c: Case): Promise<void> {
         status,
         i % 4 === 0 ? 1 : 0,
         at,
+        ['delivered', 'failed_terminal'].includes(status) ? at + 1 : null,
+        status === 'failed_terminal' ? `agent crashed after ${i} s` : null,
       ],
     );
     for (let k = 0; k < 2; k++) {
       const rs = ROW_STATUSES[(i + k) % ROW_STATUSES.length]!;
       await c.sql(
         `INSERT INTO message_outbox (id, turn_id, channel, dispatch_kind, payload, queued_at, status, attempt_count,
-           next_attempt_at, idempotency_key) VALUES (?, ?, ?, ?, '{}', ?, ?, ?, ?, ?)`,
+           next_attempt_at, idempotency_key, completed_at, last_error, error_class, terminal_reason)
+           VALUES (?, ?, ?, ?, '{}', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           `r${i}-${k}`,
           i % 11 === 0 ? null : `t${String(i).padStart(3, '0')}`,
@@ -141,6 +150,7 @@ async function seed(c: Case): Promise<void> {
           (i + k) % 3,
           at - (i % 5) * 10 * MIN,
           k === 0 ? `idem-${i}` : null,
+          ...rowFailure(rs, i, at),
         ],
       );
     }
@@ -150,6 +160,36 @@ async function seed(c: Case): Promise<void> {
   const busy = Math.ceil((FEW_ROWS + 100) / 5) * 5;
   await bulkTurns(c, busy, `'busy-' || i`, `'busy:s' || (i % 5)`, 'delivered');
   await bulkTurns(c, FEW_ROWS + 100, `'wide-' || i`, `'wide:s' || (i % ${FEW_KEYS + 12})`, 'failed_retryable');
+}
+
+/** completed_at, last_error, error_class, terminal_reason of a seeded row in status `rs`. */
+function rowFailure(rs: string, i: number, at: number): unknown[] {
+  const done = ['delivered', 'failed_terminal', 'expired'].includes(rs) ? at + 1 : null;
+  if (rs === 'failed_retryable') return [done, `HTTP 502 from 10.0.0.${i}`, 'retryable', null];
+  if (rs === 'failed_terminal')
+    return i % 3 === 0
+      ? [done, null, null, 'operator_terminated']
+      : [done, `403 blocked by user ${i}`, 'terminal', null];
+  if (rs === 'expired') return [done, null, null, 'expired'];
+  return [done, null, null, null];
+}
+
+const FAILED_AT = 24 * 3_600_000;
+const has = (hay: (string | null)[], needle: string): boolean =>
+  hay.some((h) => h !== null && h.toLowerCase().includes(needle.toLowerCase()));
+/** A search the full-text index answers: any part of the searched values, in the index's order. */
+const fullText = (search: string | undefined): search is string => search !== undefined && search.length >= 3;
+
+/**
+ * A page walk against the model: in (time, id) order; for a full-text search (whose order is the
+ * index's, not time) the pages hold distinct matches only, as many as there are up to the pages read.
+ */
+function assertPages(got: string[], want: string[], search: string | undefined, label: string): void {
+  if (!fullText(search)) return assert.deepEqual(got, want.slice(0, LIMIT * MAX_PAGES), label);
+  const set = new Set(want);
+  assert.equal(new Set(got).size, got.length, `${label}: no row twice`);
+  assert.equal(got.length, Math.min(set.size, LIMIT * MAX_PAGES), `${label}: as many as match`);
+  for (const id of got) assert.ok(set.has(id), `${label}: ${id} matches`);
 }
 
 const cmp = (a: [number, string], b: [number, string]): number =>
@@ -180,31 +220,56 @@ eachBackend(
     await seed(c);
     const all = await c.sql<TurnRow>(
       `SELECT id, session_key AS "sessionKey", channel, status, attempt_count AS "attemptCount",
-         updated_at AS "updatedAt", accepted_at AS "acceptedAt" FROM message_turns`,
+         updated_at AS "updatedAt", accepted_at AS "acceptedAt", completed_at AS "completedAt",
+         terminal_reason AS "terminalReason" FROM message_turns`,
     );
     const now = c.clock.t;
-    const filters = combinations<TurnFilter>({
-      status: [undefined, ['failed_retryable'], ['accepted', 'delivered', 'failed_retryable']],
-      sessionKey: [undefined, 'chat:s3', 'busy:s1'],
-      channel: [undefined, 'slack'],
-      stuck: [undefined, true],
-      search: [undefined, 't004', 'chat:', 'busy:', 'wide:', 'wide:s1', 'nothing'],
-      order: ['asc', 'desc'],
-      limit: [undefined],
-      cursor: [undefined],
-    });
+    const filters = [
+      ...combinations<TurnFilter>({
+        status: [undefined, ['failed_retryable'], ['accepted', 'delivered', 'failed_retryable']],
+        sessionKey: [undefined, 'chat:s3', 'busy:s1'],
+        channel: [undefined, 'slack'],
+        stuck: [undefined, true],
+        search: [undefined, 't004', 'chat:', 'busy:', 'wide:', 'wide:s1', 'nothing'],
+        order: ['asc', 'desc'],
+        limit: [undefined],
+        cursor: [undefined],
+      }),
+      // Issue 11's dimensions with the ones they combine with in the views.
+      ...combinations<TurnFilter>({
+        status: [undefined, ['failed_terminal']],
+        channel: [undefined, 'slack'],
+        dead: [undefined, true],
+        since: [undefined, now - 100 * MIN],
+        until: [undefined, now - 20 * MIN],
+        signature: [undefined, 'agent crashed after # s'],
+        search: [undefined, 'chat:', 'CRASHED'],
+        order: ['asc', 'desc'],
+      }),
+    ];
     for (const f of filters) {
       const want = all
         .filter((t) => !f.status || f.status.includes(t.status as never))
         .filter((t) => f.sessionKey === undefined || t.sessionKey === f.sessionKey)
         .filter((t) => f.channel === undefined || t.channel === f.channel)
         .filter((t) => !f.stuck || isTurnStuck(t as never, now))
-        .filter((t) => !f.search || t.id === f.search || t.sessionKey.startsWith(f.search))
+        .filter((t) => !f.dead || (t.status === 'failed_terminal' && t.completedAt! >= now - FAILED_AT))
+        .filter((t) => f.since === undefined || t.acceptedAt >= f.since)
+        .filter((t) => f.until === undefined || t.acceptedAt < f.until)
+        .filter((t) => f.signature === undefined || (t.status === 'failed_terminal' && t.terminalReason !== null))
+        .filter((t) =>
+          !f.search
+            ? true
+            : fullText(f.search)
+              ? has([t.id, t.sessionKey, t.terminalReason], f.search)
+              : t.id === f.search || t.sessionKey.startsWith(f.search),
+        )
         .sort((a, b) => cmp([a.acceptedAt, a.id], [b.acceptedAt, b.id]) * (f.order === 'desc' ? -1 : 1))
-        .map((t) => t.id)
-        .slice(0, LIMIT * MAX_PAGES);
+        .map((t) => t.id);
       const got = await pages((cursor) => c.store.listTurns({ ...f, limit: LIMIT, cursor }), MAX_PAGES);
-      assert.deepEqual(got, want, `listTurns(${JSON.stringify(f)})`);
+      assertPages(got, want, f.search, `listTurns(${JSON.stringify(f)})`);
+      if (f.order === 'asc' && !f.stuck)
+        assert.equal(await c.store.countTurns(f), want.length, `countTurns(${JSON.stringify(f)})`);
     }
   },
   { timeout: 240_000 },
@@ -216,20 +281,38 @@ eachBackend(
     await seed(c);
     const all = await c.sql<RowRow>(
       `SELECT id, turn_id AS "turnId", channel, status, dispatch_kind AS "dispatchKind", idempotency_key AS "idempotencyKey",
-         attempt_count AS "attemptCount", next_attempt_at AS "nextAttemptAt", queued_at AS "queuedAt" FROM message_outbox`,
+         attempt_count AS "attemptCount", next_attempt_at AS "nextAttemptAt", queued_at AS "queuedAt",
+         completed_at AS "completedAt", last_error AS "lastError", error_class AS "errorClass",
+         terminal_reason AS "terminalReason" FROM message_outbox`,
     );
     const now = c.clock.t;
-    const filters = combinations<OutboxFilter>({
-      status: [undefined, ['failed_retryable'], ['queued', 'delivered', 'expired']],
-      turnId: [undefined, 't012'],
-      kind: [undefined, 'final', 'direct'],
-      channel: [undefined, 'discord'],
-      stuck: [undefined, true],
-      search: [undefined, 'r5-1', 't013', 'idem-20'],
-      order: ['asc', 'desc'],
-      limit: [undefined],
-      cursor: [undefined],
-    });
+    const filters = [
+      ...combinations<OutboxFilter>({
+        status: [undefined, ['failed_retryable'], ['queued', 'delivered', 'expired']],
+        turnId: [undefined, 't012'],
+        kind: [undefined, 'final', 'direct'],
+        channel: [undefined, 'discord'],
+        stuck: [undefined, true],
+        search: [undefined, 'r5-1', 't013', 'idem-20'],
+        order: ['asc', 'desc'],
+        limit: [undefined],
+        cursor: [undefined],
+      }),
+      ...combinations<OutboxFilter>({
+        status: [undefined, ['failed_retryable', 'failed_terminal']],
+        kind: [undefined, 'final'],
+        channel: [undefined, 'discord'],
+        dead: [undefined, true],
+        errorClass: [undefined, 'terminal'],
+        since: [undefined, now - 100 * MIN],
+        signature: [undefined, 'http # from #.#.#.#'],
+        search: [undefined, 'blocked by user', 'idem-2'],
+        order: ['asc', 'desc'],
+      }),
+    ];
+    const chosen = ['turn_aborted', 'operator_terminated', 'non_final_pruned'];
+    const failure = (r: RowRow): boolean =>
+      ['failed_retryable', 'failed_terminal', 'expired'].includes(r.status) && !chosen.includes(r.terminalReason ?? '');
     for (const f of filters) {
       const want = all
         .filter((r) => !f.status || f.status.includes(r.status as never))
@@ -237,12 +320,27 @@ eachBackend(
         .filter((r) => f.kind === undefined || r.dispatchKind === (f.kind === 'direct' ? null : f.kind))
         .filter((r) => f.channel === undefined || r.channel === f.channel)
         .filter((r) => !f.stuck || isRowStuck(r as never, now))
-        .filter((r) => !f.search || r.id === f.search || r.turnId === f.search || r.idempotencyKey === f.search)
+        .filter((r) => f.errorClass === undefined || r.errorClass === f.errorClass)
+        .filter((r) => f.since === undefined || r.queuedAt >= f.since)
+        .filter(
+          (r) =>
+            !f.dead ||
+            (['failed_terminal', 'expired'].includes(r.status) && failure(r) && r.completedAt! >= now - FAILED_AT),
+        )
+        .filter((r) => f.signature === undefined || (failure(r) && (r.lastError ?? '').startsWith('HTTP 502')))
+        .filter((r) =>
+          !f.search
+            ? true
+            : fullText(f.search)
+              ? has([r.id, r.turnId, r.idempotencyKey, r.lastError, r.terminalReason], f.search)
+              : r.id === f.search || r.turnId === f.search || r.idempotencyKey === f.search,
+        )
         .sort((a, b) => cmp([a.queuedAt, a.id], [b.queuedAt, b.id]) * (f.order === 'desc' ? -1 : 1))
-        .map((r) => r.id)
-        .slice(0, LIMIT * MAX_PAGES);
+        .map((r) => r.id);
       const got = await pages((cursor) => c.store.listOutbox({ ...f, limit: LIMIT, cursor }), MAX_PAGES);
-      assert.deepEqual(got, want, `listOutbox(${JSON.stringify(f)})`);
+      assertPages(got, want, f.search, `listOutbox(${JSON.stringify(f)})`);
+      if (f.order === 'asc' && !f.stuck)
+        assert.equal(await c.store.countOutbox(f), want.length, `countOutbox(${JSON.stringify(f)})`);
     }
   },
   { timeout: 240_000 },

@@ -8,8 +8,15 @@ import {
 } from '../../../shared/types';
 import type { Core } from '../context';
 import { STUCK_ROW_SQL, STUCK_TURN_SQL, stuckParams } from '../rules';
+import { NOT_REPLAYED_SQL, NOT_RESENT_SQL, OUTBOX_DEAD_SQL, TURN_DEAD_SQL } from '../triage-rules';
 
-// Counts by status from the trigger-kept table (a few key lookups), and stuck counts.
+// Counts by status from the trigger-kept table (a few key lookups), stuck counts, and what
+// failed for good within the attention window (on v5's partial indexes of dead work).
+
+const DEAD_TURNS_SQL = `SELECT count(*) AS n FROM message_turns
+  WHERE ${TURN_DEAD_SQL} AND completed_at >= @deadSince AND ${NOT_REPLAYED_SQL()}`;
+const DEAD_OUTBOX_SQL = `SELECT count(*) AS n FROM message_outbox
+  WHERE ${OUTBOX_DEAD_SQL} AND completed_at >= @deadSince AND ${NOT_RESENT_SQL()}`;
 
 export interface CountRow {
   entity: string;
@@ -50,8 +57,10 @@ export function statusCounts(core: Core, th: StuckThresholds = DEFAULT_STUCK): S
   const stuckOutbox = (
     core.stmt(`SELECT count(*) AS n FROM message_outbox WHERE ${STUCK_ROW_SQL}`).get(p) as { n: number }
   ).n;
-  // TODO(issue 11, helper A): dead counts within config.attentionWindowMs.
-  return { ...counts, stuckTurns, stuckOutbox, deadTurns: 0, deadOutbox: 0, at: now };
+  const dead = { deadSince: now - core.config.attentionWindowMs };
+  const deadTurns = (core.stmt(DEAD_TURNS_SQL).get(dead) as { n: number }).n;
+  const deadOutbox = (core.stmt(DEAD_OUTBOX_SQL).get(dead) as { n: number }).n;
+  return { ...counts, stuckTurns, stuckOutbox, deadTurns, deadOutbox, at: now };
 }
 
 /** Turn counts by SPEC status only, out of the turns' counter rows (the series' open-turn curve starts from them). */

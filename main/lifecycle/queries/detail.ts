@@ -5,6 +5,7 @@ import type { Core } from '../context';
 import { LifecycleError } from '../errors';
 import { HISTORY_SELECT, OUTBOX_SELECT, TURN_SELECT } from '../rows';
 import { blockingRows } from './blocking';
+import { decodeCursor } from './page';
 import { outboxItem } from './lists';
 
 // One turn with its rows and timeline; the timeline of a subject; the audit trail.
@@ -59,10 +60,44 @@ export function auditLimit(limit = 100): number {
   return Math.max(1, Math.min(limit, 1000));
 }
 
-/** The operator actions, newest first. TODO(issue 11, helper A): filters, cursor, jobId entries left out. */
+/**
+ * The operator actions, newest first, by page (cursor "at:id"), filtered by who (a part of the
+ * name), action and time; a bulk job's per-row entries are left out (its one summary stays).
+ */
 export function auditTrail(core: Core, filter: AuditFilter = {}): Page<HistoryEntry> {
-  const items = core
-    .stmt(`SELECT ${HISTORY_SELECT} FROM message_history WHERE actor = 'operator' ORDER BY at DESC LIMIT ?`)
-    .all(auditLimit(filter.limit)) as HistoryEntry[];
-  return { items, nextCursor: null };
+  const limit = auditLimit(filter.limit);
+  const cursor = decodeCursor(filter.cursor);
+  const terms = [AUDIT_SQL];
+  const params: Record<string, unknown> = { limit: limit + 1 };
+  if (filter.action !== undefined) {
+    terms.push('action = @action');
+    params.action = filter.action;
+  }
+  if (filter.since !== undefined) {
+    terms.push('at >= @since');
+    params.since = filter.since;
+  }
+  if (filter.until !== undefined) {
+    terms.push('at < @until');
+    params.until = filter.until;
+  }
+  if (cursor) {
+    terms.push('at <= @cursorAt', '+(at < @cursorAt OR id < @cursorId)');
+    Object.assign(params, { cursorAt: cursor.at, cursorId: Number(cursor.id) });
+  }
+  if (filter.by !== undefined) {
+    terms.push("+(instr(lower(coalesce(actor_name, '')), lower(@by)) > 0)");
+    params.by = filter.by;
+  }
+  const rows = core
+    .stmt(
+      `SELECT ${HISTORY_SELECT} FROM message_history WHERE ${terms.join(' AND ')} ORDER BY at DESC, id DESC LIMIT @limit`,
+    )
+    .all(params) as HistoryEntry[];
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > limit && last ? `${last.at}:${last.id}` : null };
 }
+
+/** What the audit lists: v5's partial indexes of it carry the same text. */
+export const AUDIT_SQL = "actor = 'operator' AND job_id IS NULL";

@@ -12,6 +12,7 @@ export type {
   TurnListItem,
 } from '../../../shared/views';
 export { statusCounts } from './counts';
-export { listOutbox, listTurns } from './lists';
+export { countOutbox, countTurns, listOutbox, listTurns } from './lists';
+export { errorGroups } from './error-groups';
 export { auditTrail, history, turnDetail } from './detail';
 export { series } from './series';

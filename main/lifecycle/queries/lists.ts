@@ -12,7 +12,16 @@ import type { Core } from '../context';
 import { STUCK_ROW_SQL, STUCK_TURN_SQL, stuckParams } from '../rules';
 import { OUTBOX_SELECT, TURN_SELECT } from '../rows';
 import { blockingRows } from './blocking';
-import { Where, keysetPage, type FilterWhere } from './page';
+import { MIN_FULL_TEXT, Where, countSql, keysetPage, type FilterWhere } from './page';
+import { DEFAULT_ATTENTION_WINDOW_MS } from '../../../shared/triage';
+import {
+  NOT_REPLAYED_SQL,
+  NOT_RESENT_SQL,
+  OUTBOX_DEAD_SQL,
+  OUTBOX_FAILURE_SQL,
+  TURN_DEAD_SQL,
+  TURN_FAILURE_SQL,
+} from '../triage-rules';
 
 // The dashboard's and the CLI's lists: server-side filters, keyset pages, why each is stuck.
 // The filters and the decoration of a page are the same on every backend (exported for postgres/).
@@ -33,28 +42,80 @@ function statusesOf(asked: readonly string[] | undefined, stuck: readonly string
  * some are asked), a search that covers few sessions, the statuses (stuck turns are open ones),
  * a channel; with none, the time index. Whatever follows only narrows the walk.
  */
-export function turnWhere(where: FilterWhere, f: TurnFilter, now: number, th: StuckThresholds): void {
+export function turnWhere(
+  where: FilterWhere,
+  f: TurnFilter,
+  now: number,
+  th: StuckThresholds,
+  attentionWindowMs = DEFAULT_ATTENTION_WINDOW_MS,
+): void {
   const statuses = statusesOf(f.status, f.stuck ? STUCK_RULE.turn.statuses : null);
   if (f.stuck) where.add(STUCK_TURN_SQL, stuckParams(now, th));
+  const fullText = textSearch(where, TURN_PAGE.table, f.search);
+  timeBounds(where, TURN_PAGE.column, f);
+  if (f.dead) {
+    where.few(`${TURN_DEAD_SQL} AND completed_at >= @deadSince AND ${NOT_REPLAYED_SQL()}`, {
+      deadSince: now - attentionWindowMs,
+    });
+  }
+  if (f.signature !== undefined) {
+    where.walk({ column: 'error_signature', value: f.signature });
+    where.add(TURN_FAILURE_SQL);
+  }
   if (f.sessionKey !== undefined) {
     const session = { column: 'session_key', value: f.sessionKey };
     if (statuses) where.branches('status', statuses, session);
     else where.walk(session);
   }
-  if (f.search) where.turnSearch(f.search, statuses);
+  if (f.search && !fullText) where.turnSearch(f.search, statuses);
   if (statuses && f.sessionKey === undefined) where.branches('status', statuses);
   if (f.channel !== undefined) where.walk({ column: 'channel', value: f.channel });
+}
+
+/** A search long enough for the full-text index drives the page, if this data has one. */
+function textSearch(where: FilterWhere, table: string, search: string | undefined): boolean {
+  return search !== undefined && search.length >= MIN_FULL_TEXT && (where.fullText?.(table, search) ?? false);
+}
+
+/** since/until on the page's time column: [since, until). */
+function timeBounds(
+  where: FilterWhere,
+  column: string,
+  f: { since?: number | undefined; until?: number | undefined },
+): void {
+  const bound = (term: string, params: Record<string, unknown>): void =>
+    where.bound ? where.bound(term, params) : where.add(term, params);
+  if (f.since !== undefined) bound(`${column} >= @since`, { since: f.since });
+  if (f.until !== undefined) bound(`${column} < @until`, { until: f.until });
 }
 
 /**
  * The outbox's filters, likewise: a search or a turn (a few rows by key), the statuses (per
  * kind when one is asked; stuck rows are pending ones), a kind, a channel; else the time index.
  */
-export function outboxWhere(where: FilterWhere, f: OutboxFilter, now: number, th: StuckThresholds): void {
+export function outboxWhere(
+  where: FilterWhere,
+  f: OutboxFilter,
+  now: number,
+  th: StuckThresholds,
+  attentionWindowMs = DEFAULT_ATTENTION_WINDOW_MS,
+): void {
   const statuses = statusesOf(f.status, f.stuck ? STUCK_RULE.row.statuses : null);
   const kind = f.kind === undefined ? null : { column: 'dispatch_kind', value: f.kind === 'direct' ? null : f.kind };
   if (f.stuck) where.add(STUCK_ROW_SQL, stuckParams(now, th));
-  if (f.search) where.outboxSearch(f.search);
+  const fullText = textSearch(where, OUTBOX_PAGE.table, f.search);
+  timeBounds(where, OUTBOX_PAGE.column, f);
+  if (f.errorClass !== undefined) where.add('error_class = @errorClass', { errorClass: f.errorClass });
+  if (f.dead) {
+    where.few(`${OUTBOX_DEAD_SQL} AND completed_at >= @deadSince AND ${NOT_RESENT_SQL()}`, {
+      deadSince: now - attentionWindowMs,
+    });
+  }
+  if (f.signature !== undefined) {
+    where.walk({ column: 'error_signature', value: f.signature });
+    where.add(OUTBOX_FAILURE_SQL);
+  }
+  if (f.search && !fullText) where.outboxSearch(f.search);
   if (f.turnId !== undefined) where.few('turn_id = @turnId', { turnId: f.turnId });
   if (statuses) where.branches('status', statuses, kind ?? undefined);
   else if (kind) where.walk(kind);
@@ -86,7 +147,7 @@ export function outboxItems(page: Page<OutboxRow>, now: number, th: StuckThresho
 export function listTurns(core: Core, f: TurnFilter = {}, th: StuckThresholds = DEFAULT_STUCK): Page<TurnListItem> {
   const now = core.now();
   const where = new Where(core);
-  turnWhere(where, f, now, th);
+  turnWhere(where, f, now, th, core.config.attentionWindowMs);
   const page = keysetPage<Turn>(core, {
     ...TURN_PAGE,
     select: TURN_SELECT,
@@ -109,7 +170,7 @@ export function listOutbox(
 ): Page<OutboxListItem> {
   const now = core.now();
   const where = new Where(core);
-  outboxWhere(where, f, now, th);
+  outboxWhere(where, f, now, th, core.config.attentionWindowMs);
   const page = keysetPage<OutboxRow>(core, {
     ...OUTBOX_PAGE,
     select: OUTBOX_SELECT,
@@ -119,4 +180,20 @@ export function listOutbox(
     cursor: f.cursor,
   });
   return outboxItems(page, now, th);
+}
+
+/** Exactly how many turns match the filter (paging fields ignored). */
+export function countTurns(core: Core, f: TurnFilter, th: StuckThresholds = DEFAULT_STUCK): number {
+  const where = new Where(core);
+  turnWhere(where, f, core.now(), th, core.config.attentionWindowMs);
+  const { sql, params } = countSql(TURN_PAGE.table, where);
+  return (core.stmt(sql).get(params) as { n: number }).n;
+}
+
+/** Exactly how many outbox rows match the filter (paging fields ignored). */
+export function countOutbox(core: Core, f: OutboxFilter, th: StuckThresholds = DEFAULT_STUCK): number {
+  const where = new Where(core);
+  outboxWhere(where, f, core.now(), th, core.config.attentionWindowMs);
+  const { sql, params } = countSql(OUTBOX_PAGE.table, where);
+  return (core.stmt(sql).get(params) as { n: number }).n;
 }

@@ -57,6 +57,15 @@ export interface FilterWhere {
   turnSearch(search: string, statuses?: readonly string[] | null): void;
   /** Rows whose id, turn id or idempotency key is `search`. */
   outboxSearch(search: string): void;
+  /**
+   * Full-text search (issue 11, at least MIN_FULL_TEXT characters): the page is the matches,
+   * newest first by the index's own order (its cursor is that order's key), every other term
+   * narrows. False when this data has no full-text index (an older file opened read-only): the
+   * caller falls back to the key search. Optional until every backend has it.
+   */
+  fullText?(table: string, search: string): boolean;
+  /** A bound on the page's time column (since/until): narrows, and limits the range an ordered walk reads. */
+  bound?(term: string, params: Record<string, unknown>): void;
   /** Whether a driving call was made (the rest only narrow). */
   readonly driven: boolean;
 }
@@ -74,6 +83,14 @@ type Part = { kind: 'few'; term: string } | { kind: 'branches'; term: string; va
 export const FEW_ROWS = 2_000;
 export const FEW_KEYS = 48;
 
+/** The shortest search that the full-text index answers (trigrams); a shorter one is a key prefix. */
+export const MIN_FULL_TEXT = 3;
+
+/** An FTS5 query for `text` as one phrase: any part of a value (trigrams), case-insensitive. */
+export function ftsPhrase(text: string): string {
+  return `"${text.replaceAll('"', '""')}"`;
+}
+
 /** Unary plus: the same value, but the planner cannot use an index for the term (it only narrows). */
 const narrowing = (term: string): string => `+(${term})`;
 
@@ -84,12 +101,36 @@ export class Where implements FilterWhere {
   /** An ordered walk of one index: the term that selects it (empty: the time index). */
   walkTerm: string | null = null;
   readonly parts: Part[] = [];
+  /** Bounds on the time column: part of an ordered walk's range, narrowing where rows are found by key. */
+  readonly bounds: string[] = [];
+  /** A full-text search drives the page: its index table. */
+  fts: string | null = null;
 
   /** `core` lets a search probe the session index to decide how to find its rows; without it a search only narrows. */
   constructor(private readonly core?: Core) {}
 
   get driven(): boolean {
-    return this.walkTerm !== null || this.parts.length > 0;
+    return this.walkTerm !== null || this.parts.length > 0 || this.fts !== null;
+  }
+
+  fullText(table: string, search: string): boolean {
+    const fts = `${table}_fts`;
+    if (!this.core || !hasTable(this.core, fts)) return false;
+    if (this.driven) {
+      // Only narrows: the row's own entry must match (by rowid, with its id).
+      this.add(`(rowid, id) IN (SELECT rowid, fts_id FROM ${fts} WHERE ${fts} MATCH @ftsNarrow)`, {
+        ftsNarrow: ftsPhrase(search),
+      });
+      return true;
+    }
+    this.fts = fts;
+    this.params.fts = ftsPhrase(search);
+    return true;
+  }
+
+  bound(term: string, params: Params): void {
+    this.bounds.push(term);
+    Object.assign(this.params, params);
   }
 
   add(term: string, params: Params = {}): void {
@@ -224,14 +265,15 @@ export function pageSql<R>(q: PageQuery<R>): { sql: string; params: Params } {
     limit: limit + 1,
     ...(cursor ? { cursorAt: cursor.at, cursorId: cursor.id } : {}),
   };
+  if (where.fts) return ftsPageSql(q, where.fts, params, cursor, asc);
   if (where.parts.length === 0) {
-    const terms = [...(where.walkTerm ? [where.walkTerm] : []), ...where.terms, ...after];
+    const terms = [...(where.walkTerm ? [where.walkTerm] : []), ...where.terms, ...where.bounds, ...after];
     return { sql: `SELECT ${q.select} FROM ${table} WHERE ${and(terms)} ${order}`, params };
   }
-  const narrow = [...where.terms, ...after];
+  const narrow = [...where.terms, ...where.bounds, ...after];
   const parts = where.parts.map((p) =>
     p.kind === 'few'
-      ? `SELECT id FROM ${table} WHERE ${and([p.term, ...narrow.map((t) => (t === after[0] ? narrowing(t) : t))])}`
+      ? `SELECT id FROM ${table} WHERE ${and([p.term, ...narrow.map((t) => (t === after[0] || where.bounds.includes(t) ? narrowing(t) : t))])}`
       : `SELECT b.id FROM json_each(@${p.values}) AS d JOIN ${table} AS b ON b.id IN (
            SELECT id FROM ${table} WHERE ${and([p.term, ...narrow])} ${order})`,
   );
@@ -242,7 +284,79 @@ export function pageSql<R>(q: PageQuery<R>): { sql: string; params: Params } {
   };
 }
 
+/** The column a full-text page's rows carry their position in the index in (the cursor's key). */
+const FTS_KEY = 'ftsRowid';
+
+/**
+ * A page of full-text matches: the index's entries in rowid order (newest rows last), each kept
+ * only when the row at that rowid still has the entry's id (VACUUM may renumber rowids), then
+ * the filter's other terms. Cursor: "rowid:id".
+ */
+function ftsPageSql<R>(
+  q: PageQuery<R>,
+  fts: string,
+  params: Params,
+  cursor: Cursor | null,
+  asc: boolean,
+): { sql: string; params: Params } {
+  const { table, where } = q;
+  const terms = [
+    `${fts} MATCH @fts`,
+    `${table}.id = f.fts_id`,
+    ...where.terms,
+    ...where.bounds.map(narrowing),
+    ...(cursor ? [`f.rowid ${asc ? '>' : '<'} @cursorAt`] : []),
+  ];
+  return {
+    sql: `SELECT ${q.select}, f.rowid AS ${FTS_KEY} FROM ${fts} AS f JOIN ${table} ON ${table}.rowid = f.rowid
+      WHERE ${terms.join(' AND ')} ORDER BY f.rowid ${asc ? 'ASC' : 'DESC'} LIMIT @limit`,
+    params,
+  };
+}
+
+/** How many rows the filter of `where` matches, exactly, on the same index the page would walk. */
+export function countSql(table: string, where: Where): { sql: string; params: Params } {
+  const and = (terms: readonly string[]): string => (terms.length ? terms.join(' AND ') : '1');
+  const params = { ...where.params };
+  if (where.fts) {
+    const terms = [`${where.fts} MATCH @fts`, `${table}.id = f.fts_id`, ...where.terms, ...where.bounds.map(narrowing)];
+    return {
+      sql: `SELECT count(*) AS n FROM ${where.fts} AS f JOIN ${table} ON ${table}.rowid = f.rowid WHERE ${and(terms)}`,
+      params,
+    };
+  }
+  if (where.parts.length === 0) {
+    const terms = [...(where.walkTerm ? [where.walkTerm] : []), ...where.terms, ...where.bounds];
+    return { sql: `SELECT count(*) AS n FROM ${table} WHERE ${and(terms)}`, params };
+  }
+  const parts = where.parts.map((p) =>
+    p.kind === 'few'
+      ? `SELECT id FROM ${table} WHERE ${and([p.term, ...where.terms, ...where.bounds.map(narrowing)])}`
+      : `SELECT b.id FROM json_each(@${p.values}) AS d JOIN ${table} AS b ON b.id IN (
+           SELECT id FROM ${table} WHERE ${and([p.term, ...where.terms, ...where.bounds])})`,
+  );
+  return { sql: `SELECT count(*) AS n FROM ${table} WHERE id IN (${parts.join(' UNION ALL ')})`, params };
+}
+
+const tables = new WeakMap<Core, Map<string, boolean>>();
+
+/** Whether the file has `name` (the full-text index is missing from an older file read through the shim). */
+function hasTable(core: Core, name: string): boolean {
+  let known = tables.get(core);
+  if (!known) tables.set(core, (known = new Map()));
+  let has = known.get(name);
+  if (has === undefined) {
+    has = core.stmt('SELECT 1 FROM sqlite_master WHERE name = ?').get(name) !== undefined;
+    known.set(name, has);
+  }
+  return has;
+}
+
 export function keysetPage<R extends { id: string }>(core: Core, q: PageQuery<R>): Page<R> {
   const { sql, params } = pageSql(q);
-  return toPage(core.stmt(sql).all(params) as R[], clampLimit(q.limit), q.field);
+  const rows = core.stmt(sql).all(params) as R[];
+  if (!q.where.fts) return toPage(rows, clampLimit(q.limit), q.field);
+  const page = toPage(rows as (R & { [FTS_KEY]: number })[], clampLimit(q.limit), FTS_KEY);
+  for (const r of page.items) delete (r as Partial<Record<string, unknown>>)[FTS_KEY];
+  return page as Page<R>;
 }

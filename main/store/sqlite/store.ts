@@ -1,4 +1,3 @@
-import { LifecycleError } from '../../lifecycle/errors';
 import { previewAbort } from '../../lifecycle/abort';
 import { pacedOperatorPrune } from './paced-prune';
 import { Lifecycle, type LifecycleOptions } from '../../lifecycle/lifecycle';
@@ -13,8 +12,6 @@ const WATCH_INTERVAL_MS = 500;
  * The store over one SQLite file: the sync core (../../lifecycle) behind the async contract.
  * The gateway's writes go through group commit, so concurrent callers share a commit.
  */
-const notYet = (what: string): Promise<never> =>
-  Promise.reject(new LifecycleError('unavailable', `${what} is not implemented yet`));
 
 export class SqliteStore implements LifecycleStore {
   readonly backend = 'sqlite' as const;
@@ -81,10 +78,9 @@ export class SqliteStore implements LifecycleStore {
   recordBulkJob: LifecycleStore['recordBulkJob'] = async (job) => this.lc.recordBulkJob(job);
   previewAbort: LifecycleStore['previewAbort'] = async (keys) => previewAbort(this.lc.core, keys);
 
-  // TODO(issue 11): stubs until the triage queries and actions land.
-  countTurns: LifecycleStore['countTurns'] = () => notYet('countTurns');
-  countOutbox: LifecycleStore['countOutbox'] = () => notYet('countOutbox');
-  errorGroups: LifecycleStore['errorGroups'] = () => notYet('errorGroups');
+  countTurns: LifecycleStore['countTurns'] = async (f) => this.lc.countTurns(f);
+  countOutbox: LifecycleStore['countOutbox'] = async (f) => this.lc.countOutbox(f);
+  errorGroups: LifecycleStore['errorGroups'] = async (query) => this.lc.errorGroups(query);
 
   getTurn: LifecycleStore['getTurn'] = async (id) => this.lc.getTurn(id);
   getRow: LifecycleStore['getRow'] = async (id) => this.lc.getRow(id);
