@@ -2,6 +2,7 @@ import type { StatusCounts } from '../../shared/types';
 import type { LifecycleStore } from '../store/contract';
 import { TURN_ACTIVE_STATUSES } from '../../shared/types';
 import { DemoGateway, type DemoOptions } from './gateway';
+import type { IncidentGateway } from './incident';
 
 export interface DemoRunOptions extends DemoOptions {
   turns: number;
@@ -60,21 +61,10 @@ export async function runDemo(store: LifecycleStore, options: DemoRunOptions): P
   };
 }
 
-/** Feeds the demo gateway continuously (browser mode and the desktop app's embedded default). */
-export function startDemoFeed(gateway: DemoGateway, intervalMs = 1_500): () => void {
-  let stopped = false;
-  const tick = (): void => {
-    if (stopped) return;
-    gateway
-      .inbound()
-      .catch((err: unknown) => console.error(`demo: ${(err as Error).message}`))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, intervalMs);
-      });
-  };
-  let timer = setTimeout(tick, 0);
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
+/**
+ * Feeds the embedded demo's incident (browser mode and the desktop app's default): one inbound
+ * message every 3 × `intervalMs` on average, looked for every `intervalMs` (at most 500 ms).
+ */
+export function startDemoFeed(gateway: IncidentGateway, intervalMs = 1_500): () => void {
+  return gateway.start(Math.min(intervalMs, 500), (err) => console.error(`demo: ${err.message}`), intervalMs * 3);
 }

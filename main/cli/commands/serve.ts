@@ -8,6 +8,7 @@ import type { Command } from '../command';
 import { CliError, UsageError } from '../errors';
 import { DB_FILE_NAME, defaultDbPath } from '../paths';
 import { isPostgresUrl } from '../../store/location';
+import { DEFAULT_DEMO_SEED, DEMO_SEED_ENV } from '../../demo/scenario';
 
 /** `<user data dir>/demo/message-lifecycle.db`: the demo never writes into the real database. */
 export function demoDbPath(): string {
@@ -35,11 +36,16 @@ function untilSignal(): Promise<NodeJS.Signals> {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'open the dashboard in a browser: a local server on 127.0.0.1 with a one-time token',
-  usage: 'serve [--port N] [--demo | --recover | --read-only]',
+  usage: 'serve [--port N] [--demo [--seed N] | --recover | --read-only]',
   details: [
     '--port N     port on 127.0.0.1, 0 to 65535 (default 0: any free port)',
     '--demo       feed simulated chat traffic; without --db the demo database is',
-    '             demo/message-lifecycle.db in your data directory, never the real one',
+    '             demo/message-lifecycle.db in your data directory, never the real one.',
+    '             It plays an incident to triage: a new (or long idle) file gets its last two',
+    '             hours (an outage, dead letters, a poison turn, a looping session), then it',
+    '             runs live: Discord down 4 minutes of every 10, rate limits, blocked users.',
+    `--seed N     with --demo: the incident's seed, a non-negative integer (default ${DEFAULT_DEMO_SEED});`,
+    '             the same seed plays the same messages, failures and timings from the start',
     'Without --demo the file is opened to observe: nothing is written except the actions',
     'you confirm in the dashboard.',
     "--recover    also run the recovery worker here. Warning: without the gateway's handlers",
@@ -51,7 +57,7 @@ export const serveCommand: Command = {
     'The role (observer, recovering, read-only, demo) and why are printed on stderr.',
     'The token is new on every start; anyone who has it can act as you. Ctrl-C stops the server.',
   ],
-  flags: { port: 'string', demo: 'boolean', recover: 'boolean', 'read-only': 'boolean' },
+  flags: { port: 'string', demo: 'boolean', seed: 'string', recover: 'boolean', 'read-only': 'boolean' },
   prepare(args) {
     positionals(args, [], 'serve');
     const port = intFlag(args, 'port', { min: 0, max: 65_535 }, 'serve') ?? 0;
@@ -61,8 +67,15 @@ export const serveCommand: Command = {
     if ([demo, recover, readOnly].filter(Boolean).length > 1) {
       throw new UsageError('--demo, --recover and --read-only exclude each other', 'serve');
     }
+    const seed = stringFlag(args, 'seed');
+    if (seed !== undefined && !demo) throw new UsageError('--seed only applies with --demo', 'serve');
+    if (seed !== undefined && !/^\d{1,10}$/.test(seed)) {
+      throw new UsageError(`--seed must be a non-negative integer, not "${seed}"`, 'serve');
+    }
     const explicitDb = stringFlag(args, 'db');
     return async (ctx) => {
+      // The API's thread reads it (embedded.ts): the engine's data carries no demo options.
+      if (demo) process.env[DEMO_SEED_ENV] = seed ?? String(DEFAULT_DEMO_SEED);
       const dbPath = demo && explicitDb === undefined ? demoDbPath() : ctx.dbPath;
       const target = demo && explicitDb === undefined ? dbPath : ctx.target;
       // The engine would create a missing file: only the demo may start from an empty database.
@@ -89,11 +102,22 @@ export const serveCommand: Command = {
       const stopped = untilSignal();
       const info = mode.host.info;
       ctx.out.emit(
-        { url: mode.url, port: mode.server.port, dbPath, demo, role: info.role, roleReason: info.roleReason },
+        {
+          url: mode.url,
+          port: mode.server.port,
+          dbPath,
+          demo,
+          ...(demo ? { seed: Number(process.env[DEMO_SEED_ENV]) } : {}),
+          role: info.role,
+          roleReason: info.roleReason,
+        },
         () => `Lifecycle Desk at ${mode.url}`,
       );
       // stdout stays the one URL line scripts read; the role goes beside it for the person.
       if (!ctx.out.json) process.stderr.write(`Role: ${info.role} (${info.roleReason})\n`);
+      if (!ctx.out.json && demo) {
+        process.stderr.write(`Demo incident seed ${process.env[DEMO_SEED_ENV]} (--seed N plays another)\n`);
+      }
       await stopped;
       await mode.close();
     };
