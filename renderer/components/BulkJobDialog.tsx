@@ -10,8 +10,8 @@ export interface BulkJobDialogProps {
   list: 'turns' | 'outbox';
   actions: readonly BulkAction[];
   action: BulkAction;
-  /** Each action's button label and what it did to a row ("made due now"). */
-  words: Record<BulkAction, { label: string; done: string; irreversible: boolean }>;
+  /** Each action's button label, its question and what it did to a row ("made due now"). */
+  words: Record<BulkAction, { label: string; ask: string; done: string; irreversible: boolean }>;
   preview: BulkPreview | null;
   previewError: string | null;
   reason: string;

@@ -18,14 +18,34 @@ export type BulkTarget =
   | { list: 'turns'; filter: TurnFilter; actions: readonly TurnBulkAction[] }
   | { list: 'outbox'; filter: OutboxFilter; actions: readonly OutboxBulkAction[] };
 
-/** Each action in words: its button, and what a row it changed went through. */
-export const BULK_WORDS: Record<BulkAction, { label: string; done: string; irreversible: boolean }> = {
-  retry: { label: 'Retry now', done: 'made due now', irreversible: false },
-  resend: { label: 'Resend', done: 'resent as a new send', irreversible: false },
-  terminate: { label: 'Terminate', done: 'stopped for good', irreversible: true },
-  replay: { label: 'Replay', done: 'set to run again', irreversible: false },
-  'replay-as-new': { label: 'Replay as new turn', done: 'replayed as a new turn', irreversible: false },
-  abort: { label: 'Abort sessions', done: 'aborted', irreversible: true },
+export interface BulkWords {
+  /** The button that starts it. */
+  label: string;
+  /** The dialog's title. */
+  ask: string;
+  /** What happened to a row it changed ("made due now"). */
+  done: string;
+  irreversible: boolean;
+}
+
+/** Each action in words: its button, its question, and what a row it changed went through. */
+export const BULK_WORDS: Record<BulkAction, BulkWords> = {
+  retry: { label: 'Retry now', ask: 'Retry all matching rows now?', done: 'made due now', irreversible: false },
+  resend: { label: 'Resend', ask: 'Resend all matching rows?', done: 'resent as a new send', irreversible: false },
+  terminate: { label: 'Terminate', ask: 'Terminate all matching rows?', done: 'stopped for good', irreversible: true },
+  replay: { label: 'Replay', ask: 'Replay all matching turns?', done: 'set to run again', irreversible: false },
+  'replay-as-new': {
+    label: 'Replay as new turn',
+    ask: 'Replay all matching turns as new turns?',
+    done: 'replayed as a new turn',
+    irreversible: false,
+  },
+  abort: {
+    label: 'Abort sessions',
+    ask: 'Abort the sessions of all matching turns?',
+    done: 'aborted',
+    irreversible: true,
+  },
 };
 
 export interface BulkDialogState {

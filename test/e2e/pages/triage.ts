@@ -15,7 +15,7 @@ export class ErrorsPage extends DeskPage {
   group(signature: string, channel: string): Locator {
     return this.table()
       .locator(`tbody tr[data-signature="${signature.replaceAll('"', '\\"')}"]`)
-      .filter({ has: this.page.locator('td:first-child', { hasText: channel }) });
+      .filter({ has: this.page.locator(`td[data-channel="${channel}"]`) });
   }
 
   groupAction(group: Locator, name: 'Retry all' | 'Resend all' | 'Terminate all' | 'Replay all as new'): Locator {
