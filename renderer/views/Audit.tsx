@@ -156,7 +156,9 @@ export function AuditView() {
                   <td>
                     <Transition from={e.fromStatus} to={e.toStatus} />
                   </td>
-                  <td className="wrap audit-note">{e.note ?? ''}</td>
+                  <td className="wrap audit-note" data-label={e.note ? 'reason' : undefined}>
+                    {e.note ?? ''}
+                  </td>
                 </tr>
               ))}
             </StaticTable>

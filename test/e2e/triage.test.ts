@@ -499,6 +499,29 @@ test(
     const story = groupsStory();
     const served = await serve(story.db.file);
     t.after(() => served.stop());
+    {
+      // Something in the audit: actions with reasons (one long), and a bulk job's one entry.
+      const { context, page } = await newPage(browser);
+      const desk = new AuditPage(page);
+      await desk.open(served.url);
+      await api(desk, 'retryRows', {
+        ids: story.limited.slice(0, 2),
+        reason:
+          'telegram was rate-limiting us from 14:02 to 14:20; the user asked in ticket 4411 why the reply never came',
+      });
+      await api(desk, 'terminateRows', { ids: [story.timeouts[0]], reason: 'the user cancelled the booking' });
+      await api(desk, 'startBulk', {
+        list: 'outbox',
+        action: 'retry',
+        filter: { channel: 'slack' },
+        reason: 'slack is back',
+      });
+      await eventually(async () => {
+        const jobs = await api<{ state: string }[]>(desk, 'getBulkJobs', {});
+        assert.ok(jobs.length > 0 && jobs.every((j) => j.state !== 'running'));
+      });
+      await context.close();
+    }
     for (const colorScheme of ['light', 'dark'] as const) {
       for (const width of [1280, 820]) {
         const { context, page, problems } = await newPage(browser, { width, height: 900, colorScheme });
@@ -508,7 +531,7 @@ test(
         await errors.table().waitFor();
         await screenshot(page, `triage-errors-${width}-${colorScheme}`, { fitContent: true });
         await errors
-          .groupAction(errors.group(errorSignature('ETIMEDOUT 10.0.0.1:443')!, 'telegram'), 'Terminate all')
+          .groupAction(errors.group(errorSignature('ETIMEDOUT 10.0.0.2:443')!, 'telegram'), 'Terminate all')
           .click();
         const bulk = new BulkDialog(errors);
         await eventually(() => bulk.counts());
@@ -517,7 +540,7 @@ test(
         await bulk.dialog().waitFor({ state: 'hidden' });
         const audit = new AuditPage(page);
         await audit.go('#/audit');
-        await audit.page.getByRole('search', { name: 'Audit filters' }).waitFor();
+        await audit.rows().filter({ hasText: 'ticket 4411' }).first().waitFor();
         await screenshot(page, `triage-audit-${width}-${colorScheme}`, { fitContent: true });
         // Nothing sticks out sideways: the main area does not scroll horizontally.
         const overflow = await page.evaluate(() => {
