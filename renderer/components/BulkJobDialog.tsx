@@ -29,6 +29,11 @@ export interface BulkJobDialogProps {
 
 const SHOWN_REFUSALS = 5;
 
+/** A long id (a UUID) by its ends, so the error beside it has the room; the whole id is its title. */
+function shortId(id: string): string {
+  return id.length > 18 ? `${id.slice(0, 8)}…${id.slice(-6)}` : id;
+}
+
 function sampleError(item: TurnListItem | OutboxListItem): string {
   if ('lastError' in item && item.lastError) return item.lastError;
   return item.stuckReason ?? item.terminalReason ?? '';
@@ -125,7 +130,9 @@ export function BulkJobDialog(props: BulkJobDialogProps) {
                         <tbody>
                           {preview.sample.slice(0, 10).map((item) => (
                             <tr key={item.id}>
-                              <td className="mono">{item.id}</td>
+                              <td className="mono" title={item.id}>
+                                {shortId(item.id)}
+                              </td>
                               <td>
                                 <StatusBadge status={item.status} />
                               </td>
@@ -236,7 +243,10 @@ function JobProgress({ job, noun, done, error }: { job: BulkJob; noun: string; d
           <ul>
             {refusals.map((r) => (
               <li key={r.id}>
-                <span className="mono">{r.id}</span>: {r.error}
+                <span className="mono" title={r.id}>
+                  {shortId(r.id)}
+                </span>
+                : {r.error}
               </li>
             ))}
           </ul>

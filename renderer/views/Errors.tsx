@@ -1,5 +1,5 @@
-import type { SeriesWindow } from '../../shared/api';
-import type { ErrorGroup } from '../../shared/triage';
+import { SERIES_WINDOWS, type SeriesWindow } from '../../shared/api';
+import { DEFAULT_ATTENTION_WINDOW_MS, type ErrorGroup } from '../../shared/triage';
 import { ErrorNotice } from '../components/Banners';
 import { ErrorGroupsTable, type GroupAction } from '../components/ErrorGroupsTable';
 import { SelectField } from '../components/FilterBar';
@@ -24,11 +24,23 @@ const WINDOWS: { value: SeriesWindow; label: string }[] = [
 ];
 
 function openGroupAction(group: ErrorGroup, action: GroupAction): void {
-  const target = groupFilter(group, groupSince(useErrorsStore.getState()));
+  const errors = useErrorsStore.getState();
+  const target = groupFilter(group, groupSince(errors));
+  // Dead letters as the group counts them: not stopped by a person, not resent or replayed yet.
+  // That is the "failed for good" filter, which looks back over the attention window only.
+  const attention = useStatusStore.getState().info?.attentionWindowMs ?? DEFAULT_ATTENTION_WINDOW_MS;
+  const dead = (action === 'resend' || action === 'replay-as-new') && SERIES_WINDOWS[errors.window] <= attention;
   if (target.list === 'turns') {
-    useBulkStore.getState().open({ list: 'turns', filter: target.filter, actions: ['replay-as-new'] }, 'replay-as-new');
+    useBulkStore
+      .getState()
+      .open(
+        { list: 'turns', filter: { ...target.filter, ...(dead ? { dead } : {}) }, actions: ['replay-as-new'] },
+        'replay-as-new',
+      );
   } else if (action !== 'replay-as-new') {
-    useBulkStore.getState().open({ list: 'outbox', filter: target.filter, actions: [action] }, action);
+    useBulkStore
+      .getState()
+      .open({ list: 'outbox', filter: { ...target.filter, ...(dead ? { dead } : {}) }, actions: [action] }, action);
   }
 }
 
