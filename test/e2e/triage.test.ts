@@ -138,6 +138,9 @@ test("a newcomer's first screen shows stuck and failed-for-good work within 30 s
   // Failed for good is named as such on the first screen, and counted as needing attention.
   await eventually(
     async () => {
+      const dead = async (key: 'deadTurns' | 'deadOutbox'): Promise<number> =>
+        Number((await overview.card('attention', key).innerText()).replace(/[^0-9]/g, '') || 'NaN');
+      assert.ok((await dead('deadTurns')) + (await dead('deadOutbox')) > 0, 'no failed-for-good card counts');
       assert.match(await page.locator('#main').innerText(), /failed for good/i);
       const counts = await api<{ deadTurns: number; deadOutbox: number }>(overview, 'getStatus', {});
       assert.ok(counts.deadTurns + counts.deadOutbox > 0, JSON.stringify(counts));
