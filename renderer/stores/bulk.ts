@@ -283,8 +283,23 @@ onRefresh(async () => {
   if (runningJobs(useBulkStore.getState().jobs).length > 0) await useBulkStore.getState().loadJobs();
 });
 
-onRefresh(async () => {
-  if (counted.size === 0 || Date.now() - lastRecount < RECOUNT_GAP_MS) return;
+let trailing: ReturnType<typeof setTimeout> | null = null;
+
+const recount = (): Promise<unknown> => {
   lastRecount = Date.now();
-  await Promise.all([...counted.values()].map((t) => useBulkStore.getState().countMatching(t)));
+  return Promise.all([...counted.values()].map((t) => useBulkStore.getState().countMatching(t)));
+};
+
+onRefresh(async () => {
+  if (counted.size === 0) return;
+  const wait = lastRecount + RECOUNT_GAP_MS - Date.now();
+  if (wait > 0) {
+    // The last change of a burst is still counted, a moment later.
+    trailing ??= setTimeout(() => {
+      trailing = null;
+      void recount();
+    }, wait);
+    return;
+  }
+  await recount();
 });
