@@ -185,3 +185,24 @@ test('v5: every plain-SQL writer keeps the search index exact; a deleted or repl
     db.close();
   }
 });
+
+test('a v4 file opened read-only (not migrated): the triage reads work through the shim, the file unchanged', () => {
+  const file = fileAtVersion(4, fill);
+  const lc = Lifecycle.open(file, { readOnly: true });
+  try {
+    assert.equal(lc.db.pragma('user_version', { simple: true }), 4);
+    // No full-text index in the file: a search is the key search of version 4.
+    assert.deepEqual(
+      lc.listTurns({ search: 't17' }).items.map((t) => t.id),
+      ['t17'],
+    );
+    assert.equal(lc.listTurns({ search: 't17' }).items[0]!.replayOf, null);
+    const groups = lc.errorGroups({ subject: 'outbox', sinceMs: 90 * 86_400_000 });
+    assert.equal(groups.length, 0, 'the bench rows are far older than any window');
+    assert.equal(typeof lc.status().deadOutbox, 'number');
+    assert.deepEqual(lc.auditTrail({}).items, []);
+    assert.equal(lc.countOutbox({ signature: '# forbidden: bot was blocked by user #' }), 10);
+  } finally {
+    lc.close();
+  }
+});

@@ -151,7 +151,7 @@ interface PlanLine {
 const OUR_TABLE = /^(SCAN|SEARCH) (message_\w+|lifecycle_\w+|b)\b/;
 /** A search by key: an id, a turn's rows, an idempotency key, rows by rowid, a session prefix the probe found narrow. */
 const KEY_SEARCH =
-  /USING INTEGER PRIMARY KEY \(rowid=\?\)|\((id|turn_id|idempotency_key)=\?\)|\((turn_id)=\? AND|\(session_key>\? AND session_key<\?\)/;
+  /USING INTEGER PRIMARY KEY \(rowid=\?\)|USING INDEX ix_(turns|outbox)_dead \(|\((id|turn_id|idempotency_key)=\?\)|\((turn_id)=\? AND|\(session_key>\? AND session_key<\?\)/;
 
 /** The lines under `id` in the plan (its subqueries and their own), depth first. */
 function below(plan: readonly PlanLine[], id: number): PlanLine[] {
@@ -234,6 +234,8 @@ function fullScans(db: Database.Database, r: Recorded): { plan: string[]; bad: s
     if (what === 'CONSTANT' || what.startsWith('(') || what === 'json_each') return false;
     if (what === 'd' && / VIRTUAL TABLE /.test(line)) return false; // json_each: a branch per value
     if (what === 'lifecycle_counts') return false; // at most one row per status: 12 rows
+    // The full-text index answering a MATCH (FTS5's own b-tree of trigrams).
+    if (/^SCAN \S+ VIRTUAL TABLE INDEX \d+:M/.test(line)) return false;
     return strict || !/USING (COVERING )?INDEX|USING INTEGER PRIMARY KEY/.test(line);
   });
   if (/^list(Turns|Outbox)/.test(r.label) && /^\s*SELECT/.test(r.sql)) {
@@ -265,31 +267,61 @@ const LATER_PAGE = `${Date.UTC(2025, 0, 4) - 30 * HOUR}:turn-5000`;
  * id, a narrow prefix (few turns), a prefix of few busy sessions, a broad one.
  */
 function turnFilters(): TurnFilter[] {
-  return combinations<TurnFilter>({
-    status: [undefined, ['failed_retryable'], ['accepted', 'running', 'delivered']],
-    sessionKey: [undefined, 'slack:session-5'],
-    channel: [undefined, 'discord'],
-    stuck: [undefined, true],
-    search: [undefined, 'turn-77', 'slack:session-19', 'big:', BROAD_SEARCH],
-    order: ['asc', 'desc'],
-    cursor: [undefined, LATER_PAGE],
-    limit: [undefined],
-  });
+  return [
+    ...combinations<TurnFilter>({
+      status: [undefined, ['failed_retryable'], ['accepted', 'running', 'delivered']],
+      sessionKey: [undefined, 'slack:session-5'],
+      channel: [undefined, 'discord'],
+      stuck: [undefined, true],
+      search: [undefined, 'turn-77', 'slack:session-19', 'big:', BROAD_SEARCH, 'ta'],
+      order: ['asc', 'desc'],
+      cursor: [undefined, LATER_PAGE],
+      limit: [undefined],
+    }),
+    // Issue 11's dimensions (dead work, an error group's members, a time range, a full-text search)
+    // with the filters the views combine them with.
+    ...combinations<TurnFilter>({
+      status: [undefined, ['failed_terminal']],
+      channel: [undefined, 'discord'],
+      dead: [undefined, true],
+      signature: [undefined, 'seeded'],
+      since: [undefined, Date.UTC(2025, 0, 4) - 6 * HOUR],
+      search: [undefined, 'session-19', 'hi"}'],
+      order: ['asc', 'desc'],
+    }),
+    { until: Date.UTC(2025, 0, 4) - 2 * HOUR, cursor: LATER_PAGE, order: 'desc' },
+    { since: Date.UTC(2025, 0, 4) - 6 * HOUR, until: Date.UTC(2025, 0, 4) - 2 * HOUR, status: ['failed_retryable'] },
+    { search: 'session-19', cursor: LATER_PAGE, order: 'desc' },
+  ];
 }
 
 /** Likewise for the Outbox view (renderer/views/Outbox.tsx: search, turn, channel, kind incl. direct). */
 function outboxFilters(): OutboxFilter[] {
-  return combinations<OutboxFilter>({
-    status: [undefined, ['failed_retryable'], ['queued', 'failed_retryable', 'delivered']],
-    turnId: [undefined, 'turn-42'],
-    kind: [undefined, 'final', 'direct'],
-    channel: [undefined, 'slack'],
-    stuck: [undefined, true],
-    search: [undefined, 'row-9-1'],
-    order: ['asc', 'desc'],
-    cursor: [undefined, LATER_PAGE],
-    limit: [undefined],
-  });
+  return [
+    ...combinations<OutboxFilter>({
+      status: [undefined, ['failed_retryable'], ['queued', 'failed_retryable', 'delivered']],
+      turnId: [undefined, 'turn-42'],
+      kind: [undefined, 'final', 'direct'],
+      channel: [undefined, 'slack'],
+      stuck: [undefined, true],
+      search: [undefined, 'row-9-1'],
+      order: ['asc', 'desc'],
+      cursor: [undefined, LATER_PAGE],
+      limit: [undefined],
+    }),
+    ...combinations<OutboxFilter>({
+      status: [undefined, ['failed_retryable', 'failed_terminal']],
+      kind: [undefined, 'final'],
+      dead: [undefined, true],
+      signature: [undefined, 'http #'],
+      errorClass: [undefined, 'terminal'],
+      search: [undefined, 'HTTP 50'],
+      order: ['asc', 'desc'],
+    }),
+    { since: Date.UTC(2025, 0, 4) - 6 * HOUR, cursor: LATER_PAGE, order: 'desc' },
+    { since: Date.UTC(2025, 0, 4) - 6 * HOUR, until: Date.UTC(2025, 0, 4) - 2 * HOUR, kind: 'final' },
+    { dead: true, cursor: LATER_PAGE },
+  ];
 }
 
 function step(label: string, fn: () => unknown): void {
@@ -314,6 +346,26 @@ function exerciseReads(lc: Lifecycle): void {
   step('previewAbort', () => previewAbort(lc.core, ['slack:session-5', 'discord:session-2']));
   step('history', () => lc.history('turn-3'));
   step('auditTrail', () => lc.auditTrail({ limit: 50 }));
+  for (const f of [{ action: 'retry' as const }, { by: 'seed', since: 1 }, { until: Date.now(), cursor: '1:5' }])
+    step(`auditTrail(${JSON.stringify(f)})`, () => lc.auditTrail(f));
+  for (const f of [
+    {},
+    { status: ['failed_retryable' as const] },
+    { dead: true },
+    { search: 'session-19' },
+    { signature: 'seeded', channel: 'slack' },
+  ])
+    step(`countTurns(${JSON.stringify(f)})`, () => lc.countTurns(f));
+  for (const f of [
+    { kind: 'final' as const },
+    { dead: true },
+    { signature: 'http #', kind: 'final' as const },
+    { search: 'HTTP 50' },
+  ])
+    step(`countOutbox(${JSON.stringify(f)})`, () => lc.countOutbox(f));
+  for (const q of [{}, { channel: 'slack' }, { subject: 'turn' as const, sinceMs: 6 * HOUR }])
+    step(`errorGroups(${JSON.stringify(q)})`, () => lc.errorGroups(q));
+  step('turnDetail with resends', () => lc.turnDetail('turn-10'));
   step('series', () => lc.series(24 * HOUR, 48));
 }
 

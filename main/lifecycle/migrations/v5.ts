@@ -18,10 +18,12 @@ import type { Migration } from './types';
 export const V5_INDEXES: Record<string, string> = {
   ix_outbox_failures: `message_outbox(${OUTBOX_FAILED_AT}, channel, dispatch_kind, error_signature, status, id) WHERE ${OUTBOX_FAILURE_SQL}`,
   ix_turns_failures: `message_turns(${TURN_FAILED_AT}, channel, error_signature, status, id) WHERE ${TURN_FAILURE_SQL}`,
-  ix_outbox_signature: 'message_outbox(error_signature, queued_at) WHERE error_signature IS NOT NULL',
-  ix_turns_signature: 'message_turns(error_signature, accepted_at) WHERE error_signature IS NOT NULL',
-  ix_outbox_dead: `message_outbox(completed_at) WHERE ${OUTBOX_DEAD_SQL}`,
-  ix_turns_dead: `message_turns(completed_at) WHERE ${TURN_DEAD_SQL}`,
+  // A group's members in the lists' time order; partial on failures, so a group's count reads this index only.
+  ix_outbox_signature: `message_outbox(error_signature, queued_at) WHERE ${OUTBOX_FAILURE_SQL}`,
+  ix_turns_signature: `message_turns(error_signature, accepted_at) WHERE ${TURN_FAILURE_SQL}`,
+  // Dead work in the lists' time order, covering the window's term and the link's probe.
+  ix_outbox_dead: `message_outbox(status, queued_at, completed_at, id) WHERE ${OUTBOX_DEAD_SQL}`,
+  ix_turns_dead: `message_turns(status, accepted_at, completed_at, id) WHERE ${TURN_DEAD_SQL}`,
   ix_outbox_resend_of: 'message_outbox(resend_of) WHERE resend_of IS NOT NULL',
   ix_turns_replay_of: 'message_turns(replay_of) WHERE replay_of IS NOT NULL',
   ix_history_audit: "message_history(at, id) WHERE actor = 'operator' AND job_id IS NULL",

@@ -18,7 +18,13 @@ export function turnDetail(core: Core, id: string, th: StuckThresholds = DEFAULT
     .stmt(`SELECT ${OUTBOX_SELECT} FROM message_outbox WHERE turn_id = ? ORDER BY queued_at, id LIMIT 1000`)
     .all(id) as OutboxRow[];
   // Resends of its rows (and of those resends), which have no turn: found by their links.
-  const resends = core.stmt(RESENDS_SQL).all(JSON.stringify(rows.map((r) => r.id))) as OutboxRow[];
+  const resends: OutboxRow[] = [];
+  let of = rows.map((r) => r.id);
+  for (let depth = 0; depth < MAX_RESEND_DEPTH && of.length > 0; depth++) {
+    const next = core.stmt(RESENDS_SQL).all(JSON.stringify(of)) as OutboxRow[];
+    resends.push(...next);
+    of = next.map((r) => r.id);
+  }
   const blocking = blockingRows(core, [id]).get(id) ?? null;
   const subjects = [id, ...resends.map((r) => r.id)];
   return {
@@ -33,10 +39,9 @@ export function turnDetail(core: Core, id: string, th: StuckThresholds = DEFAULT
   };
 }
 
-const RESENDS_SQL = `WITH RECURSIVE r(id, depth) AS (
-    SELECT value, 0 FROM json_each(?)
-    UNION ALL SELECT o.id, r.depth + 1 FROM r JOIN message_outbox o ON o.resend_of = r.id WHERE r.depth < 20)
-  SELECT ${OUTBOX_SELECT} FROM message_outbox WHERE id IN (SELECT id FROM r WHERE depth > 0)
+/** Resends of resends are followed this far (a row resent, failed again, resent again…). */
+const MAX_RESEND_DEPTH = 5;
+const RESENDS_SQL = `SELECT ${OUTBOX_SELECT} FROM message_outbox WHERE resend_of IN (SELECT value FROM json_each(?))
   ORDER BY queued_at, id LIMIT 1000`;
 
 /** The timelines of several subjects, by time (a turn's, then its rows' resends'). */

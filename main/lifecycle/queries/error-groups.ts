@@ -11,7 +11,8 @@ import {
 } from '../triage-rules';
 
 // Failures grouped by normalized error, channel and kind (issue 11, "error groups"): one range
-// scan of v5's covering index of failures by time per subject, grouped; the newest member of
+// scan of v5's covering index of failures by time per subject, grouped (a channel only narrows
+// it: on the channel's own index the scan would read every row of the channel); the newest member of
 // each group rides along in the aggregate (its time and id in one sortable text), so the only
 // other reads are one key lookup per group for its error as written.
 
@@ -34,7 +35,7 @@ function groupSql(subject: 'turn' | 'outbox', channel: boolean): string {
   return `SELECT '${subject}' AS subject, channel, ${kind} AS kind, error_signature AS signature, count(*) AS count,
       sum(status = 'failed_retryable') AS retrying, sum(${dead}) AS dead, min(${at}) AS firstSeen,
       max(${at}) AS lastSeen, ${newest(at)} AS sample
-    FROM ${table} WHERE ${failure} AND ${at} >= @since${channel ? ' AND channel = @channel' : ''}
+    FROM ${table} WHERE ${failure} AND ${at} >= @since${channel ? ' AND +channel = @channel' : ''}
     GROUP BY channel, ${subject === 'outbox' ? 'dispatch_kind, ' : ''}error_signature
     ORDER BY count DESC LIMIT @limit`;
 }

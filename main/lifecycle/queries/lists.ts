@@ -13,7 +13,7 @@ import { STUCK_ROW_SQL, STUCK_TURN_SQL, stuckParams } from '../rules';
 import { OUTBOX_SELECT, TURN_SELECT } from '../rows';
 import { blockingRows } from './blocking';
 import { MIN_FULL_TEXT, Where, countSql, keysetPage, type FilterWhere } from './page';
-import { DEFAULT_ATTENTION_WINDOW_MS } from '../../../shared/triage';
+import { DEFAULT_ATTENTION_WINDOW_MS, OUTBOX_DEAD_STATUSES, TURN_DEAD_STATUSES } from '../../../shared/triage';
 import {
   NOT_REPLAYED_SQL,
   NOT_RESENT_SQL,
@@ -53,14 +53,11 @@ export function turnWhere(
   if (f.stuck) where.add(STUCK_TURN_SQL, stuckParams(now, th));
   const fullText = textSearch(where, TURN_PAGE.table, f.search);
   timeBounds(where, TURN_PAGE.column, f);
-  if (f.dead) {
-    where.few(`${TURN_DEAD_SQL} AND completed_at >= @deadSince AND ${NOT_REPLAYED_SQL()}`, {
-      deadSince: now - attentionWindowMs,
-    });
-  }
+  if (f.dead)
+    deadTerms(where, TURN_DEAD_STATUSES.slice(0, 1), TURN_DEAD_SQL, NOT_REPLAYED_SQL(), now - attentionWindowMs);
   if (f.signature !== undefined) {
     where.walk({ column: 'error_signature', value: f.signature });
-    where.add(TURN_FAILURE_SQL);
+    raw(where, TURN_FAILURE_SQL);
   }
   if (f.sessionKey !== undefined) {
     const session = { column: 'session_key', value: f.sessionKey };
@@ -70,6 +67,28 @@ export function turnWhere(
   if (f.search && !fullText) where.turnSearch(f.search, statuses);
   if (statuses && f.sessionKey === undefined) where.branches('status', statuses);
   if (f.channel !== undefined) where.walk({ column: 'channel', value: f.channel });
+}
+
+/** A term written as a partial index's WHERE has it (a bound, not a narrowing term), so the planner can prove the index applies. */
+function raw(where: FilterWhere, term: string): void {
+  if (where.bound) where.bound(term, {});
+  else where.add(term);
+}
+
+/**
+ * Dead work: one walk per dead status in time order on v5's partial index of it, which covers
+ * the window's term and the link's probe.
+ */
+function deadTerms(
+  where: FilterWhere,
+  statuses: readonly string[],
+  dead: string,
+  notLinked: string,
+  since: number,
+): void {
+  where.branches('status', statuses);
+  raw(where, dead);
+  where.add(`completed_at >= @deadSince AND ${notLinked}`, { deadSince: since });
 }
 
 /** A search long enough for the full-text index drives the page, if this data has one. */
@@ -106,14 +125,10 @@ export function outboxWhere(
   const fullText = textSearch(where, OUTBOX_PAGE.table, f.search);
   timeBounds(where, OUTBOX_PAGE.column, f);
   if (f.errorClass !== undefined) where.add('error_class = @errorClass', { errorClass: f.errorClass });
-  if (f.dead) {
-    where.few(`${OUTBOX_DEAD_SQL} AND completed_at >= @deadSince AND ${NOT_RESENT_SQL()}`, {
-      deadSince: now - attentionWindowMs,
-    });
-  }
+  if (f.dead) deadTerms(where, OUTBOX_DEAD_STATUSES, OUTBOX_DEAD_SQL, NOT_RESENT_SQL(), now - attentionWindowMs);
   if (f.signature !== undefined) {
     where.walk({ column: 'error_signature', value: f.signature });
-    where.add(OUTBOX_FAILURE_SQL);
+    raw(where, OUTBOX_FAILURE_SQL);
   }
   if (f.search && !fullText) where.outboxSearch(f.search);
   if (f.turnId !== undefined) where.few('turn_id = @turnId', { turnId: f.turnId });

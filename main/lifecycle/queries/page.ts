@@ -73,7 +73,7 @@ export interface FilterWhere {
 type Params = Record<string, unknown>;
 
 /** A part of a page's rows: a term found by key, or ordered walks (one per value of @drive_n). */
-type Part = { kind: 'few'; term: string } | { kind: 'branches'; term: string; values: string };
+type Part = { kind: 'few'; term: string } | { kind: 'branches'; term: string; values: string; count: string };
 
 /**
  * How many keys a session prefix may cover for the search to find its turns by key: up to
@@ -158,7 +158,12 @@ export class Where implements FilterWhere {
     }
     this.params[name] = list;
     const head = prefix ? `${this.equal(prefix, `b_${prefix.column}`)} AND ` : '';
-    this.parts.push({ kind: 'branches', term: `${head}${column} = d.value`, values: name });
+    this.parts.push({
+      kind: 'branches',
+      term: `${head}${column} = d.value`,
+      values: name,
+      count: `${head}${column} IN (SELECT value FROM json_each(@${name}))`,
+    });
   }
 
   few(term: string, params: Params = {}): void {
@@ -183,10 +188,17 @@ export class Where implements FilterWhere {
         kind: 'branches',
         term: "session_key = json_extract(d.value, '$[0]') AND status = json_extract(d.value, '$[1]')",
         values: 'searchKeys',
+        count:
+          "(session_key, status) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(@searchKeys))",
       });
     } else if (keys.length) {
       this.params.searchKeys = JSON.stringify(keys);
-      this.parts.push({ kind: 'branches', term: 'session_key = d.value', values: 'searchKeys' });
+      this.parts.push({
+        kind: 'branches',
+        term: 'session_key = d.value',
+        values: 'searchKeys',
+        count: 'session_key IN (SELECT value FROM json_each(@searchKeys))',
+      });
     }
   }
 
@@ -329,13 +341,11 @@ export function countSql(table: string, where: Where): { sql: string; params: Pa
     const terms = [...(where.walkTerm ? [where.walkTerm] : []), ...where.terms, ...where.bounds];
     return { sql: `SELECT count(*) AS n FROM ${table} WHERE ${and(terms)}`, params };
   }
-  const parts = where.parts.map((p) =>
-    p.kind === 'few'
-      ? `SELECT id FROM ${table} WHERE ${and([p.term, ...where.terms, ...where.bounds.map(narrowing)])}`
-      : `SELECT b.id FROM json_each(@${p.values}) AS d JOIN ${table} AS b ON b.id IN (
-           SELECT id FROM ${table} WHERE ${and([p.term, ...where.terms, ...where.bounds])})`,
-  );
-  return { sql: `SELECT count(*) AS n FROM ${table} WHERE id IN (${parts.join(' UNION ALL ')})`, params };
+  // The parts as plain terms (a walk per value becomes an IN), any of them: each row once, and
+  // the count reads index entries only where the terms allow.
+  const parts = where.parts.map((p) => (p.kind === 'few' ? p.term : p.count));
+  const any = parts.length === 1 ? parts[0]! : `(${parts.map((p) => `(${p})`).join(' OR ')})`;
+  return { sql: `SELECT count(*) AS n FROM ${table} WHERE ${and([any, ...where.terms, ...where.bounds])}`, params };
 }
 
 const tables = new WeakMap<Core, Map<string, boolean>>();
@@ -346,7 +356,7 @@ function hasTable(core: Core, name: string): boolean {
   if (!known) tables.set(core, (known = new Map()));
   let has = known.get(name);
   if (has === undefined) {
-    has = core.stmt('SELECT 1 FROM sqlite_master WHERE name = ?').get(name) !== undefined;
+    has = core.db.prepare('SELECT 1 FROM sqlite_master WHERE name = ?').get(name) !== undefined;
     known.set(name, has);
   }
   return has;
