@@ -376,8 +376,8 @@ test('show: the turn with its payload as text, its outbox rows and its history',
   assert.match(text.stdout, /^turn +t-4\nstatus +delivery_pending\n/);
   assert.match(text.stdout, /\npayload:\n {2}\{"text":"four"\}\n/);
   assert.match(text.stdout, /\noutbox \(1\):\nID +KIND +STATUS.*\nr-4 +final +failed_retryable /);
-  assert.match(text.stdout, /\nhistory \(5\):\nTIME +ACTOR +BY +WHAT +FROM → TO +REASON\n/);
-  assert.match(text.stdout, /\n\S+Z +gateway +\S+ +row r-4 +queued → failed_retryable +502 Bad Gateway\n/);
+  assert.match(text.stdout, /\nhistory \(5\):\nTIME +ACTOR +BY +WHAT +FROM → TO +REASON +NOTE\n/);
+  assert.match(text.stdout, /\n\S+Z +gateway +\S+ +row r-4 +queued → failed_retryable +502 Bad Gateway +-\n/);
 
   // A payload is shown as text, never interpreted: terminal escapes are escaped, markup is literal.
   assert.equal((await cliJson<{ turn: { payload: string } }>(['show', 't-x', '--db', file])).turn.payload, hostile);
@@ -986,6 +986,12 @@ test('replay --as-new: a new turn linked to the one that failed for good, once; 
   const again = await cliJson<{ created: boolean; turn: { id: string } }>(['replay', 't-5', '--as-new', '--db', file]);
   assert.deepEqual([again.created, again.turn.id], [false, first.turn.id]);
   assert.equal((await cliJsonError(['replay', 't-3', '--as-new', '--db', file])).code, 'invalid_state');
+  // The link is shown both ways.
+  assert.match(
+    (await cli(['show', 't-5', '--db', file])).stdout,
+    new RegExp(`\\nreplayed as +turn ${first.turn.id}\\n`),
+  );
+  assert.match((await cli(['show', first.turn.id, '--db', file])).stdout, /\nreplay of +turn t-5\n/);
   // Without --as-new, a turn that ended is refused as before.
   assert.equal((await cliJsonError(['replay', 't-5', '--db', file])).code, 'invalid_state');
 });
@@ -999,18 +1005,18 @@ test('errors: the groups, narrowed by channel and window; bad durations are usag
   assert.equal(of('r-4')?.signature, '# bad gateway');
   assert.equal(of('r-6')?.signature, '# forbidden: bot was blocked by the user');
   assert.equal(of('t-2')?.subject, 'turn');
-  const slack = await cliJson<{ groups: { channel: string }[] }>([
+  const discord = await cliJson<{ groups: { channel: string }[] }>([
     'errors',
     '--channel',
-    'slack',
+    'discord',
     '--since',
     '1h',
     '--db',
     file,
   ]);
   assert.deepEqual(
-    slack.groups.map((g) => g.channel),
-    ['slack'],
+    discord.groups.map((g) => g.channel),
+    ['discord'],
   );
   const text = await cli(['errors', '--db', file]);
   assert.equal(text.code, 0, text.stderr);
@@ -1095,7 +1101,7 @@ test('export: CSV to stdout, JSON parsable, --out writes the file whole; filters
     2,
     /--format must be one of csv, json/,
   );
-  expectFailure(await cli(['export', 'turns', '--db', file, '--json']), 2, /use --format json/);
+  assert.match((await cliJsonError(['export', 'turns', '--db', file], 2)).message, /use --format json/);
   expectFailure(await cli(['export', 'audit', '--order', 'asc', '--db', file]), 2, /newest first/);
 });
 

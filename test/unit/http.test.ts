@@ -583,3 +583,25 @@ test('export tickets: valid once, for 60 s', () => {
   assert.equal(tickets.take(b), null, 'expired at 60 s');
   assert.deepEqual(tickets.take(c), req);
 });
+
+test('SSE: a bulk job by filter pushes its end as a job event', async () => {
+  const controller = new AbortController();
+  const res = await fetch(`${mode.server.origin}/api/events`, {
+    headers: { Authorization: `Bearer ${mode.server.token}`, Accept: 'text/event-stream' },
+    signal: controller.signal,
+  });
+  let started: Promise<Reply> | undefined;
+  const { events } = await readEvents(res, (evs, cs) => {
+    if (!started && cs.includes('connected')) {
+      started = api(mode, 'startBulk', { list: 'turns', action: 'abort', filter: { sessionKey: 'no-such-session' } });
+    }
+    return evs.some((e) => e.type === 'job' && e.job.state !== 'running');
+  });
+  controller.abort();
+  assert.ok(started);
+  const { value } = json(await started) as { ok: true; value: { id: string } };
+  const end = events.find((e) => e.type === 'job' && e.job.state !== 'running');
+  assert.ok(end && end.type === 'job');
+  assert.equal(end.job.id, value.id);
+  assert.deepEqual([end.job.state, end.job.total, end.job.done], ['done', 0, 0]);
+});

@@ -165,6 +165,8 @@ export const resendCommand: Command = {
     const reason = reasonFlag(args, 'resend');
     return async (ctx) => {
       const store = await ctx.open();
+      if (store.readOnly)
+        throw new LifecycleError('read_only', 'the database is open read-only: a resend would change it');
       const outcomes: { id: string; ok: boolean; created?: string; new?: boolean; error?: string; code?: string }[] =
         [];
       for (const id of ids) {

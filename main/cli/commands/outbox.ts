@@ -22,7 +22,7 @@ export function outboxRows(items: readonly OutboxListItem[], now: number, withTu
     `${cell(r.channel)}→${cell(r.target)}`,
     String(r.attemptCount),
     age(r.queuedAt, now),
-    cell(r.stuckReason ?? rowReason(r)),
+    cell([r.resendOf ? `resend of ${r.resendOf}` : null, r.stuckReason ?? rowReason(r)].filter(Boolean).join('; ')),
   ]);
 }
 

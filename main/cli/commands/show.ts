@@ -14,10 +14,11 @@ export function historyRows(entries: readonly HistoryEntry[]): string[][] {
     h.kind === 'outbox' ? `row ${cell(h.entityId)}` : h.kind,
     h.fromStatus === null && h.toStatus === null ? '-' : `${h.fromStatus ?? '∅'} → ${h.toStatus ?? '∅'}`,
     cell(h.reason),
+    cell(h.note),
   ]);
 }
 
-const HISTORY_HEADERS = ['TIME', 'ACTOR', 'BY', 'WHAT', 'FROM → TO', 'REASON'];
+const HISTORY_HEADERS = ['TIME', 'ACTOR', 'BY', 'WHAT', 'FROM → TO', 'REASON', 'NOTE'];
 
 export const showCommand: Command = {
   name: 'show',
@@ -59,6 +60,11 @@ export const showCommand: Command = {
             ['held by', claim],
             ['reason', cell(t.terminalReason)],
             ['completed', when(t.completedAt, now)],
+            // The links of dead letters, both ways (replay as new; resends are the rows below).
+            ...(t.replayOf ? ([['replay of', `turn ${cell(t.replayOf)}`]] as const) : []),
+            ...(detail.replayedAs.length
+              ? ([['replayed as', detail.replayedAs.map((r) => `turn ${cell(r)}`).join(', ')]] as const)
+              : []),
           ]),
           '',
           'payload:',
