@@ -7,12 +7,15 @@ import Database from 'better-sqlite3';
 import { Lifecycle } from '../../main/lifecycle/lifecycle';
 import { SCHEMA_VERSION } from '../../main/lifecycle/migrations';
 import { TURN_MINUTES_BACKFILL } from '../../main/lifecycle/migrations/v2';
+import { SEARCHED } from '../../main/lifecycle/migrations/v5';
 import { int } from './stats';
 import { SPEC_OUTBOX_COLUMNS, SPEC_TURN_COLUMNS } from '../helpers/gateway-file';
 
 // A large, realistic lifecycle database for the read benchmarks: N turns accepted over the
 // last 48 hours, 3 outbox rows each (tool, block, final), mostly terminal, with small
-// fractions of live, failed and stuck ones. The rows come from benchData (seeded: the same
+// fractions of live, failed and stuck ones, and a direct send (no turn) now and then. Failures
+// carry errors as platforms write them, ids and numbers varying, so that they form about 20
+// error groups per channel; session keys, external ids and payloads hold what a ticket quotes. The rows come from benchData (seeded: the same
 // rows for the same size and "now", whichever backend loads them). The SQLite file is loaded
 // the way a bulk load goes fast (multi-row inserts in big transactions into bare tables, then
 // the indexes built once, the counters filled by set-based SQL, the triggers put back) and
@@ -20,7 +23,7 @@ import { SPEC_OUTBOX_COLUMNS, SPEC_TURN_COLUMNS } from '../helpers/gateway-file'
 // (generate-pg.ts loads the same rows into PostgreSQL).
 
 /** Bump when the generated data changes, so cached files are regenerated. */
-const GENERATOR_VERSION = 4;
+const GENERATOR_VERSION = 5;
 const HOUR = 3_600_000;
 const SPAN = 48 * HOUR;
 const SESSIONS = 5_000;
@@ -93,6 +96,67 @@ export function cachedReadDb(file: string, turns: number): ReadDb | null {
   }
 }
 
+/** Words of the payloads: what a search by "a word of the text" looks for. */
+const TOPICS = [
+  'deploy',
+  'invoice',
+  'calendar',
+  'refund',
+  'password',
+  'shipment',
+  'meeting',
+  'translation',
+  'weather',
+  'subscription',
+  'printer',
+  'playlist',
+] as const;
+const ASKS = ['why did the', 'can you check the', 'please summarise the', 'what happened to my', 'remind me about the'];
+
+/** A channel's sends failing, as platforms word it: the numbers vary, the signatures do not (20 per channel). */
+const SEND_ERRORS: readonly ((
+  n: () => number,
+  chat: string,
+) => [error: string, errorClass: 'retryable' | 'terminal'])[] = [
+  (n) => [`503 Service Unavailable (request ${(n() % 90_000) + 10_000})`, 'retryable'],
+  (n) => [`502 Bad Gateway: upstream ${(n() % 90) + 10} reset the connection`, 'retryable'],
+  (n) => [
+    `ETIMEDOUT: connect to 149.154.${n() % 256}.${n() % 256}:443 after ${(n() % 20_000) + 10_000} ms`,
+    'retryable',
+  ],
+  (n) => [`socket hang up after ${(n() % 25_000) + 5_000} ms`, 'retryable'],
+  (n) => [`429 Too Many Requests: retry after ${(n() % 60) + 1}`, 'retryable'],
+  () => ['403 Forbidden: bot was blocked by the user', 'terminal'],
+  (_n, chat) => [`400 Bad Request: chat not found (chat ${chat})`, 'terminal'],
+  (n) => [`400 Bad Request: message is too long (${(n() % 6_000) + 4_097} characters)`, 'terminal'],
+  (n) => [`413 Payload Too Large: attachment of ${(n() % 40_000_000) + 20_000_000} bytes`, 'terminal'],
+  (n) => [`500 Internal Server Error (trace ${(n() % 900_000_000) + 100_000_000})`, 'retryable'],
+  (n) => [`ECONNRESET: read ECONNRESET after ${(n() % 9_000) + 1_000} ms`, 'retryable'],
+  (n) => [`ECONNREFUSED 10.0.${n() % 256}.${n() % 256}:8443`, 'retryable'],
+  (n) => [`401 Unauthorized: token expired ${(n() % 59) + 1} minutes ago`, 'terminal'],
+  (n) => [`400 Bad Request: can't parse entities: no end of the entity at byte offset ${n() % 4_000}`, 'terminal'],
+  (n) => [`404 Not Found: message ${(n() % 900_000) + 100_000} to reply to not found`, 'terminal'],
+  (n) => [`409 Conflict: terminated by other getUpdates request (${(n() % 900) + 100})`, 'retryable'],
+  () => ['EAI_AGAIN: getaddrinfo EAI_AGAIN api.example.net', 'retryable'],
+  (n) => [`rate limited: ${(n() % 900) + 100} requests in ${(n() % 50) + 10} s`, 'retryable'],
+  (n) => [`503 upstream overloaded, ${(n() % 90) + 10} requests queued`, 'retryable'],
+  (n) => [`TLS handshake timeout after ${(n() % 9_000) + 1_000} ms`, 'retryable'],
+];
+
+/** The agent failing a turn: the turn's own signatures. */
+const AGENT_ERRORS: readonly ((n: () => number) => string)[] = [
+  (n) => `agent run failed: upstream model provider returned 529 overloaded (request ${(n() % 900_000) + 100_000})`,
+  (n) => `agent crashed: RangeError: Array buffer allocation failed (attachment ${n() % 40_000_000} bytes)`,
+  (n) => `tool "web_search" timed out after ${(n() % 50_000) + 10_000} ms`,
+  (n) => `context length exceeded: ${(n() % 100_000) + 128_001} tokens > 128000`,
+  () => 'agent crashed: TypeError: Cannot read properties of undefined (reading "content")',
+];
+
+/** A skewed pick (a few big groups, a tail of small ones), as outages are. */
+function skewed(rnd: () => number, n: number): number {
+  return Math.min(n - 1, Math.floor(n * rnd() ** 2.2));
+}
+
 /** A time-ordered, UUIDv7-shaped id: what a gateway using v7 ids would write. */
 function uuid7(ts: number, seq: number): string {
   const h = ts.toString(16).padStart(12, '0');
@@ -128,7 +192,8 @@ export function* benchData(turns: number, now: number): Generator<BenchTurn> {
 
   type RowStatus = 'queued' | 'failed_retryable' | 'delivered' | 'failed_terminal' | 'expired';
   interface RowSpec {
-    kind: 'tool' | 'block' | 'final';
+    /** 'direct': a send of no turn (dispatch_kind NULL), e.g. a reminder. */
+    kind: 'tool' | 'block' | 'final' | 'direct';
     status: RowStatus;
     attempts?: number;
     error?: string | null;
@@ -142,7 +207,8 @@ export function* benchData(turns: number, now: number): Generator<BenchTurn> {
     const duration = 2_000 + Math.floor(rnd() * 28_000);
     const session = Math.floor(rnd() * SESSIONS);
     const channel = CHANNELS[session % CHANNELS.length]!;
-    const chat = `chat${session}`;
+    const chat = String(10_000_000 + ((session * 7_919) % 89_999_999));
+    const num = (): number => Math.floor(rnd() * 2 ** 31);
     const id = uuid7(acceptedAt, i * 4);
     const r = rnd();
 
@@ -191,7 +257,7 @@ export function* benchData(turns: number, now: number): Generator<BenchTurn> {
         status = 'failed_retryable';
         attempts = 1 + Math.floor(rnd() * 2);
         nextAttemptAt = updatedAt + 15_000;
-        terminalReason = 'agent run failed: upstream model provider returned 529 overloaded';
+        terminalReason = AGENT_ERRORS[skewed(rnd, AGENT_ERRORS.length)]!(num);
         outbox = [
           { kind: 'tool', status: 'delivered' },
           { kind: 'block', status: 'delivered' },
@@ -210,35 +276,40 @@ export function* benchData(turns: number, now: number): Generator<BenchTurn> {
       } else {
         status = 'delivery_pending';
         const a = 1 + Math.floor(rnd() * 4);
+        const retryable = SEND_ERRORS.filter((e) => e(() => 0, chat)[1] === 'retryable');
+        const [error] = retryable[skewed(rnd, retryable.length)]!(num, chat);
         outbox = [
           { kind: 'tool', status: 'delivered' },
           { kind: 'block', status: 'delivered' },
-          { kind: 'final', status: 'failed_retryable', attempts: a, error: '429 Too Many Requests: retry after 30' },
+          { kind: 'final', status: 'failed_retryable', attempts: a, error },
         ];
       }
     } else {
       const t = rnd();
       completedAt = updatedAt;
-      if (t < 0.008) {
+      if (t < 0.012) {
         status = 'failed_terminal';
-        const expired = rnd() < 0.3;
-        terminalReason = expired
-          ? 'final reply failed: expired'
-          : 'final reply failed: 403 Forbidden: bot was blocked by the user';
+        const [error, errorClass] = SEND_ERRORS[skewed(rnd, SEND_ERRORS.length)]!(num, chat);
+        const expired = errorClass === 'retryable' && rnd() < 0.4;
+        terminalReason = `final reply failed: ${error}`;
         outbox = [
           { kind: 'tool', status: 'delivered' },
           { kind: 'block', status: 'delivered' },
           expired
-            ? { kind: 'final', status: 'expired', attempts: 2, error: 'ETIMEDOUT', reason: 'expired' }
-            : {
-                kind: 'final',
-                status: 'failed_terminal',
-                attempts: 1,
-                error: '403 Forbidden: bot was blocked by the user',
-                reason: '403 Forbidden: bot was blocked by the user',
-              },
+            ? { kind: 'final', status: 'expired', attempts: 2, error, reason: 'expired' }
+            : errorClass === 'retryable'
+              ? { kind: 'final', status: 'failed_terminal', attempts: 5, error, reason: 'max_attempts' }
+              : { kind: 'final', status: 'failed_terminal', attempts: 1, error, reason: error },
         ];
-      } else if (t < 0.011) {
+      } else if (t < 0.014) {
+        status = 'failed_terminal';
+        attempts = 3;
+        terminalReason = `${AGENT_ERRORS[skewed(rnd, AGENT_ERRORS.length)]!(num)} (gave up after 3 attempts)`;
+        outbox = [
+          { kind: 'tool', status: 'delivered' },
+          { kind: 'block', status: 'failed_terminal', reason: 'non_final_pruned' },
+        ];
+      } else if (t < 0.017) {
         status = 'aborted';
         terminalReason = 'session aborted';
         outbox = [
@@ -256,14 +327,25 @@ export function* benchData(turns: number, now: number): Generator<BenchTurn> {
       }
     }
 
+    // Now and then the gateway also sends a reminder of no turn, which fails like any send.
+    if (rnd() < 0.01) {
+      if (rnd() < 0.1 && completedAt !== null) {
+        const [error] = SEND_ERRORS[skewed(rnd, SEND_ERRORS.length)]!(num, chat);
+        outbox.push({ kind: 'direct', status: 'failed_terminal', attempts: 5, error, reason: 'max_attempts' });
+      } else {
+        outbox.push({ kind: 'direct', status: completedAt !== null ? 'delivered' : 'queued' });
+      }
+    }
+    const topic = TOPICS[Math.floor(rnd() * TOPICS.length)]!;
+    const ask = ASKS[Math.floor(rnd() * ASKS.length)]!;
     const turn: unknown[] = [
       id,
       channel,
       'bot1',
       `${100_000_000 + i}`,
       `${channel}:bot1:${chat}:${100_000_000 + i}`,
-      `agent:main:${channel}:${chat}`,
-      `{"chat":"${chat}","text":"Message ${i}: why did the deploy fail?"}`,
+      `agent:main:${channel}:dm:${chat}`,
+      `{"chat":"${chat}","text":"Message ${i}: ${ask} ${topic} ${TOPICS[(i * 7) % TOPICS.length]}?"}`,
       channel,
       chat,
       'bot1',
@@ -279,7 +361,7 @@ export function* benchData(turns: number, now: number): Generator<BenchTurn> {
       claimExpiresAt,
     ];
 
-    const offsets = [0.3, 0.6, 1];
+    const offsets = [0.3, 0.6, 1, 1];
     const rows = outbox.map((o, k) => {
       const queuedAt = Math.min(now, acceptedAt + Math.floor(duration * offsets[k]!) - (k === 2 ? 300 : 0));
       const a = o.attempts ?? (o.status === 'delivered' ? 1 : 0);
@@ -289,12 +371,14 @@ export function* benchData(turns: number, now: number): Generator<BenchTurn> {
       const live = o.status === 'queued' && claimOwner === LIVE_OWNER;
       return [
         uuid7(queuedAt, i * 4 + k + 1),
-        id,
+        o.kind === 'direct' ? null : id,
         channel,
         'bot1',
         chat,
-        o.kind,
-        `{"text":"Reply ${i}.${k}: re-ran it, it passed."}`,
+        o.kind === 'direct' ? null : o.kind,
+        o.kind === 'direct'
+          ? `{"text":"Reminder: your ${topic} is due today (${i})"}`
+          : `{"text":"Reply ${i}.${k}: re-ran it, it passed."}`,
         queuedAt,
         o.status,
         a,
@@ -307,7 +391,7 @@ export function* benchData(turns: number, now: number): Generator<BenchTurn> {
         o.error ?? null,
         o.error ? (o.status === 'failed_retryable' || o.status === 'expired' ? 'retryable' : 'permanent') : null,
         o.reason ?? null,
-        o.kind === 'final' ? `${id}:final` : null,
+        o.kind === 'final' ? `${id}:final` : o.kind === 'direct' ? `reminder:${id}` : null,
         live ? LIVE_OWNER : null,
         live ? now + 5 * 60_000 : null,
       ];
@@ -320,6 +404,13 @@ export function* benchData(turns: number, now: number): Generator<BenchTurn> {
 const BATCH = 250;
 /** Turns per transaction of the load. */
 const TX_TURNS = 100_000;
+
+/** The search index as v5's triggers would have filled it, row by row (the load ran without them). */
+const SEARCH_FILL = SEARCHED.map(
+  (x) =>
+    `INSERT INTO ${x.fts} (rowid, fts_id, fts_keys, fts_payload, fts_error)
+       SELECT rowid, id, ${x.text(x.table).join(', ')} FROM ${x.table};`,
+).join('\n');
 
 /** The outbox rows' per-minute counters, as migration v2 fills them for an adopted file. */
 const OUTBOX_MINUTES_BACKFILL = `
@@ -340,7 +431,12 @@ function historySql(now: number): string {
       SELECT 'turn', id, id, NULL, status, 'gateway', terminal_reason, NULL, updated_at FROM message_turns WHERE ${wanted};
     INSERT INTO message_history (kind, entity_id, subject_id, from_status, to_status, actor, reason, actor_name, at)
       SELECT 'outbox', o.id, o.turn_id, NULL, o.status, 'gateway', o.terminal_reason, NULL, coalesce(o.completed_at, o.queued_at)
-      FROM message_turns t JOIN message_outbox o ON o.turn_id = t.id WHERE ${wanted.replace(/\b(status|accepted_at)\b/g, 't.$1')};`;
+      FROM message_turns t JOIN message_outbox o ON o.turn_id = t.id WHERE ${wanted.replace(/\b(status|accepted_at)\b/g, 't.$1')};
+    INSERT INTO message_history (kind, entity_id, subject_id, from_status, to_status, actor, reason, actor_name, at, action, note)
+      SELECT 'outbox', id, coalesce(turn_id, id), status, status, 'operator', 'retried by an operator',
+        CASE rowid % 3 WHEN 0 THEN 'web:alice' WHEN 1 THEN 'cli:bob' ELSE 'app:carol' END, coalesce(completed_at, queued_at),
+        CASE rowid % 4 WHEN 0 THEN 'terminate' ELSE 'retry' END, CASE rowid % 2 WHEN 0 THEN 'ticket 4711: customer asked' END
+      FROM message_outbox WHERE status <> 'delivered' AND rowid % 5 = 0;`;
 }
 
 export function ensureReadDb(turns: number, log: (line: string) => void): ReadDb {
@@ -426,6 +522,9 @@ export function ensureReadDb(turns: number, log: (line: string) => void): ReadDb
   db.transaction(() => {
     for (const o of schema.filter((x) => x.type === 'index')) db.exec(o.sql);
     db.exec(historySql(now)); // after the indexes: it finds each turn's rows by turn_id
+    const fts = performance.now();
+    db.exec(SEARCH_FILL);
+    log(`  search index (FTS5 trigram) filled in ${((performance.now() - fts) / 1000).toFixed(1)} s`);
     // The counters the triggers would have kept: by status, and per minute (as migration v2
     // fills them for an adopted file: turns 'accepted' at accepted_at, then their move).
     db.exec(`

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { Lifecycle } from '../../main/lifecycle/lifecycle';
 import { MIGRATIONS } from '../../main/lifecycle/migrations';
 import { V4_INDEXES } from '../../main/lifecycle/migrations/v4';
+import { SEARCHED, V5_INDEXES } from '../../main/lifecycle/migrations/v5';
 import { int } from './stats';
 import { drive, inbound, reply, type ThroughputResult } from './throughput-shared';
 
@@ -97,6 +98,7 @@ export const RAW_SCHEMAS = [
   'same',
   'v3-triggers',
   'no-v4-indexes',
+  'no-v5-search',
   'no-extra-indexes',
   'no-count-triggers',
   'no-history-trigger',
@@ -116,7 +118,11 @@ const EXTRA_INDEXES = [
   'ix_history_subject',
   'ix_history_operator',
   ...Object.keys(V4_INDEXES),
+  ...Object.keys(V5_INDEXES),
 ];
+
+/** v5's full-text search: its triggers keep the FTS5 tables on every insert and change of a searched column. */
+const SEARCH_TRIGGERS = SEARCHED.flatMap((x) => ['insert', 'update', 'delete'].map((op) => `lc_${x.kind}_fts_${op}`));
 
 const SQL_NOW = `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`;
 
@@ -131,7 +137,7 @@ function dropWriteTriggers(db: Database.Database): void {
   const names = db
     .prepare(
       `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('message_turns', 'message_outbox')
-       AND name NOT LIKE '%delete'`,
+       AND name NOT LIKE '%delete' AND name NOT LIKE '%\\_fts\\_%' ESCAPE '\\'`,
     )
     .pluck()
     .all() as string[];
@@ -161,6 +167,8 @@ function strip(db: Database.Database, schema: RawSchema): void {
     for (const ix of EXTRA_INDEXES) db.exec(`DROP INDEX ${ix}`);
   } else if (schema === 'no-v4-indexes') {
     for (const ix of Object.keys(V4_INDEXES)) db.exec(`DROP INDEX ${ix}`);
+  } else if (schema === 'no-v5-search') {
+    for (const t of SEARCH_TRIGGERS) db.exec(`DROP TRIGGER ${t}`);
   } else if (schema === 'no-count-triggers') {
     // Inserts and status changes keep their timeline entry; counts, minutes and REPLACE bookkeeping go.
     dropWriteTriggers(db);

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import { embeddedDemo } from '../../main/demo/embedded';
 import { DEMO_CONFIG } from '../../main/demo/gateway';
 import { seedPast } from '../../main/demo/past';
 import { Sink } from '../../main/demo/sink';
-import { DISCORD_CYCLE } from '../../main/demo/scenario';
+import { DISCORD_CYCLE, LOOP_PAUSE_MS, loopUser } from '../../main/demo/scenario';
 import { errorSignature } from '../../main/lifecycle/signature';
 import { SqliteStore } from '../../main/store/sqlite/store';
 import { CHOSEN_TERMINAL_REASONS } from '../../shared/triage';
@@ -130,6 +131,19 @@ test('after the seeding there is work to triage: stuck, failed for good, in erro
       [...groups.values()].some((texts) => texts.size >= 3),
       'one signature groups errors whose ids and numbers differ',
     );
+
+    // And as the store groups them (the Errors view), with the dead-letter counts of "Needs attention".
+    const stored = await store.errorGroups({});
+    assert.ok(stored.length >= 6, `error groups: ${stored.map((g) => `${g.channel} ${g.signature}`).join(' | ')}`);
+    assert.ok(stored.some((g) => g.subject === 'turn' && g.signature.startsWith('agent crashed')));
+    assert.ok(stored.some((g) => g.channel === 'whatsapp' && g.subject === 'outbox' && g.dead >= 3));
+    assert.ok(
+      status.deadTurns > 0 && status.deadOutbox > 0,
+      `dead: ${status.deadTurns} turns, ${status.deadOutbox} rows`,
+    );
+    const deadRows = await store.listOutbox({ dead: true, limit: 500 });
+    assert.equal(deadRows.items.length, status.deadOutbox);
+    assert.ok(deadRows.items.every((r) => /^(Failed for good|Expired): /.test(r.stuckReason ?? '')));
   } finally {
     await store.close();
   }
@@ -211,6 +225,54 @@ test('actions work on the incident: a resend of a past outage row delivers; the 
     const again = await store.getTurn(replayed.turn.id);
     assert.equal(again?.status, 'failed_terminal');
     assert.match(again?.terminalReason ?? '', /Array buffer allocation failed/);
+  } finally {
+    await worker.stop();
+    await store.close();
+  }
+});
+
+test('lifecycle-desk demo --incident writes the past once; serve refuses --seed without --demo', () => {
+  const bin = path.join(__dirname, '..', '..', 'main', 'cli', 'bin.js');
+  const file = path.join(tempDir(), 'demo.db');
+  const run = (...args: string[]) =>
+    JSON.parse(execFileSync(process.execPath, [bin, ...args, '--db', file, '--json'], { encoding: 'utf8' })) as {
+      written: boolean;
+      turns: number;
+      status: { stuckTurns: number; deadOutbox: number };
+    };
+  const first = run('demo', '--incident', '--seed', '4');
+  assert.equal(first.written, true);
+  assert.ok(first.turns > 150 && first.status.stuckTurns > 0 && first.status.deadOutbox > 0, JSON.stringify(first));
+  assert.equal(run('demo', '--incident').written, false, 'a file with a recent past is left as it is');
+  const refused = spawnSync(process.execPath, [bin, 'serve', '--seed', '3', '--db', file], { encoding: 'utf8' });
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /--seed only applies with --demo/);
+});
+
+test('the looping session piles up until it is aborted; then it stops, and another starts later', async () => {
+  const { clock, store, gateway } = demoFile(1);
+  const worker = gateway.createWorker();
+  const running = async (sessionKey: string): Promise<number> =>
+    (await store.listTurns({ sessionKey, status: ['running'], limit: 500 })).items.length;
+  try {
+    const first = loopUser(0).sessionKey;
+    const before = await running(first);
+    assert.ok(before >= 10, `${before} turns held`);
+    for (let i = 0; i < 24; i++) {
+      clock.advance(5_000);
+      await gateway.step();
+      await worker.runOnce();
+    }
+    assert.ok((await running(first)) > before, 'it kept piling up, and the worker left it to the gateway');
+    const aborted = await store.operatorAbort(first, 'test', 'the user asked');
+    assert.ok(aborted.turns > before);
+    for (let i = 0; i < Math.ceil((LOOP_PAUSE_MS + 3 * 60_000) / 5_000); i++) {
+      clock.advance(5_000);
+      await gateway.step();
+      await worker.runOnce();
+    }
+    assert.equal(await running(first), 0, 'nothing new in the aborted session');
+    assert.ok((await running(loopUser(1).sessionKey)) > 0, 'another user loops a while later');
   } finally {
     await worker.stop();
     await store.close();
