@@ -5,7 +5,9 @@ import { ActionDialog, AppBanners, AppNotices, AppSidebar, TopbarEnd, useLinkSta
 import { useShortcuts } from './shortcuts';
 import { useActionsStore } from './stores/actions';
 import { useStatusStore } from './stores/status';
+import { BulkDialogHost, RunningJobs } from './triage-shell';
 import { AuditView } from './views/Audit';
+import { ErrorsView } from './views/Errors';
 import { OutboxView } from './views/Outbox';
 import { OverviewView } from './views/Overview';
 import { TurnDetailView } from './views/TurnDetail';
@@ -19,6 +21,8 @@ function View({ route }: { route: Route }) {
       return <TurnsView />;
     case 'outbox':
       return <OutboxView />;
+    case 'errors':
+      return <ErrorsView />;
     case 'audit':
       return <AuditView />;
     case 'turn':
@@ -51,6 +55,7 @@ export function App() {
       <main className="content" id="main">
         <header className="topbar">
           <h1>{TITLES[route.view]}</h1>
+          <RunningJobs />
           <TopbarEnd />
         </header>
         {link === 'unauthorized' && (
@@ -64,6 +69,7 @@ export function App() {
         <View route={route} />
       </main>
       <ActionDialog />
+      <BulkDialogHost />
     </div>
   );
 }

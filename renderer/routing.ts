@@ -1,10 +1,15 @@
 import { useSyncExternalStore } from 'react';
 
-// Hash routing: #/overview, #/turns, #/outbox, #/audit, #/turn/<id>. The hash works the same
+// Hash routing: #/overview, #/turns, #/outbox, #/errors, #/audit, #/turn/<id>. The hash works the same
 // over http:// (browser mode) and file:// (Electron), and needs no server routes.
 
 export type Route =
-  { view: 'overview' } | { view: 'turns' } | { view: 'outbox' } | { view: 'audit' } | { view: 'turn'; id: string };
+  | { view: 'overview' }
+  | { view: 'turns' }
+  | { view: 'outbox' }
+  | { view: 'errors' }
+  | { view: 'audit' }
+  | { view: 'turn'; id: string };
 
 export type ViewName = Route['view'];
 
@@ -16,6 +21,7 @@ export const TITLES: Record<ViewName, string> = {
   overview: 'Overview',
   turns: 'Turns',
   outbox: 'Outbox',
+  errors: 'Errors',
   audit: 'Audit trail',
   turn: 'Turn detail',
 };
@@ -28,6 +34,8 @@ export function parseRoute(hash: string): Route {
       return { view: 'turns' };
     case 'outbox':
       return { view: 'outbox' };
+    case 'errors':
+      return { view: 'errors' };
     case 'audit':
       return { view: 'audit' };
     case 'turn': {

@@ -1,10 +1,51 @@
-import type { ExportRequest } from '../../shared/api';
+import { EXPORT_FORMATS } from '../../shared/api';
+import { exportKey, useExportStore, type ExportTarget } from '../stores/export';
 
-// TODO(issue 11, helper D1): CSV / JSON export of the current filter (ApiClient.exportRows).
-// The props are the interface the list and audit views use; D1 owns the implementation.
+// The list and audit views place this with their filters: every row matching the filter,
+// streamed by the transport (a download in a browser, a file in Electron).
 
-export type ExportTarget = ExportRequest extends infer R ? (R extends unknown ? Omit<R, 'format'> : never) : never;
+export type { ExportTarget };
 
-export function ExportMenu(_props: { target: ExportTarget }) {
-  return null;
+const LABEL = { csv: 'CSV', json: 'JSON' } as const;
+
+/** Export buttons for a filter, and how the last export from here went. */
+export function ExportMenu({ target }: { target: ExportTarget }) {
+  const key = exportKey(target);
+  const mine = useExportStore((s) => s.key === key);
+  const busy = useExportStore((s) => s.busy);
+  const message = useExportStore((s) => (s.key === key ? s.message : null));
+  const error = useExportStore((s) => (s.key === key ? s.error : null));
+  const run = useExportStore((s) => s.run);
+  const dismiss = useExportStore((s) => s.dismiss);
+  return (
+    <div className="export-menu" role="group" aria-label="Export">
+      <span className="field-label">Export</span>
+      {EXPORT_FORMATS.map((f) => (
+        <button
+          key={f}
+          type="button"
+          className="btn btn-small"
+          disabled={busy}
+          title={`Every ${target.list === 'audit' ? 'entry' : 'row'} matching the filter, as ${LABEL[f]}`}
+          onClick={() => void run(target, f)}
+        >
+          {LABEL[f]}
+        </button>
+      ))}
+      {mine && busy && <span className="muted small">Exporting…</span>}
+      {message && (
+        <span className="muted small export-message" aria-live="polite">
+          {message}
+        </span>
+      )}
+      {error && (
+        <span className="export-error small" role="alert">
+          {error}{' '}
+          <button type="button" className="btn btn-ghost btn-small" onClick={dismiss}>
+            Dismiss
+          </button>
+        </span>
+      )}
+    </div>
+  );
 }

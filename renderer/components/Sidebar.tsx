@@ -11,6 +11,11 @@ const NAV: { view: NavView; label: string; icon: ReactNode }[] = [
   { view: 'overview', label: 'Overview', icon: <path d="M3 3h7v7H3zM14 3h7v4h-7zM14 10h7v11h-7zM3 13h7v8H3z" /> },
   { view: 'turns', label: 'Turns', icon: <path d="M4 6h16M4 12h16M4 18h10" /> },
   { view: 'outbox', label: 'Outbox', icon: <path d="M4 13l4-9h8l4 9v7H4zM4 13h5l1 3h4l1-3h5" /> },
+  {
+    view: 'errors',
+    label: 'Errors',
+    icon: <path d="M12 3 2 20h20L12 3zM12 10v4M12 17h.01" />,
+  },
   { view: 'audit', label: 'Audit', icon: <path d="M12 8v5l3 2M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18z" /> },
 ];
 
