@@ -14,6 +14,7 @@ import { readsPg, type SqliteReads } from './reads-pg';
 import { readsScaleSection } from './reads-scale';
 import { readsUnderLoad } from './reads-under-load';
 import { rendererBench } from './renderer';
+import { triageSection } from './triage';
 import { pgBench } from './pg-server';
 import { envInt, heading, int, ratio, table } from './stats';
 import { coreContenders, throughputSection } from './throughput';
@@ -31,6 +32,8 @@ import { storeThroughput } from './throughput-store';
 //   reads             reads on the generated 10M-turn / 30M-row file (cached in the temp dir):
 //                     status, every filter combination, series; what v4's indexes cost a writer
 //   reads-pg          PostgreSQL beside SQLite on the same generated rows (1M turns)
+//   triage            issue 11's search, error groups, dead work, counts and audit on the 1M file,
+//                     < 50 ms each
 //   reads-under-load  every dashboard call through ApiHost while the recovery worker runs and a
 //                     gateway process writes 500 turns/s (1M turns), beside the one-connection way
 //   renderer          the dashboard in Chromium on the 10M file: first paint, click to rows, DOM
@@ -42,6 +45,7 @@ import { storeThroughput } from './throughput-store';
 //   BENCH_TURNS               size of the generated file for reads and renderer (default 10,000,000)
 //   BENCH_INDEX_COST_TURNS    turns per run of the index-cost table (default 20,000)
 //   BENCH_PG_READ_TURNS       size for reads-pg (default 1,000,000)
+//   BENCH_TRIAGE_TURNS        size for triage (default 1,000,000)
 //   BENCH_LOAD_TURNS          size for reads-under-load (default 1,000,000); BENCH_LOAD_MS (60 s),
 //                             BENCH_LOAD_RATE (500 turns/s), BENCH_LOAD_BASELINE=0 skips the baseline
 //   BENCH_RENDERER_RUNS, BENCH_RENDERER_ROWS   renderer runs (5) and rows scrolled (10,000)
@@ -271,6 +275,7 @@ async function main(): Promise<void> {
     const pgTurns = envInt('BENCH_PG_READ_TURNS', 1_000_000);
     await readsPg(pgTurns, READS, await reads(pgTurns));
   }
+  if (run('triage')) await triageSection(envInt('BENCH_TRIAGE_TURNS', 1_000_000));
   if (run('reads-under-load')) {
     await readsUnderLoad({ turns: envInt('BENCH_LOAD_TURNS', 1_000_000) });
   }

@@ -22,8 +22,12 @@ export const V5_INDEXES: Record<string, string> = {
   ix_outbox_signature: `message_outbox(error_signature, queued_at) WHERE ${OUTBOX_FAILURE_SQL}`,
   ix_turns_signature: `message_turns(error_signature, accepted_at) WHERE ${TURN_FAILURE_SQL}`,
   // Dead work in the lists' time order, covering the window's term and the link's probe.
-  ix_outbox_dead: `message_outbox(status, queued_at, completed_at, id) WHERE ${OUTBOX_DEAD_SQL}`,
-  ix_turns_dead: `message_turns(status, accepted_at, completed_at, id) WHERE ${TURN_DEAD_SQL}`,
+  // (terminal_reason, channel ride along so that the partial index's own terms and a channel are read from it.)
+  ix_outbox_dead: `message_outbox(status, queued_at, completed_at, id, channel, terminal_reason) WHERE ${OUTBOX_DEAD_SQL}`,
+  ix_turns_dead: `message_turns(status, accepted_at, completed_at, id, channel, terminal_reason) WHERE ${TURN_DEAD_SQL}`,
+  // The window's dead work by when it ended, covering the attention counts of status() and the link's probe.
+  ix_outbox_dead_done: `message_outbox(completed_at, id, status, terminal_reason) WHERE ${OUTBOX_DEAD_SQL}`,
+  ix_turns_dead_done: `message_turns(completed_at, id, status, terminal_reason) WHERE ${TURN_DEAD_SQL}`,
   ix_outbox_resend_of: 'message_outbox(resend_of) WHERE resend_of IS NOT NULL',
   ix_turns_replay_of: 'message_turns(replay_of) WHERE replay_of IS NOT NULL',
   ix_history_audit: "message_history(at, id) WHERE actor = 'operator' AND job_id IS NULL",

@@ -1,6 +1,7 @@
 import type { ErrorGroup } from '../../../shared/triage';
 import type { ErrorGroupQuery } from '../../../shared/views';
 import type { Core } from '../context';
+import { indexedBy } from './indexed-by';
 import {
   OUTBOX_ERROR_TEXT,
   OUTBOX_FAILED_AT,
@@ -26,7 +27,15 @@ interface Grouped extends Omit<ErrorGroup, 'sampleError'> {
 /** The newest member: its time zero-padded, then its id, so max() picks the newest and says which. */
 const newest = (at: string): string => `max(printf('%016d', ${at}) || id)`;
 
-function groupSql(subject: 'turn' | 'outbox', channel: boolean): string {
+/** v5's covering index of failures by time, per subject. */
+const FAILURES_INDEX = { outbox: 'ix_outbox_failures', turn: 'ix_turns_failures' } as const;
+
+/**
+ * Named with INDEXED BY: with the statistics of a file where most rows are delivered, the planner
+ * prefers (status, queued_at) and reads every failure's row (1M bench file: 217 ms against 8–22 ms).
+ */
+
+function groupSql(subject: 'turn' | 'outbox', channel: boolean, indexed: string): string {
   const [table, at, failure, kind] =
     subject === 'outbox'
       ? ['message_outbox', OUTBOX_FAILED_AT, OUTBOX_FAILURE_SQL, `coalesce(dispatch_kind, 'direct')`]
@@ -35,7 +44,7 @@ function groupSql(subject: 'turn' | 'outbox', channel: boolean): string {
   return `SELECT '${subject}' AS subject, channel, ${kind} AS kind, error_signature AS signature, count(*) AS count,
       sum(status = 'failed_retryable') AS retrying, sum(${dead}) AS dead, min(${at}) AS firstSeen,
       max(${at}) AS lastSeen, ${newest(at)} AS sample
-    FROM ${table} WHERE ${failure} AND ${at} >= @since${channel ? ' AND +channel = @channel' : ''}
+    FROM ${table}${indexed} WHERE ${failure} AND ${at} >= @since${channel ? ' AND +channel = @channel' : ''}
     GROUP BY channel, ${subject === 'outbox' ? 'dispatch_kind, ' : ''}error_signature
     ORDER BY count DESC LIMIT @limit`;
 }
@@ -54,7 +63,10 @@ export function errorGroups(core: Core, query: ErrorGroupQuery = {}): ErrorGroup
     ...(query.channel !== undefined ? { channel: query.channel } : {}),
   };
   const subjects = query.subject ? [query.subject] : (['outbox', 'turn'] as const);
-  const groups = subjects.flatMap((s) => core.stmt(groupSql(s, query.channel !== undefined)).all(params) as Grouped[]);
+  const groups = subjects.flatMap(
+    (s) =>
+      core.stmt(groupSql(s, query.channel !== undefined, indexedBy(core, FAILURES_INDEX[s]))).all(params) as Grouped[],
+  );
   groups.sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen);
   return groups.slice(0, limit).map(({ sample, ...g }): ErrorGroup => {
     const sampleId = sample.slice(16);
