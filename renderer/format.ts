@@ -41,3 +41,11 @@ export function prettyJson(text: string): string {
 export function humanStatus(status: string): string {
   return status.replace(/_/g, ' ');
 }
+
+/**
+ * A long id shortened in the middle ("0193a4f2…9c1e07"): both ends stay, since ids made close
+ * in time share their start and a person compares the end. Show the full id on hover.
+ */
+export function shortId(id: string, keep = 8): string {
+  return id.length <= keep * 2 + 2 ? id : `${id.slice(0, keep)}…${id.slice(-6)}`;
+}

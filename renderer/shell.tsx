@@ -6,8 +6,11 @@ import { Notices } from './components/Notices';
 import { RoleBadge } from './components/RoleBadge';
 import { Sidebar } from './components/Sidebar';
 import type { Route } from './routing';
+import type { NoticeLink } from './components/Notices';
 import { SHORTCUTS } from './shortcuts';
-import { describe, useActionsStore } from './stores/actions';
+import { describe, REASON_MAX, skippedLine, useActionsStore, type ResultLink } from './stores/actions';
+import { useOutboxStore } from './stores/outbox';
+import { hrefFor, navigate } from './routing';
 import { useLivenessStore } from './stores/liveness';
 import { useStatusStore } from './stores/status';
 import { useUiStore } from './stores/ui';
@@ -74,12 +77,31 @@ export function AppBanners() {
   );
 }
 
+/** A result's link: a turn's page, or the outbox filtered to a row that has no turn (a resend). */
+function noticeLink(l: ResultLink): NoticeLink {
+  if ('turn' in l.to) return { label: l.label, title: l.title, href: hrefFor({ view: 'turn', id: l.to.turn }) };
+  const row = l.to.outboxRow;
+  return {
+    label: l.label,
+    title: l.title,
+    href: hrefFor({ view: 'outbox' }),
+    onClick: (e) => {
+      e.preventDefault();
+      useOutboxStore.getState().showOnly({ search: row });
+      navigate({ view: 'outbox' });
+    },
+  };
+}
+
 export function AppNotices() {
   const message = useActionsStore((s) => s.message);
+  const links = useActionsStore((s) => s.links);
   const note = useActionsStore((s) => s.note);
   const error = useActionsStore((s) => s.error);
   const dismissError = useActionsStore((s) => s.dismissError);
-  return <Notices message={message} note={note} error={error} onDismissError={dismissError} />;
+  return (
+    <Notices message={message} links={links.map(noticeLink)} note={note} error={error} onDismissError={dismissError} />
+  );
 }
 
 /** The confirmation of the requested action: what it will change, and what it waits for. */
@@ -88,9 +110,16 @@ export function ActionDialog() {
   const busy = useActionsStore((s) => s.busy);
   const confirm = useActionsStore((s) => s.confirm);
   const cancel = useActionsStore((s) => s.cancel);
+  const setReason = useActionsStore((s) => s.setReason);
   const noWorker = useLivenessStore((s) => s.liveness?.banner ?? null);
   const text = pending ? describe(pending) : null;
-  const waits = noWorker && (pending?.kind === 'replay' || pending?.kind === 'retry');
+  const waits =
+    noWorker &&
+    (pending?.kind === 'replay' ||
+      pending?.kind === 'retry' ||
+      pending?.kind === 'resend' ||
+      pending?.kind === 'replay-as-new');
+  const skipped = pending ? skippedLine(pending) : null;
   const abortWaiting = pending?.kind === 'abort' && !pending.preview && !pending.previewError;
   const nothingToAbort = pending?.kind === 'abort' && pending.preview?.turns === 0;
   return (
@@ -100,9 +129,15 @@ export function ActionDialog() {
       busy={busy}
       confirmDisabled={abortWaiting || nothingToAbort}
       danger={text?.danger ?? false}
+      reason={pending ? { value: pending.reason, onChange: setReason, maxLength: REASON_MAX } : undefined}
       onConfirm={() => void confirm()}
       onCancel={cancel}
     >
+      {skipped && (
+        <p className="notice notice-warn" data-testid="skipped">
+          {skipped}
+        </p>
+      )}
       <p>{text?.body}</p>
       {nothingToAbort && <p className="notice notice-warn">Nothing to abort: the session has no open turns.</p>}
       {waits && <p className="notice notice-warn">{noWorker}</p>}

@@ -47,22 +47,16 @@ export function ActionButton({
 export interface BulkAction {
   label: string;
   danger?: boolean | undefined;
+  /** Why none of the selected rows can take it (or nothing is selected), or null. */
+  unavailable: string | null;
+  /** Some selected rows can take it and some cannot: the tooltip says how many. */
+  title?: string | undefined;
   onRun(): void;
 }
 
-/** A table's bulk actions for the selected rows, and why they are disabled (read-only). */
-export function BulkActions({
-  actions,
-  selected,
-  blocked,
-}: {
-  actions: BulkAction[];
-  /** How many rows are selected: with none, the buttons are disabled. */
-  selected: number;
-  blocked: string | null;
-}) {
+/** A table's bulk actions for the selected rows, each disabled with why when it would be refused. */
+export function BulkActions({ actions, blocked }: { actions: BulkAction[]; blocked: string | null }) {
   const hintId = useId();
-  const unavailable = selected === 0 ? 'Select rows in the table first' : null;
   return (
     <>
       {actions.map((a) => (
@@ -71,7 +65,8 @@ export function BulkActions({
           label={a.label}
           danger={a.danger}
           blocked={blocked}
-          unavailable={unavailable}
+          unavailable={a.unavailable}
+          title={a.title}
           hintId={hintId}
           onClick={a.onRun}
         />

@@ -21,8 +21,8 @@ export interface CountsGridProps {
   title: string;
   items: CountItem[];
   total?: number | null;
-  /** Cards per row on wide screens (4, 5 or 7; default: as many as fit). Narrow screens wrap. */
-  columns?: 4 | 5 | 7;
+  /** Cards per row on wide screens (4 to 7; default: as many as fit). Narrow screens wrap. */
+  columns?: 4 | 5 | 6 | 7;
   /** Makes each card a button (e.g. open the table filtered by that status). */
   onSelect?: (key: string) => void;
 }

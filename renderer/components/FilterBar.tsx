@@ -9,6 +9,7 @@ export function DebouncedInput({
   onCommit,
   placeholder,
   search,
+  hint,
   delayMs = 350,
 }: {
   label: string;
@@ -17,6 +18,8 @@ export function DebouncedInput({
   placeholder?: string;
   /** The view's main search box: '/' focuses it. */
   search?: boolean;
+  /** What the box matches, in full (its tooltip): the placeholder says it briefly. */
+  hint?: string | undefined;
   delayMs?: number;
 }) {
   const id = useId();
@@ -46,6 +49,7 @@ export function DebouncedInput({
         type={search ? 'search' : 'text'}
         value={draft}
         placeholder={placeholder}
+        title={hint}
         spellCheck={false}
         autoComplete="off"
         data-shortcut-search={search ? '' : undefined}
@@ -102,6 +106,11 @@ export interface FilterBarProps {
   onStatusesChange(statuses: string[]): void;
   stuck: boolean;
   onStuckChange(stuck: boolean): void;
+  /** Failed for good within the attention window, not yet resent / replayed as new. */
+  dead: boolean;
+  onDeadChange(dead: boolean): void;
+  /** "Failed for good (24 h)": the attention window in words. */
+  deadLabel: string;
   order: 'asc' | 'desc';
   onOrderChange(order: 'asc' | 'desc'): void;
   onReset(): void;
@@ -109,7 +118,7 @@ export interface FilterBarProps {
   children?: ReactNode;
 }
 
-/** Filters of a server-side table: status chips, stuck only, order, and the view's fields. */
+/** Filters of a server-side table: status chips, stuck only, failed for good, order, and the view's fields. */
 export function FilterBar({
   label,
   statuses,
@@ -117,6 +126,9 @@ export function FilterBar({
   onStatusesChange,
   stuck,
   onStuckChange,
+  dead,
+  onDeadChange,
+  deadLabel,
   order,
   onOrderChange,
   onReset,
@@ -133,6 +145,10 @@ export function FilterBar({
         <label className="check">
           <input type="checkbox" checked={stuck} onChange={(e) => onStuckChange(e.target.checked)} />
           Stuck only
+        </label>
+        <label className="check" title="Failed for good recently (not by a person's choice), not yet sent again">
+          <input type="checkbox" checked={dead} onChange={(e) => onDeadChange(e.target.checked)} />
+          {deadLabel}
         </label>
       </div>
       <div className="filter-chips">

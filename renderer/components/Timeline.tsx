@@ -1,5 +1,6 @@
 import type { HistoryEntry } from '../../shared/types';
 import { formatTime } from '../format';
+import { ShortId } from './ShortId';
 import { Transition } from './Transition';
 
 /** A gateway's plain-SQL write, recorded by the file's triggers: no process is known. */
@@ -21,7 +22,7 @@ export function Actor({ entry }: { entry: Pick<HistoryEntry, 'actor' | 'by'> }) 
   return <span className={`actor actor-${entry.actor}`}>{entry.actor}</span>;
 }
 
-/** The history of a turn and its rows: time, actor, from → to, reason. */
+/** The history of a turn and its rows: time, actor, from → to, reason, the operator's note, the bulk job. */
 export function Timeline({ entries }: { entries: HistoryEntry[] }) {
   if (entries.length === 0) return <p className="muted">No history recorded.</p>;
   return (
@@ -35,11 +36,32 @@ export function Timeline({ entries }: { entries: HistoryEntry[] }) {
           <time dateTime={new Date(e.at).toISOString()}>{formatTime(e.at)}</time>
           <Actor entry={e} />
           <span className="subject">
-            {e.kind === 'outbox' ? `row ${e.entityId ?? ''}` : e.kind === 'turn' ? 'turn' : 'action'}
+            {e.kind === 'outbox' ? (
+              <>
+                row <ShortId id={e.entityId ?? ''} />
+              </>
+            ) : e.kind === 'turn' ? (
+              'turn'
+            ) : (
+              'action'
+            )}
           </span>
           <span className="change">
             <Transition from={e.fromStatus} to={e.toStatus} />
-            <span className="reason">{e.reason ?? ''}</span>
+            {/* One grid cell: the operator's note and the bulk job read as part of the reason. */}
+            <span className="reason">
+              {e.reason ?? ''}
+              {e.note && (
+                <q className="note" title="The reason the operator gave">
+                  {e.note}
+                </q>
+              )}
+              {e.jobId && (
+                <span className="job muted" title={`Done by the bulk job ${e.jobId}, by filter`}>
+                  bulk job <ShortId id={e.jobId} />
+                </span>
+              )}
+            </span>
           </span>
           {e.by && <span className="by muted">{e.by}</span>}
         </li>

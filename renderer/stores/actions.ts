@@ -2,6 +2,8 @@ import { create } from 'zustand';
 import type { AbortPreview, BulkResult } from '../../shared/api';
 import type { PruneResult } from '../../shared/views';
 import { formatDuration } from '../../shared/stuck';
+import { plainStatus, whyNot, type BulkAction } from '../../shared/triage';
+import { shortId } from '../format';
 import { call } from '../transport/client';
 import { useStatusStore, writeBlockReason } from './status';
 import { refreshAll } from './sync';
@@ -11,18 +13,35 @@ import { refreshAll } from './sync';
 // and a status message (or an error) says what happened. On a file open read-only nothing is
 // requested at all: the buttons are disabled with the reason, and `request` refuses too.
 
-export type ActionKind = 'abort' | 'replay' | 'retry' | 'terminate' | 'prune';
+export type ActionKind = BulkAction | 'prune';
 
 export interface ActionRequest {
   kind: ActionKind;
-  /** Session keys for abort, turn ids for replay, outbox row ids for retry/terminate; none for prune. */
+  /**
+   * Session keys for abort, turn ids for replay / replay as new, outbox row ids for retry /
+   * resend / terminate; none for prune. Only items that can take the action (see `eligible`).
+   */
   targets: string[];
+  /** Set when some of the picked items cannot take the action: they are left out of `targets`. */
+  picked?: { selected: number; eligible: number } | undefined;
+  /** The turn of each outbox row, when known: a resend's result links to the page that shows both rows. */
+  turnOf?: Record<string, string | null> | undefined;
 }
 
 export interface PendingAction extends ActionRequest {
   /** For abort: what it would change (null while counting). */
   preview: AbortPreview | null;
   previewError: string | null;
+  /** Why the person does it (optional): stored with the action and shown in the audit. */
+  reason: string;
+}
+
+/** Where a result points: a turn's page, or the outbox filtered to one row (a resend has no turn). */
+export interface ResultLink {
+  label: string;
+  /** The full id, for the tooltip (the label shortens it). */
+  title: string;
+  to: { turn: string } | { outboxRow: string };
 }
 
 export interface ActionsState {
@@ -30,6 +49,8 @@ export interface ActionsState {
   busy: boolean;
   /** The last result, shown in the status line. */
   message: string | null;
+  /** What the last resend / replay as new created, as links, after the message. */
+  links: ResultLink[];
   /** When what was requested will actually happen (BulkResult.note), under the message. */
   note: string | null;
   /** The last error, shown as an alert until dismissed or replaced. */
@@ -37,6 +58,7 @@ export interface ActionsState {
   /** Bumped after each finished action (views clear their selection). */
   done: number;
   request(action: ActionRequest): void;
+  setReason(reason: string): void;
   cancel(): void;
   confirm(): Promise<void>;
   dismissError(): void;
@@ -47,17 +69,57 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 }
 
 /**
- * Each action once: its buttons' label (the tables, the turn page, the overview) and whether it
- * can be undone. One that cannot is confirmed with a red button, its dialog says so, and its
- * buttons in the tables and on the turn page have a red outline.
+ * Each action once: its buttons' label (the tables, the turn page, the overview), whether it
+ * can be undone, and its past participle for "3 of 5 selected can be retried". One that cannot
+ * be undone is confirmed with a red button, its dialog says so, and its buttons have a red outline.
  */
-export const ACTIONS: Record<ActionKind, { label: string; irreversible: boolean }> = {
-  replay: { label: 'Replay turn', irreversible: false },
-  abort: { label: 'Abort session', irreversible: true },
-  retry: { label: 'Retry now', irreversible: false },
-  terminate: { label: 'Terminate', irreversible: true },
-  prune: { label: 'Prune now', irreversible: true },
+export const ACTIONS: Record<ActionKind, { label: string; irreversible: boolean; done: string }> = {
+  replay: { label: 'Replay turn', irreversible: false, done: 'replayed' },
+  'replay-as-new': { label: 'Replay as new turn', irreversible: false, done: 'replayed as new turns' },
+  abort: { label: 'Abort session', irreversible: true, done: 'aborted' },
+  retry: { label: 'Retry now', irreversible: false, done: 'retried' },
+  resend: { label: 'Resend', irreversible: false, done: 'sent again' },
+  terminate: { label: 'Terminate', irreversible: true, done: 'terminated' },
+  prune: { label: 'Prune now', irreversible: true, done: 'pruned' },
 };
+
+export interface Eligibility {
+  /** The targets of the items that can take the action (deduplicated: one session per abort). */
+  targets: string[];
+  /** How many of the items can take it. */
+  eligible: number;
+  /** Why the action is not offered (no item can take it), or null. */
+  why: string | null;
+}
+
+/** Which of the picked items can take `kind` (shared/triage.ts `whyNot`), and why not when none can. */
+export function eligible<T extends { status: string }>(
+  kind: BulkAction,
+  items: readonly T[],
+  target: (item: T) => string,
+): Eligibility {
+  const ok = items.filter((it) => whyNot(kind, it as Parameters<typeof whyNot>[1]) === null);
+  if (items.length === 0) return { targets: [], eligible: 0, why: 'Select rows in the table first' };
+  if (ok.length === 0) {
+    const first = whyNot(kind, items[0] as Parameters<typeof whyNot>[1]) ?? '';
+    const why =
+      items.length === 1 ? first : `None of the ${items.length} selected can be ${ACTIONS[kind].done}. ${first}`;
+    return { targets: [], eligible: 0, why };
+  }
+  return { targets: [...new Set(ok.map(target))], eligible: ok.length, why: null };
+}
+
+/** Builds the request for the picked items: only those that can take it, and how many were skipped. */
+export function requestFor<T extends { status: string }>(
+  kind: BulkAction,
+  items: readonly T[],
+  target: (item: T) => string,
+  extra: Pick<ActionRequest, 'turnOf'> = {},
+): ActionRequest {
+  const e = eligible(kind, items, target);
+  const picked = e.eligible < items.length ? { selected: items.length, eligible: e.eligible } : undefined;
+  return { kind, targets: e.targets, picked, ...extra };
+}
 
 function list(ids: string[], max = 3): string {
   const shown = ids.slice(0, max).join(', ');
@@ -75,10 +137,18 @@ function ask(n: number, verb: string, one: string, many: string, tail = ''): str
 }
 
 const them = (n: number): string => (n === 1 ? 'it' : 'them');
+const P = plainStatus;
 
 function retention(): string {
   const ms = useStatusStore.getState().info?.retentionMs;
   return ms === undefined ? 'the retention window' : formatDuration(ms);
+}
+
+/** "3 of 5 selected can be retried; 2 will be skipped." — null when every picked item can. */
+export function skippedLine(p: Pick<PendingAction, 'kind' | 'picked'>): string | null {
+  if (!p.picked) return null;
+  const { selected, eligible: n } = p.picked;
+  return `${n} of ${selected} selected can be ${ACTIONS[p.kind].done}; ${plural(selected - n, 'other')} will be skipped.`;
 }
 
 /** The dialog's title and the sentence saying exactly what will change (and `danger`: for good). */
@@ -88,6 +158,7 @@ export function describe(p: PendingAction): { title: string; body: string; dange
   return { title, body: irreversible ? `${body} This cannot be undone.` : body, danger: irreversible };
 }
 
+// Sentences in plain words: a status name (failed_retryable…) never appears in them.
 function what(p: PendingAction): { title: string; body: string } {
   const n = p.targets.length;
   switch (p.kind) {
@@ -99,28 +170,38 @@ function what(p: PendingAction): { title: string; body: string } {
           : 'counting turns and pending sends…';
       return {
         title: ask(n, 'Abort', 'session', 'sessions'),
-        body: `This aborts ${counts} of ${named(p.targets, 'session', 'sessions')}: its open turns become aborted and their queued or retrying sends are cancelled (failed_terminal, turn_aborted). Nothing more is sent for them.`,
+        body: `This aborts ${counts} of ${named(p.targets, 'session', 'sessions')}: its open turns are aborted and their sends that are waiting or will be retried are cancelled. Nothing more is sent for them.`,
       };
     }
     case 'replay':
       return {
         title: ask(n, 'Replay', 'turn', 'turns'),
-        body: `${named(p.targets, 'Turn', 'turns')} ${n === 1 ? 'is' : 'are'} re-armed: status failed_retryable, due now. The recovery worker runs ${them(n)} again on its next pass.`,
+        body: `${named(p.targets, 'Turn', 'turns')} ${n === 1 ? 'is' : 'are'} re-armed: due now, to be retried. The recovery worker runs ${them(n)} again on its next pass.`,
+      };
+    case 'replay-as-new':
+      return {
+        title: ask(n, 'Replay', 'turn as a new turn', 'turns as new turns'),
+        body: `A new turn is made from ${n === 1 ? 'turn' : 'each of'} ${named(p.targets, '', 'turns').trim()}: the same session, message and reply route, linked to the original, which stays as it is. The recovery worker answers ${n === 1 ? 'it' : 'each'} on its next pass; asking again finds the same new turn.`,
       };
     case 'retry':
       return {
         title: ask(n, 'Retry', 'send', 'sends', ' now'),
         body: `${named(p.targets, 'Outbox row', 'outbox rows')} ${n === 1 ? 'becomes' : 'become'} due now; the recovery worker sends ${them(n)} on its next pass. Status and attempt count do not change until then.`,
       };
+    case 'resend':
+      return {
+        title: ask(n, 'Send', 'this message', 'these messages', ' again'),
+        body: `A new send is queued for ${n === 1 ? '' : 'each of '}${named(p.targets, 'outbox row', 'outbox rows')}: the same channel, target and payload, linked to the original (which stays as it is). The recovery worker sends it on its next pass; asking again finds the same new send, so nothing goes out twice.`,
+      };
     case 'terminate':
       return {
         title: ask(n, 'Terminate', 'send', 'sends'),
-        body: `${named(p.targets, 'Outbox row', 'outbox rows')} ${n === 1 ? 'becomes' : 'become'} failed_terminal (operator_terminated) and ${n === 1 ? 'is' : 'are'} never sent. A turn whose final reply this was is finalized.`,
+        body: `${named(p.targets, 'Outbox row', 'outbox rows')} ${n === 1 ? 'is' : 'are'} stopped: ${P('failed_terminal')} (${P('operator_terminated')}), never sent. A turn whose final reply this was is finished as ${P('failed_terminal')}.`,
       };
     case 'prune':
       return {
         title: 'Prune now?',
-        body: `Deletes finished turns (delivered, failed_terminal, aborted) and done outbox rows (delivered, failed_terminal, expired) that completed more than ${retention()} ago (the retention window), with their timelines. Open turns and pending sends are never touched.`,
+        body: `Deletes finished turns (delivered, ${P('failed_terminal')}, aborted) and done sends (delivered, ${P('failed_terminal')}, expired) that finished more than ${retention()} ago (the retention window), with their timelines. Open turns and sends still waiting are never touched.`,
       };
   }
 }
@@ -135,12 +216,30 @@ function summary(kind: BulkKind, r: BulkResult & { totals?: { turns: number; out
     case 'abort':
       return `Aborted ${plural(r.totals?.turns ?? 0, 'turn')} and cancelled ${plural(r.totals?.outbox ?? 0, 'pending send')} in ${plural(r.done, 'session')}.`;
     case 'replay':
-      return `Replay requested for ${plural(r.done, 'turn')}: now failed_retryable and due; the recovery worker runs ${them(r.done)} next.`;
+      return `Replay requested for ${plural(r.done, 'turn')}: due now; the recovery worker runs ${them(r.done)} next.`;
+    case 'replay-as-new':
+      return `Replayed ${plural(r.done, 'turn')} as new: the recovery worker answers ${them(r.done)} on its next pass.`;
     case 'retry':
       return `${plural(r.done, 'outbox row')} due now: the recovery worker sends ${them(r.done)} on its next pass.`;
+    case 'resend':
+      return `Resent ${plural(r.done, 'outbox row')}: the recovery worker sends ${them(r.done)} on its next pass.`;
     case 'terminate':
-      return `Terminated ${plural(r.done, 'outbox row')} (operator_terminated).`;
+      return `Terminated ${plural(r.done, 'outbox row')} (${P('operator_terminated')}).`;
   }
+}
+
+/** "Resent as <id>" / "Replayed as new turn <id>", each a link to where it shows. */
+export function resultLinks(kind: BulkKind, r: BulkResult, turnOf: Record<string, string | null> = {}): ResultLink[] {
+  if (kind !== 'resend' && kind !== 'replay-as-new') return [];
+  return r.outcomes.flatMap((o): ResultLink[] => {
+    if (!o.ok || !o.created) return [];
+    const created = o.created;
+    if (kind === 'replay-as-new') {
+      return [{ label: `Replayed as new turn ${shortId(created)}`, title: created, to: { turn: created } }];
+    }
+    const turn = turnOf[o.id];
+    return [{ label: `Resent as ${shortId(created)}`, title: created, to: turn ? { turn } : { outboxRow: created } }];
+  });
 }
 
 function pruneSummary(r: PruneResult): string {
@@ -152,17 +251,31 @@ type BulkKind = Exclude<ActionKind, 'prune'>;
 function runBulk(
   kind: BulkKind,
   targets: string[],
+  reason: string | undefined,
 ): Promise<BulkResult & { totals?: { turns: number; outbox: number } }> {
+  const why = reason === undefined ? {} : { reason };
   switch (kind) {
     case 'abort':
-      return call('abortSessions', { sessionKeys: targets });
+      return call('abortSessions', { sessionKeys: targets, ...why });
     case 'replay':
-      return call('replayTurns', { ids: targets });
+      return call('replayTurns', { ids: targets, ...why });
+    case 'replay-as-new':
+      return call('replayAsNew', { ids: targets, ...why });
     case 'retry':
-      return call('retryRows', { ids: targets });
+      return call('retryRows', { ids: targets, ...why });
+    case 'resend':
+      return call('resendRows', { ids: targets, ...why });
     case 'terminate':
-      return call('terminateRows', { ids: targets });
+      return call('terminateRows', { ids: targets, ...why });
   }
+}
+
+/** The API takes at most 500 characters of reason; more is cut rather than refused. */
+export const REASON_MAX = 500;
+
+function reasonArg(text: string): string | undefined {
+  const t = text.trim().slice(0, REASON_MAX);
+  return t ? t : undefined;
 }
 
 let previewGen = 0;
@@ -171,6 +284,7 @@ export const useActionsStore = create<ActionsState>()((set, get) => ({
   pending: null,
   busy: false,
   message: null,
+  links: [],
   note: null,
   error: null,
   done: 0,
@@ -178,12 +292,12 @@ export const useActionsStore = create<ActionsState>()((set, get) => ({
   request(action) {
     const blocked = writeBlockReason(useStatusStore.getState().info);
     if (blocked) {
-      set({ error: blocked, message: null, note: null });
+      set({ error: blocked, message: null, links: [], note: null });
       return;
     }
     if (action.targets.length === 0 && action.kind !== 'prune') return;
     const targets = [...new Set(action.targets)];
-    set({ pending: { ...action, targets, preview: null, previewError: null } });
+    set({ pending: { ...action, targets, preview: null, previewError: null, reason: '' } });
     if (action.kind === 'abort') {
       const gen = ++previewGen;
       call('previewAbort', { sessionKeys: targets }).then(
@@ -199,6 +313,11 @@ export const useActionsStore = create<ActionsState>()((set, get) => ({
     }
   },
 
+  setReason(reason) {
+    const p = get().pending;
+    if (p && !get().busy) set({ pending: { ...p, reason } });
+  },
+
   cancel() {
     previewGen++;
     if (!get().busy) set({ pending: null });
@@ -209,18 +328,21 @@ export const useActionsStore = create<ActionsState>()((set, get) => ({
     if (!p || get().busy) return;
     const blocked = writeBlockReason(useStatusStore.getState().info);
     if (blocked) {
-      set({ pending: null, error: blocked, message: null, note: null });
+      set({ pending: null, error: blocked, message: null, links: [], note: null });
       return;
     }
     set({ busy: true });
+    const reason = reasonArg(p.reason);
     try {
       if (p.kind === 'prune') {
-        set({ message: pruneSummary(await call('prune', {})), note: null, error: null });
+        const pruned = await call('prune', reason === undefined ? {} : { reason });
+        set({ message: pruneSummary(pruned), links: [], note: null, error: null });
       } else {
-        const result = await runBulk(p.kind, p.targets);
+        const result = await runBulk(p.kind, p.targets, reason);
         const refused = refusals(result);
         set({
           message: result.done > 0 ? summary(p.kind, result) : null,
+          links: resultLinks(p.kind, result, p.turnOf),
           note: result.done > 0 ? (result.note ?? null) : null,
           error: refused
             ? `${result.done > 0 ? `${plural(result.refused, 'item')} refused: ` : 'Refused: '}${refused}`
@@ -228,7 +350,7 @@ export const useActionsStore = create<ActionsState>()((set, get) => ({
         });
       }
     } catch (err) {
-      set({ error: (err as Error).message, message: null, note: null });
+      set({ error: (err as Error).message, message: null, links: [], note: null });
     } finally {
       set((s) => ({ busy: false, pending: null, done: s.done + 1 }));
     }

@@ -1,12 +1,16 @@
 import type { ColumnDef } from '@tanstack/react-table';
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, type ReactNode } from 'react';
+import { formatDuration } from '../../shared/stuck';
+import { DEFAULT_ATTENTION_WINDOW_MS, type BulkAction } from '../../shared/triage';
 import { BulkActions } from '../components/ActionButton';
 import { ErrorNotice } from '../components/Banners';
 import { DataTable } from '../components/DataTable';
 import { DebouncedInput, FilterBar, SelectField } from '../components/FilterBar';
 import { useNow, usePersistentState, useWhileShown } from '../hooks';
-import { ACTIONS, useActionsStore, type ActionKind } from '../stores/actions';
+import { TimeRange, type TimeRangeValue } from '../components/TimeRange';
+import { ACTIONS, eligible, requestFor, useActionsStore } from '../stores/actions';
 import {
+  cleanFilter,
   itemAt,
   selectedItems,
   type FilterOf,
@@ -30,6 +34,8 @@ export type ListField<F> =
       placeholder: string;
       /** The view's main search box: '/' focuses it. */
       search?: true;
+      /** What it matches, in full (the tooltip). */
+      hint?: string;
     }
   | {
       key: TextKey<F>;
@@ -39,10 +45,15 @@ export type ListField<F> =
     };
 
 export interface ListAction<T> {
-  kind: Exclude<ActionKind, 'prune'>;
+  kind: BulkAction;
   /** What the action applies to for a selected row: its id, its session key… */
   target(item: T): string;
+  /** An outbox row's turn: the result of a resend links to the page that shows both rows. */
+  turnOf?(item: T): string | null;
 }
+
+/** The filter as a bulk job and an export take it: no order, no paging, no empty values. */
+export type PlainFilter<M extends ListMethod> = Omit<FilterOf<M>, 'order'>;
 
 export interface ListViewProps<M extends ListMethod> {
   /** Names the column choice kept in localStorage: lifecycle-desk.<name>.columns. */
@@ -61,6 +72,10 @@ export interface ListViewProps<M extends ListMethod> {
   /** The time column the server sorts by. */
   sortColumn: string;
   actions: ListAction<ItemOf<M>>[];
+  /** What the time range applies to ("Accepted", "Queued"): the filter's since / until. */
+  timeLabel: string;
+  /** The toolbar's actions on every row matching the filter (bulk by filter, export). */
+  byFilter(filter: PlainFilter<M>, order: 'asc' | 'desc'): ReactNode;
   onOpen(item: ItemOf<M>): void;
   /** "Could not load turns": the alert's text before the error. */
   loadError: string;
@@ -68,9 +83,10 @@ export interface ListViewProps<M extends ListMethod> {
 }
 
 /** The filter keys both tables have. */
-interface CommonFilter {
+interface CommonFilter extends TimeRangeValue {
   status?: readonly string[];
   stuck?: boolean;
+  dead?: boolean;
   order?: 'asc' | 'desc';
 }
 
@@ -84,6 +100,7 @@ export function ListView<M extends ListMethod>(props: ListViewProps<M>) {
   const request = useActionsStore((a) => a.request);
   const done = useActionsStore((a) => a.done);
   const writeBlock = useStatusStore(selectWriteBlock);
+  const attention = useStatusStore((st) => st.info?.attentionWindowMs ?? DEFAULT_ATTENTION_WINDOW_MS);
   const now = useNow();
   const [visibility, setVisibility] = usePersistentState<Record<string, boolean>>(
     `lifecycle-desk.${props.name}.columns`,
@@ -100,9 +117,10 @@ export function ListView<M extends ListMethod>(props: ListViewProps<M>) {
   const selected = selectedItems(s);
   const filter = s.filter as CommonFilter;
   const text = s.filter as Partial<Record<string, string>>;
-  const setFilter = (patch: CommonFilter | Record<string, string | undefined>): void =>
+  const setFilter = (patch: CommonFilter | Record<string, string | number | undefined>): void =>
     s.setFilter(patch as Partial<FilterOf<M>>);
   const order = filter.order ?? 'desc';
+  const { order: _order, ...plain } = cleanFilter(s.filter) as FilterOf<M> & CommonFilter;
 
   return (
     <div className="view view-table">
@@ -113,6 +131,9 @@ export function ListView<M extends ListMethod>(props: ListViewProps<M>) {
         onStatusesChange={(status) => setFilter({ status })}
         stuck={filter.stuck ?? false}
         onStuckChange={(stuck) => setFilter({ stuck })}
+        dead={filter.dead ?? false}
+        onDeadChange={(dead) => setFilter({ dead })}
+        deadLabel={`Failed for good (${formatDuration(attention)})`}
         order={order}
         onOrderChange={(order) => setFilter({ order })}
         onReset={s.resetFilter}
@@ -132,11 +153,17 @@ export function ListView<M extends ListMethod>(props: ListViewProps<M>) {
               search={f.search ?? false}
               label={f.label}
               placeholder={f.placeholder}
+              hint={f.hint}
               value={text[f.key] ?? ''}
               onCommit={(value) => setFilter({ [f.key]: value })}
             />
           ),
         )}
+        <TimeRange
+          label={props.timeLabel}
+          value={{ since: filter.since, until: filter.until }}
+          onChange={(range) => setFilter(range)}
+        />
       </FilterBar>
       {s.error && (
         <ErrorNotice>
@@ -166,15 +193,42 @@ export function ListView<M extends ListMethod>(props: ListViewProps<M>) {
         onOpen={props.onOpen}
         emptyText={props.emptyText}
         toolbar={
-          <BulkActions
-            selected={selected.length}
-            blocked={writeBlock}
-            actions={props.actions.map((a) => ({
-              label: ACTIONS[a.kind].label,
-              danger: ACTIONS[a.kind].irreversible,
-              onRun: () => request({ kind: a.kind, targets: selected.map((item) => a.target(item)) }),
-            }))}
-          />
+          <>
+            <div className="toolbar-group" role="group" aria-label="Actions on the selected rows">
+              <BulkActions
+                blocked={writeBlock}
+                actions={props.actions.map((a) => {
+                  const e = eligible(a.kind, selected, a.target);
+                  return {
+                    label: ACTIONS[a.kind].label,
+                    danger: ACTIONS[a.kind].irreversible,
+                    unavailable: e.why,
+                    title:
+                      e.eligible < selected.length
+                        ? `${e.eligible} of ${selected.length} selected can be ${ACTIONS[a.kind].done}`
+                        : undefined,
+                    onRun: () => {
+                      const turnOf = a.turnOf;
+                      request(
+                        requestFor(a.kind, selected, a.target, {
+                          turnOf: turnOf
+                            ? Object.fromEntries(selected.map((it) => [a.target(it), turnOf(it)]))
+                            : undefined,
+                        }),
+                      );
+                    },
+                  };
+                })}
+              />
+            </div>
+            <div
+              className="toolbar-group toolbar-by-filter"
+              role="group"
+              aria-label="Actions on every row matching the filter"
+            >
+              {props.byFilter(plain as PlainFilter<M>, order)}
+            </div>
+          </>
         }
       />
     </div>

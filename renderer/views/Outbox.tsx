@@ -1,29 +1,35 @@
 import { createColumnHelper } from '@tanstack/react-table';
-import { DISPATCH_KINDS, OUTBOX_STATUSES, isOutboxPending } from '../../shared/types';
+import { DISPATCH_KINDS, ERROR_CLASSES, OUTBOX_STATUSES, isOutboxPending } from '../../shared/types';
 import type { OutboxListItem } from '../../shared/views';
 import { sharedColumns } from '../components/columns';
+import { IdLink, ShortId } from '../components/ShortId';
 import { NONE, Time } from '../components/Time';
 import { formatRelative } from '../format';
 import { hrefFor, navigate } from '../routing';
 import type { FilterOf } from '../stores/list';
 import { useOutboxStore } from '../stores/outbox';
-import { ListView, type ListAction, type ListField } from './ListView';
+import { BulkByFilter } from '../components/BulkByFilter';
+import { ExportMenu } from '../components/ExportMenu';
+import { ListView, type ListAction, type ListField, type PlainFilter } from './ListView';
 
 const col = createColumnHelper<OutboxListItem>();
 const shared = sharedColumns<OutboxListItem>();
 
 const columns = (now: number) => [
   shared.status,
-  col.accessor('id', { header: 'Row', size: 130, cell: (c) => <span className="mono">{c.getValue()}</span> }),
+  col.accessor('id', { header: 'Row', size: 150, cell: (c) => <ShortId id={c.getValue()} /> }),
   col.accessor('turnId', {
     header: 'Turn',
-    size: 130,
+    size: 150,
     cell: (c) => {
       const id = c.getValue();
       return id ? (
-        <a className="mono" href={hrefFor({ view: 'turn', id })}>
-          {id}
-        </a>
+        <IdLink id={id} href={hrefFor({ view: 'turn', id })} />
+      ) : c.row.original.resendOf ? (
+        // A resend has no turn (it never re-decides one): it names the row it was made from.
+        <span className="muted">
+          resend of <ShortId id={c.row.original.resendOf} />
+        </span>
       ) : (
         <span className="muted">none</span>
       );
@@ -51,16 +57,33 @@ const columns = (now: number) => [
 ];
 
 const fields: ListField<FilterOf<'listOutbox'>>[] = [
-  { key: 'search', label: 'Search', placeholder: 'Row id, turn id or idempotency key', search: true },
+  {
+    key: 'search',
+    label: 'Search',
+    placeholder: 'Id, turn, idempotency key, target, text or error (3+ characters)',
+    hint: '3 characters or more: any part of the row id, turn id, idempotency key, target, message text or last error. Fewer: the start of the id.',
+    search: true,
+  },
   { key: 'turnId', label: 'Turn', placeholder: 'Exact turn id' },
   { key: 'channel', label: 'Channel', placeholder: 'e.g. slack' },
   { key: 'kind', label: 'Kind', options: [...DISPATCH_KINDS, 'direct'] },
+  { key: 'errorClass', label: 'Error class', options: ERROR_CLASSES },
 ];
 
 const actions: ListAction<OutboxListItem>[] = [
   { kind: 'retry', target: (r) => r.id },
+  { kind: 'resend', target: (r) => r.id, turnOf: (r) => r.turnId },
   { kind: 'terminate', target: (r) => r.id },
 ];
+
+const BY_FILTER = ['retry', 'resend', 'terminate'] as const;
+
+const byFilter = (filter: PlainFilter<'listOutbox'>, order: 'asc' | 'desc') => (
+  <>
+    <BulkByFilter list="outbox" filter={filter} actions={BY_FILTER} />
+    <ExportMenu target={{ list: 'outbox', filter, order }} />
+  </>
+);
 
 const openTurn = (r: OutboxListItem): void => {
   if (r.turnId) navigate({ view: 'turn', id: r.turnId });
@@ -79,6 +102,8 @@ export function OutboxView() {
       hidden={['idempotencyKey', 'accountId', 'terminalReason', 'target', 'lastError', 'nextAttemptAt']}
       sortColumn="queuedAt"
       actions={actions}
+      timeLabel="Queued"
+      byFilter={byFilter}
       onOpen={openTurn}
       loadError="Could not load the outbox"
       emptyText="No outbox rows match these filters."

@@ -13,6 +13,8 @@ import { SeriesChart } from '../components/SeriesChart';
 import { StatusBadge } from '../components/StatusBadge';
 import { StuckList } from '../components/StuckList';
 import { WorkersCard } from '../components/WorkersCard';
+import { formatDuration } from '../../shared/stuck';
+import { DEFAULT_ATTENTION_WINDOW_MS } from '../../shared/triage';
 import { formatAgo } from '../format';
 import { useNow, useWhileShown } from '../hooks';
 import { hrefFor, navigate } from '../routing';
@@ -22,12 +24,12 @@ import { useOutboxStore } from '../stores/outbox';
 import { selectWriteBlock, useStatusStore, type StatusState } from '../stores/status';
 import { useTurnsStore } from '../stores/turns';
 
-function showTurns(patch: { status?: TurnStatus[]; stuck?: boolean }): void {
+function showTurns(patch: { status?: TurnStatus[]; stuck?: boolean; dead?: boolean }): void {
   useTurnsStore.getState().showOnly(patch);
   navigate({ view: 'turns' });
 }
 
-function showOutbox(patch: { status?: OutboxStatus[]; stuck?: boolean }): void {
+function showOutbox(patch: { status?: OutboxStatus[]; stuck?: boolean; dead?: boolean }): void {
   useOutboxStore.getState().showOnly(patch);
   navigate({ view: 'outbox' });
 }
@@ -81,6 +83,7 @@ function RecoveryCard() {
 
 export function OverviewView() {
   const { counts, stuckTurns, stuckRows, series, window, setWindow, error } = useStatusStore();
+  const attention = useStatusStore((s) => s.info?.attentionWindowMs ?? DEFAULT_ATTENTION_WINDOW_MS);
   const now = useNow();
 
   useWhileShown(useStatusStore, show);
@@ -98,10 +101,12 @@ export function OverviewView() {
       <CountsGrid
         id="attention"
         title="Needs attention"
-        columns={4}
+        columns={6}
         onSelect={(key) => {
           if (key === 'stuckTurns') showTurns({ stuck: true });
           else if (key === 'stuckOutbox') showOutbox({ stuck: true });
+          else if (key === 'deadTurns') showTurns({ dead: true });
+          else if (key === 'deadOutbox') showOutbox({ dead: true });
           else if (key === 'openTurns') showTurns({ status: [...TURN_ACTIVE_STATUSES] });
           else showOutbox({ status: [...OUTBOX_PENDING_STATUSES] });
         }}
@@ -119,6 +124,20 @@ export function OverviewView() {
             value: counts?.stuckOutbox ?? null,
             tone: counts?.stuckOutbox ? 'red' : 'green',
             hint: 'failed at least once or overdue',
+          },
+          {
+            key: 'deadTurns',
+            label: 'Turns failed for good',
+            value: counts?.deadTurns ?? null,
+            tone: counts?.deadTurns ? 'red' : 'green',
+            hint: `last ${formatDuration(attention)}, not replayed as new`,
+          },
+          {
+            key: 'deadOutbox',
+            label: 'Sends failed for good',
+            value: counts?.deadOutbox ?? null,
+            tone: counts?.deadOutbox ? 'red' : 'green',
+            hint: `last ${formatDuration(attention)}, not resent`,
           },
           { key: 'openTurns', label: 'Open turns', value: openTurns, tone: 'violet', hint: 'not finished yet' },
           {

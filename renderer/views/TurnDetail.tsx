@@ -1,14 +1,16 @@
 import { useEffect, type ReactNode } from 'react';
-import { isOutboxPending, isTurnTerminal, type Turn } from '../../shared/types';
+import { plainStatus, whyNot, type BulkAction } from '../../shared/triage';
+import { isTurnTerminal, type Turn } from '../../shared/types';
 import type { OutboxListItem } from '../../shared/views';
 import { ActionButton } from '../components/ActionButton';
 import { ActionHint, ErrorNotice } from '../components/Banners';
 import { Payload } from '../components/Payload';
+import { IdLink, ShortId } from '../components/ShortId';
 import { StaticTable } from '../components/StaticTable';
 import { StatusBadge } from '../components/StatusBadge';
 import { NONE } from '../components/Time';
 import { Timeline } from '../components/Timeline';
-import { formatAgo, formatRelative, formatTime, humanStatus } from '../format';
+import { formatAgo, formatRelative, formatTime, humanStatus, shortId } from '../format';
 import { useNow } from '../hooks';
 import { hrefFor } from '../routing';
 import { ACTIONS, useActionsStore } from '../stores/actions';
@@ -58,7 +60,7 @@ function TurnFields({ turn, now }: { turn: Turn; now: number }) {
           : `${formatTime(turn.nextAttemptAt)} (${formatRelative(turn.nextAttemptAt, now)})`}
       </Field>
       <Field label="Completed">{turn.completedAt ? formatTime(turn.completedAt) : null}</Field>
-      <Field label="Reason">{turn.terminalReason}</Field>
+      <Field label="Reason">{turn.terminalReason && plainStatus(turn.terminalReason)}</Field>
       <Field label="Held by" mono>
         {turn.claimOwner && turn.claimExpiresAt && turn.claimExpiresAt > now
           ? `${turn.claimOwner} (${formatRelative(turn.claimExpiresAt, now).replace(/^in /, 'for ')})`
@@ -68,15 +70,89 @@ function TurnFields({ turn, now }: { turn: Turn; now: number }) {
   );
 }
 
-/** A row's actions: only a queued or retrying row can still be retried or terminated. */
-const ROW_ACTIONS = [
-  { kind: 'retry', verb: 'retried' },
-  { kind: 'terminate', verb: 'terminated' },
-] as const;
+/** A row's actions, each offered only to a row that can take it (shared/triage.ts `whyNot`). */
+const ROW_ACTIONS = ['retry', 'resend', 'terminate'] as const;
 
-function OutboxRows({ rows, now, writeBlock }: { rows: OutboxListItem[]; now: number; writeBlock: string | null }) {
+/** Why a row cannot take `kind` here, beyond its status: what the page knows of its turn and resends. */
+function rowWhyNot(
+  kind: (typeof ROW_ACTIONS)[number],
+  r: OutboxListItem,
+  turn: Turn,
+  resentAs: ReadonlyMap<string, string[]>,
+): string | null {
+  const why = whyNot(kind, r);
+  if (why || kind !== 'resend') return why;
+  // SPEC: nothing of an aborted turn is sent after the abort (the server refuses it too).
+  if (r.turnId === turn.id && turn.status === 'aborted') return 'Its turn was aborted: nothing of it is sent again.';
+  const already = resentAs.get(r.id);
+  return already?.length
+    ? `Already resent as ${already.map((id) => shortId(id)).join(', ')}: asking again finds that send.`
+    : null;
+}
+
+/** Each row's resends (their resendOf), among the rows of the page. */
+function resendsOf(rows: readonly OutboxListItem[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of rows) if (r.resendOf) out.set(r.resendOf, [...(out.get(r.resendOf) ?? []), r.id]);
+  return out;
+}
+
+/**
+ * The actions this row can take, as buttons (a row has at most two: retry and terminate while it
+ * is waiting, resend once it failed for good); the others are left out, and a row that can take
+ * none says why in its tooltip. Disabled buttons for all three did not fit beside the row.
+ */
+function RowActions({
+  row,
+  turn,
+  resentAs,
+  writeBlock,
+}: {
+  row: OutboxListItem;
+  turn: Turn;
+  resentAs: ReadonlyMap<string, string[]>;
+  writeBlock: string | null;
+}) {
   const request = useActionsStore((a) => a.request);
+  const why = ROW_ACTIONS.map((kind) => ({ kind, why: rowWhyNot(kind, row, turn, resentAs) }));
+  const offered = why.filter((w) => w.why === null);
+  if (offered.length === 0) {
+    return (
+      <span className="muted no-action" title={why.map((w) => `${ACTIONS[w.kind].label}: ${w.why}`).join('\n')}>
+        no action
+      </span>
+    );
+  }
+  return (
+    <>
+      {offered.map(({ kind }) => (
+        <ActionButton
+          key={kind}
+          small
+          danger={ACTIONS[kind].irreversible}
+          label={ACTIONS[kind].label}
+          blocked={writeBlock}
+          hintId={HINT_ID}
+          onClick={() => request({ kind, targets: [row.id], turnOf: { [row.id]: turn.id } })}
+        />
+      ))}
+    </>
+  );
+}
+
+function OutboxRows({
+  rows,
+  turn,
+  now,
+  writeBlock,
+}: {
+  rows: OutboxListItem[];
+  turn: Turn;
+  now: number;
+  writeBlock: string | null;
+}) {
   if (rows.length === 0) return <p className="muted">No outbox rows for this turn.</p>;
+  const resentAs = resendsOf(rows);
   return (
     <StaticTable
       label="Outbox rows of this turn"
@@ -91,53 +167,126 @@ function OutboxRows({ rows, now, writeBlock }: { rows: OutboxListItem[]; now: nu
         <span className="sr-only">Actions</span>,
       ]}
     >
-      {rows.map((r) => {
-        const pending = isOutboxPending(r.status);
-        return (
-          <tr key={r.id} data-row-id={r.id}>
-            <td>
-              <StatusBadge status={r.status} />
-            </td>
-            <td className="mono">{r.id}</td>
-            <td data-label="kind">{r.dispatchKind ?? 'direct'}</td>
-            <td data-label="to">{[r.channel, r.target].filter(Boolean).join(' → ')}</td>
-            <td data-label="queued">
-              <time title={formatTime(r.queuedAt)}>{formatAgo(r.queuedAt, now)}</time>
-            </td>
-            <td className="num" data-label="attempts">
-              {r.attemptCount}
-            </td>
-            <td className="wrap">
-              {r.stuckReason ? (
-                <span className="stuck-reason">{r.stuckReason}</span>
-              ) : (
-                [r.terminalReason, r.lastError && `last error ${r.lastError}`].filter(Boolean).join(' · ')
-              )}
-            </td>
-            <td className="row-actions">
-              {ROW_ACTIONS.map(({ kind, verb }) => (
-                <ActionButton
-                  key={kind}
-                  small
-                  danger={ACTIONS[kind].irreversible}
-                  label={ACTIONS[kind].label}
-                  blocked={writeBlock}
-                  unavailable={pending ? null : `Row is ${r.status}: only queued or retrying rows can be ${verb}`}
-                  hintId={HINT_ID}
-                  onClick={() => request({ kind, targets: [r.id] })}
-                />
-              ))}
-            </td>
-          </tr>
-        );
-      })}
+      {rows.map((r) => (
+        <tr key={r.id} data-row-id={r.id} className={r.resendOf ? 'resend-row' : undefined}>
+          <td>
+            <StatusBadge status={r.status} />
+          </td>
+          <td>
+            <ShortId id={r.id} />
+            {r.resendOf && (
+              <span className="row-link" data-testid="resend-of">
+                Resend of <ShortId id={r.resendOf} />
+              </span>
+            )}
+            {resentAs.get(r.id)?.map((id) => (
+              <span key={id} className="row-link" data-testid="resent-as">
+                Resent as <ShortId id={id} />
+              </span>
+            ))}
+          </td>
+          <td data-label="kind">{r.dispatchKind ?? 'direct'}</td>
+          <td data-label="to">{[r.channel, r.target].filter(Boolean).join(' → ')}</td>
+          <td data-label="queued">
+            <time title={formatTime(r.queuedAt)}>{formatAgo(r.queuedAt, now)}</time>
+          </td>
+          <td className="num" data-label="attempts">
+            {r.attemptCount}
+          </td>
+          <td className="wrap">
+            {r.stuckReason ? (
+              <span className="stuck-reason">{r.stuckReason}</span>
+            ) : (
+              [
+                r.terminalReason && plainStatus(r.terminalReason),
+                r.lastError && r.lastError !== r.terminalReason && `last error ${r.lastError}`,
+              ]
+                .filter(Boolean)
+                .join(' · ')
+            )}
+          </td>
+          <td className="row-actions">
+            <RowActions row={r} turn={turn} resentAs={resentAs} writeBlock={writeBlock} />
+          </td>
+        </tr>
+      ))}
     </StaticTable>
+  );
+}
+
+/** The turn's actions, and why each one that is disabled is (also as text: a tooltip is easy to miss). */
+function TurnActions({
+  turn,
+  replayedAs,
+  writeBlock,
+}: {
+  turn: Turn;
+  replayedAs: string[];
+  writeBlock: string | null;
+}) {
+  const request = useActionsStore((a) => a.request);
+  const why = (kind: BulkAction): string | null => {
+    const no = whyNot(kind, turn);
+    if (no || kind !== 'replay-as-new' || replayedAs.length === 0) return no;
+    return `Already replayed as new turn ${replayedAs.map((id) => shortId(id)).join(', ')}: asking again finds that turn.`;
+  };
+  const buttons = [
+    { kind: 'replay', target: turn.id, title: 'Re-arm this turn for the recovery worker' },
+    { kind: 'replay-as-new', target: turn.id, title: 'Make a new turn from this one: same session, message and route' },
+    { kind: 'abort', target: turn.sessionKey, title: `Abort every open turn of session ${turn.sessionKey}` },
+  ] as const;
+  const disabled = writeBlock ? [] : buttons.flatMap((b) => (why(b.kind) ? [b.kind] : []));
+  return (
+    <div className="detail-actions-block">
+      <div className="detail-actions">
+        <ActionHint id={HINT_ID} reason={writeBlock} />
+        {buttons.map((b) => (
+          <ActionButton
+            key={b.kind}
+            danger={ACTIONS[b.kind].irreversible}
+            label={ACTIONS[b.kind].label}
+            blocked={writeBlock}
+            unavailable={why(b.kind)}
+            title={b.title}
+            hintId={HINT_ID}
+            onClick={() => request({ kind: b.kind, targets: [b.target] })}
+          />
+        ))}
+      </div>
+      {disabled.length > 0 && (
+        <ul className="action-why" aria-label="Why some actions are disabled" data-testid="action-why">
+          {disabled.map((kind) => (
+            <li key={kind}>
+              <strong>{ACTIONS[kind].label}:</strong> {why(kind)}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** "Replay of turn X" / "Replayed as new turn Y": the links between a turn and its replays as new. */
+function TurnLinks({ turn, replayedAs }: { turn: Turn; replayedAs: string[] }) {
+  if (!turn.replayOf && replayedAs.length === 0) return null;
+  return (
+    <div className="notice notice-info turn-links" data-testid="turn-links">
+      {turn.replayOf && (
+        <span>
+          Replay of turn <IdLink id={turn.replayOf} href={hrefFor({ view: 'turn', id: turn.replayOf })} />
+        </span>
+      )}
+      {replayedAs.map((id) => (
+        <span key={id}>
+          Replayed as new turn <IdLink id={id} href={hrefFor({ view: 'turn', id })} />
+        </span>
+      ))}
+    </div>
   );
 }
 
 export function TurnDetailView({ id }: { id: string }) {
   const { detail, error, loading } = useDetailStore();
-  const request = useActionsStore((a) => a.request);
   const writeBlock = useStatusStore(selectWriteBlock);
   const now = useNow();
 
@@ -160,6 +309,7 @@ export function TurnDetailView({ id }: { id: string }) {
     return <div className="view">{loading ? <p className="muted">Loading turn {id}…</p> : null}</div>;
   }
   const { turn, stuckReason, outbox, history } = detail;
+  const replayedAs = detail.replayedAs ?? [];
   const terminal = isTurnTerminal(turn.status);
   const stuckRows = outbox.filter((r) => r.stuckReason).length;
   // What the turn answers (or tried to): its latest final reply.
@@ -175,40 +325,31 @@ export function TurnDetailView({ id }: { id: string }) {
           <h2 className="mono">{turn.id}</h2>
           <StatusBadge status={turn.status} />
         </div>
-        <div className="detail-actions">
-          <ActionHint id={HINT_ID} reason={writeBlock} />
-          <ActionButton
-            label={ACTIONS.replay.label}
-            blocked={writeBlock}
-            unavailable={terminal ? `Turn is ${turn.status}: a terminal turn never changes again` : null}
-            title="Re-arm this turn for the recovery worker"
-            hintId={HINT_ID}
-            onClick={() => request({ kind: 'replay', targets: [turn.id] })}
-          />
-          <ActionButton
-            danger={ACTIONS.abort.irreversible}
-            label={ACTIONS.abort.label}
-            blocked={writeBlock}
-            title={`Abort every open turn of session ${turn.sessionKey}`}
-            hintId={HINT_ID}
-            onClick={() => request({ kind: 'abort', targets: [turn.sessionKey] })}
-          />
-        </div>
+        <TurnActions turn={turn} replayedAs={replayedAs} writeBlock={writeBlock} />
       </header>
       {error && <ErrorNotice>Refresh failed: {error}</ErrorNotice>}
-      {stuckReason ? (
+      {stuckReason && terminal ? (
+        // Failed for good recently: the server says what happened ("Failed for good: … after 5 attempts").
+        <div className="notice notice-error stuck-callout" data-testid="stuck-reason">
+          <strong>Needs attention:</strong> {stuckReason}
+        </div>
+      ) : stuckReason ? (
         <div className="notice notice-warn stuck-callout" data-testid="stuck-reason">
           <strong>Why it is stuck:</strong> {stuckReason}
         </div>
       ) : (
-        <div className="notice notice-ok" data-testid="stuck-reason">
+        <div
+          className={`notice ${turn.status === 'failed_terminal' ? 'notice-error' : turn.status === 'aborted' ? 'notice-info' : 'notice-ok'}`}
+          data-testid="stuck-reason"
+        >
           {terminal
-            ? `Finished: ${humanStatus(turn.status)}${turn.terminalReason ? ` (${turn.terminalReason})` : ''}.`
+            ? `Finished: ${plainStatus(turn.status)}${turn.terminalReason ? ` (${plainStatus(turn.terminalReason)})` : ''}.`
             : stuckRows
               ? `Not stuck yet; ${stuckRows === 1 ? '1 outbox row is' : `${stuckRows} outbox rows are`} (see below).`
               : 'Not stuck.'}
         </div>
       )}
+      <TurnLinks turn={turn} replayedAs={replayedAs} />
       <div className="detail-grid">
         <section className="card" aria-labelledby="fields-title">
           <h3 id="fields-title">Turn</h3>
@@ -217,12 +358,14 @@ export function TurnDetailView({ id }: { id: string }) {
         <section className="card" aria-labelledby="payload-title">
           <h3 id="payload-title">Messages</h3>
           <Payload text={turn.payload} label="Inbound message" />
-          {reply && <Payload text={reply.payload} label={`Final reply (${reply.id}, ${humanStatus(reply.status)})`} />}
+          {reply && (
+            <Payload text={reply.payload} label={`Final reply (${shortId(reply.id)}, ${humanStatus(reply.status)})`} />
+          )}
         </section>
       </div>
       <section className="card" aria-labelledby="rows-title">
         <h3 id="rows-title">Outbox rows ({outbox.length})</h3>
-        <OutboxRows rows={outbox} now={now} writeBlock={writeBlock} />
+        <OutboxRows rows={outbox} turn={turn} now={now} writeBlock={writeBlock} />
       </section>
       <section className="card" aria-labelledby="timeline-title">
         <h3 id="timeline-title">Timeline</h3>

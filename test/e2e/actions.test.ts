@@ -5,7 +5,16 @@ import { RecoveryWorker } from '../../main/lifecycle';
 import { eventually, launchBrowser, newPage, screenshot, serve } from './harness';
 import { TurnDetailPage } from './pages/detail';
 import { TablePage } from './pages/tables';
-import { createDb, delivered, failedRetryable, pendingSend, running, stuckSend, type SeedDb } from './seed';
+import {
+  createDb,
+  delivered,
+  failedRetryable,
+  failedTerminal,
+  pendingSend,
+  running,
+  stuckSend,
+  type SeedDb,
+} from './seed';
 import { SqliteStore } from '../../main/store/sqlite/store';
 
 let browser: Browser;
@@ -47,9 +56,19 @@ test(
     const text = await detail.requestAction(detail.action('Abort session'));
     assert.match(text, /3 turns and 3 pending sends/);
     assert.match(text, new RegExp(session));
-    // Cancel changes nothing.
+    // Cancel changes nothing, and the focus is back on the button that opened the dialog.
     await detail.cancel();
     assert.equal(db.lc.getTurn(a.turn.id)!.status, 'delivery_pending');
+    await eventually(async () =>
+      assert.equal(
+        await detail
+          .action('Abort session')
+          .evaluate(
+            (el) => el === (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement,
+          ),
+        true,
+      ),
+    );
 
     await detail.requestAction(detail.action('Abort session'));
     await detail.confirm();
@@ -104,7 +123,9 @@ test(
     assert.match(await detail.stuckReason().innerText(), /failed once, last error agent crashed/);
 
     const text = await detail.requestAction(detail.action('Replay turn'));
-    assert.match(text, new RegExp(`Turn ${failed.id} is re-armed: status failed_retryable, due now`));
+    assert.match(text, new RegExp(`Turn ${failed.id} is re-armed: due now, to be retried`));
+    // Plain words: no status names in the sentence.
+    assert.doesNotMatch(text, /failed_retryable|failed_terminal|operator_terminated/);
     await detail.confirm();
     await eventually(async () => assert.match(await detail.statusMessage().innerText(), /Replay requested for 1 turn/));
 
@@ -203,7 +224,10 @@ test(
     await detail.requestAction(detail.rowAction(stuck.rowId, 'Terminate'));
     await detail.confirm();
     await eventually(async () => assert.match(await detail.statusMessage().innerText(), /Terminated 1 outbox row/));
-    await eventually(async () => assert.equal(await detail.rowAction(stuck.rowId, 'Terminate').isDisabled(), true));
+    // A row offers only what it can still take: failed for good, it can be resent, not retried or terminated.
+    await detail.rowAction(stuck.rowId, 'Resend').waitFor();
+    assert.equal(await detail.rowAction(stuck.rowId, 'Terminate').count(), 0);
+    assert.equal(await detail.rowAction(stuck.rowId, 'Retry now').count(), 0);
     assert.deepEqual(
       [db.lc.getRow(stuck.rowId)!.status, db.lc.getRow(stuck.rowId)!.terminalReason],
       ['failed_terminal', 'operator_terminated'],
@@ -220,6 +244,14 @@ test('bulk actions on the table selection: terminate rows, replay turns', { time
   // Ten minutes ago: the gateway's live hold on its running turns (5 min lease) has lapsed.
   const db = createDb(10 * 60_000);
   const sends = [1, 2, 3].map((i) => pendingSend(db, { session: `slack:bulk-${i}`, text: `Question ${i}` }));
+  const doneTurn = delivered(db, { session: 'slack:bulk-done', text: 'Answered already' });
+  const done = {
+    rowId: (
+      db.lc.db
+        .prepare("SELECT id FROM message_outbox WHERE turn_id = ? AND dispatch_kind = 'final'")
+        .get(doneTurn.id) as { id: string }
+    ).id,
+  };
   const stalled = [1, 2].map((i) => running(db, { session: `telegram:stalled-${i}`, text: `Task ${i}` }));
   db.clock.t = null;
 
@@ -233,15 +265,44 @@ test('bulk actions on the table selection: terminate rows, replay turns', { time
   await outbox.navLink('Outbox').click();
   await outbox.row(sends[0]!.rowId).waitFor();
   assert.equal(await outbox.bulkButton('Terminate').isDisabled(), true);
+  // A delivered row ticked alone: nothing can be terminated, and the button says why.
+  await outbox.row(done.rowId).waitFor();
+  await outbox.select(done.rowId);
+  assert.equal(await outbox.bulkButton('Terminate').isDisabled(), true);
+  assert.match((await outbox.bulkButton('Terminate').getAttribute('title')) ?? '', /It is delivered: only a send/);
+  assert.equal(await outbox.bulkButton('Resend').isDisabled(), true);
+  // With two pending rows ticked too, the dialog says which are skipped and only those two are sent.
   await outbox.select(sends[0]!.rowId);
   await outbox.select(sends[2]!.rowId);
   const text = await outbox.requestAction(outbox.bulkButton('Terminate'));
-  assert.match(text, /2 outbox rows \(send-\d+, send-\d+\) become failed_terminal \(operator_terminated\)/);
+  assert.match(text, /2 of 3 selected can be terminated; 1 other will be skipped/);
+  assert.match(
+    text,
+    /2 outbox rows \(send-\d+, send-\d+\) are stopped: failed for good \(stopped by an operator\), never sent/,
+  );
+  assert.doesNotMatch(text, /failed_terminal|operator_terminated/);
+  // The reason field is the dialog's first field, focused; what is typed there goes with the action.
+  const reason = outbox.dialog().getByRole('textbox', { name: /Reason/ });
+  assert.equal(
+    await reason.evaluate(
+      (el) => el === (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement,
+    ),
+    true,
+  );
+  await reason.fill('ticket 4521: duplicate replies');
   await outbox.confirm();
   await eventually(async () => assert.match(await outbox.statusMessage().innerText(), /Terminated 2 outbox rows/));
   assert.equal(db.lc.getRow(sends[0]!.rowId)!.status, 'failed_terminal');
   assert.equal(db.lc.getRow(sends[1]!.rowId)!.status, 'queued');
   assert.equal(db.lc.getRow(sends[2]!.rowId)!.status, 'failed_terminal');
+  assert.equal(db.lc.getRow(done.rowId)!.status, 'delivered');
+  // The reason is kept with each row's operator entry (what the audit shows).
+  const noted = db.lc.db
+    .prepare(
+      "SELECT DISTINCT entity_id AS id FROM message_history WHERE kind = 'outbox' AND actor = 'operator' AND note = ?",
+    )
+    .all('ticket 4521: duplicate replies') as { id: string }[];
+  assert.deepEqual(new Set(noted.map((n) => n.id)), new Set([sends[0]!.rowId, sends[2]!.rowId]));
   // Terminating a turn's only final reply finalizes the turn.
   assert.equal(db.lc.getTurn(sends[0]!.turn.id)!.status, 'failed_terminal');
   await eventually(async () =>
@@ -261,3 +322,85 @@ test('bulk actions on the table selection: terminate rows, replay turns', { time
   for (const s of stalled) assert.equal(db.lc.getTurn(s.id)!.status, 'failed_retryable');
   assert.deepEqual(problems.errors, []);
 });
+
+test(
+  'a dead row is resent and a dead turn replayed as new from the turn page, linked both ways',
+  { timeout: 60_000 },
+  async (t) => {
+    const db = createDb(5 * 60_000);
+    const dead = failedTerminal(db, { session: 'telegram:ticket-9001', text: 'Where is my parcel?' });
+    db.clock.t = null;
+    const rowId = (
+      db.lc.db.prepare("SELECT id FROM message_outbox WHERE turn_id = ? AND dispatch_kind = 'final'").get(dead.id) as {
+        id: string;
+      }
+    ).id;
+
+    const served = await serve(db.file);
+    t.after(() => served.stop());
+    const { context, page, problems } = await newPage(browser, { height: 1200 });
+    t.after(() => context.close());
+    const detail = new TurnDetailPage(page);
+    await detail.open(served.url);
+    await detail.openTurn(dead.id);
+
+    // What cannot be done is disabled, and the page says why in words.
+    assert.equal(await detail.action('Replay turn').isDisabled(), true);
+    assert.match(await detail.actionWhy().innerText(), /Replay turn: It is failed for good: only an open turn/);
+    assert.equal(await detail.rowAction(rowId, 'Retry now').count(), 0);
+
+    // Resend the dead row, with a reason.
+    const text = await detail.requestAction(detail.rowAction(rowId, 'Resend'));
+    assert.match(
+      text,
+      new RegExp(`A new send is queued for outbox row ${rowId}: the same channel, target and payload`),
+    );
+    await detail
+      .dialog()
+      .getByRole('textbox', { name: /Reason/ })
+      .fill('the user unblocked the bot');
+    await detail.confirm();
+    await eventually(async () => assert.match(await detail.statusMessage().innerText(), /Resent 1 outbox row/));
+    const resent = db.lc.db
+      .prepare('SELECT id, status, idempotency_key FROM message_outbox WHERE resend_of = ?')
+      .all(rowId) as {
+      id: string;
+      idempotency_key: string;
+    }[];
+    assert.equal(resent.length, 1);
+    assert.equal(resent[0]!.idempotency_key, `resend:${rowId}`);
+    const resentId = resent[0]!.id;
+    assert.equal(await detail.resultLinks().first().getAttribute('title'), resentId);
+    assert.match(await detail.resultLinks().first().innerText(), /^Resent as /);
+    // Both rows on the page, each naming the other; the original cannot be resent twice.
+    await eventually(async () => assert.match(await detail.outboxRow(resentId).innerText(), /Resend of/));
+    assert.match(await detail.outboxRow(rowId).innerText(), /Resent as/);
+    assert.equal(await detail.rowAction(rowId, 'Resend').count(), 0);
+    await eventually(async () => assert.match(await detail.timeline().innerText(), /the user unblocked the bot/));
+    assert.equal(db.lc.getRow(rowId)!.status, 'failed_terminal', 'a terminal row never changes');
+
+    // Replay the turn as a new one: the result links to it, and each turn links to the other.
+    const replayText = await detail.requestAction(detail.action('Replay as new turn'));
+    assert.match(
+      replayText,
+      new RegExp(`A new turn is made from turn ${dead.id}: the same session, message and reply route`),
+    );
+    await detail.confirm();
+    const link = detail.resultLinks().filter({ hasText: /^Replayed as new turn / });
+    await link.waitFor();
+    const newId = (await link.getAttribute('title'))!;
+    assert.equal(db.lc.getTurn(newId)!.replayOf, dead.id);
+    await eventually(async () => assert.match(await detail.turnLinks().innerText(), /Replayed as new turn/));
+    assert.equal(await detail.action('Replay as new turn').isDisabled(), true);
+    await screenshot(page, 'turn-detail-replayed-light');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'turn-detail-replayed-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await link.click();
+    await page.locator('.detail-title h2', { hasText: newId }).waitFor();
+    assert.match(await detail.turnLinks().innerText(), /Replay of turn/);
+    await detail.turnLinks().getByRole('link').click();
+    await page.locator('.detail-title h2', { hasText: dead.id }).waitFor();
+    assert.deepEqual(problems.errors, []);
+  },
+);

@@ -4,6 +4,7 @@ import type { Browser } from 'playwright-core';
 import { OUTBOX_STATUSES, TURN_STATUSES, type Lifecycle } from '../../main/lifecycle';
 import { eventually, launchBrowser, newPage, screenshot, serve } from './harness';
 import { OverviewPage, type UiCounts } from './pages/overview';
+import { TablePage } from './pages/tables';
 import { accepted, mixedStory } from './seed';
 
 let browser: Browser;
@@ -32,6 +33,8 @@ function dbCounts(lc: Lifecycle): UiCounts {
     outbox: group('message_outbox', OUTBOX_STATUSES),
     stuckTurns: status.stuckTurns,
     stuckOutbox: status.stuckOutbox,
+    deadTurns: status.deadTurns,
+    deadOutbox: status.deadOutbox,
   };
 }
 
@@ -68,6 +71,30 @@ test('the overview counts equal the database, and follow it live', { timeout: 90
   await screenshot(page, 'overview-light');
   await page.emulateMedia({ colorScheme: 'dark' });
   await screenshot(page, 'overview-dark');
+  assert.deepEqual(problems.errors, []);
+});
+
+test('failed-for-good work needs attention: its card opens the list filtered to it', { timeout: 60_000 }, async (t) => {
+  const { db } = mixedStory(60, 3);
+  const served = await serve(db.file);
+  t.after(() => served.stop());
+  const { context, page, problems } = await newPage(browser, { height: 1320 });
+  t.after(() => context.close());
+  const overview = new OverviewPage(page);
+  await overview.open(served.url);
+
+  const dead = db.lc.listTurns({ dead: true, order: 'desc', limit: 500 }).items.map((x) => x.id);
+  // The story's turns whose reply was refused for good (403), not its delivered or aborted ones.
+  assert.ok(dead.length > 0 && dead.length < 20, `failed-for-good turns: ${dead.length}`);
+  await eventually(async () =>
+    assert.equal(await overview.card('attention', 'deadTurns').innerText(), String(db.lc.status().deadTurns)),
+  );
+  await overview.card('attention', 'deadTurns').click();
+  const turns = new TablePage(page, 'Turns');
+  await turns.table().waitFor();
+  assert.equal(await turns.deadOnly().isChecked(), true);
+  await eventually(async () => assert.equal(await turns.footer().innerText(), `${dead.length} rows loaded`));
+  await eventually(async () => assert.deepEqual(new Set(await turns.renderedIds()), new Set(dead)));
   assert.deepEqual(problems.errors, []);
 });
 

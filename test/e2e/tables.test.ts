@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { eventually, launchBrowser, newPage, screenshot, serve } from './harness';
+import { whyNot } from '../../shared/triage';
 import { TablePage } from './pages/tables';
 import { mixedStory } from './seed';
 
@@ -208,7 +209,68 @@ test(
     assert.ok(cursors.slice(before).includes(null), JSON.stringify(cursors.slice(before)));
     assert.equal(await turns.row(newest).getAttribute('aria-selected'), 'true');
     assert.equal(await turns.row(newest).getAttribute('aria-rowindex'), '2');
-    assert.equal(await turns.bulkButton('Replay turn').isEnabled(), true);
+    // The actions judge the selected row by what it is, though its page was dropped meanwhile.
+    const why = whyNot('replay', db.lc.getTurn(newest)!);
+    assert.equal(await turns.bulkButton('Replay turn').isEnabled(), why === null);
+    assert.equal(await turns.bulkButton('Replay turn').getAttribute('title'), why);
     assert.deepEqual(problems.errors, []);
   },
 );
+
+test('the outbox table filters by a time range, error class and failed for good', { timeout: 90_000 }, async (t) => {
+  const { db } = mixedStory(60, 3);
+  const served = await serve(db.file);
+  t.after(() => served.stop());
+  const { context, page, problems } = await newPage(browser, { height: 1000 });
+  t.after(() => context.close());
+  const sent: Record<string, unknown>[] = [];
+  page.on('request', (req) => {
+    if (req.url().endsWith('/api/listOutbox')) sent.push(JSON.parse(req.postData() ?? '{}') as Record<string, unknown>);
+  });
+  const outbox = new TablePage(page, 'Outbox');
+  await outbox.open(served.url);
+  await outbox.navLink('Outbox').click();
+  await outbox.rows().first().waitFor();
+  const ids = (sql: string, ...args: unknown[]): string[] =>
+    (db.lc.db.prepare(sql).all(...args) as { id: string }[]).map((r) => r.id);
+  const last = (): Record<string, unknown> => sent.at(-1) ?? {};
+
+  // From a time (local, to the minute): the rows queued since then.
+  const from = new Date(Date.now() - 90 * 60_000);
+  from.setSeconds(0, 0);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const local = `${from.getFullYear()}-${pad(from.getMonth() + 1)}-${pad(from.getDate())}T${pad(from.getHours())}:${pad(from.getMinutes())}`;
+  await page.getByRole('combobox', { name: 'Queued' }).selectOption('custom');
+  await page.getByLabel('From', { exact: true }).fill(local);
+  await eventually(() => assert.equal(last().since, from.getTime()));
+  const recent = ids('SELECT id FROM message_outbox WHERE queued_at >= ?', from.getTime());
+  const all = ids('SELECT id FROM message_outbox');
+  assert.ok(recent.length > 0 && recent.length < all.length, `${recent.length} of ${all.length}`);
+  await eventually(async () => assert.equal(await outbox.footer().innerText(), `${recent.length} rows loaded`));
+  // Virtualized: the rows on screen are some of them, none from before.
+  const shown = await outbox.renderedIds();
+  assert.ok(shown.length > 0 && shown.every((id) => recent.includes(id)), shown.join(' '));
+
+  // A preset: the last hour, counted back from when it was chosen.
+  const before = Date.now();
+  await page.getByRole('combobox', { name: 'Queued' }).selectOption('1h');
+  await eventually(() => assert.equal(last().until, undefined));
+  const since = last().since as number;
+  assert.ok(since >= before - 3_600_000 - 1_000 && since <= Date.now() - 3_600_000 + 1_000, String(since));
+
+  // Error class, with the range cleared.
+  await page.getByRole('combobox', { name: 'Queued' }).selectOption('');
+  await page.getByRole('combobox', { name: 'Error class' }).selectOption('terminal');
+  await eventually(() => assert.deepEqual([last().errorClass, last().since], ['terminal', undefined]));
+  const terminal = ids("SELECT id FROM message_outbox WHERE error_class = 'terminal'");
+  assert.ok(terminal.length > 0);
+  await eventually(async () => assert.deepEqual(new Set(await outbox.renderedIds()), new Set(terminal)));
+
+  // Failed for good (24 h): sent as `dead`, and Reset clears every one of these.
+  await outbox.deadOnly().check();
+  await eventually(() => assert.equal(last().dead, true));
+  await page.getByRole('button', { name: 'Reset filters' }).click();
+  await eventually(() => assert.deepEqual(Object.keys(last()).sort(), ['cursor', 'limit', 'order']));
+  assert.equal(await page.getByRole('combobox', { name: 'Queued' }).inputValue(), '');
+  assert.deepEqual(problems.errors, []);
+});

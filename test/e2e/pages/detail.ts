@@ -31,11 +31,26 @@ export class TurnDetailPage extends DeskPage {
     return this.page.getByRole('list', { name: 'Timeline' });
   }
 
-  action(name: 'Abort session' | 'Replay turn'): Locator {
+  action(name: 'Abort session' | 'Replay turn' | 'Replay as new turn'): Locator {
     return this.page.locator('.detail-actions').getByRole('button', { name, exact: true });
   }
 
-  rowAction(rowId: string, name: 'Retry now' | 'Terminate'): Locator {
+  rowAction(rowId: string, name: 'Retry now' | 'Terminate' | 'Resend'): Locator {
     return this.outboxRow(rowId).getByRole('button', { name, exact: true });
+  }
+
+  /** Why the turn's disabled actions are disabled, as text under them. */
+  actionWhy(): Locator {
+    return this.page.getByTestId('action-why');
+  }
+
+  /** "Replay of turn X" / "Replayed as new turn Y". */
+  turnLinks(): Locator {
+    return this.page.getByTestId('turn-links');
+  }
+
+  /** The links the last action's result gave ("Resent as …", "Replayed as new turn …"). */
+  resultLinks(): Locator {
+    return this.page.getByTestId('action-links').getByRole('link');
   }
 }

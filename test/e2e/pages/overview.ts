@@ -6,6 +6,9 @@ export interface UiCounts {
   outbox: Record<string, number>;
   stuckTurns: number;
   stuckOutbox: number;
+  /** Failed for good recently, not yet replayed as new / resent. */
+  deadTurns: number;
+  deadOutbox: number;
 }
 
 export class OverviewPage extends DeskPage {
@@ -28,6 +31,8 @@ export class OverviewPage extends DeskPage {
       outbox: await read('outbox'),
       stuckTurns: toNumber(await this.card('attention', 'stuckTurns').innerText()),
       stuckOutbox: toNumber(await this.card('attention', 'stuckOutbox').innerText()),
+      deadTurns: toNumber(await this.card('attention', 'deadTurns').innerText()),
+      deadOutbox: toNumber(await this.card('attention', 'deadOutbox').innerText()),
     };
   }
 

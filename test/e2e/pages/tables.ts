@@ -49,8 +49,15 @@ export class TablePage extends DeskPage {
     return this.page.getByRole('checkbox', { name: 'Stuck only' });
   }
 
-  bulkButton(name: 'Abort session' | 'Replay turn' | 'Retry now' | 'Terminate'): Locator {
-    return this.page.getByRole('button', { name, exact: true });
+  bulkButton(
+    name: 'Abort session' | 'Replay turn' | 'Replay as new turn' | 'Retry now' | 'Resend' | 'Terminate',
+  ): Locator {
+    return this.page.locator('.bulk-actions').getByRole('button', { name, exact: true });
+  }
+
+  /** "Failed for good (24 h)": failed for good recently, not yet resent / replayed as new. */
+  deadOnly(): Locator {
+    return this.page.getByRole('checkbox', { name: /^Failed for good/ });
   }
 
   sortButton(): Locator {
