@@ -134,7 +134,7 @@ export class BulkJobs {
       while (effective && !running.cancel) {
         await yieldNow(); // the first batch too: start() has answered before any row changes
         if (running.cancel) break;
-        const page: { ids: string[]; next: string | null } = await this.page(target, effective, cursor, sessions);
+        const page: Batch = await this.page(target, effective, cursor, sessions);
         if (page.ids.length) {
           const outcomes = await store.operatorBatch(
             target.action,
@@ -143,7 +143,7 @@ export class BulkJobs {
             job.reason ?? undefined,
             job.id,
           );
-          tally(job, outcomes);
+          tally(job, outcomes, page.weight);
           progress();
         }
         if (!page.next) break;
@@ -171,7 +171,7 @@ export class BulkJobs {
     effective: TurnFilter & OutboxFilter,
     cursor: string | null,
     sessions: Set<string>,
-  ): Promise<{ ids: string[]; next: string | null }> {
+  ): Promise<Batch> {
     const { store } = this.options;
     const limit = this.batchSize;
     if (target.list === 'outbox') {
@@ -180,9 +180,15 @@ export class BulkJobs {
     }
     const p = await store.listTurns({ ...(effective as TurnFilter), order: 'desc', limit, cursor });
     if (target.action !== 'abort') return { ids: p.items.map((t) => t.id), next: p.nextCursor };
-    const keys = [...new Set(p.items.map((t) => t.sessionKey))].filter((k) => !sessions.has(k));
-    for (const k of keys) sessions.add(k);
-    return { ids: keys, next: p.nextCursor };
+    // The job counts turns (its total is a count of turns matching the filter): a session weighs
+    // its matching open turns, also those on later pages, which its abort takes off the walk.
+    const weight = new Map<string, number>();
+    for (const key of new Set(p.items.map((t) => t.sessionKey))) {
+      if (sessions.has(key)) continue;
+      sessions.add(key);
+      weight.set(key, await store.countTurns({ ...(effective as TurnFilter), sessionKey: key }));
+    }
+    return { ids: [...weight.keys()], next: p.nextCursor, weight };
   }
 
   private forgetOld(): void {
@@ -191,13 +197,21 @@ export class BulkJobs {
   }
 }
 
-function tally(job: BulkJob, outcomes: readonly BulkOutcome[]): void {
+/** One batch: the ids to act on and where the walk goes on; an abort's sessions weigh their turns. */
+interface Batch {
+  ids: string[];
+  next: string | null;
+  weight?: ReadonlyMap<string, number>;
+}
+
+function tally(job: BulkJob, outcomes: readonly BulkOutcome[], weight?: ReadonlyMap<string, number>): void {
   for (const o of outcomes) {
+    const n = weight?.get(o.id) ?? 1;
     if (o.ok) {
-      job.done++;
+      job.done += n;
       continue;
     }
-    job.refused++;
+    job.refused += n;
     if (job.refusals.length < REFUSALS_KEPT) job.refusals.push({ id: o.id, error: o.error ?? o.code ?? 'refused' });
   }
 }

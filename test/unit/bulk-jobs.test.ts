@@ -297,3 +297,32 @@ test('through the API: startBulk answers at once, cancelBulk stops the job betwe
     await store.close();
   }
 });
+
+test('an abort by filter works on sessions and counts their turns, also when a session spans batches', async () => {
+  const { store, clock } = open();
+  try {
+    for (let i = 0; i < 90; i++) {
+      clock.advance(1);
+      const { turn } = await store.accept({
+        channel: 'telegram',
+        sessionKey: `s-${i % 30}`,
+        payload: { text: 'q' },
+        route: { channel: 'telegram', to: 'c' },
+      });
+      if (i % 2) await store.markRunning(turn.id);
+    }
+    const jobs = new BulkJobs({ store, operator: 'desk:dan', batchSize: 7 });
+    const started = await jobs.start({ list: 'turns', action: 'abort', filter: { channel: 'telegram' } });
+    assert.equal(started.total, 90);
+    const end = await jobs.wait(started.id);
+    assert.deepEqual([end.state, end.done, end.refused], ['done', 90, 0]);
+    const open = await store.countTurns({ status: ['accepted', 'running'] });
+    assert.equal(open, 0);
+    assert.equal(await store.countTurns({ status: ['aborted'] }), 90);
+    const audit = await store.auditTrail({});
+    assert.equal(audit.items.length, 1);
+    assert.match(audit.items[0]!.reason ?? '', /abort.*90 done, 0 refused/);
+  } finally {
+    await store.close();
+  }
+});
