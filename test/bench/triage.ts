@@ -28,10 +28,12 @@ export async function triageCalls(store: LifecycleStore, generatedAt: number): P
   const newest = (await store.listTurns({ order: 'desc', limit: 50 })).items;
   const sample = newest[Math.floor(newest.length / 2)] ?? newest[0];
   const externalId = sample?.externalId ?? '100000000';
-  // A middle part: neither its prefix ("agent:main:") nor its whole.
-  const sessionMiddle = (sample?.sessionKey ?? 'agent:main:telegram:dm:1000').split(':').slice(2, 4).join(':');
-  const sessionPart = `${sessionMiddle}${(sample?.sessionKey.split(':')[4] ?? '').slice(0, 3)}`;
-  const failedRow = (await store.listOutbox({ status: ['failed_terminal'], order: 'desc', limit: 1 })).items[0];
+  // A middle part ("telegram:dm:482" of "agent:main:telegram:dm:48213907"): neither its prefix nor its whole.
+  const parts = (sample?.sessionKey ?? 'agent:main:telegram:dm:48213907').split(':');
+  const sessionPart = `${parts.slice(2, 4).join(':')}:${(parts[4] ?? '').slice(0, 3)}`;
+  // A row that failed on its own (not cancelled by an abort): its error group is what a person opens.
+  const failed = await store.listOutbox({ status: ['failed_terminal', 'expired'], order: 'desc', limit: 100 });
+  const failedRow = failed.items.find((r) => r.lastError !== null);
   // The JS twin of the SQL signature (main/lifecycle/signature.ts): the group a person clicks.
   const signature = failedRow ? errorSignature(failedRow.lastError ?? failedRow.terminalReason) : null;
   const channel = failedRow?.channel ?? 'telegram';
