@@ -34,7 +34,11 @@ export function ExportMenu({ target }: { target: ExportTarget }) {
       ))}
       {mine && busy && <span className="muted small">Exporting…</span>}
       {message && (
-        <span className="muted small export-message" aria-live="polite">
+        <span
+          className="muted small export-message"
+          aria-live="polite"
+          title="Every row matching the filter, written page by page as it is read"
+        >
           {message}
         </span>
       )}

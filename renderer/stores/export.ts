@@ -47,7 +47,7 @@ export const useExportStore = create<ExportState>()((set, get) => ({
       ? 'Export cancelled.'
       : savedTo
         ? `Saved ${rows === null ? 'the' : formatNumber(rows)} ${rows === 1 ? 'row' : 'rows'} to ${savedTo}.`
-        : `Download started (${format.toUpperCase()}): every ${target.list === 'audit' ? 'entry' : 'row'} matching the filter, written as it is read.`;
+        : `Download started (${format.toUpperCase()}).`;
     set({ busy: false, message });
   },
   dismiss() {

@@ -73,8 +73,8 @@ export function ErrorsView() {
           {groups.length === 1 ? 'group' : 'groups'}, {formatNumber(total)} failures. Work a person stopped (terminated,
           aborted) is not counted.
         </p>
-        {groups.length === 0 && !loading ? (
-          <p className="muted empty-small">No failures in this window.</p>
+        {groups.length === 0 ? (
+          <p className="muted empty-small">{loading ? 'Grouping the failures…' : 'No failures in this window.'}</p>
         ) : (
           <ErrorGroupsTable
             groups={groups}

@@ -47,24 +47,35 @@ function fill(db: Database.Database): void {
   })();
 }
 
-/** Every row's search entry: the one at its rowid, with its id; nothing else in the index. */
+/**
+ * Every row's search entries: the keys' one at its rowid, with its id, and an error entry
+ * exactly for the rows that have an error; nothing else in either index.
+ */
 function assertIndexExact(db: Database.Database): void {
   for (const s of SEARCHED) {
     const rows = db.prepare(`SELECT rowid AS rid, id FROM ${s.table} ORDER BY rowid`).all();
     const entries = db.prepare(`SELECT rowid AS rid, fts_id AS id FROM ${s.fts} ORDER BY rowid`).all();
     assert.deepEqual(entries, rows, `${s.fts} holds one entry per row of ${s.table}`);
+    const failed = db
+      .prepare(`SELECT rowid AS rid, id FROM ${s.table} AS r WHERE ${s.error('r')} IS NOT NULL ORDER BY rowid`)
+      .all();
+    const errors = db.prepare(`SELECT rowid AS rid, fts_id AS id FROM ${s.ftsError} ORDER BY rowid`).all();
+    assert.deepEqual(errors, failed, `${s.ftsError} holds one entry per row of ${s.table} with an error`);
   }
 }
 
+/** What a search finds: rows whose keys or payload match, or whose error does, each once. */
 const search = (db: Database.Database, table: 'message_turns' | 'message_outbox', text: string): string[] =>
   (
     db
       .prepare(
         `SELECT t.id FROM ${table}_fts f JOIN ${table} t ON t.rowid = f.rowid AND t.id = f.fts_id
-         WHERE ${table}_fts MATCH ? ORDER BY t.id`,
+         WHERE ${table}_fts MATCH @q
+         UNION SELECT t.id FROM ${table}_fts_error f JOIN ${table} t ON t.rowid = f.rowid AND t.id = f.fts_id
+         WHERE ${table}_fts_error MATCH @q`,
       )
       .pluck()
-      .all(`"${text.replaceAll('"', '""')}"`) as string[]
+      .all({ q: `"${text.replaceAll('"', '""')}"` }) as string[]
   ).sort();
 
 test('v4 → v5: rows kept, columns added, existing rows searchable and grouped', () => {
@@ -202,6 +213,54 @@ test('a v4 file opened read-only (not migrated): the triage reads work through t
     assert.equal(typeof lc.status().deadOutbox, 'number');
     assert.deepEqual(lc.auditTrail({}).items, []);
     assert.equal(lc.countOutbox({ signature: '# forbidden: bot was blocked by user #' }), 10);
+  } finally {
+    lc.close();
+  }
+});
+
+test('v5: a failure re-indexes only the error: the keys and payload index is not written', () => {
+  const file = fileAtVersion(4, fill);
+  Lifecycle.open(file).close();
+  const db = new Database(file);
+  try {
+    const blocks = (fts: string): unknown =>
+      db.prepare(`SELECT count(*) AS n, sum(length(block)) AS bytes FROM ${fts}_data`).get();
+    const before = { outbox: blocks('message_outbox_fts'), turns: blocks('message_turns_fts') };
+    const errorsBefore = blocks('message_outbox_fts_error');
+    db.prepare(
+      "UPDATE message_outbox SET status = 'failed_retryable', attempt_count = 1, last_error = '502 from numbat gateway' WHERE id = 'r7'",
+    ).run();
+    db.prepare(
+      "UPDATE message_turns SET status = 'failed_terminal', terminal_reason = 'echidna' WHERE id = 't7'",
+    ).run();
+    assert.deepEqual(blocks('message_outbox_fts'), before.outbox, 'the keys index of the outbox is unchanged');
+    assert.deepEqual(blocks('message_turns_fts'), before.turns, 'the keys index of the turns is unchanged');
+    assert.notDeepEqual(blocks('message_outbox_fts_error'), errorsBefore, 'the error index took the new error');
+    assert.deepEqual(search(db, 'message_outbox', 'numbat'), ['r7']);
+    assert.deepEqual(search(db, 'message_turns', 'echidna'), ['t7']);
+    // An error cleared (a retry) leaves no entry: the row is found by its keys only.
+    db.prepare("UPDATE message_outbox SET status = 'pending', last_error = NULL WHERE id = 'r7'").run();
+    assert.deepEqual(search(db, 'message_outbox', 'numbat'), []);
+    assert.deepEqual(search(db, 'message_outbox', 't7:final'), ['r7']);
+    // A row that matches in both indexes is one result, and counted once.
+    db.prepare(
+      "UPDATE message_outbox SET status = 'failed_retryable', last_error = 'dup of t7:final' WHERE id = 'r7'",
+    ).run();
+    assertIndexExact(db);
+  } finally {
+    db.close();
+  }
+  const lc = Lifecycle.open(file);
+  try {
+    assert.deepEqual(
+      lc.listOutbox({ search: 't7:final' }).items.map((r) => r.id),
+      ['r7'],
+    );
+    assert.equal(lc.countOutbox({ search: 't7:final' }), 1);
+    assert.deepEqual(
+      lc.listOutbox({ search: 'numbat' }).items.map((r) => r.id),
+      [],
+    );
   } finally {
     lc.close();
   }

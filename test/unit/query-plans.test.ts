@@ -234,8 +234,9 @@ function fullScans(db: Database.Database, r: Recorded): { plan: string[]; bad: s
     if (what === 'CONSTANT' || what.startsWith('(') || what === 'json_each') return false;
     if (what === 'd' && / VIRTUAL TABLE /.test(line)) return false; // json_each: a branch per value
     if (what === 'lifecycle_counts') return false; // at most one row per status: 12 rows
-    // The full-text index answering a MATCH (FTS5's own b-tree of trigrams).
-    if (/^SCAN \S+ VIRTUAL TABLE INDEX \d+:M/.test(line)) return false;
+    // The full-text index answering a MATCH (FTS5's own b-tree of trigrams), or a MATCH at one
+    // rowid ("=": the error index's hit not already found in the keys' index).
+    if (/^SCAN \S+ VIRTUAL TABLE INDEX \d+:=?M/.test(line)) return false;
     return strict || !/USING (COVERING )?INDEX|USING INTEGER PRIMARY KEY/.test(line);
   });
   if (/^list(Turns|Outbox)/.test(r.label) && /^\s*SELECT/.test(r.sql)) {

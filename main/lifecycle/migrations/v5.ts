@@ -35,14 +35,20 @@ export const V5_INDEXES: Record<string, string> = {
   ix_history_job: 'message_history(job_id) WHERE job_id IS NOT NULL',
 };
 
-/** What the full-text index holds of a row (`r`: NEW, OLD or the table), per table. */
+/** What the full-text indexes hold of a row (`r`: NEW, OLD or the table), per table. */
 interface Searched {
   kind: 'turn' | 'outbox';
   table: string;
+  /** Text written once (ids, keys, payload): the large index. */
   fts: string;
-  /** The columns whose change re-indexes the row. */
-  columns: readonly string[];
-  text: (r: string) => [keys: string, payload: string, error: string];
+  /** The error, which changes as the row fails: a small index of its own, so a failure re-indexes only it. */
+  ftsError: string;
+  /** The columns whose change re-indexes the row's keys and payload. */
+  keyColumns: readonly string[];
+  /** The columns whose change re-indexes the row's error. */
+  errorColumns: readonly string[];
+  text: (r: string) => [keys: string, payload: string];
+  error: (r: string) => string;
 }
 
 export const SEARCHED: readonly Searched[] = [
@@ -50,54 +56,85 @@ export const SEARCHED: readonly Searched[] = [
     kind: 'turn',
     table: 'message_turns',
     fts: 'message_turns_fts',
-    columns: ['id', 'external_id', 'dedupe_key', 'session_key', 'payload', 'terminal_reason'],
+    ftsError: 'message_turns_fts_error',
+    keyColumns: ['id', 'external_id', 'dedupe_key', 'session_key', 'payload'],
+    errorColumns: ['id', 'terminal_reason'],
     text: (r) => [
       `coalesce(${r}.external_id, '') || ' ' || coalesce(${r}.dedupe_key, '') || ' ' || ${r}.session_key`,
       `substr(${r}.payload, 1, 2000)`,
-      `${r}.terminal_reason`,
     ],
+    error: (r) => `${r}.terminal_reason`,
   },
   {
     kind: 'outbox',
     table: 'message_outbox',
     fts: 'message_outbox_fts',
-    columns: ['id', 'turn_id', 'idempotency_key', 'target', 'payload', 'last_error', 'terminal_reason'],
+    ftsError: 'message_outbox_fts_error',
+    keyColumns: ['id', 'turn_id', 'idempotency_key', 'target', 'payload'],
+    errorColumns: ['id', 'last_error', 'terminal_reason'],
     text: (r) => [
       `coalesce(${r}.turn_id, '') || ' ' || coalesce(${r}.idempotency_key, '') || ' ' || ${r}.target`,
       `substr(${r}.payload, 1, 1000)`,
-      `coalesce(${r}.last_error, '') || ' ' || coalesce(${r}.terminal_reason, '')`,
     ],
+    error: (r) => `nullif(trim(coalesce(${r}.last_error, '') || ' ' || coalesce(${r}.terminal_reason, '')), '')`,
   },
 ];
 
+/** The statements that index the rows `from` selects (`r` names them): both indexes, the error only where there is one. */
+export function indexRows(s: Searched, r: string, from: string): string[] {
+  return [
+    `INSERT OR REPLACE INTO ${s.fts} (rowid, fts_id, fts_keys, fts_payload)
+       SELECT ${r}.rowid, ${r}.id, ${s.text(r).join(', ')} ${from};`,
+    `INSERT OR REPLACE INTO ${s.ftsError} (rowid, fts_id, fts_error)
+       SELECT ${r}.rowid, ${r}.id, ${s.error(r)} ${from} ${from.includes(' WHERE ') ? 'AND' : 'WHERE'} ${s.error(r)} IS NOT NULL;`,
+  ];
+}
+
 /**
- * The full-text index of a table (FTS5, trigram: any part of a key or a word of a payload), kept
- * by triggers so rows of any writer are found. Its rowid is the row's and it stores the row's id:
- * VACUUM may renumber the rowids of a table without INTEGER PRIMARY KEY, so a search keeps a hit
- * only when the ids agree, and deletes name both. An insert REPLACEs an entry left under its rowid.
- * A row an INSERT OR REPLACE removes fires no delete trigger: v3's BEFORE INSERT trigger notes it
- * (now with its rowid) and the insert's trigger removes its entry first.
+ * The full-text indexes of a table (FTS5, trigram: any part of a key or a word of a payload),
+ * kept by triggers so rows of any writer are found. The keys and payload, written once, are in
+ * one; the error, which each failure changes, in a second, small one: a failing UPDATE
+ * re-indexes a few dozen characters, not the payload's thousands. Their rowid is the row's and
+ * they store the row's id: VACUUM may renumber the rowids of a table without INTEGER PRIMARY
+ * KEY, so a search keeps a hit only when the ids agree, and deletes name both. An insert
+ * REPLACEs an entry left under its rowid. A row an INSERT OR REPLACE removes fires no delete
+ * trigger: v3's BEFORE INSERT trigger notes it (now with its rowid) and the insert's trigger
+ * removes its entries first. Rows already in the file are indexed later, in the background
+ * (search-backfill.ts), so that the migration does not hold the write lock for minutes.
  */
 function searchIndex(s: Searched): string {
-  const [keys, payload, error] = s.text('NEW');
-  const insert = `INSERT OR REPLACE INTO ${s.fts} (rowid, fts_id, fts_keys, fts_payload, fts_error)
-        VALUES (NEW.rowid, NEW.id, ${keys}, ${payload}, ${error});`;
-  const changed = s.columns.map((c) => `OLD.${c} IS NOT NEW.${c}`).join(' OR ');
+  const [keys, payload] = s.text('NEW');
+  const error = s.error('NEW');
+  const replaced = `(SELECT old_rowid FROM lifecycle_replaced WHERE entity = '${s.kind}' AND old_rowid IS NOT NULL)`;
+  const changed = (columns: readonly string[]): string => columns.map((c) => `OLD.${c} IS NOT NEW.${c}`).join(' OR ');
+  const insertKeys = `INSERT OR REPLACE INTO ${s.fts} (rowid, fts_id, fts_keys, fts_payload)
+        VALUES (NEW.rowid, NEW.id, ${keys}, ${payload});`;
+  const insertError = `INSERT OR REPLACE INTO ${s.ftsError} (rowid, fts_id, fts_error)
+        SELECT NEW.rowid, NEW.id, ${error} WHERE ${error} IS NOT NULL;`;
   return `
-    CREATE VIRTUAL TABLE ${s.fts} USING fts5(fts_id, fts_keys, fts_payload, fts_error, tokenize = 'trigram');
+    CREATE VIRTUAL TABLE ${s.fts} USING fts5(fts_id, fts_keys, fts_payload, tokenize = 'trigram');
+    CREATE VIRTUAL TABLE ${s.ftsError} USING fts5(fts_id, fts_error, tokenize = 'trigram');
     CREATE TRIGGER lc_${s.kind}_fts_insert AFTER INSERT ON ${s.table} BEGIN
-      DELETE FROM ${s.fts} WHERE rowid IN (SELECT old_rowid FROM lifecycle_replaced WHERE entity = '${s.kind}' AND old_rowid IS NOT NULL);
-      ${insert}
+      DELETE FROM ${s.fts} WHERE rowid IN ${replaced};
+      DELETE FROM ${s.ftsError} WHERE rowid IN ${replaced};
+      ${insertKeys}
+      ${insertError}
     END;
-    CREATE TRIGGER lc_${s.kind}_fts_update AFTER UPDATE OF ${s.columns.join(', ')} ON ${s.table} WHEN ${changed} BEGIN
+    CREATE TRIGGER lc_${s.kind}_fts_update AFTER UPDATE OF ${s.keyColumns.join(', ')} ON ${s.table}
+      WHEN ${changed(s.keyColumns)} BEGIN
       DELETE FROM ${s.fts} WHERE rowid = OLD.rowid AND fts_id = OLD.id;
-      ${insert}
+      ${insertKeys}
+    END;
+    CREATE TRIGGER lc_${s.kind}_fts_error_update AFTER UPDATE OF ${s.errorColumns.join(', ')} ON ${s.table}
+      WHEN ${changed(s.errorColumns)} BEGIN
+      DELETE FROM ${s.ftsError} WHERE rowid = OLD.rowid AND fts_id = OLD.id;
+      ${insertError}
     END;
     CREATE TRIGGER lc_${s.kind}_fts_delete AFTER DELETE ON ${s.table} BEGIN
       DELETE FROM ${s.fts} WHERE rowid = OLD.rowid AND fts_id = OLD.id;
+      DELETE FROM ${s.ftsError} WHERE rowid = OLD.rowid AND fts_id = OLD.id;
     END;
-    INSERT INTO ${s.fts} (rowid, fts_id, fts_keys, fts_payload, fts_error)
-      SELECT rowid, id, ${s.text(s.table).join(', ')} FROM ${s.table};`;
+    ${indexRows(s, s.table, `FROM ${s.table}`).join('\n    ')}`;
 }
 
 /** v3's note of a row a REPLACE is about to remove, now with its rowid (for the search index). */

@@ -117,10 +117,12 @@ export class Where implements FilterWhere {
     const fts = `${table}_fts`;
     if (!this.core || !hasTable(this.core, fts)) return false;
     if (this.driven) {
-      // Only narrows: the row's own entry must match (by rowid, with its id).
-      this.add(`(rowid, id) IN (SELECT rowid, fts_id FROM ${fts} WHERE ${fts} MATCH @ftsNarrow)`, {
-        ftsNarrow: ftsPhrase(search),
-      });
+      // Only narrows: the row's own entry must match (by rowid, with its id), in either index.
+      this.add(
+        `(rowid, id) IN (SELECT rowid, fts_id FROM ${fts} WHERE ${fts} MATCH @ftsNarrow
+           UNION ALL SELECT rowid, fts_id FROM ${fts}_error WHERE ${fts}_error MATCH @ftsNarrow)`,
+        { ftsNarrow: ftsPhrase(search) },
+      );
       return true;
     }
     this.fts = fts;
@@ -300,9 +302,21 @@ export function pageSql<R>(q: PageQuery<R>): { sql: string; params: Params } {
 const FTS_KEY = 'ftsRowid';
 
 /**
- * A page of full-text matches: the index's entries in rowid order (newest rows last), each kept
- * only when the row at that rowid still has the entry's id (VACUUM may renumber rowids), then
- * the filter's other terms. Cursor: "rowid:id".
+ * The terms that pick a table's rows from one of its full-text indexes (`f`): the entry matches
+ * and the row at that rowid still has the entry's id (VACUUM may renumber rowids). The error's
+ * index counts only rows the keys' index does not match, so that each row is found once.
+ */
+function ftsArm(table: string, fts: string, index: string): string[] {
+  const terms = [`${index} MATCH @fts`, `${table}.id = f.fts_id`];
+  if (index !== fts) terms.push(`NOT EXISTS (SELECT 1 FROM ${fts} WHERE ${fts} MATCH @fts AND rowid = f.rowid)`);
+  return terms;
+}
+
+/**
+ * A page of full-text matches: the entries of both indexes (keys and payload; the error) in
+ * rowid order (newest rows last), then the filter's other terms. UNION ALL with ORDER BY merges
+ * the two walks, each in its index's rowid order, so each stops at the page's limit (a UNION
+ * would order each by all columns to merge duplicates, and sort every match). Cursor: "rowid:id".
  */
 function ftsPageSql<R>(
   q: PageQuery<R>,
@@ -312,16 +326,18 @@ function ftsPageSql<R>(
   asc: boolean,
 ): { sql: string; params: Params } {
   const { table, where } = q;
-  const terms = [
-    `${fts} MATCH @fts`,
-    `${table}.id = f.fts_id`,
-    ...where.terms,
-    ...where.bounds.map(narrowing),
-    ...(cursor ? [`f.rowid ${asc ? '>' : '<'} @cursorAt`] : []),
-  ];
+  const arm = (index: string): string => {
+    const terms = [
+      ...ftsArm(table, fts, index),
+      ...where.terms,
+      ...where.bounds.map(narrowing),
+      ...(cursor ? [`f.rowid ${asc ? '>' : '<'} @cursorAt`] : []),
+    ];
+    return `SELECT ${q.select}, f.rowid AS ${FTS_KEY} FROM ${index} AS f JOIN ${table} ON ${table}.rowid = f.rowid
+      WHERE ${terms.join(' AND ')}`;
+  };
   return {
-    sql: `SELECT ${q.select}, f.rowid AS ${FTS_KEY} FROM ${fts} AS f JOIN ${table} ON ${table}.rowid = f.rowid
-      WHERE ${terms.join(' AND ')} ORDER BY f.rowid ${asc ? 'ASC' : 'DESC'} LIMIT @limit`,
+    sql: `${arm(fts)} UNION ALL ${arm(`${fts}_error`)} ORDER BY ${FTS_KEY} ${asc ? 'ASC' : 'DESC'} LIMIT @limit`,
     params,
   };
 }
@@ -331,11 +347,11 @@ export function countSql(table: string, where: Where): { sql: string; params: Pa
   const and = (terms: readonly string[]): string => (terms.length ? terms.join(' AND ') : '1');
   const params = { ...where.params };
   if (where.fts) {
-    const terms = [`${where.fts} MATCH @fts`, `${table}.id = f.fts_id`, ...where.terms, ...where.bounds.map(narrowing)];
-    return {
-      sql: `SELECT count(*) AS n FROM ${where.fts} AS f JOIN ${table} ON ${table}.rowid = f.rowid WHERE ${and(terms)}`,
-      params,
-    };
+    const fts = where.fts;
+    const count = (index: string): string =>
+      `SELECT count(*) FROM ${index} AS f JOIN ${table} ON ${table}.rowid = f.rowid
+         WHERE ${and([...ftsArm(table, fts, index), ...where.terms, ...where.bounds.map(narrowing)])}`;
+    return { sql: `SELECT (${count(fts)}) + (${count(`${fts}_error`)}) AS n`, params };
   }
   if (where.parts.length === 0) {
     const terms = [...(where.walkTerm ? [where.walkTerm] : []), ...where.terms, ...where.bounds];
