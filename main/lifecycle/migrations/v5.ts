@@ -130,7 +130,8 @@ function searchIndex(s: Searched): string {
       DELETE FROM ${s.fts} WHERE rowid = OLD.rowid AND fts_id = OLD.id;
       DELETE FROM ${s.ftsError} WHERE rowid = OLD.rowid AND fts_id = OLD.id;
     END;
-    ${indexRows(s, s.table, `FROM ${s.table}`).join('\n    ')}`;
+    INSERT INTO lifecycle_search_backfill (entity, below, done, total)
+      SELECT '${s.kind}', CASE WHEN max(rowid) IS NULL THEN 0 ELSE max(rowid) + 1 END, 0, count(*) FROM ${s.table};`;
 }
 
 /** v3's note of a row a REPLACE is about to remove, now with its rowid (for the search index). */
@@ -157,7 +158,7 @@ function addColumns(db: Database.Database, table: string, columns: readonly Colu
  * error as a VIRTUAL generated column (computed from the row, so any writer's failures are
  * grouped, and stored only in the partial indexes of rows that have an error), who did what
  * and why in the history, the indexes above, and the full-text search indexes filled with the
- * rows already there.
+ * rows already there noted for the background backfill (search-backfill.ts).
  */
 export const v5: Migration = (db) => {
   addColumns(db, 'message_turns', V5_TURN_COLUMNS);
@@ -168,5 +169,9 @@ export const v5: Migration = (db) => {
     replacedNote('turn', 'message_turns', 'dedupe_key') + replacedNote('outbox', 'message_outbox', 'idempotency_key'),
   );
   for (const [name, on] of Object.entries(V5_INDEXES)) db.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${on}`);
+  // How far the background backfill of the rows already here got, per table: it indexes the
+  // rowids below `below` walking down (0: none left), `done` of the `total` there were.
+  db.exec(`CREATE TABLE lifecycle_search_backfill (
+    entity TEXT PRIMARY KEY, below INTEGER NOT NULL, done INTEGER NOT NULL, total INTEGER NOT NULL)`);
   db.exec(SEARCHED.map(searchIndex).join('\n'));
 };
