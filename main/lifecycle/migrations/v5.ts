@@ -95,7 +95,9 @@ export function indexRows(s: Searched, r: string, from: string): string[] {
  * KEY, so a search keeps a hit only when the ids agree, and deletes name both. An insert
  * REPLACEs an entry left under its rowid. A row an INSERT OR REPLACE removes fires no delete
  * trigger: v3's BEFORE INSERT trigger notes it (now with its rowid) and the insert's trigger
- * removes its entries first. Rows already in the file are indexed later, in the background
+ * removes its entries first. An update REPLACEs the row's entry at its rowid (a delete first
+ * would cost a lookup in the index), and deletes its error entry only when the error is gone.
+ * Rows already in the file are indexed later, in the background
  * (search-backfill.ts), so that the migration does not hold the write lock for minutes.
  */
 function searchIndex(s: Searched): string {
@@ -108,8 +110,8 @@ function searchIndex(s: Searched): string {
   const insertError = `INSERT OR REPLACE INTO ${s.ftsError} (rowid, fts_id, fts_error)
         SELECT NEW.rowid, NEW.id, ${error} WHERE ${error} IS NOT NULL;`;
   return `
-    CREATE VIRTUAL TABLE ${s.fts} USING fts5(fts_id, fts_keys, fts_payload, tokenize = 'trigram');
-    CREATE VIRTUAL TABLE ${s.ftsError} USING fts5(fts_id, fts_error, tokenize = 'trigram');
+    CREATE VIRTUAL TABLE ${s.fts} USING fts5(fts_id, fts_keys, fts_payload, tokenize = 'trigram', columnsize = 0);
+    CREATE VIRTUAL TABLE ${s.ftsError} USING fts5(fts_id UNINDEXED, fts_error, tokenize = 'trigram', columnsize = 0);
     CREATE TRIGGER lc_${s.kind}_fts_insert AFTER INSERT ON ${s.table} BEGIN
       DELETE FROM ${s.fts} WHERE rowid IN ${replaced};
       DELETE FROM ${s.ftsError} WHERE rowid IN ${replaced};
@@ -118,12 +120,11 @@ function searchIndex(s: Searched): string {
     END;
     CREATE TRIGGER lc_${s.kind}_fts_update AFTER UPDATE OF ${s.keyColumns.join(', ')} ON ${s.table}
       WHEN ${changed(s.keyColumns)} BEGIN
-      DELETE FROM ${s.fts} WHERE rowid = OLD.rowid AND fts_id = OLD.id;
       ${insertKeys}
     END;
     CREATE TRIGGER lc_${s.kind}_fts_error_update AFTER UPDATE OF ${s.errorColumns.join(', ')} ON ${s.table}
       WHEN ${changed(s.errorColumns)} BEGIN
-      DELETE FROM ${s.ftsError} WHERE rowid = OLD.rowid AND fts_id = OLD.id;
+      DELETE FROM ${s.ftsError} WHERE rowid = OLD.rowid AND fts_id = OLD.id AND ${error} IS NULL;
       ${insertError}
     END;
     CREATE TRIGGER lc_${s.kind}_fts_delete AFTER DELETE ON ${s.table} BEGIN
