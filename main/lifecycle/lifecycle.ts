@@ -11,7 +11,13 @@ import { finalizeTurn, type FinalizeOptions, type FinalizeResult } from './final
 import { LifecycleError } from './errors';
 import { GroupCommit } from './group-commit';
 import { createWriter } from './write';
-import { backfillSearchNow, backfillStep, searchIndexState, type SearchIndexState } from './search-backfill';
+import {
+  backfillSearchNow,
+  backfillStep,
+  restartSearchBackfill,
+  searchIndexState,
+  type SearchIndexState,
+} from './search-backfill';
 import type { Who } from './history';
 import { importLegacyQueue, type ImportProgress, type ImportResult } from './legacy-import';
 import { expire, type ExpiryResult } from './expiry';
@@ -244,6 +250,10 @@ export class Lifecycle {
   /** One transaction of the backfill over at most `limit` rows; fewer handled: it is done. */
   backfillSearchStep(limit: number): number {
     return backfillStep(this.core, limit);
+  }
+  /** Empties the search indexes and notes every row for the backfill (a file loaded with the triggers dropped). */
+  restartSearchBackfill(): void {
+    restartSearchBackfill(this.core);
   }
   /** The whole backfill at once, unpaced (a file nobody else is using, e.g. the bench's generator). */
   backfillSearchNow(): number {

@@ -80,6 +80,28 @@ export function backfillStep(core: Core, limit: number): number {
   });
 }
 
+/**
+ * Empties the search indexes and notes every row now in the file for the backfill, as the
+ * migration does for the rows it finds: for a file loaded with the triggers dropped (the
+ * bench's generator), whose indexes miss what was loaded. One transaction; the rows are then
+ * indexed by the backfill (paced, or backfillSearchNow).
+ */
+export function restartSearchBackfill(core: Core): void {
+  if (!hasState(core)) return;
+  core.write(() => {
+    for (const s of SEARCHED) {
+      for (const fts of [s.fts, s.ftsError]) core.db.prepare(`DELETE FROM ${fts}`).run();
+      core
+        .stmt(
+          `UPDATE ${STATE_TABLE} SET done = 0, (below, total) = (
+             SELECT CASE WHEN max(rowid) IS NULL THEN 0 ELSE max(rowid) + 1 END, count(*) FROM ${s.table})
+           WHERE entity = ?`,
+        )
+        .run(s.kind);
+    }
+  });
+}
+
 /** Rows a transaction of the unpaced backfill indexes: large, as nobody waits for the file then. */
 const NOW_BATCH = 5_000;
 

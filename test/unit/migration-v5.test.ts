@@ -319,3 +319,26 @@ test('v5 on a new file: the search index is ready at once', () => {
     lc.close();
   }
 });
+
+test('v5: a file loaded with the triggers dropped is indexed again from scratch after a restart', () => {
+  const file = fileAtVersion(4, () => undefined);
+  const lc = Lifecycle.open(file);
+  try {
+    const db = lc.db;
+    const triggers = db
+      .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'lc_%_fts_%'")
+      .all() as { name: string; sql: string }[];
+    for (const t of triggers) db.exec(`DROP TRIGGER ${t.name}`);
+    fill(db);
+    for (const t of triggers) db.exec(t.sql);
+    assert.deepEqual(search(db, 'message_turns', 'number 42'), [], 'loaded without the triggers: not indexed');
+    lc.restartSearchBackfill();
+    assert.deepEqual(lc.searchIndexState(), { state: 'building', indexed: 0, total: 100 });
+    assert.equal(lc.backfillSearchNow(), 100);
+    assert.deepEqual(lc.searchIndexState(), { state: 'ready', indexed: 100, total: 100 });
+    assert.deepEqual(search(db, 'message_turns', 'number 42'), ['t42']);
+    assertIndexExact(db);
+  } finally {
+    lc.close();
+  }
+});
