@@ -239,6 +239,12 @@ export interface AppInfo {
   retentionMs: number;
   /** How long failed-for-good work counts as needing attention. */
   attentionWindowMs: number;
+  /**
+   * The full-text search index of a SQLite file (absent: none, e.g. PostgreSQL or an older file
+   * read as it is). While `building`, rows that were in the file before it was migrated and are
+   * not yet indexed (the oldest first: newest rows are indexed first) are missing from searches.
+   */
+  searchIndex?: { state: 'ready' | 'building'; indexed: number; total: number };
 }
 
 /** One entry per id (or session) of a bulk action: what happened to it. */

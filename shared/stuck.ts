@@ -102,7 +102,9 @@ function deadReason(
   if (item.completedAt < now - (th.attentionWindowMs ?? DEFAULT_ATTENTION_WINDOW_MS)) return null;
   if ((CHOSEN_TERMINAL_REASONS as readonly string[]).includes(item.terminalReason ?? '')) return null;
   const what = item.status === 'expired' ? 'Expired' : 'Failed for good';
-  return `${what}: ${error ?? 'unknown error'} after ${item.attemptCount} attempt${item.attemptCount === 1 ? '' : 's'}`;
+  // A turn that failed live was never retried by the worker: its count is 0, and "after 0 attempts" says nothing true.
+  const n = item.attemptCount;
+  return `${what}: ${error ?? 'unknown error'}${n > 0 ? ` after ${n} attempt${n === 1 ? '' : 's'}` : ''}`;
 }
 
 /** Why an outbox row is stuck (or failed for good recently), or null if it is neither. */

@@ -45,6 +45,7 @@ async function main(port: NonNullable<typeof parentPort>, data: EngineData): Pro
   const { store } = opened;
   const sqlite = store instanceof SqliteStore ? store : undefined;
 
+  let searchIndex = sqlite?.searchIndexState();
   let integrity: IntegrityState = sqlite ? { state: 'checking', checked: 0, total: 0, message: null } : NOT_A_FILE;
   const info = (): AppInfo => ({
     dbPath: store.location,
@@ -59,6 +60,7 @@ async function main(port: NonNullable<typeof parentPort>, data: EngineData): Pro
     integrity,
     retentionMs: store.config.retentionMs,
     attentionWindowMs: store.config.attentionWindowMs,
+    ...(searchIndex ? { searchIndex } : {}),
   });
   const watch = new ChangeWatch(
     store,
@@ -112,9 +114,23 @@ async function main(port: NonNullable<typeof parentPort>, data: EngineData): Pro
       })
     : undefined;
 
+  // The search index's backfill of rows from before migration 5 (search-backfill.ts), in the
+  // background of the process that opened the file writable; searchIndex says how far it got.
+  const backfill = (async (): Promise<void> => {
+    try {
+      while (sqlite && !sqlite.readOnly && !closing && searchIndex?.state === 'building') {
+        await sqlite.backfillSearch(1_000);
+        searchIndex = sqlite.searchIndexState();
+      }
+    } catch (err) {
+      if (!closing) console.error(`[lifecycle-desk] search index backfill stopped: ${(err as Error).message}`);
+    }
+  })();
+
   const close = async (): Promise<void> => {
     if (closing) return;
     closing = true;
+    await backfill;
     clearInterval(countsTimer);
     stopFeed();
     watch.stop();

@@ -11,6 +11,13 @@ import { finalizeTurn, type FinalizeOptions, type FinalizeResult } from './final
 import { LifecycleError } from './errors';
 import { GroupCommit } from './group-commit';
 import { createWriter } from './write';
+import {
+  backfillSearchNow,
+  backfillStep,
+  restartSearchBackfill,
+  searchIndexState,
+  type SearchIndexState,
+} from './search-backfill';
 import type { Who } from './history';
 import { importLegacyQueue, type ImportProgress, type ImportResult } from './legacy-import';
 import { expire, type ExpiryResult } from './expiry';
@@ -234,6 +241,23 @@ export class Lifecycle {
   /** Failures grouped by normalized error, channel and kind; biggest first. */
   errorGroups(query?: q.ErrorGroupQuery): ErrorGroup[] {
     return q.errorGroups(this.core, query);
+  }
+
+  /** How far the search index's backfill of the rows there before migration 5 got. */
+  searchIndexState(): SearchIndexState | undefined {
+    return searchIndexState(this.core);
+  }
+  /** One transaction of the backfill over at most `limit` rows; fewer handled: it is done. */
+  backfillSearchStep(limit: number): number {
+    return backfillStep(this.core, limit);
+  }
+  /** Empties the search indexes and notes every row for the backfill (a file loaded with the triggers dropped). */
+  restartSearchBackfill(): void {
+    restartSearchBackfill(this.core);
+  }
+  /** The whole backfill at once, unpaced (a file nobody else is using, e.g. the bench's generator). */
+  backfillSearchNow(): number {
+    return backfillSearchNow(this.core);
   }
 
   close(): void {

@@ -9,6 +9,7 @@ import { Lifecycle, SCHEMA_VERSION } from '../../main/lifecycle';
 import { errorSignature } from '../../main/lifecycle/signature';
 import { SEARCHED } from '../../main/lifecycle/migrations/v5';
 import { fileAtVersion } from '../helpers/versions';
+import { SqliteStore } from '../../main/store/sqlite/store';
 
 const turnIns = `INSERT INTO message_turns (id, channel, external_id, dedupe_key, session_key, payload, accepted_at,
   updated_at, next_attempt_at, status, terminal_reason) VALUES (?, 'telegram', ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
@@ -78,6 +79,12 @@ const search = (db: Database.Database, table: 'message_turns' | 'message_outbox'
       .all({ q: `"${text.replaceAll('"', '""')}"` }) as string[]
   ).sort();
 
+function migratedAndBackfilled(file: string): void {
+  const lc = Lifecycle.open(file);
+  lc.backfillSearchNow();
+  lc.close();
+}
+
 test('v4 → v5: rows kept, columns added, existing rows searchable and grouped', () => {
   const file = fileAtVersion(4, fill);
   const before = new Database(file, { readonly: true });
@@ -99,6 +106,11 @@ test('v4 → v5: rows kept, columns added, existing rows searchable and grouped'
     assert.deepEqual(db.prepare(`SELECT ${cols('message_turns')} FROM message_turns ORDER BY id`).all(), turns);
     assert.deepEqual(db.prepare(`SELECT ${cols('message_outbox')} FROM message_outbox ORDER BY id`).all(), rows);
     assert.deepEqual(db.prepare(`SELECT ${cols('message_history')} FROM message_history ORDER BY id`).all(), history);
+    // The migration leaves the rows already there to the backfill: not yet found, and said so.
+    assert.deepEqual(search(db, 'message_turns', '917'), []);
+    assert.deepEqual(lc.searchIndexState(), { state: 'building', indexed: 0, total: 100 });
+    assert.equal(lc.backfillSearchNow(), 100);
+    assert.deepEqual(lc.searchIndexState(), { state: 'ready', indexed: 100, total: 100 });
     assertIndexExact(db);
     // By external id, by a middle part of the session key, by a word of the payload, by an error.
     assert.deepEqual(search(db, 'message_turns', '917'), ['t17']);
@@ -125,7 +137,7 @@ test('v4 → v5: rows kept, columns added, existing rows searchable and grouped'
 
 test('v5: every plain-SQL writer keeps the search index exact; a deleted or replaced row is never found', () => {
   const file = fileAtVersion(4, fill);
-  Lifecycle.open(file).close();
+  migratedAndBackfilled(file);
   const db = new Database(file);
   try {
     const t = db.prepare(turnIns);
@@ -220,7 +232,7 @@ test('a v4 file opened read-only (not migrated): the triage reads work through t
 
 test('v5: a failure re-indexes only the error: the keys and payload index is not written', () => {
   const file = fileAtVersion(4, fill);
-  Lifecycle.open(file).close();
+  migratedAndBackfilled(file);
   const db = new Database(file);
   try {
     const blocks = (fts: string): unknown =>
@@ -261,6 +273,71 @@ test('v5: a failure re-indexes only the error: the keys and payload index is not
       lc.listOutbox({ search: 'numbat' }).items.map((r) => r.id),
       [],
     );
+  } finally {
+    lc.close();
+  }
+});
+
+test('v5: the paced backfill indexes the newest rows first; a row written meanwhile is indexed once; read-only only reports', async () => {
+  const file = fileAtVersion(4, fill);
+  const store = SqliteStore.open(file);
+  try {
+    const db = store.lc.db;
+    assert.deepEqual(store.searchIndexState(), { state: 'building', indexed: 0, total: 100 });
+    // A gateway changes an old row and adds a new one before the walk reaches them.
+    db.prepare("UPDATE message_outbox SET last_error = 'wallaby 500' WHERE id = 'r1'").run();
+    db.prepare(turnIns).run('t-new', 'x', 'tg:new', 'telegram:quoll', '{}', 99, 99, 99, 'accepted', null);
+    assert.deepEqual(search(db, 'message_turns', 'quoll'), ['t-new']);
+    assert.deepEqual(search(db, 'message_outbox', 'wallaby'), ['r1']);
+    // The walk goes down from the highest rowid at migration: recent turns first.
+    assert.equal(await store.backfillSearch(10), 10);
+    assert.deepEqual(search(db, 'message_turns', 'number 49'), ['t49']);
+    assert.deepEqual(search(db, 'message_turns', 'number 40'), ['t40']);
+    assert.deepEqual(search(db, 'message_turns', 'number 39'), []);
+    assert.deepEqual(store.searchIndexState(), { state: 'building', indexed: 10, total: 100 });
+    const ro = Lifecycle.open(file, { readOnly: true });
+    try {
+      assert.deepEqual(ro.searchIndexState(), { state: 'building', indexed: 10, total: 100 });
+    } finally {
+      ro.close();
+    }
+    assert.equal(await store.backfillSearch(1_000), 90);
+    assert.deepEqual(store.searchIndexState(), { state: 'ready', indexed: 100, total: 100 });
+    assert.equal(await store.backfillSearch(1_000), 0);
+    assertIndexExact(db);
+    assert.deepEqual(search(db, 'message_outbox', 'wallaby'), ['r1']);
+  } finally {
+    await store.close();
+  }
+});
+
+test('v5 on a new file: the search index is ready at once', () => {
+  const lc = Lifecycle.open(fileAtVersion(4, () => undefined));
+  try {
+    assert.deepEqual(lc.searchIndexState(), { state: 'ready', indexed: 0, total: 0 });
+  } finally {
+    lc.close();
+  }
+});
+
+test('v5: a file loaded with the triggers dropped is indexed again from scratch after a restart', () => {
+  const file = fileAtVersion(4, () => undefined);
+  const lc = Lifecycle.open(file);
+  try {
+    const db = lc.db;
+    const triggers = db
+      .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'lc_%_fts_%'")
+      .all() as { name: string; sql: string }[];
+    for (const t of triggers) db.exec(`DROP TRIGGER ${t.name}`);
+    fill(db);
+    for (const t of triggers) db.exec(t.sql);
+    assert.deepEqual(search(db, 'message_turns', 'number 42'), [], 'loaded without the triggers: not indexed');
+    lc.restartSearchBackfill();
+    assert.deepEqual(lc.searchIndexState(), { state: 'building', indexed: 0, total: 100 });
+    assert.equal(lc.backfillSearchNow(), 100);
+    assert.deepEqual(lc.searchIndexState(), { state: 'ready', indexed: 100, total: 100 });
+    assert.deepEqual(search(db, 'message_turns', 'number 42'), ['t42']);
+    assertIndexExact(db);
   } finally {
     lc.close();
   }

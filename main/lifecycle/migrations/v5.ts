@@ -99,7 +99,9 @@ export function indexRows(s: Searched, r: string, from: string): string[] {
  * KEY, so a search keeps a hit only when the ids agree, and deletes name both. An insert
  * REPLACEs an entry left under its rowid. A row an INSERT OR REPLACE removes fires no delete
  * trigger: v3's BEFORE INSERT trigger notes it (now with its rowid) and the insert's trigger
- * removes its entries first. Rows already in the file are indexed later, in the background
+ * removes its entries first. An update REPLACEs the row's entry at its rowid (a delete first
+ * would cost a lookup in the index), and deletes its error entry only when the error is gone.
+ * Rows already in the file are indexed later, in the background
  * (search-backfill.ts), so that the migration does not hold the write lock for minutes.
  */
 function searchIndex(s: Searched): string {
@@ -112,8 +114,8 @@ function searchIndex(s: Searched): string {
   const insertError = `INSERT OR REPLACE INTO ${s.ftsError} (rowid, fts_id, fts_error)
         SELECT NEW.rowid, NEW.id, ${error} WHERE ${error} IS NOT NULL;`;
   return `
-    CREATE VIRTUAL TABLE ${s.fts} USING fts5(fts_id, fts_keys, fts_payload, tokenize = 'trigram');
-    CREATE VIRTUAL TABLE ${s.ftsError} USING fts5(fts_id, fts_error, tokenize = 'trigram');
+    CREATE VIRTUAL TABLE ${s.fts} USING fts5(fts_id, fts_keys, fts_payload, tokenize = 'trigram', columnsize = 0);
+    CREATE VIRTUAL TABLE ${s.ftsError} USING fts5(fts_id UNINDEXED, fts_error, tokenize = 'trigram', columnsize = 0);
     CREATE TRIGGER lc_${s.kind}_fts_insert AFTER INSERT ON ${s.table} BEGIN
       DELETE FROM ${s.fts} WHERE rowid IN ${replaced};
       DELETE FROM ${s.ftsError} WHERE rowid IN ${replaced};
@@ -122,19 +124,19 @@ function searchIndex(s: Searched): string {
     END;
     CREATE TRIGGER lc_${s.kind}_fts_update AFTER UPDATE OF ${s.keyColumns.join(', ')} ON ${s.table}
       WHEN ${changed(s.keyColumns)} BEGIN
-      DELETE FROM ${s.fts} WHERE rowid = OLD.rowid AND fts_id = OLD.id;
       ${insertKeys}
     END;
     CREATE TRIGGER lc_${s.kind}_fts_error_update AFTER UPDATE OF ${s.errorColumns.join(', ')} ON ${s.table}
       WHEN ${changed(s.errorColumns)} BEGIN
-      DELETE FROM ${s.ftsError} WHERE rowid = OLD.rowid AND fts_id = OLD.id;
+      DELETE FROM ${s.ftsError} WHERE rowid = OLD.rowid AND fts_id = OLD.id AND ${error} IS NULL;
       ${insertError}
     END;
     CREATE TRIGGER lc_${s.kind}_fts_delete AFTER DELETE ON ${s.table} BEGIN
       DELETE FROM ${s.fts} WHERE rowid = OLD.rowid AND fts_id = OLD.id;
       DELETE FROM ${s.ftsError} WHERE rowid = OLD.rowid AND fts_id = OLD.id;
     END;
-    ${indexRows(s, s.table, `FROM ${s.table}`).join('\n    ')}`;
+    INSERT INTO lifecycle_search_backfill (entity, below, done, total)
+      SELECT '${s.kind}', CASE WHEN max(rowid) IS NULL THEN 0 ELSE max(rowid) + 1 END, 0, count(*) FROM ${s.table};`;
 }
 
 /** v3's note of a row a REPLACE is about to remove, now with its rowid (for the search index). */
@@ -161,7 +163,7 @@ function addColumns(db: Database.Database, table: string, columns: readonly Colu
  * error as a VIRTUAL generated column (computed from the row, so any writer's failures are
  * grouped, and stored only in the partial indexes of rows that have an error), who did what
  * and why in the history, the indexes above, and the full-text search indexes filled with the
- * rows already there.
+ * rows already there noted for the background backfill (search-backfill.ts).
  */
 export const v5: Migration = (db) => {
   addColumns(db, 'message_turns', V5_TURN_COLUMNS);
@@ -172,5 +174,9 @@ export const v5: Migration = (db) => {
     replacedNote('turn', 'message_turns', 'dedupe_key') + replacedNote('outbox', 'message_outbox', 'idempotency_key'),
   );
   for (const [name, on] of Object.entries(V5_INDEXES)) db.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${on}`);
+  // How far the background backfill of the rows already here got, per table: it indexes the
+  // rowids below `below` walking down (0: none left), `done` of the `total` there were.
+  db.exec(`CREATE TABLE lifecycle_search_backfill (
+    entity TEXT PRIMARY KEY, below INTEGER NOT NULL, done INTEGER NOT NULL, total INTEGER NOT NULL)`);
   db.exec(SEARCHED.map(searchIndex).join('\n'));
 };

@@ -115,7 +115,8 @@ export class Where implements FilterWhere {
 
   fullText(table: string, search: string): boolean {
     const fts = `${table}_fts`;
-    if (!this.core || !hasTable(this.core, fts)) return false;
+    // Both indexes: a file of an earlier draft of v5 had only the first (it keeps the key search).
+    if (!this.core || !hasTable(this.core, fts) || !hasTable(this.core, `${fts}_error`)) return false;
     if (this.driven) {
       // Only narrows: the row's own entry must match (by rowid, with its id), in either index.
       this.add(

@@ -1,5 +1,7 @@
 import { previewAbort } from '../../lifecycle/abort';
 import { pacedOperatorPrune } from './paced-prune';
+import { Pacer } from './pacer';
+import type { SearchIndexState } from '../../lifecycle/search-backfill';
 import { Lifecycle, type LifecycleOptions } from '../../lifecycle/lifecycle';
 import { liveness } from '../../lifecycle/liveness';
 import type { LifecycleStore, RecoveryStore, StoreOptions } from '../contract';
@@ -7,6 +9,8 @@ import { sqliteRecovery } from './recovery';
 
 /** How often watch() looks at PRAGMA data_version: SQLite has no change notification across processes. */
 const WATCH_INTERVAL_MS = 500;
+/** Rows one transaction of the search backfill indexes (tens of ms with long payloads; the pacer rests as long). */
+const BACKFILL_ROWS = 200;
 
 /**
  * The store over one SQLite file: the sync core (../../lifecycle) behind the async contract.
@@ -92,6 +96,23 @@ export class SqliteStore implements LifecycleStore {
   auditTrail: LifecycleStore['auditTrail'] = async (f) => this.lc.auditTrail(f);
   series: LifecycleStore['series'] = async (w, b) => this.lc.series(w, b);
   liveness: LifecycleStore['liveness'] = async (last) => liveness(this.lc.core, last ?? null);
+
+  /** How far the search index's backfill got (undefined: a file without the index). */
+  searchIndexState(): SearchIndexState | undefined {
+    return this.lc.searchIndexState();
+  }
+
+  /**
+   * Up to `maxRows` of the search index's backfill, in paced transactions (pacer.ts), so that a
+   * gateway sharing the file gets the lock between them. Returns the rows indexed; nothing on a
+   * read-only open (the file reports `building` until a writable process finishes it).
+   */
+  async backfillSearch(maxRows: number): Promise<number> {
+    if (this.readOnly || this.lc.searchIndexState()?.state !== 'building') return 0;
+    this.pacer ??= new Pacer(this.lc.db, this.config.busyTimeoutMs);
+    return this.pacer.batches(maxRows, BACKFILL_ROWS, (limit) => this.lc.backfillSearchStep(limit));
+  }
+  private pacer: Pacer | undefined;
 
   watch(listener: () => void): () => void {
     let version = this.dataVersion();
