@@ -7,7 +7,6 @@ import Database from 'better-sqlite3';
 import { Lifecycle } from '../../main/lifecycle/lifecycle';
 import { SCHEMA_VERSION } from '../../main/lifecycle/migrations';
 import { TURN_MINUTES_BACKFILL } from '../../main/lifecycle/migrations/v2';
-import { SEARCHED } from '../../main/lifecycle/migrations/v5';
 import { int } from './stats';
 import { SPEC_OUTBOX_COLUMNS, SPEC_TURN_COLUMNS } from '../helpers/gateway-file';
 
@@ -23,7 +22,7 @@ import { SPEC_OUTBOX_COLUMNS, SPEC_TURN_COLUMNS } from '../helpers/gateway-file'
 // (generate-pg.ts loads the same rows into PostgreSQL).
 
 /** Bump when the generated data changes, so cached files are regenerated. */
-const GENERATOR_VERSION = 5;
+const GENERATOR_VERSION = 6;
 const HOUR = 3_600_000;
 const SPAN = 48 * HOUR;
 const SESSIONS = 5_000;
@@ -405,13 +404,6 @@ const BATCH = 250;
 /** Turns per transaction of the load. */
 const TX_TURNS = 100_000;
 
-/** The search index as v5's triggers would have filled it, row by row (the load ran without them). */
-const SEARCH_FILL = SEARCHED.map(
-  (x) =>
-    `INSERT INTO ${x.fts} (rowid, fts_id, fts_keys, fts_payload, fts_error)
-       SELECT rowid, id, ${x.text(x.table).join(', ')} FROM ${x.table};`,
-).join('\n');
-
 /** The outbox rows' per-minute counters, as migration v2 fills them for an adopted file. */
 const OUTBOX_MINUTES_BACKFILL = `
   INSERT INTO lifecycle_minutes (entity, minute, status, entered)
@@ -522,9 +514,6 @@ export function ensureReadDb(turns: number, log: (line: string) => void): ReadDb
   db.transaction(() => {
     for (const o of schema.filter((x) => x.type === 'index')) db.exec(o.sql);
     db.exec(historySql(now)); // after the indexes: it finds each turn's rows by turn_id
-    const fts = performance.now();
-    db.exec(SEARCH_FILL);
-    log(`  search index (FTS5 trigram) filled in ${((performance.now() - fts) / 1000).toFixed(1)} s`);
     // The counters the triggers would have kept: by status, and per minute (as migration v2
     // fills them for an adopted file: turns 'accepted' at accepted_at, then their move).
     db.exec(`
@@ -552,6 +541,14 @@ export function ensureReadDb(turns: number, log: (line: string) => void): ReadDb
   db.pragma('journal_mode = WAL');
   db.unsafeMode(false);
   db.close();
+  // The search index as v5's triggers would have filled it (the load ran without them): the
+  // migration's backfill, run to its end at once instead of paced in the engine's background.
+  const fts = performance.now();
+  const lc = Lifecycle.open(tmp);
+  lc.restartSearchBackfill();
+  lc.backfillSearchNow();
+  lc.close();
+  log(`  search index (FTS5 trigram) filled in ${((performance.now() - fts) / 1000).toFixed(1)} s`);
   fs.renameSync(tmp, file);
   const generationMs = performance.now() - t0;
   log(`  generated in ${(generationMs / 1000).toFixed(1)} s, ${(fileBytes(file) / 2 ** 30).toFixed(2)} GiB`);
