@@ -46,6 +46,9 @@ export const ACTION_STATUSES = {
   abort: TURN_ACTIVE_STATUSES,
 } as const satisfies Record<BulkAction, readonly string[]>;
 
+/** The shortest search the full-text index answers (trigrams); a shorter one is an id or session-key prefix. */
+export const MIN_FULL_TEXT = 3;
+
 /** How long failed-for-good work counts as needing attention (LifecycleConfig.attentionWindowMs). */
 export const DEFAULT_ATTENTION_WINDOW_MS = 24 * 3_600_000;
 

@@ -78,6 +78,20 @@ export function ActionHint({ id, reason }: { id: string; reason: string | null }
   );
 }
 
+/** While the file's search index is still being filled: a search may miss older rows. */
+export function SearchIndexNote({ index }: { index: { state: string; indexed: number; total: number } | undefined }) {
+  if (!index || index.state !== 'building') return null;
+  const percent = index.total > 0 ? Math.floor((index.indexed / index.total) * 100) : 0;
+  return (
+    <p className="progress-note" data-testid="search-index" role="status">
+      <span>
+        The search index is still being built ({percent}% of the rows that were there before this version): full-text
+        search finds newer rows, and older ones as it gets to them.
+      </span>
+    </p>
+  );
+}
+
 /** A view's load or refresh failed (or the token is wrong): what happened, as an alert. */
 export function ErrorNotice({ children }: { children: ReactNode }) {
   return (

@@ -1,9 +1,9 @@
 import type { ColumnDef } from '@tanstack/react-table';
 import { useEffect, useMemo, type ReactNode } from 'react';
 import { formatDuration } from '../../shared/stuck';
-import { DEFAULT_ATTENTION_WINDOW_MS, type BulkAction } from '../../shared/triage';
+import { DEFAULT_ATTENTION_WINDOW_MS, MIN_FULL_TEXT, type BulkAction } from '../../shared/triage';
 import { BulkActions } from '../components/ActionButton';
-import { ErrorNotice } from '../components/Banners';
+import { ErrorNotice, SearchIndexNote } from '../components/Banners';
 import { DataTable } from '../components/DataTable';
 import { DebouncedInput, FilterBar, SelectField } from '../components/FilterBar';
 import { useNow, usePersistentState, useWhileShown } from '../hooks';
@@ -101,6 +101,14 @@ export function ListView<M extends ListMethod>(props: ListViewProps<M>) {
   const done = useActionsStore((a) => a.done);
   const writeBlock = useStatusStore(selectWriteBlock);
   const attention = useStatusStore((st) => st.info?.attentionWindowMs ?? DEFAULT_ATTENTION_WINDOW_MS);
+  const searchIndex = useStatusStore((st) => st.info?.searchIndex);
+  // The engine fills the index in the background and only getInfo says how far: ask again while it builds.
+  const building = searchIndex?.state === 'building';
+  useEffect(() => {
+    if (!building) return;
+    const timer = setInterval(() => void useStatusStore.getState().loadInfo(), 5_000);
+    return () => clearInterval(timer);
+  }, [building]);
   const now = useNow();
   const [visibility, setVisibility] = usePersistentState<Record<string, boolean>>(
     `lifecycle-desk.${props.name}.columns`,
@@ -165,6 +173,7 @@ export function ListView<M extends ListMethod>(props: ListViewProps<M>) {
           onChange={(range) => setFilter(range)}
         />
       </FilterBar>
+      {(text.search?.length ?? 0) >= MIN_FULL_TEXT && <SearchIndexNote index={searchIndex} />}
       {s.error && (
         <ErrorNotice>
           {props.loadError}: {s.error}

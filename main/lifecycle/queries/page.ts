@@ -83,8 +83,7 @@ type Part = { kind: 'few'; term: string } | { kind: 'branches'; term: string; va
 export const FEW_ROWS = 2_000;
 export const FEW_KEYS = 48;
 
-/** The shortest search that the full-text index answers (trigrams); a shorter one is a key prefix. */
-export const MIN_FULL_TEXT = 3;
+export { MIN_FULL_TEXT } from '../../../shared/triage';
 
 /** An FTS5 query for `text` as one phrase: any part of a value (trigrams), case-insensitive. */
 export function ftsPhrase(text: string): string {
