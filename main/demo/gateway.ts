@@ -4,7 +4,7 @@ import { DeliveryError, type DeliverHandler, type ReplayHandler } from '../recov
 import { RecoveryWorker } from '../recovery/worker';
 import type { DispatchKind, OutboxRow, Turn } from '../../shared/types';
 import { pick, seededRandom } from './random';
-import { turnInput, writeThenSend } from './reply';
+import { beginAndRecord, turnInput, writeThenSend } from './reply';
 import { Sink } from './sink';
 import type { LifecycleStore } from '../store/contract';
 
@@ -95,22 +95,7 @@ export class DemoGateway {
       const terminal = this.random() < 0.3;
       throw new DeliveryError(pick(this.random, terminal ? TERMINAL : RETRYABLE), terminal ? 'terminal' : 'retryable');
     }
-    const begun = await this.store.beginSend(row.id);
-    if (!begun) return false;
-    const payload = JSON.parse(row.payload) as { text?: unknown };
-    this.sink.write({
-      at: Date.now(),
-      begunAt: begun.lastAttemptAt ?? undefined,
-      by: this.store.owner,
-      rowId: row.id,
-      turnId: row.turnId,
-      kind: row.dispatchKind,
-      channel: row.channel,
-      target: row.target,
-      idempotencyKey: row.idempotencyKey,
-      text: String(payload.text ?? ''),
-    });
-    return true;
+    return beginAndRecord(this.store, this.sink, row);
   }
 
   readonly replay: ReplayHandler = async (turn) => {

@@ -15,7 +15,7 @@ import {
   sendOutcome,
   type Arrival,
 } from './scenario';
-import { turnInput, writeThenSend } from './reply';
+import { beginAndRecord, turnInput, writeThenSend } from './reply';
 import { Sink } from './sink';
 
 // The live half of the demo's incident (scenario.ts): inbound messages on the scenario's schedule,
@@ -189,21 +189,7 @@ export class IncidentGateway {
       if ((this.options.latencyMs ?? 0) > 0 && outcome.waitMs) await sleep(Math.min(outcome.waitMs / 3, 8_000));
       throw new DeliveryError(outcome.error, outcome.errorClass);
     }
-    const begun = await this.store.beginSend(row.id);
-    if (!begun) return false;
-    this.sink.write({
-      at: Date.now(),
-      begunAt: begun.lastAttemptAt ?? undefined,
-      by: this.store.owner,
-      rowId: row.id,
-      turnId: row.turnId,
-      kind: row.dispatchKind,
-      channel: row.channel,
-      target: row.target,
-      idempotencyKey: row.idempotencyKey,
-      text: String((JSON.parse(row.payload) as { text?: unknown }).text ?? ''),
-    });
-    return true;
+    return beginAndRecord(this.store, this.sink, row);
   }
 
   readonly deliver: DeliverHandler = async (row) => {

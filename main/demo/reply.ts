@@ -1,6 +1,7 @@
 import { DeliveryError } from '../recovery/handlers';
 import type { LifecycleStore } from '../store/contract';
 import type { DispatchKind, OutboxRow, Turn } from '../../shared/types';
+import type { Sink } from './sink';
 
 // The two simulated gateways (the steady demo and the scripted incident) differ in what they
 // answer and how the platform behaves, not in how a reply is written ahead and then sent.
@@ -62,5 +63,27 @@ export async function writeThenSend(
       errorClass: err instanceof DeliveryError ? err.errorClass : 'retryable',
     });
   }
+  return true;
+}
+
+/**
+ * The platform accepted the send: the row is begun (false when it may no longer be sent:
+ * aborted, or held by another process) and the send recorded in the sink.
+ */
+export async function beginAndRecord(store: LifecycleStore, sink: Sink, row: OutboxRow): Promise<boolean> {
+  const begun = await store.beginSend(row.id);
+  if (!begun) return false;
+  sink.write({
+    at: Date.now(),
+    begunAt: begun.lastAttemptAt ?? undefined,
+    by: store.owner,
+    rowId: row.id,
+    turnId: row.turnId,
+    kind: row.dispatchKind,
+    channel: row.channel,
+    target: row.target,
+    idempotencyKey: row.idempotencyKey,
+    text: String((JSON.parse(row.payload) as { text?: unknown }).text ?? ''),
+  });
   return true;
 }
