@@ -4,6 +4,7 @@ import { DeliveryError, type DeliverHandler, type ReplayHandler } from '../recov
 import { RecoveryWorker } from '../recovery/worker';
 import type { DispatchKind, OutboxRow, Turn } from '../../shared/types';
 import { pick, seededRandom } from './random';
+import { beginAndRecord, turnInput, writeThenSend } from './reply';
 import { Sink } from './sink';
 import type { LifecycleStore } from '../store/contract';
 
@@ -94,22 +95,7 @@ export class DemoGateway {
       const terminal = this.random() < 0.3;
       throw new DeliveryError(pick(this.random, terminal ? TERMINAL : RETRYABLE), terminal ? 'terminal' : 'retryable');
     }
-    const begun = await this.store.beginSend(row.id);
-    if (!begun) return false;
-    const payload = JSON.parse(row.payload) as { text?: unknown };
-    this.sink.write({
-      at: Date.now(),
-      begunAt: begun.lastAttemptAt ?? undefined,
-      by: this.store.owner,
-      rowId: row.id,
-      turnId: row.turnId,
-      kind: row.dispatchKind,
-      channel: row.channel,
-      target: row.target,
-      idempotencyKey: row.idempotencyKey,
-      text: String(payload.text ?? ''),
-    });
-    return true;
+    return beginAndRecord(this.store, this.sink, row);
   }
 
   readonly replay: ReplayHandler = async (turn) => {
@@ -166,45 +152,16 @@ export class DemoGateway {
     await this.store.finalize(turn.id);
   }
 
-  /** Returns false when the turn can no longer send (aborted). */
-  private async sendReply(turn: Turn, kind: DispatchKind, text: string): Promise<boolean> {
-    let row: OutboxRow;
-    try {
-      const result = await this.store.enqueue({
-        turnId: turn.id,
-        channel: turn.routeChannel,
-        target: turn.routeTo,
-        dispatchKind: kind,
-        payload: { text },
-        idempotencyKey: `${turn.id}:${kind}`,
-      });
-      row = result.row;
-      if (result.duplicate && row.status !== 'queued' && row.status !== 'failed_retryable') return true;
-    } catch (err) {
-      if ((err as { code?: string }).code === 'turn_aborted') return false;
-      throw err;
-    }
-    await this.pause();
-    try {
-      if (await this.send(row)) await this.store.ack(row.id);
-    } catch (err) {
-      await this.store.fail(row.id, {
-        error: (err as Error).message,
-        errorClass: err instanceof DeliveryError ? err.errorClass : 'retryable',
-      });
-    }
-    return true;
+  private sendReply(turn: Turn, kind: DispatchKind, text: string): Promise<boolean> {
+    return writeThenSend(
+      this.store,
+      turn,
+      kind,
+      { text },
+      {
+        pause: () => this.pause(),
+        send: (row) => this.send(row),
+      },
+    );
   }
-}
-
-function turnInput(turn: Turn) {
-  return {
-    id: turn.id,
-    channel: turn.channel,
-    accountId: turn.accountId,
-    dedupeKey: turn.dedupeKey,
-    sessionKey: turn.sessionKey,
-    payload: turn.payload,
-    route: { channel: turn.routeChannel, to: turn.routeTo },
-  };
 }

@@ -15,6 +15,7 @@ import {
   sendOutcome,
   type Arrival,
 } from './scenario';
+import { beginAndRecord, turnInput, writeThenSend } from './reply';
 import { Sink } from './sink';
 
 // The live half of the demo's incident (scenario.ts): inbound messages on the scenario's schedule,
@@ -161,34 +162,11 @@ export class IncidentGateway {
     await this.store.finalize(turn.id);
   }
 
-  /** Returns false when the turn can no longer send (aborted). */
-  private async sendReply(turn: Turn, a: Arrival, kind: DispatchKind): Promise<boolean> {
-    let row: OutboxRow;
-    try {
-      const result = await this.store.enqueue({
-        turnId: turn.id,
-        channel: turn.routeChannel,
-        target: turn.routeTo,
-        dispatchKind: kind,
-        payload: replyPayload(a, kind),
-        idempotencyKey: `${turn.id}:${kind}`,
-      });
-      row = result.row;
-      if (result.duplicate && row.status !== 'queued' && row.status !== 'failed_retryable') return true;
-    } catch (err) {
-      if ((err as { code?: string }).code === 'turn_aborted') return false;
-      throw err;
-    }
-    await this.pause(a.n, 2);
-    try {
-      if (await this.send(row)) await this.store.ack(row.id);
-    } catch (err) {
-      await this.store.fail(row.id, {
-        error: (err as Error).message,
-        errorClass: err instanceof DeliveryError ? err.errorClass : 'retryable',
-      });
-    }
-    return true;
+  private sendReply(turn: Turn, a: Arrival, kind: DispatchKind): Promise<boolean> {
+    return writeThenSend(this.store, turn, kind, replyPayload(a, kind), {
+      pause: () => this.pause(a.n, 2),
+      send: (row) => this.send(row),
+    });
   }
 
   /**
@@ -211,21 +189,7 @@ export class IncidentGateway {
       if ((this.options.latencyMs ?? 0) > 0 && outcome.waitMs) await sleep(Math.min(outcome.waitMs / 3, 8_000));
       throw new DeliveryError(outcome.error, outcome.errorClass);
     }
-    const begun = await this.store.beginSend(row.id);
-    if (!begun) return false;
-    this.sink.write({
-      at: Date.now(),
-      begunAt: begun.lastAttemptAt ?? undefined,
-      by: this.store.owner,
-      rowId: row.id,
-      turnId: row.turnId,
-      kind: row.dispatchKind,
-      channel: row.channel,
-      target: row.target,
-      idempotencyKey: row.idempotencyKey,
-      text: String((JSON.parse(row.payload) as { text?: unknown }).text ?? ''),
-    });
-    return true;
+    return beginAndRecord(this.store, this.sink, row);
   }
 
   readonly deliver: DeliverHandler = async (row) => {
@@ -264,17 +228,5 @@ function arrivalOf(turn: Turn): Arrival {
     flaky: false,
     duplicate: false,
     tool: false,
-  };
-}
-
-function turnInput(turn: Turn) {
-  return {
-    id: turn.id,
-    channel: turn.channel,
-    accountId: turn.accountId,
-    dedupeKey: turn.dedupeKey,
-    sessionKey: turn.sessionKey,
-    payload: turn.payload,
-    route: { channel: turn.routeChannel, to: turn.routeTo },
   };
 }

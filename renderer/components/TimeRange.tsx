@@ -28,6 +28,31 @@ export function fromLocalInput(value: string): number | undefined {
   return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
+/** One local date and time, to the minute; emptied or not a date, it stands for no bound. */
+export function DateTimeField({
+  label,
+  id,
+  value,
+  onChange,
+}: {
+  label: string;
+  id?: string;
+  value: number | undefined;
+  onChange(ms: number | undefined): void;
+}) {
+  return (
+    <label className="field" htmlFor={id}>
+      <span className="field-label">{label}</span>
+      <input
+        id={id}
+        type="datetime-local"
+        value={toLocalInput(value)}
+        onChange={(e) => onChange(fromLocalInput(e.target.value))}
+      />
+    </label>
+  );
+}
+
 /**
  * A time range: any time, a preset counted back from now (fixed when chosen: the list does not
  * shift under the reader), or From / To in local time.
@@ -75,24 +100,18 @@ export function TimeRange({
       </label>
       {mode === 'custom' && (
         <>
-          <label className="field" htmlFor={`${id}-since`}>
-            <span className="field-label">From</span>
-            <input
-              id={`${id}-since`}
-              type="datetime-local"
-              value={toLocalInput(value.since)}
-              onChange={(e) => onChange({ ...value, since: fromLocalInput(e.target.value) })}
-            />
-          </label>
-          <label className="field" htmlFor={`${id}-until`}>
-            <span className="field-label">To</span>
-            <input
-              id={`${id}-until`}
-              type="datetime-local"
-              value={toLocalInput(value.until)}
-              onChange={(e) => onChange({ ...value, until: fromLocalInput(e.target.value) })}
-            />
-          </label>
+          <DateTimeField
+            label="From"
+            id={`${id}-since`}
+            value={value.since}
+            onChange={(since) => onChange({ ...value, since })}
+          />
+          <DateTimeField
+            label="To"
+            id={`${id}-until`}
+            value={value.until}
+            onChange={(until) => onChange({ ...value, until })}
+          />
         </>
       )}
     </div>

@@ -93,28 +93,9 @@ class HttpTransport implements Transport {
    * which stream it to disk.
    */
   async exportRows(request: ExportRequest): Promise<ApiResult<ExportResult>> {
-    let res: Response;
-    try {
-      res = await fetch('/api/export', {
-        method: 'POST',
-        headers: { ...this.headers(), 'Content-Type': 'application/json' },
-        body: JSON.stringify(request),
-        cache: 'no-store',
-      });
-    } catch (err) {
-      return {
-        ok: false,
-        error: { code: 'unavailable', message: `Cannot reach the server: ${(err as Error).message}` },
-      };
-    }
-    const text = await res.text().catch(() => '');
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = undefined;
-    }
-    if (res.status === 401) this.setLink('unauthorized');
+    const reply = await this.post('/api/export', request);
+    if (!('res' in reply)) return reply;
+    const { res, text, body } = reply;
     if (!isApiResult(body)) return httpError(res.status, text.slice(0, 200));
     if (!body.ok) return body;
     const url = (body.value as { url?: unknown } | null)?.url;
@@ -134,13 +115,20 @@ class HttpTransport implements Transport {
     return this.token ? { Authorization: `Bearer ${this.token}` } : {};
   }
 
-  async call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<ApiResults[M]>> {
+  /**
+   * One authorized JSON POST: an unreachable server is answered as `unavailable`, a 401 marks
+   * the link; the body is parsed leniently so each caller can judge a malformed one itself.
+   */
+  private async post(
+    path: string,
+    payload: unknown,
+  ): Promise<ApiResult<never> | { res: Response; text: string; body: unknown }> {
     let res: Response;
     try {
-      res = await fetch(`/api/${encodeURIComponent(method)}`, {
+      res = await fetch(path, {
         method: 'POST',
         headers: { ...this.headers(), 'Content-Type': 'application/json' },
-        body: JSON.stringify(args ?? {}),
+        body: JSON.stringify(payload),
         cache: 'no-store',
       });
     } catch (err) {
@@ -157,6 +145,13 @@ class HttpTransport implements Transport {
       body = undefined;
     }
     if (res.status === 401) this.setLink('unauthorized');
+    return { res, text, body };
+  }
+
+  async call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<ApiResults[M]>> {
+    const reply = await this.post(`/api/${encodeURIComponent(method)}`, args ?? {});
+    if (!('res' in reply)) return reply;
+    const { res, text, body } = reply;
     if (isApiResult(body) && (res.ok || !body.ok)) return body as ApiResult<ApiResults[M]>;
     return httpError(res.status, res.ok ? 'malformed response' : text.slice(0, 200));
   }

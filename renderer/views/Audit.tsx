@@ -5,8 +5,9 @@ import { ExportMenu } from '../components/ExportMenu';
 import { DebouncedInput, SelectField } from '../components/FilterBar';
 import { StaticTable } from '../components/StaticTable';
 import { Time } from '../components/Time';
+import { DateTimeField } from '../components/TimeRange';
 import { Transition } from '../components/Transition';
-import { formatNumber, pad } from '../format';
+import { formatNumber } from '../format';
 import { useNow, useWhileShown } from '../hooks';
 import { hrefFor } from '../routing';
 import { useAuditStore, type AuditFilterFields, type AuditState } from '../stores/audit';
@@ -30,18 +31,6 @@ const ACTION_OPTIONS: { value: ActionChoice; label: string }[] = [
   { value: '', label: 'Any action' },
   ...[...BULK_ACTIONS, 'prune' as const, 'bulk' as const].map((a) => ({ value: a, label: ACTION_WORDS[a] })),
 ];
-
-/** ms since the epoch ↔ the value of a datetime-local input (local time). */
-function toLocalInput(ms: number | undefined): string {
-  if (ms === undefined) return '';
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-function fromLocalInput(value: string): number | undefined {
-  if (!value) return undefined;
-  const ms = new Date(value).getTime();
-  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
-}
 
 /** A bare code (operator_terminated) in words; a sentence as written. */
 function inWords(reason: string): string {
@@ -105,22 +94,8 @@ export function AuditView() {
             options={ACTION_OPTIONS}
             onChange={(a) => setFilter({ action: a || undefined })}
           />
-          <label className="field">
-            <span className="field-label">From</span>
-            <input
-              type="datetime-local"
-              value={toLocalInput(filter.since)}
-              onChange={(e) => setFilter({ since: fromLocalInput(e.target.value) })}
-            />
-          </label>
-          <label className="field">
-            <span className="field-label">Until</span>
-            <input
-              type="datetime-local"
-              value={toLocalInput(filter.until)}
-              onChange={(e) => setFilter({ until: fromLocalInput(e.target.value) })}
-            />
-          </label>
+          <DateTimeField label="From" value={filter.since} onChange={(since) => setFilter({ since })} />
+          <DateTimeField label="Until" value={filter.until} onChange={(until) => setFilter({ until })} />
           <button type="button" className="btn btn-ghost btn-small" onClick={resetFilter} disabled={!filtered}>
             Reset filters
           </button>

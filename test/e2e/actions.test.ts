@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { RecoveryWorker } from '../../main/lifecycle';
-import { eventually, launchBrowser, newPage, screenshot, serve } from './harness';
+import { eventually, launchBrowser, screenshot, openDesk } from './harness';
 import { TurnDetailPage } from './pages/detail';
 import { TablePage } from './pages/tables';
 import {
@@ -44,10 +44,7 @@ test(
     const other = pendingSend(db, { session: 'slack:other', text: 'Not this one' });
     db.clock.t = null;
 
-    const served = await serve(db.file);
-    t.after(() => served.stop());
-    const { context, page, problems } = await newPage(browser, { height: 1100 });
-    t.after(() => context.close());
+    const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1100 });
     const detail = new TurnDetailPage(page);
     await detail.open(served.url);
     await detail.openTurn(a.turn.id);
@@ -113,10 +110,7 @@ test(
     assert.equal(before.status, 'failed_retryable');
     assert.ok(before.nextAttemptAt > Date.now(), 'not due yet: backing off');
 
-    const served = await serve(db.file);
-    t.after(() => served.stop());
-    const { context, page, problems } = await newPage(browser, { height: 1100 });
-    t.after(() => context.close());
+    const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1100 });
     const detail = new TurnDetailPage(page);
     await detail.open(served.url);
     await detail.openTurn(failed.id);
@@ -182,10 +176,7 @@ test(
     }).row;
     db.clock.t = null;
 
-    const served = await serve(db.file);
-    t.after(() => served.stop());
-    const { context, page, problems } = await newPage(browser, { height: 1200 });
-    t.after(() => context.close());
+    const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1200 });
     const detail = new TurnDetailPage(page);
     await detail.open(served.url);
     await detail.openTurn(stuck.turn.id);
@@ -255,10 +246,7 @@ test('bulk actions on the table selection: terminate rows, replay turns', { time
   const stalled = [1, 2].map((i) => running(db, { session: `telegram:stalled-${i}`, text: `Task ${i}` }));
   db.clock.t = null;
 
-  const served = await serve(db.file);
-  t.after(() => served.stop());
-  const { context, page, problems } = await newPage(browser);
-  t.after(() => context.close());
+  const { served, page, problems } = await openDesk(t, browser, db.file);
 
   const outbox = new TablePage(page, 'Outbox');
   await outbox.open(served.url);
@@ -336,10 +324,7 @@ test(
       }
     ).id;
 
-    const served = await serve(db.file);
-    t.after(() => served.stop());
-    const { context, page, problems } = await newPage(browser, { height: 1200 });
-    t.after(() => context.close());
+    const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1200 });
     const detail = new TurnDetailPage(page);
     await detail.open(served.url);
     await detail.openTurn(dead.id);

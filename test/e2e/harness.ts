@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -93,9 +94,15 @@ export interface PageProblems {
 }
 
 /** A fresh context and page; records page errors so a test can assert there were none. */
+export interface PageOptions {
+  colorScheme?: 'light' | 'dark';
+  width?: number;
+  height?: number;
+}
+
 export async function newPage(
   browser: Browser,
-  options: { colorScheme?: 'light' | 'dark'; width?: number; height?: number } = {},
+  options: PageOptions = {},
 ): Promise<{ context: BrowserContext; page: Page; problems: PageProblems }> {
   const context = await browser.newContext({
     viewport: { width: options.width ?? 1440, height: options.height ?? 900 },
@@ -110,6 +117,24 @@ export async function newPage(
     if (msg.type() === 'error') problems.errors.push(`console: ${msg.text()}`);
   });
   return { context, page, problems };
+}
+
+/**
+ * The start most browser tests share: the server on the file and a fresh page, each closed by
+ * the test's own hooks so a failing assertion cannot leave a server or a context behind.
+ */
+export async function openDesk(
+  t: TestContext,
+  browser: Browser,
+  dbFile: string,
+  pageOptions: PageOptions = {},
+  serveArgs: string[] = [],
+): Promise<{ served: Served; context: BrowserContext; page: Page; problems: PageProblems }> {
+  const served = await serve(dbFile, serveArgs);
+  t.after(() => served.stop());
+  const opened = await newPage(browser, pageOptions);
+  t.after(() => opened.context.close());
+  return { served, ...opened };
 }
 
 /** Retries `check` (which throws while the condition does not hold) until it passes. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { OUTBOX_STATUSES, TURN_STATUSES, type Lifecycle } from '../../main/lifecycle';
-import { eventually, launchBrowser, newPage, screenshot, serve } from './harness';
+import { eventually, launchBrowser, screenshot, openDesk } from './harness';
 import { OverviewPage, type UiCounts } from './pages/overview';
 import { TablePage } from './pages/tables';
 import { accepted, mixedStory } from './seed';
@@ -40,10 +40,7 @@ function dbCounts(lc: Lifecycle): UiCounts {
 
 test('the overview counts equal the database, and follow it live', { timeout: 90_000 }, async (t) => {
   const { db } = mixedStory(220, 22);
-  const served = await serve(db.file);
-  t.after(() => served.stop());
-  const { context, page, problems } = await newPage(browser, { height: 1320 });
-  t.after(() => context.close());
+  const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1320 });
   const overview = new OverviewPage(page);
   await overview.open(served.url);
 
@@ -76,10 +73,7 @@ test('the overview counts equal the database, and follow it live', { timeout: 90
 
 test('failed-for-good work needs attention: its card opens the list filtered to it', { timeout: 60_000 }, async (t) => {
   const { db } = mixedStory(60, 3);
-  const served = await serve(db.file);
-  t.after(() => served.stop());
-  const { context, page, problems } = await newPage(browser, { height: 1320 });
-  t.after(() => context.close());
+  const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1320 });
   const overview = new OverviewPage(page);
   await overview.open(served.url);
 
@@ -100,10 +94,7 @@ test('failed-for-good work needs attention: its card opens the list filtered to 
 
 test('a stuck outbox row appears in the stuck list with why it is stuck', { timeout: 60_000 }, async (t) => {
   const { db, stuck } = mixedStory(20, 1);
-  const served = await serve(db.file);
-  t.after(() => served.stop());
-  const { context, page, problems } = await newPage(browser, { height: 1320 });
-  t.after(() => context.close());
+  const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1320 });
   const overview = new OverviewPage(page);
   await overview.open(served.url);
 

@@ -7,7 +7,7 @@ import type { AppInfo } from '../../shared/api';
 import type { StatusCounts } from '../../shared/types';
 import type { Liveness } from '../../shared/views';
 import { RecoveryWorker } from '../../main/lifecycle';
-import { eventually, launchBrowser, newPage, screenshot, serve } from './harness';
+import { eventually, launchBrowser, newPage, screenshot, serve, openDesk } from './harness';
 import { TurnDetailPage } from './pages/detail';
 import { OverviewPage } from './pages/overview';
 import { TablePage } from './pages/tables';
@@ -113,10 +113,7 @@ test(
     const raw = gatewaySql(db);
     const before = snapshot(db);
 
-    const served = await serve(db.file);
-    t.after(() => served.stop());
-    const { context, page, problems } = await newPage(browser, { height: 1300 });
-    t.after(() => context.close());
+    const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1300 });
     const overview = new OverviewPage(page);
     await overview.open(served.url);
 
@@ -201,10 +198,9 @@ test(
     db.clock.t = null;
     const before = snapshot(db);
 
-    const served = await serve(db.file, ['--read-only']);
-    t.after(() => served.stop());
-    const { context, page, problems } = await newPage(browser, { width: 1280, height: 1100 });
-    t.after(() => context.close());
+    const { served, page, problems } = await openDesk(t, browser, db.file, { width: 1280, height: 1100 }, [
+      '--read-only',
+    ]);
     const detail = new TurnDetailPage(page);
     await detail.open(served.url);
     const info = await value<AppInfo>(new OverviewPage(page), 'getInfo');
@@ -298,10 +294,7 @@ test(
     const failed = failedRetryable(db, { session: 'whatsapp:live-1', text: 'Send the invoice to Maria' });
     db.clock.t = null;
 
-    const served = await serve(db.file);
-    t.after(() => served.stop());
-    const { context, page, problems } = await newPage(browser, { height: 1200 });
-    t.after(() => context.close());
+    const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1200 });
     const detail = new TurnDetailPage(page);
     await detail.open(served.url);
     await detail.livenessBanner().waitFor();
@@ -378,10 +371,9 @@ test(
     const stuck = stuckSend(db, { session: 'telegram:rec-1', text: 'Book a table' }, ['502 Bad Gateway']);
     db.clock.t = null;
 
-    const served = await serve(db.file, ['--recover']);
-    t.after(() => served.stop());
-    const { context, page, problems } = await newPage(browser, { width: 1280, height: 1000 });
-    t.after(() => context.close());
+    const { served, page, problems } = await openDesk(t, browser, db.file, { width: 1280, height: 1000 }, [
+      '--recover',
+    ]);
     const overview = new OverviewPage(page);
     await overview.open(served.url);
     await eventually(async () => assert.equal(await overview.roleBadge().getAttribute('data-role'), 'recovering'));
@@ -436,10 +428,7 @@ test('a damaged file: the integrity check ends in a red alert with what is damag
   fs.writeSync(fd, Buffer.alloc(120, 0x5a), 0, 120, index.rootpage * pageSize - 200);
   fs.closeSync(fd);
 
-  const served = await serve(db.file);
-  t.after(() => served.stop());
-  const { context, page } = await newPage(browser, { width: 1280, height: 1000 });
-  t.after(() => context.close());
+  const { served, page } = await openDesk(t, browser, db.file, { width: 1280, height: 1000 });
   const overview = new OverviewPage(page);
   await overview.open(served.url);
   const alert = overview.alerts().filter({ hasText: 'The database file is damaged' });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { eventually, launchBrowser, newPage, screenshot, serve } from './harness';
+import { eventually, launchBrowser, newPage, screenshot, serve, openDesk } from './harness';
 import { whyNot } from '../../shared/triage';
 import { TablePage } from './pages/tables';
 import { mixedStory } from './seed';
@@ -111,10 +111,7 @@ test(
 
 test('the outbox table filters by kind and channel; keyboard shortcuts and help', { timeout: 90_000 }, async (t) => {
   const { db } = mixedStory(60, 3);
-  const served = await serve(db.file);
-  t.after(() => served.stop());
-  const { context, page, problems } = await newPage(browser, { colorScheme: 'dark' });
-  t.after(() => context.close());
+  const { served, page, problems } = await openDesk(t, browser, db.file, { colorScheme: 'dark' });
   const outbox = new TablePage(page, 'Outbox');
   await outbox.open(served.url);
 
@@ -159,10 +156,7 @@ test(
   { timeout: 120_000 },
   async (t) => {
     const { db } = mixedStory(720, 12);
-    const served = await serve(db.file);
-    t.after(() => served.stop());
-    const { context, page, problems } = await newPage(browser, { height: 900 });
-    t.after(() => context.close());
+    const { served, page, problems } = await openDesk(t, browser, db.file, { height: 900 });
     const turns = new TablePage(page, 'Turns');
     const cursors: (string | null)[] = [];
     page.on('request', (req) => {
@@ -219,10 +213,7 @@ test(
 
 test('the outbox table filters by a time range, error class and failed for good', { timeout: 90_000 }, async (t) => {
   const { db } = mixedStory(60, 3);
-  const served = await serve(db.file);
-  t.after(() => served.stop());
-  const { context, page, problems } = await newPage(browser, { height: 1000 });
-  t.after(() => context.close());
+  const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1000 });
   const sent: Record<string, unknown>[] = [];
   page.on('request', (req) => {
     if (req.url().endsWith('/api/listOutbox')) sent.push(JSON.parse(req.postData() ?? '{}') as Record<string, unknown>);

@@ -10,7 +10,7 @@ import { errorSignature } from '../../main/lifecycle/signature';
 import { RecoveryWorker } from '../../main/lifecycle';
 import { SqliteStore } from '../../main/store/sqlite/store';
 import { tempDir } from '../helpers/temp-db';
-import { eventually, launchBrowser, newPage, screenshot, serve } from './harness';
+import { eventually, launchBrowser, newPage, screenshot, serve, openDesk } from './harness';
 import type { DeskPage } from './pages/desk';
 import { TurnDetailPage } from './pages/detail';
 import { OverviewPage } from './pages/overview';
@@ -118,10 +118,7 @@ function groupsStory(): { db: SeedDb; limited: string[]; deadLimited: string; ti
 
 test("a newcomer's first screen shows stuck and failed-for-good work within 30 s", { timeout: 120_000 }, async (t) => {
   const file = path.join(tempDir('lifecycle-e2e-demo-'), 'message-lifecycle.db');
-  const served = await serve(file, ['--demo', '--seed', SEED]);
-  t.after(() => served.stop());
-  const { context, page, problems } = await newPage(browser, { width: 1280 });
-  t.after(() => context.close());
+  const { served, page, problems } = await openDesk(t, browser, file, { width: 1280 }, ['--demo', '--seed', SEED]);
   const overview = new OverviewPage(page);
   const started = Date.now();
   await overview.open(served.url);
@@ -176,10 +173,7 @@ test('resend of a dead row delivers once and links both ways', { timeout: 90_000
   db.clock.t = null;
   const rowAsIs = (): unknown => db.lc.db.prepare('SELECT * FROM message_outbox WHERE id = ?').get(original);
   const deadRow = rowAsIs();
-  const served = await serve(db.file);
-  t.after(() => served.stop());
-  const { context, page, problems } = await newPage(browser, { height: 1100 });
-  t.after(() => context.close());
+  const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1100 });
   const detail = new TurnDetailPage(page);
   await detail.open(served.url);
   await detail.openTurn(turn.id);
@@ -232,10 +226,7 @@ test('resend of a dead row delivers once and links both ways', { timeout: 90_000
 test('an error group\'s "Retry all" previews, then retries exactly its rows', { timeout: 90_000 }, async (t) => {
   const story = groupsStory();
   const { db } = story;
-  const served = await serve(db.file);
-  t.after(() => served.stop());
-  const { context, page, problems } = await newPage(browser, { width: 1280, height: 1000 });
-  t.after(() => context.close());
+  const { served, page, problems } = await openDesk(t, browser, db.file, { width: 1280, height: 1000 });
   const errors = new ErrorsPage(page);
   await errors.open(served.url);
   await errors.go('#/errors');
@@ -324,10 +315,7 @@ test(
     db.lc.recordFailure(turn.id, 'agent crashed: model call failed (500)');
     db.clock.t = null;
     // The demo writes its traffic into the same file meanwhile: the search still finds only ours.
-    const served = await serve(db.file, ['--demo', '--seed', SEED]);
-    t.after(() => served.stop());
-    const { context, page, problems } = await newPage(browser, { width: 1280 });
-    t.after(() => context.close());
+    const { served, page, problems } = await openDesk(t, browser, db.file, { width: 1280 }, ['--demo', '--seed', SEED]);
     const turns = new TablePage(page, 'Turns');
     await turns.open(served.url);
     await turns.navLink('Turns').click();
@@ -386,10 +374,7 @@ test(
         );
       }
     })();
-    const served = await serve(db.file);
-    t.after(() => served.stop());
-    const { context, page, problems } = await newPage(browser, { width: 1280, height: 1000 });
-    t.after(() => context.close());
+    const { served, page, problems } = await openDesk(t, browser, db.file, { width: 1280, height: 1000 });
     const outbox = new TablePage(page, 'Outbox');
     await outbox.open(served.url);
     await outbox.navLink('Outbox').click();
@@ -461,10 +446,7 @@ test('CSV export of a filter downloads exactly its rows', { timeout: 90_000 }, a
   // A payload that would be a formula in a spreadsheet, and one with quotes, commas and a line break.
   stuckSend(db, { session: 'slack:chat-900', text: '=HYPERLINK("http://x","y")' }, ['429 Too Many Requests']);
   stuckSend(db, { session: 'slack:chat-901', text: 'a "quoted", text\nover two lines' }, ['ETIMEDOUT']);
-  const served = await serve(db.file);
-  t.after(() => served.stop());
-  const { context, page, problems } = await newPage(browser, { width: 1280 });
-  t.after(() => context.close());
+  const { served, page, problems } = await openDesk(t, browser, db.file, { width: 1280 });
   const outbox = new TablePage(page, 'Outbox');
   await outbox.open(served.url);
   await outbox.navLink('Outbox').click();

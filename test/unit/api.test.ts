@@ -37,6 +37,19 @@ interface Fixture {
   jobEvents: BulkJob[];
 }
 
+/** Runs the turn and writes its final reply to a telegram chat (not sent yet): the row's id. */
+async function finalRowOf(store: Fixture['store'], turn: string, target: string, text: string): Promise<string> {
+  await store.markRunning(turn);
+  const { row } = await store.enqueue({
+    turnId: turn,
+    channel: 'telegram',
+    target,
+    dispatchKind: 'final',
+    payload: { text },
+  });
+  return row.id;
+}
+
 /** Session "s-dead": its only final row failed for good (403), so the turn failed for good too. */
 async function deadTurnAndRow(f: Fixture): Promise<{ turn: string; row: string }> {
   const { store } = f;
@@ -50,16 +63,7 @@ async function deadTurnAndRow(f: Fixture): Promise<{ turn: string; row: string }
       route: ROUTE,
     })
   ).turn.id;
-  await store.markRunning(turn);
-  const row = (
-    await store.enqueue({
-      turnId: turn,
-      channel: 'telegram',
-      target: 'chat-9',
-      dispatchKind: 'final',
-      payload: { text: 'the answer' },
-    })
-  ).row.id;
+  const row = await finalRowOf(store, turn, 'chat-9', 'the answer');
   await store.fail(row, { error: '403 Forbidden: bot was blocked by the user', errorClass: 'terminal' });
   await store.finalize(turn);
   return { turn, row };
@@ -79,29 +83,11 @@ async function fixture(c: Case): Promise<Fixture> {
     ).turn.id;
 
   const openTurn = await accept('s-open');
-  await store.markRunning(openTurn);
-  const pendingRow = (
-    await store.enqueue({
-      turnId: openTurn,
-      channel: 'telegram',
-      target: 'chat-1',
-      dispatchKind: 'final',
-      payload: { text: 'answer' },
-    })
-  ).row.id;
+  const pendingRow = await finalRowOf(store, openTurn, 'chat-1', 'answer');
   await store.fail(pendingRow, { error: '502 Bad Gateway', errorClass: 'retryable' });
 
   const doneTurn = await accept('s-done');
-  await store.markRunning(doneTurn);
-  const deliveredRow = (
-    await store.enqueue({
-      turnId: doneTurn,
-      channel: 'telegram',
-      target: 'chat-1',
-      dispatchKind: 'final',
-      payload: { text: 'ok' },
-    })
-  ).row.id;
+  const deliveredRow = await finalRowOf(store, doneTurn, 'chat-1', 'ok');
   await store.ack(deliveredRow);
   await store.finalize(doneTurn);
 

@@ -2,8 +2,9 @@
 // transaction, refused with invalid_state where it makes no sense, recorded with who/what/when.
 // Every case runs on both backends (helpers/backends.ts).
 import assert from 'node:assert/strict';
-import { LifecycleError, RecoveryWorker } from '../../main/lifecycle';
+import { LifecycleError } from '../../main/lifecycle';
 import { eachBackend } from '../helpers/backends';
+import { replayPass } from '../helpers/replay-pass';
 import { queuedRow, runningTurn } from '../helpers/store-rows';
 
 async function invalidState(fn: () => Promise<unknown>, pattern?: RegExp): Promise<void> {
@@ -68,16 +69,7 @@ eachBackend(
         reason: 'replay requested by operator',
       },
     );
-    const replayed: string[] = [];
-    const worker = new RecoveryWorker(store, {
-      replay: async (x) => {
-        replayed.push(x.id);
-        return { finalSendsOutsideOutbox: 1 };
-      },
-    });
-    await worker.runOnce();
-    await worker.stop();
-    assert.deepEqual(replayed, [t]);
+    assert.deepEqual(await replayPass(store), [t]);
     assert.equal((await store.getTurn(t))?.status, 'delivered');
   },
 );

@@ -13,6 +13,7 @@ import { hasTrigramSearch } from '../../main/store/postgres/schema';
 import type { PgStore } from '../../main/store/postgres/store';
 import { replayKey, resendKey, type BulkJob } from '../../shared/triage';
 import { openCase, unavailable, type Case } from '../helpers/backends';
+import { replayPass } from '../helpers/replay-pass';
 import { queuedRow, runningTurn } from '../helpers/store-rows';
 
 const skip = unavailable('postgres');
@@ -203,16 +204,7 @@ pgTest('replay as new: a new accepted turn linked both ways, a repeat finds it, 
     (await store.history(turn.id)).some((e) => e.reason === `replay of turn ${turnId}` && e.action === 'replay-as-new'),
   );
 
-  const replayed: string[] = [];
-  const worker = new RecoveryWorker(store, {
-    replay: async (x) => {
-      replayed.push(x.id);
-      return { finalSendsOutsideOutbox: 1 };
-    },
-  });
-  await worker.runOnce();
-  await worker.stop();
-  assert.deepEqual(replayed, [turn.id]);
+  assert.deepEqual(await replayPass(store), [turn.id]);
   assert.equal((await store.getTurn(turn.id))?.status, 'delivered');
 });
 

@@ -2,7 +2,7 @@ import { intFlag, positionals, stringFlag } from '../args';
 import type { Command } from '../command';
 import { AUDIT_FILTER_FLAGS, AUDIT_FILTER_HELP, auditFilterOf, checkedArgs } from '../filters';
 import { cell, isoTime, table } from '../output';
-import { LIMIT, pageTrailer } from './page';
+import { LIMIT, PAGE_FLAGS, pageHelp, pageTrailer } from './page';
 
 // `audit`: operator actions, newest first (a bulk job is one entry), filtered, by page.
 
@@ -10,12 +10,8 @@ export const auditCommand: Command = {
   name: 'audit',
   summary: 'operator actions (who did what, when, why), newest first',
   usage: 'audit [--by NAME] [--action A] [--since T] [--until T] [--limit N] [--cursor C]',
-  details: [
-    ...AUDIT_FILTER_HELP,
-    '--limit N      1 to 500 (default 100)',
-    '--cursor C     continue after the last page (printed at its end)',
-  ],
-  flags: { ...AUDIT_FILTER_FLAGS, limit: 'string', cursor: 'string' },
+  details: [...AUDIT_FILTER_HELP, ...pageHelp(100)],
+  flags: { ...AUDIT_FILTER_FLAGS, ...PAGE_FLAGS },
   prepare(args) {
     positionals(args, [], 'audit');
     const filter = checkedArgs(

@@ -1,9 +1,9 @@
 import type { OutboxListItem } from '../../../shared/views';
-import { intFlag, positionals, stringFlag } from '../args';
+import { positionals } from '../args';
 import { OUTBOX_FILTER_FLAGS, OUTBOX_FILTER_HELP, checkedArgs, outboxFilterOf } from '../filters';
 import type { Command } from '../command';
 import { age, cell, table } from '../output';
-import { LIMIT, pageTrailer } from './page';
+import { PAGE_FLAGS, pageArgs, pageHelp, pageTrailer } from './page';
 // `outbox`: a page of outbox rows with why each is stuck.
 
 function rowReason(r: OutboxListItem): string | null {
@@ -31,20 +31,15 @@ export const outboxCommand: Command = {
   summary: 'list outbox rows, oldest first',
   usage:
     'outbox [--status S[,S…]] [--turn ID] [--kind K] [--channel C] [--stuck] [--dead] [--search TEXT] [--since T] [--until T] [--error-class E] [--signature S] [--limit N] [--cursor C]',
-  details: [
-    ...OUTBOX_FILTER_HELP,
-    '--limit N      1 to 500 (default 50)',
-    '--cursor C     continue after the last page (printed at its end)',
-  ],
-  flags: { ...OUTBOX_FILTER_FLAGS, limit: 'string', cursor: 'string' },
+  details: [...OUTBOX_FILTER_HELP, ...pageHelp(50)],
+  flags: { ...OUTBOX_FILTER_FLAGS, ...PAGE_FLAGS },
   prepare(args) {
     positionals(args, [], 'outbox');
     const filter = checkedArgs(
       'listOutbox',
       {
         ...outboxFilterOf(args, 'outbox'),
-        limit: intFlag(args, 'limit', LIMIT, 'outbox'),
-        cursor: stringFlag(args, 'cursor'),
+        ...pageArgs(args, 'outbox'),
         order: 'asc' as const,
       },
       'outbox',

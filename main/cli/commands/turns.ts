@@ -1,9 +1,9 @@
 import type { TurnListItem } from '../../../shared/views';
-import { intFlag, positionals, stringFlag } from '../args';
+import { positionals } from '../args';
 import { TURN_FILTER_FLAGS, TURN_FILTER_HELP, checkedArgs, turnFilterOf } from '../filters';
 import type { Command } from '../command';
 import { age, cell, table } from '../output';
-import { LIMIT, pageTrailer } from './page';
+import { PAGE_FLAGS, pageArgs, pageHelp, pageTrailer } from './page';
 // `turns`: a page of turns with why each is stuck.
 
 export function turnRows(items: readonly TurnListItem[], now: number): string[][] {
@@ -25,20 +25,15 @@ export const turnsCommand: Command = {
   summary: 'list turns, oldest first',
   usage:
     'turns [--status S[,S…]] [--session K] [--channel C] [--stuck] [--dead] [--search TEXT] [--since T] [--until T] [--signature S] [--limit N] [--cursor C]',
-  details: [
-    ...TURN_FILTER_HELP,
-    '--limit N      1 to 500 (default 50)',
-    '--cursor C     continue after the last page (printed at its end)',
-  ],
-  flags: { ...TURN_FILTER_FLAGS, limit: 'string', cursor: 'string' },
+  details: [...TURN_FILTER_HELP, ...pageHelp(50)],
+  flags: { ...TURN_FILTER_FLAGS, ...PAGE_FLAGS },
   prepare(args) {
     positionals(args, [], 'turns');
     const filter = checkedArgs(
       'listTurns',
       {
         ...turnFilterOf(args, 'turns'),
-        limit: intFlag(args, 'limit', LIMIT, 'turns'),
-        cursor: stringFlag(args, 'cursor'),
+        ...pageArgs(args, 'turns'),
         order: 'asc' as const,
       },
       'turns',

@@ -10,14 +10,12 @@ import {
   TURN_FAILED_AT,
   TURN_FAILURE_SQL,
 } from '../../../lifecycle/triage-rules';
+import { DEFAULT_GROUP_LIMIT, DEFAULT_GROUP_WINDOW_MS } from '../../../lifecycle/queries/error-groups';
 import { BYTEWISE } from './page';
 
 // Failures grouped by normalized error (the stored error_signature of schema v3), channel and
 // kind, over a window: a range of the partial index on when each failed (ix_*_failures), so
 // only the window's failures are read whatever the size of the tables.
-
-const DEFAULT_WINDOW_MS = 24 * 3_600_000;
-const DEFAULT_LIMIT = 100;
 
 interface Source {
   subject: ErrorGroup['subject'];
@@ -69,8 +67,8 @@ function groupsOf(t: Tx, s: Source, since: number, channel: string | undefined, 
 /** Biggest groups first (then the most recent), turns' and rows' together. */
 export function errorGroups(core: PgCore, q: ErrorGroupQuery = {}): Promise<ErrorGroup[]> {
   return read(core, async (t) => {
-    const since = t.now - (q.sinceMs ?? DEFAULT_WINDOW_MS);
-    const limit = q.limit ?? DEFAULT_LIMIT;
+    const since = t.now - (q.sinceMs ?? DEFAULT_GROUP_WINDOW_MS);
+    const limit = q.limit ?? DEFAULT_GROUP_LIMIT;
     const groups: ErrorGroup[] = [];
     for (const s of SOURCES) {
       if (q.subject === undefined || q.subject === s.subject)
