@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { LifecycleError, RecoveryWorker } from '../../main/lifecycle';
 import type { LifecycleStore } from '../../main/store/contract';
 import { replayKey, resendKey, type BulkJob } from '../../shared/triage';
+import { replayPass } from '../helpers/replay-pass';
 import { eachBackend } from '../helpers/backends';
 import { queuedRow, runningTurn } from '../helpers/store-rows';
 
@@ -131,16 +132,7 @@ eachBackend(
     const back = (await store.history(first.turn.id)).find((h) => h.toStatus === 'accepted');
     assert.equal(back?.reason, `replay of turn ${turn}`);
 
-    const replayed: string[] = [];
-    const worker = new RecoveryWorker(store, {
-      replay: async (x) => {
-        replayed.push(x.id);
-        return { finalSendsOutsideOutbox: 1 };
-      },
-    });
-    await worker.runOnce();
-    await worker.stop();
-    assert.deepEqual(replayed, [first.turn.id]);
+    assert.deepEqual(await replayPass(store), [first.turn.id]);
     assert.equal((await store.getTurn(first.turn.id))!.status, 'delivered');
   },
 );

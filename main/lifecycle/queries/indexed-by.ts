@@ -7,7 +7,7 @@ import type { Core } from '../context';
 
 const known = new WeakMap<Core, Map<string, boolean>>();
 
-/** Whether the file has the index or table `name` (asked once per connection). */
+/** Whether the file has the index or table `name` (asked once per connection; an older file read through the shim lacks v5's). */
 export function hasSchemaObject(core: Core, name: string): boolean {
   let names = known.get(core);
   if (!names) known.set(core, (names = new Map()));

@@ -2,6 +2,7 @@ import { PAGE_LIMIT } from '../../../shared/api';
 import type { Page } from '../../../shared/views';
 import type { Core } from '../context';
 import { LifecycleError } from '../errors';
+import { hasSchemaObject } from './indexed-by';
 
 // Keyset paging shared by the lists: ordered by (time, id) either way, one row more than the
 // page to know whether there is a next one. The cursor is "time:id".
@@ -115,7 +116,7 @@ export class Where implements FilterWhere {
   fullText(table: string, search: string): boolean {
     const fts = `${table}_fts`;
     // Both indexes: a file of an earlier draft of v5 had only the first (it keeps the key search).
-    if (!this.core || !hasTable(this.core, fts) || !hasTable(this.core, `${fts}_error`)) return false;
+    if (!this.core || !hasSchemaObject(this.core, fts) || !hasSchemaObject(this.core, `${fts}_error`)) return false;
     if (this.driven) {
       // Only narrows: the row's own entry must match (by rowid, with its id), in either index.
       this.add(
@@ -362,20 +363,6 @@ export function countSql(table: string, where: Where): { sql: string; params: Pa
   const parts = where.parts.map((p) => (p.kind === 'few' ? p.term : p.count));
   const any = parts.length === 1 ? parts[0]! : `(${parts.map((p) => `(${p})`).join(' OR ')})`;
   return { sql: `SELECT count(*) AS n FROM ${table} WHERE ${and([any, ...where.terms, ...where.bounds])}`, params };
-}
-
-const tables = new WeakMap<Core, Map<string, boolean>>();
-
-/** Whether the file has `name` (the full-text index is missing from an older file read through the shim). */
-function hasTable(core: Core, name: string): boolean {
-  let known = tables.get(core);
-  if (!known) tables.set(core, (known = new Map()));
-  let has = known.get(name);
-  if (has === undefined) {
-    has = core.db.prepare('SELECT 1 FROM sqlite_master WHERE name = ?').get(name) !== undefined;
-    known.set(name, has);
-  }
-  return has;
 }
 
 export function keysetPage<R extends { id: string }>(core: Core, q: PageQuery<R>): Page<R> {
