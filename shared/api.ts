@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { EXPORT_FORMATS, PAGE_LIMIT } from './api-values';
+
+export { EXPORT_FORMATS, PAGE_LIMIT, SERIES_WINDOWS, type ExportFormat, type SeriesWindow } from './api-values';
 import {
   DISPATCH_KINDS,
   ERROR_CLASSES,
@@ -26,15 +29,10 @@ import type {
  */
 
 const id = z.string().min(1).max(200);
-/** A page of any list: how many rows one call may ask for (API, CLI and core alike). */
-export const PAGE_LIMIT = { min: 1, max: 500, default: 50 } as const;
 
 const limit = z.number().int().min(PAGE_LIMIT.min).max(PAGE_LIMIT.max).optional();
 const cursor = z.string().max(400).nullable().optional();
 const order = z.enum(['asc', 'desc']).optional();
-
-export const SERIES_WINDOWS = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
-export type SeriesWindow = keyof typeof SERIES_WINDOWS;
 
 /** Why a person did an action, shown in the audit (optional everywhere). */
 const reason = z.string().max(500).optional();
@@ -104,9 +102,6 @@ const bulkTarget = z.discriminatedUnion('list', [
     .object({ list: z.literal('outbox'), action: z.enum(['retry', 'resend', 'terminate']), filter: outboxFilter })
     .strict(),
 ]);
-
-export const EXPORT_FORMATS = ['csv', 'json'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /**
  * What an export writes: every row of a list matching a filter, streamed page by page (never all

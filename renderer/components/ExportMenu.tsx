@@ -1,4 +1,4 @@
-import { EXPORT_FORMATS } from '../../shared/api';
+import { EXPORT_FORMATS } from '../../shared/api-values';
 import { exportKey, useExportStore, type ExportTarget } from '../stores/export';
 
 // The list and audit views place this with their filters: every row matching the filter,

@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import { SERIES_WINDOWS, type SeriesWindow } from '../../shared/api';
+import { SERIES_WINDOWS, type SeriesWindow } from '../../shared/api-values';
 import type { ErrorGroup } from '../../shared/triage';
 import { navigate } from '../routing';
 import { call } from '../transport/client';

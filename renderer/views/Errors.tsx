@@ -1,4 +1,4 @@
-import { SERIES_WINDOWS, type SeriesWindow } from '../../shared/api';
+import { SERIES_WINDOWS, type SeriesWindow } from '../../shared/api-values';
 import { DEFAULT_ATTENTION_WINDOW_MS, type ErrorGroup } from '../../shared/triage';
 import { ErrorNotice } from '../components/Banners';
 import { ErrorGroupsTable, type GroupAction } from '../components/ErrorGroupsTable';

@@ -1,0 +1,11 @@
+// The API's plain values, apart from its zod schemas (shared/api.ts): the renderer imports them
+// from here so that its bundle does not carry zod, which only the main process needs.
+
+/** A page of any list: how many rows one call may ask for (API, CLI and core alike). */
+export const PAGE_LIMIT = { min: 1, max: 500, default: 50 } as const;
+
+export const SERIES_WINDOWS = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
+export type SeriesWindow = keyof typeof SERIES_WINDOWS;
+
+export const EXPORT_FORMATS = ['csv', 'json'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
