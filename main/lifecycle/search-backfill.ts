@@ -1,5 +1,6 @@
 import type { Core } from './context';
 import { indexRows, SEARCHED } from './migrations/v5';
+import { hasSchemaObject } from './queries/indexed-by';
 
 // Migration 5 creates the full-text indexes and their triggers (rows written from then on are
 // indexed as they are written) but leaves the rows already in the file to this backfill: on a
@@ -26,9 +27,7 @@ interface Progress {
 
 const STATE_TABLE = 'lifecycle_search_backfill';
 
-function hasState(core: Core): boolean {
-  return core.stmt('SELECT 1 FROM sqlite_master WHERE name = ?').get(STATE_TABLE) !== undefined;
-}
+const hasState = (core: Core): boolean => hasSchemaObject(core, STATE_TABLE);
 
 /** How far the backfill got; undefined for a file without the search index (an older file read as it is). */
 export function searchIndexState(core: Core): SearchIndexState | undefined {
