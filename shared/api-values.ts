@@ -9,3 +9,11 @@ export type SeriesWindow = keyof typeof SERIES_WINDOWS;
 
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/**
+ * The longest id the API accepts (turn, outbox row, job): gateways choose their ids, and every id
+ * a list shows must open. TODO(issue 12, helper sec): check the core, IPC guard and CLI agree.
+ */
+export const ID_MAX_LENGTH = 1024;
+/** A list cursor carries a sort value and an id. */
+export const CURSOR_MAX_LENGTH = 2 * ID_MAX_LENGTH + 200;

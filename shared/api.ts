@@ -1,7 +1,15 @@
 import { z } from 'zod';
-import { EXPORT_FORMATS, PAGE_LIMIT } from './api-values';
+import { CURSOR_MAX_LENGTH, EXPORT_FORMATS, ID_MAX_LENGTH, PAGE_LIMIT } from './api-values';
 
-export { EXPORT_FORMATS, PAGE_LIMIT, SERIES_WINDOWS, type ExportFormat, type SeriesWindow } from './api-values';
+export {
+  CURSOR_MAX_LENGTH,
+  EXPORT_FORMATS,
+  ID_MAX_LENGTH,
+  PAGE_LIMIT,
+  SERIES_WINDOWS,
+  type ExportFormat,
+  type SeriesWindow,
+} from './api-values';
 import {
   DISPATCH_KINDS,
   ERROR_CLASSES,
@@ -11,8 +19,10 @@ import {
   type StatusCounts,
 } from './types';
 import { BULK_ACTIONS, type BulkJob, type ErrorGroup } from './triage';
+import type { AlertNotice } from './alerts';
 import type {
   AbortResult,
+  ChannelStats,
   Liveness,
   OutboxListItem,
   Page,
@@ -28,10 +38,14 @@ import type {
  * schemas; every call answers an ApiResult, never throws across a transport.
  */
 
-const id = z.string().min(1).max(200);
+/**
+ * Ids come from gateways and can be long: anything a list shows must open (ID_MAX_LENGTH in
+ * api-values.ts). A cursor carries an id and a time.
+ */
+const id = z.string().min(1).max(ID_MAX_LENGTH);
 
 const limit = z.number().int().min(PAGE_LIMIT.min).max(PAGE_LIMIT.max).optional();
-const cursor = z.string().max(400).nullable().optional();
+const cursor = z.string().max(CURSOR_MAX_LENGTH).nullable().optional();
 const order = z.enum(['asc', 'desc']).optional();
 
 /** Why a person did an action, shown in the audit (optional everywhere). */
@@ -162,6 +176,13 @@ export const apiArgs = {
   cancelBulk: z.object({ id }).strict(),
   /** Heartbeats of recovery workers and inferred gateway activity, for the liveness banner. */
   getLiveness: z.object({}).strict(),
+  /**
+   * Per channel over a range: counts, failure rate, stuck now, and accept → delivered latency
+   * percentiles. `window` ends now; `since`/`until` (ms) choose another range instead.
+   */
+  getChannelStats: z
+    .object({ window: z.enum(['1h', '24h', '7d']).optional(), since: time, until: time })
+    .strict(),
 } as const;
 
 export type ApiMethod = keyof typeof apiArgs;
@@ -193,6 +214,7 @@ export const METHOD_WRITES = {
   getBulkJobs: false,
   cancelBulk: true,
   getLiveness: false,
+  getChannelStats: false,
 } as const satisfies Record<ApiMethod, boolean>;
 
 export const MUTATING_METHODS: ReadonlySet<string> = new Set(API_METHODS.filter((m) => METHOD_WRITES[m]));
@@ -299,6 +321,7 @@ export interface ApiResults {
   getBulkJobs: BulkJob[];
   cancelBulk: BulkJob;
   getLiveness: Liveness;
+  getChannelStats: ChannelStats;
 }
 
 export type ApiErrorCode =
@@ -351,6 +374,11 @@ export interface ApiCaller {
 export interface ApiClient extends ApiCaller {
   /** Streams every row matching the request to a file the person picks (Electron) or a download (browser). */
   exportRows(request: ExportRequest): Promise<ApiResult<ExportResult>>;
+  /**
+   * Shows a desktop notification through the Electron shell (main's Notification) and returns
+   * whether it was shown; absent in browser mode, where the page uses the Notification API.
+   */
+  notify?(notice: AlertNotice): Promise<ApiResult<boolean>>;
 }
 
 /** Validates raw arguments for a method name from an untrusted transport. */
@@ -378,3 +406,5 @@ export const IPC_CALL = 'lifecycle-desk:call';
 export const IPC_EVENT = 'lifecycle-desk:event';
 /** An export: the request in, a save dialog and the streamed file in main, the ExportResult back. */
 export const IPC_EXPORT = 'lifecycle-desk:export';
+/** An alert: the AlertNotice in, main's Notification shown (app/alerts.ts). */
+export const IPC_NOTIFY = 'lifecycle-desk:notify';

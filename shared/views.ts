@@ -95,3 +95,28 @@ export interface PruneResult {
   outbox: number;
   history: number;
 }
+
+/** One channel over a range (getChannelStats). TODO(issue 12, helper stats): refine the fields. */
+export interface ChannelStat {
+  channel: string;
+  /** Turns accepted in the range. */
+  accepted: number;
+  /** Turns of the range that ended delivered / failed for good / aborted. */
+  delivered: number;
+  failed: number;
+  aborted: number;
+  /** failed / (delivered + failed) over the range; null when neither happened. */
+  failureRate: number | null;
+  /** Stuck now (whatever the range): turns and outbox rows on this channel. */
+  stuckTurns: number;
+  stuckOutbox: number;
+  /** Accept → delivered, ms, over the turns delivered in the range; null when none was. */
+  latency: { count: number; p50: number; p95: number; p99: number } | null;
+}
+
+export interface ChannelStats {
+  /** The range, ms since the epoch: [since, until). */
+  since: number;
+  until: number;
+  channels: ChannelStat[];
+}

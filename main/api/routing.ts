@@ -29,6 +29,7 @@ export const METHOD_RUNS_ON = {
   getBulkJobs: 'engine',
   cancelBulk: 'engine',
   getLiveness: 'reader',
+  getChannelStats: 'reader',
 } as const satisfies Record<ApiMethod, Thread>;
 
 /** Unknown names go to the engine, whose dispatch answers unknown_method. */

@@ -116,6 +116,11 @@ export function createApi(ctx: ApiContext): { dispatch(method: unknown, args: un
     getBulkJobs: () => jobs().list(),
     cancelBulk: ({ id }) => jobs().cancel(id),
     getLiveness: () => store.liveness(ctx.lastExternalWriteAt()),
+    getChannelStats: ({ window, since, until }) => {
+      // TODO(issue 12, helper stats): validate since < until and cap the range.
+      const end = until ?? Date.now();
+      return store.channelStats(since ?? end - SERIES_WINDOWS[window ?? '24h'], end);
+    },
   };
 
   /** A requested replay or retry happens on a worker's pass: say truthfully when that will be. */

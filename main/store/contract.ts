@@ -157,6 +157,8 @@ export interface LifecycleStore {
   countOutbox(filter: q.OutboxFilter): Promise<number>;
   /** Failures grouped by normalized error signature, channel and kind; biggest first. */
   errorGroups(query?: q.ErrorGroupQuery): Promise<ErrorGroup[]>;
+  /** Per channel over [since, until): counts, failure rate, stuck now, delivery latency percentiles. */
+  channelStats(since: number, until: number): Promise<q.ChannelStats>;
   series(windowMs: number, buckets: number): Promise<q.SeriesPoint[]>;
   /** Is anyone recovering this data? `lastExternalWriteAt`: when the caller last saw another writer commit. */
   liveness(lastExternalWriteAt?: number | null): Promise<Liveness>;

@@ -60,6 +60,11 @@ export interface ListState<M extends ListMethod> {
   showRange(first: number, last: number): void;
   setActive(active: boolean): void;
   setSelection(selection: Record<string, boolean>): void;
+  /**
+   * Selects rows by id before they are loaded (a link or a reload carries the selection): each
+   * becomes picked once a page holding it arrives.
+   */
+  restoreSelection(ids: readonly string[]): void;
   clearSelection(): void;
 }
 
@@ -319,10 +324,22 @@ export function createListStore<M extends ListMethod>(method: M, defaults: Filte
         }
         set({ selection, picked: next });
       },
+      restoreSelection(ids) {
+        set({ selection: Object.fromEntries(ids.map((id) => [id, true])), picked: {} });
+      },
       clearSelection() {
         set({ selection: {}, picked: {} });
       },
     };
+  });
+
+  // Rows selected by id (restoreSelection) are picked when their page arrives.
+  store.subscribe((s) => {
+    const missing = Object.keys(s.selection).filter((id) => s.selection[id] && !s.picked[id]);
+    if (!missing.length) return;
+    const byId = new Map(s.items.map((it) => [it.id, it]));
+    const found = missing.flatMap((id) => (byId.has(id) ? [[id, byId.get(id)!] as const] : []));
+    if (found.length) store.setState({ picked: { ...s.picked, ...Object.fromEntries(found) } });
   });
 
   onRefresh(async () => {

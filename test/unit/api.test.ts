@@ -457,6 +457,11 @@ const TABLE: Record<ApiMethod, (f: Fixture) => Promise<void>> = {
     assert.match(l.banner ?? '', /No recovery worker has recorded a heartbeat in this database/);
     assert.ok(l.lastWriteAt !== null && l.lastWriteAt <= f.c.clock.t);
   },
+  // TODO(issue 12, helper stats): the real assertions (counts and latency of the fixture's turns).
+  getChannelStats: async (f) => {
+    const r = await call(f, 'getChannelStats', { window: '1h' });
+    assert.equal(r.ok, false);
+  },
   terminateRows: async (f) => {
     const result = ok(await call(f, 'terminateRows', { ids: [f.pendingRow] }), 'terminateRows');
     assert.equal(result.done, 1);

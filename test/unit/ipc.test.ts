@@ -32,6 +32,7 @@ const VALID: { [M in ApiMethod]: ApiArgs<M> } = {
   getBulkJobs: {},
   cancelBulk: { id: 'job-1' },
   getLiveness: {},
+  getChannelStats: { window: '24h' },
 };
 
 function input(overrides: Partial<IpcCallInput>): IpcCallInput {

@@ -2,6 +2,7 @@
 // index (checked by test/unit/query-plans.test.ts on a large file).
 export type {
   AuditFilter,
+  ChannelStats,
   ErrorGroupQuery,
   OutboxFilter,
   OutboxListItem,

@@ -184,6 +184,8 @@ export class PgStore implements LifecycleStore {
   countTurns: LifecycleStore['countTurns'] = (f) => countTurns(this.core, f);
   countOutbox: LifecycleStore['countOutbox'] = (f) => countOutbox(this.core, f);
   errorGroups: LifecycleStore['errorGroups'] = (q = {}) => errorGroups(this.core, q);
+  // TODO(issue 12, helper stats)
+  channelStats: LifecycleStore['channelStats'] = () => Promise.reject(new Error('channelStats: not implemented yet'));
   series: LifecycleStore['series'] = (w, b) => series(this.core, w, b);
   liveness: LifecycleStore['liveness'] = (last) => liveness(this.core, last ?? null);
 

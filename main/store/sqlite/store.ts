@@ -85,6 +85,10 @@ export class SqliteStore implements LifecycleStore {
   countTurns: LifecycleStore['countTurns'] = async (f) => this.lc.countTurns(f);
   countOutbox: LifecycleStore['countOutbox'] = async (f) => this.lc.countOutbox(f);
   errorGroups: LifecycleStore['errorGroups'] = async (query) => this.lc.errorGroups(query);
+  // TODO(issue 12, helper stats)
+  channelStats: LifecycleStore['channelStats'] = async () => {
+    throw new Error('channelStats: not implemented yet');
+  };
 
   getTurn: LifecycleStore['getTurn'] = async (id) => this.lc.getTurn(id);
   getRow: LifecycleStore['getRow'] = async (id) => this.lc.getRow(id);
