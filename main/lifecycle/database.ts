@@ -36,27 +36,56 @@ export function openDatabase(file: string, options: OpenOptions): OpenedDatabase
   refuseUnwritable(file);
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
 
-  let db: Database.Database;
-  try {
-    db = new Database(file, { timeout: options.busyTimeoutMs });
-  } catch (err) {
-    throw new LifecycleError('cannot_open', `cannot open ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  try {
-    const version = inspect(db, file);
-    if (version < SCHEMA_VERSION) migrate(db, file, version);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    return { db, fileVersion: SCHEMA_VERSION };
-  } catch (err) {
-    db.close();
-    throw openError(err, file);
+  return untilNotBusy(
+    options.busyTimeoutMs,
+    () => {
+      let db: Database.Database;
+      try {
+        db = new Database(file, { timeout: options.busyTimeoutMs });
+      } catch (err) {
+        throw new LifecycleError('cannot_open', `cannot open ${file}: ${(err as Error).message}`, { cause: err });
+      }
+      try {
+        const version = inspect(db, file);
+        if (version < SCHEMA_VERSION) migrate(db, file, version);
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        return { db, fileVersion: SCHEMA_VERSION };
+      } catch (err) {
+        db.close();
+        throw isBusyError(err) ? err : openError(err, file);
+      }
+    },
+    file,
+  );
+}
+
+/**
+ * SQLite answers SQLITE_BUSY at once, without its busy handler, in a few moments of a WAL file's
+ * life: while the last connection closing checkpoints and removes the -wal/-shm files, and while
+ * a new one recovers them. Another process opening the file just then retries the whole open
+ * (refusal checks and the migration are safe to repeat) until busy_timeout has passed.
+ */
+function untilNotBusy<T>(timeoutMs: number, open: () => T, file: string): T {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      return open();
+    } catch (err) {
+      if (!isBusyError(err)) throw err;
+      if (Date.now() >= deadline) throw openError(err, file);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait);
+    }
   }
 }
 
 function openReadOnly(file: string, options: OpenOptions): OpenedDatabase {
   if (!fs.existsSync(file))
     throw new LifecycleError('cannot_open', `${file} does not exist; a read-only open creates nothing`);
+  return untilNotBusy(options.busyTimeoutMs, () => openReadOnlyOnce(file, options), file);
+}
+
+function openReadOnlyOnce(file: string, options: OpenOptions): OpenedDatabase {
   let db: Database.Database;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true, timeout: options.busyTimeoutMs });
@@ -78,7 +107,7 @@ function openReadOnly(file: string, options: OpenOptions): OpenedDatabase {
         { cause: err },
       );
     }
-    throw openError(err, file);
+    throw isBusyError(err) ? err : openError(err, file);
   }
 }
 

@@ -2,6 +2,7 @@
 // memory; files that are not ours are refused with a clear error and left byte-identical.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -182,4 +183,40 @@ test('a file locked by another writer is refused with code locked after busy_tim
   } finally {
     lc.close();
   }
+});
+
+test('a file another process holds exclusively for a moment opens once it lets go', async () => {
+  // A gateway starting while another process holds the whole file (EXCLUSIVE locking mode, or
+  // the last connection closing and removing the -wal file) waits like any busy write.
+  const first = openTemp();
+  first.lc.close();
+  const { file } = first;
+  const holder = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const D = require(${JSON.stringify(require.resolve('better-sqlite3'))});
+       const db = new D(${JSON.stringify(file)});
+       db.pragma('locking_mode = EXCLUSIVE');
+       db.exec('BEGIN EXCLUSIVE; COMMIT');
+       process.stdout.write('held\\n');
+       setTimeout(() => { db.close(); }, 600);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<number | null>((resolve) => holder.once('exit', resolve));
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout.setEncoding('utf8').on('data', (d: string) => d.includes('held') && resolve());
+    holder.once('exit', (code) => reject(new Error(`holder exited early with ${code}`)));
+  });
+  const direct = new Database(file, { timeout: 0 });
+  assert.throws(() => direct.prepare('SELECT count(*) FROM message_turns').get(), /locked|busy/i, 'the lock is held');
+  direct.close();
+  const lc = Lifecycle.open(file);
+  try {
+    assert.equal(lc.db.pragma('journal_mode', { simple: true }), 'wal');
+  } finally {
+    lc.close();
+  }
+  assert.equal(await exited, 0);
 });
