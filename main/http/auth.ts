@@ -14,6 +14,10 @@ import type { IncomingMessage } from 'node:http';
 // `#code=…`, the page POSTs it to /api/session once, and the code is dead after that or after
 // CODE_TTL_MS. A URL therefore never holds a secret that still works once it reaches the
 // browser's history.
+//
+// What a cookie cannot do: browsers send it to every port of 127.0.0.1, so a web server on
+// another local port that this browser visits receives it too. The port-scoped name keeps our
+// servers apart, not a hostile one out; a session also ends when the server stops.
 
 /** 32 random bytes, URL-safe. */
 export function createToken(): string {
