@@ -12,6 +12,7 @@ import { TICKET_TTL_MS, createTickets } from '../../main/http/download';
 import { CONTENT_SECURITY_POLICY } from '../../main/http/headers';
 import { startServer } from '../../main/http/server';
 import { Lifecycle } from '../../main/lifecycle';
+import { CONFINE_CASES, SECRET, confineFixture } from '../helpers/confine-cases';
 import { ROUTE, tempDir } from '../helpers/temp-db';
 
 const HTML_TEXT = '</script><script>alert(1)</script><img src=x onerror=alert(2)> & "quotes" \u2028';
@@ -32,6 +33,7 @@ function request(
     body?: string | Buffer;
     token?: string | null;
   },
+  port = mode.server.port,
 ): Promise<Reply> {
   const headers: Record<string, string> = { ...options.headers };
   const token = options.token === undefined ? mode.server.token : options.token;
@@ -39,7 +41,7 @@ function request(
   if (!('Host' in headers)) headers.Host = `127.0.0.1:${mode.server.port}`;
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port: mode.server.port, method: options.method ?? 'GET', path: options.path, headers },
+      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -365,6 +367,31 @@ test('static: / serves index.html with the CSP; assets with their types; travers
     assert.ok(reply.status === 403 || reply.status === 400, `${p}: ${reply.status}`);
     assert.doesNotMatch(reply.body, /do-not-serve/);
     assertSecurityHeaders(reply);
+  }
+});
+
+test('static: the shared confinement cases over real HTTP (the same as app://)', async () => {
+  const { root } = confineFixture();
+  const server = await startServer(mode.host, { staticDir: root });
+  try {
+    for (const c of CONFINE_CASES) {
+      const reply = await request(
+        mode,
+        { path: c.path, token: null, headers: { Host: `127.0.0.1:${server.port}` } },
+        server.port,
+      );
+      const what = `${c.path} (${c.why}): ${reply.status}`;
+      if (c.serves === null) {
+        assert.ok([400, 403, 404].includes(reply.status), what);
+        assert.doesNotMatch(reply.body, new RegExp(SECRET), what);
+      } else {
+        assert.equal(reply.status, 200, what);
+        assert.equal(reply.body, fs.readFileSync(path.join(root, c.serves), 'utf8'), what);
+      }
+      assertSecurityHeaders(reply);
+    }
+  } finally {
+    await server.close();
   }
 });
 
