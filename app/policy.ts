@@ -74,22 +74,15 @@ export function isAppDocument(url: string | null | undefined, expected: string):
 }
 
 /** What to do when the page tries to navigate or open a window. */
-export type NavigationDecision = 'allow' | 'open-external' | 'deny';
+export type NavigationDecision = 'allow' | 'deny';
 
 /**
- * Navigation stays on the renderer document (hash changes); an https link is handed to the
- * system browser; everything else (http, file, javascript, data, other app:// paths) is denied.
+ * Navigation stays on the renderer document (hash changes); everything else is denied, https
+ * included: the app shows no external links, so a page asking to leave is one to distrust, and
+ * handing its URL to the system browser would let it open whatever it likes there.
  */
 export function decideNavigation(target: string, rendererUrl: string): NavigationDecision {
-  if (isAppDocument(target, rendererUrl)) return 'allow';
-  return externalHttpsUrl(target) !== null ? 'open-external' : 'deny';
-}
-
-/** The URL normalized for shell.openExternal if it is a plain https URL, else null. */
-export function externalHttpsUrl(target: string): string | null {
-  const url = parseUrl(target);
-  if (!url || url.protocol !== 'https:' || url.username || url.password || !url.hostname) return null;
-  return url.href;
+  return isAppDocument(target, rendererUrl) ? 'allow' : 'deny';
 }
 
 export interface AppArgs {

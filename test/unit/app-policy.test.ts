@@ -8,7 +8,6 @@ import {
   CONTENT_SECURITY_POLICY,
   RENDERER_URL,
   decideNavigation,
-  externalHttpsUrl,
   isAppDocument,
   mimeType,
   parseAppArgs,
@@ -83,23 +82,27 @@ test('only the renderer document itself counts as the app', () => {
   assert.ok(!isAppDocument(null, RENDERER_URL));
 });
 
-test('navigation: stay on the renderer, https to the system browser, everything else denied', () => {
+test('navigation: only the renderer document; everything else denied, https included', () => {
   assert.equal(decideNavigation(`${RENDERER_URL}#/outbox`, RENDERER_URL), 'allow');
-  assert.equal(decideNavigation('https://example.com/docs', RENDERER_URL), 'open-external');
+  assert.equal(decideNavigation(RENDERER_URL, RENDERER_URL), 'allow');
   for (const url of [
+    'https://example.com/docs',
+    'https://github.com/',
     'http://example.com/',
+    'http://127.0.0.1:8080/',
     'file:///etc/passwd',
     'javascript:alert(1)',
     'data:text/html,x',
     'app://desk/other.html',
+    'app://desk/index.html?x=1',
+    'app://evil/index.html',
+    'lifecycle-desk://turn/x',
     'https://user:pw@example.com/',
     'smb://host/share',
     'garbage',
   ]) {
     assert.equal(decideNavigation(url, RENDERER_URL), 'deny', url);
   }
-  assert.equal(externalHttpsUrl('https://example.com/a b'), 'https://example.com/a%20b');
-  assert.equal(externalHttpsUrl('http://example.com/'), null);
 });
 
 test('--db and --user-data are found among Electron and Playwright switches', () => {
