@@ -106,7 +106,7 @@ function sendError(res: ServerResponse, status: number, error: ApiError, extra: 
 }
 
 function refuse(res: ServerResponse, refusal: Refusal, api: boolean): void {
-  const extra: Record<string, string> = refusal.status === 401 ? { 'WWW-Authenticate': 'Bearer, Cookie' } : {};
+  const extra: Record<string, string> = refusal.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {};
   if (api) sendError(res, refusal.status, { code: refusal.code, message: refusal.message }, extra);
   else sendText(res, refusal.status, refusal.message, extra);
 }

@@ -131,7 +131,7 @@ test('no token or a wrong token: 401 with a JSON error', async () => {
   ]) {
     const reply = await request(mode, { method: 'POST', path: '/api/getInfo', headers, body: '{}', token: null });
     assert.equal(reply.status, 401);
-    assert.equal(reply.headers['www-authenticate'], 'Bearer, Cookie');
+    assert.equal(reply.headers['www-authenticate'], 'Bearer');
     const body = json(reply);
     assert.equal(body.ok, false);
     assert.equal(body.error?.code, 'unauthorized');
