@@ -161,6 +161,7 @@ export const serveCommand: Command = {
       );
       // stdout stays the one URL line scripts read; the role goes beside it for the person.
       if (!ctx.out.json) process.stderr.write(`Role: ${info.role} (${info.roleReason})\n`);
+      if (!ctx.out.json) process.stderr.write('The link works once, within 60 s: press Enter here for a new one\n');
       if (!ctx.out.json && demo) {
         process.stderr.write(`Demo incident seed ${process.env[DEMO_SEED_ENV]} (--seed N plays another)\n`);
       }
