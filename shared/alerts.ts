@@ -270,3 +270,16 @@ export function checkNotice(raw: unknown): { ok: true; notice: AlertNotice } | {
     notice: { condition: r.condition as AlertCondition, title: r.title as string, body: r.body as string },
   };
 }
+
+/**
+ * The desktop app's badge (dock / launcher) and tray tooltip: stuck turns + stuck outbox rows.
+ * Null counts (nothing open yet) show no number.
+ */
+export function stuckBadge(counts: Pick<StatusCounts, 'stuckTurns' | 'stuckOutbox'> | null): {
+  count: number;
+  tooltip: string;
+} {
+  if (!counts) return { count: 0, tooltip: 'Lifecycle Desk' };
+  const count = Math.max(0, counts.stuckTurns) + Math.max(0, counts.stuckOutbox);
+  return { count, tooltip: `Lifecycle Desk — ${count.toLocaleString('en-US')} stuck` };
+}
