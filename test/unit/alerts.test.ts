@@ -11,6 +11,7 @@ import {
   evaluate,
   mergeFired,
   parseAlertSettings,
+  stuckBadge,
   testNotice,
   type AlertMemory,
   type AlertNotice,
@@ -305,4 +306,13 @@ test('stored settings: each bad field falls back to its default, the others are 
   );
   assert.equal(parseAlertSettings({ stuckTurns: 2.5 }).stuckTurns, DEFAULT_ALERT_SETTINGS.stuckTurns);
   assert.equal(parseAlertSettings({ intervalMs: 60 * MIN }).intervalMs, 60 * MIN);
+});
+
+test('the badge: stuck turns + stuck outbox rows, and the tray tooltip says it', () => {
+  assert.deepEqual(stuckBadge(null), { count: 0, tooltip: 'Lifecycle Desk' });
+  assert.deepEqual(stuckBadge({ stuckTurns: 0, stuckOutbox: 0 }), { count: 0, tooltip: 'Lifecycle Desk — 0 stuck' });
+  assert.deepEqual(stuckBadge({ stuckTurns: 1200, stuckOutbox: 34 }), {
+    count: 1234,
+    tooltip: 'Lifecycle Desk — 1,234 stuck',
+  });
 });
