@@ -227,7 +227,8 @@ export function AlertSettingsDialog(props: AlertSettingsDialogProps) {
             <button type="button" className="btn" onClick={props.onTest} disabled={!canShow}>
               Send a test notification
             </button>
-            <button type="submit" className="btn btn-primary" autoFocus>
+            {/* Every change applies at once: Done only closes, so it is not drawn as a confirmation. */}
+            <button type="submit" className="btn">
               Done
             </button>
           </div>

@@ -4,6 +4,7 @@
 // again within the interval, nor after a reload.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { eventually, launchBrowser, openDesk, screenshot } from './harness';
 import { DeskPage } from './pages/desk';
@@ -41,6 +42,17 @@ const RECORD_NOTICES = `(() => {
 
 async function notices(page: Page): Promise<Recorded[]> {
   return page.evaluate(() => (globalThis as unknown as { __notices: Recorded[] }).__notices);
+}
+
+/** axe-core on the open alerts dialog: no serious or critical violation. */
+async function noSeriousViolations(page: Page, where: string): Promise<void> {
+  const { violations } = await new AxeBuilder({ page }).include('.alerts-dialog').analyze();
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(
+    bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    [],
+    `axe on the alerts dialog (${where})`,
+  );
 }
 
 /** Stuck turns the way a gateway leaves them: failed once, ten minutes ago (each in its own session). */
@@ -82,6 +94,7 @@ test(
     const dialog = page.getByRole('dialog', { name: 'Alerts' });
     await dialog.waitFor();
     assert.match(await dialog.innerText(), /This browser allows notifications from this page/);
+    await noSeriousViolations(page, 'alerts off');
     await dialog.getByRole('checkbox', { name: 'Notify me' }).check();
     await dialog.getByRole('checkbox', { name: 'Stuck outbox rows' }).uncheck();
     const threshold = dialog.getByRole('spinbutton', { name: 'Stuck turns: threshold' });
@@ -101,6 +114,7 @@ test(
         await page.setViewportSize({ width, height: 900 });
         await page.emulateMedia({ colorScheme });
         await screenshot(page, `alerts-settings-${width}-${colorScheme}`);
+        await noSeriousViolations(page, `${width} px, ${colorScheme}`);
       }
     }
     await page.emulateMedia({ colorScheme: 'light' });
@@ -174,6 +188,7 @@ test('without the permission, the dialog says the browser blocks notifications a
   await dialog.getByRole('checkbox', { name: 'Notify me' }).check();
   await dialog.getByRole('spinbutton', { name: 'Stuck turns: threshold' }).fill('2');
   assert.match(await dialog.innerText(), /This browser blocks notifications from this page/);
+  await noSeriousViolations(page, 'permission denied');
   assert.equal(await dialog.getByRole('button', { name: 'Send a test notification' }).isDisabled(), true);
   await eventually(async () =>
     assert.match((await desk.navLink('Turns').locator('.nav-count').textContent()) ?? '', /^3 stuck/),
