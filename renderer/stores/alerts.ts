@@ -12,7 +12,7 @@ import {
   type AlertNotice,
   type AlertSettings,
 } from '../../shared/alerts';
-import { useLivenessStore } from './liveness';
+import { LIVENESS_POLL_MS, useLivenessStore } from './liveness';
 import { useStatusStore } from './status';
 
 // Alerts: the person's settings (localStorage), the rules of shared/alerts.ts run on every
@@ -218,6 +218,8 @@ function readFired(): Partial<Record<AlertCondition, number | null>> {
  * nothing shown).
  */
 function check(): void {
+  // Every notice names the database: wait for getInfo rather than say "the open database".
+  if (!useStatusStore.getState().info) return;
   const { settings, permission } = useAlertsStore.getState();
   const canShow = permission === 'desktop' || permission === 'granted';
   const effective = canShow ? settings : { ...settings, enabled: false };
@@ -241,7 +243,7 @@ function check(): void {
 }
 
 useStatusStore.subscribe((s, prev) => {
-  if (s.counts !== prev.counts) check();
+  if (s.counts !== prev.counts || s.info !== prev.info) check();
 });
 useLivenessStore.subscribe((s, prev) => {
   if (s.liveness !== prev.liveness) check();
@@ -259,3 +261,12 @@ if (!window.lifecycleDesk && typeof navigator !== 'undefined' && navigator.permi
     })
     .catch(() => undefined);
 }
+
+// The liveness store asks only while the page is visible; a "no worker" alert matters most
+// while nobody looks, so it keeps asking then (a hidden tab's timers run at most once a minute).
+setInterval(() => {
+  const { settings } = useAlertsStore.getState();
+  if (settings.enabled && settings.noWorker && document.visibilityState === 'hidden') {
+    void useLivenessStore.getState().load();
+  }
+}, LIVENESS_POLL_MS);
