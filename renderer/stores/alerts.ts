@@ -270,3 +270,11 @@ setInterval(() => {
     void useLivenessStore.getState().load();
   }
 }, LIVENESS_POLL_MS);
+
+// Another tab of this browser changed the settings: this one follows (one person, one set).
+window.addEventListener('storage', (e) => {
+  if (e.key !== SETTINGS_KEY) return;
+  const settings = parseAlertSettings(readJson(SETTINGS_KEY));
+  useAlertsStore.setState({ settings, inputs: inputsOf(settings), inputErrors: {} });
+  check();
+});
