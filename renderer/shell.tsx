@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { AlertsButton, AlertSettingsDialog } from './components/AlertSettings';
+import { useAlertsStore } from './stores/alerts';
 import { IntegrityNotice, LivenessBanner } from './components/Banners';
 import { ConfirmDialog } from './components/ConfirmDialog';
 import { HelpPopover } from './components/HelpPopover';
@@ -10,7 +11,6 @@ import type { Route } from './routing';
 import type { NoticeLink } from './components/Notices';
 import { SHORTCUTS } from './shortcuts';
 import { describe, REASON_MAX, skippedLine, useActionsStore, type ResultLink } from './stores/actions';
-import { useAlertsStore } from './stores/alerts';
 import { useOutboxStore } from './stores/outbox';
 import { hrefFor, navigate } from './routing';
 import { useLivenessStore } from './stores/liveness';
