@@ -489,6 +489,15 @@ test("counts set the badge and the tray tooltip; IPC_NOTIFY shows main's Notific
     const markup = await s.notify({ ...notice, body: '<b>12</b>' });
     assert.equal(markup.ok ? null : markup.error.code, 'invalid_argument');
     assert.equal(s.alerts.notifications.length, 1, 'refused notices show nothing');
+
+    // A renderer gone wrong cannot flood the desktop: 10 a minute, then false.
+    const answers = [];
+    for (let i = 0; i < 12; i++) answers.push(await s.notify(notice));
+    assert.deepEqual(
+      answers.map((a) => a.ok && a.value),
+      [...Array<boolean>(9).fill(true), false, false, false],
+    );
+    assert.equal(s.alerts.notifications.length, 10);
   }));
 
 test('app:// serves the renderer folder with the CSP, and nothing outside it', () =>
