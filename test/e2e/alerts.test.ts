@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
+import { RecoveryWorker } from '../../main/lifecycle';
+import { SqliteStore } from '../../main/store/sqlite/store';
 import { eventually, launchBrowser, openDesk, screenshot } from './harness';
 import { DeskPage } from './pages/desk';
 import { createDb, failedRetryable, type SeedDb } from './seed';
@@ -208,5 +210,55 @@ test('without the permission: "Allow notifications" asks, a refusal is said plai
     assert.match((await desk.navLink('Turns').locator('.nav-count').textContent()) ?? '', /^3 stuck/),
   );
   assert.deepEqual(await notices(page), [], '3 stuck turns ≥ 2, but the browser may not show them');
+  assert.deepEqual(problems.errors, []);
+});
+
+test('"No recovery worker alive": one notification when the last worker stops', { timeout: 90_000 }, async (t) => {
+  const db = createDb();
+  const worker = new RecoveryWorker(new SqliteStore(db.lc), {
+    deliver: async () => undefined,
+    replay: async () => undefined,
+  });
+  worker.start();
+  let stopped = false;
+  t.after(async () => {
+    if (!stopped) await worker.stop();
+  });
+
+  const { served, context, page, problems } = await openDesk(t, browser, db.file, {
+    permissions: ['notifications'],
+  });
+  await context.addInitScript(RECORD_NOTICES);
+  const desk = new DeskPage(page);
+  await desk.open(served.url);
+  await eventually(
+    async () =>
+      assert.match(
+        await page
+          .getByText(/^alive/)
+          .first()
+          .innerText(),
+        /^alive/,
+      ),
+    20_000,
+  );
+  assert.equal(await desk.livenessBanner().count(), 0);
+
+  await page.getByTestId('alerts-button').click();
+  const dialog = page.getByRole('dialog', { name: 'Alerts' });
+  await dialog.getByRole('checkbox', { name: 'Notify me' }).check();
+  await dialog.getByRole('checkbox', { name: 'No recovery worker alive' }).check();
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  assert.deepEqual(await notices(page), [], 'a worker is alive');
+
+  await worker.stop();
+  stopped = true;
+  await desk.livenessBanner().waitFor({ timeout: 20_000 });
+  await eventually(async () => assert.equal((await notices(page)).length, 1), 15_000);
+  const [notice] = await notices(page);
+  assert.equal(notice?.title, 'No recovery worker alive');
+  assert.equal(notice?.tag, 'no-worker');
+  assert.match(notice?.body ?? '', /^No recovery worker is alive in message-lifecycle\.db/);
   assert.deepEqual(problems.errors, []);
 });
