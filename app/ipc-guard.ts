@@ -1,5 +1,6 @@
 import { parseCall, type ApiError, type ApiMethod, type ExportRequest } from '../shared/api';
 import { parseExport } from '../main/api/export';
+import { checkNotice, type AlertNotice } from '../shared/alerts';
 import { isAppDocument } from './policy';
 
 /** What the IPC adapter knows about one `invoke(IPC_CALL, method, args)`, as plain data. */
@@ -51,4 +52,19 @@ export function checkIpcExport(
   if (sender) return sender;
   const parsed = parseExport(input.request);
   return parsed.ok ? parsed : { ok: false, error: { code: 'invalid_argument', message: parsed.message } };
+}
+
+export type IpcNotifyInput = Omit<IpcCallInput, 'method' | 'args'> & { notice: unknown };
+
+/**
+ * The same sender check for `invoke(IPC_NOTIFY, notice)`, then the notice itself (checkNotice:
+ * a known condition, a title ≤ 120 and a body ≤ 500 characters of plain text, nothing else).
+ */
+export function checkIpcNotify(
+  input: IpcNotifyInput,
+): { ok: true; notice: AlertNotice } | { ok: false; error: ApiError } {
+  const sender = checkSender(input);
+  if (sender) return sender;
+  const checked = checkNotice(input.notice);
+  return checked.ok ? checked : { ok: false, error: { code: 'invalid_argument', message: checked.message } };
 }

@@ -1,16 +1,22 @@
 import { dialog, ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import { IPC_CALL, IPC_EXPORT, type ApiResult, type ExportResult } from '../shared/api';
+import { IPC_CALL, IPC_EXPORT, IPC_NOTIFY, type ApiResult, type ExportResult } from '../shared/api';
+import type { AlertNotice } from '../shared/alerts';
 import { ExportFailed, type ApiHost } from '../main/api/host';
 import { writeExportFile } from '../main/api/export-write';
-import { checkIpcCall, checkIpcExport } from './ipc-guard';
+import { checkIpcCall, checkIpcExport, checkIpcNotify } from './ipc-guard';
 import { RENDERER_URL } from './policy';
 
 /**
  * The IPC adapter: checks who is calling (checkIpcCall), then forwards to the current ApiHost.
  * No logic of its own; the API answers every call with an ApiResult and never throws. Exports
  * (IPC_EXPORT) ask main for a file with the save dialog, then stream the API's chunks into it.
+ * Alerts (IPC_NOTIFY) are shown by `notify` (app/alerts.ts), which answers whether it could.
  */
-export function registerIpc(getWindow: () => BrowserWindow | null, getHost: () => ApiHost | null): () => void {
+export function registerIpc(
+  getWindow: () => BrowserWindow | null,
+  getHost: () => ApiHost | null,
+  notify: (notice: AlertNotice) => boolean = () => false,
+): () => void {
   const sender = (event: IpcMainInvokeEvent): { frameUrl: string | undefined; isMainFrame: boolean } => {
     const win = getWindow();
     const frame = event.senderFrame;
@@ -55,10 +61,17 @@ export function registerIpc(getWindow: () => BrowserWindow | null, getHost: () =
     }
     return { ok: true, value: { rows: opened.value.rows(), savedTo: choice.filePath, cancelled: false } };
   };
+  const handleNotify = async (event: IpcMainInvokeEvent, notice: unknown): Promise<ApiResult<boolean>> => {
+    const check = checkIpcNotify({ ...sender(event), expectedUrl: RENDERER_URL, notice });
+    if (!check.ok) return check;
+    return { ok: true, value: notify(check.notice) };
+  };
   ipcMain.handle(IPC_CALL, handle);
   ipcMain.handle(IPC_EXPORT, handleExport);
+  ipcMain.handle(IPC_NOTIFY, handleNotify);
   return () => {
     ipcMain.removeHandler(IPC_CALL);
     ipcMain.removeHandler(IPC_EXPORT);
+    ipcMain.removeHandler(IPC_NOTIFY);
   };
 }

@@ -4,6 +4,8 @@ import { app, BrowserWindow, dialog, Menu, session } from 'electron';
 import { IPC_EVENT, type ApiEvent } from '../shared/api';
 import { DB_FILE_NAME } from '../shared/types';
 import { showAbout } from './about';
+import { Alerts } from './alerts';
+import { Badge } from './badge';
 import { Databases } from './databases';
 import { harden } from './harden';
 import { registerIpc } from './ipc';
@@ -36,13 +38,29 @@ app.setName(PRODUCT_NAME);
 app.setPath('userData', args.userData ?? path.join(app.getPath('appData'), PRODUCT_NAME));
 
 let win: BrowserWindow | null = null;
-const databases = new Databases({ window: () => win, send, changed: () => updateTitle() });
+const databases = new Databases({
+  window: () => win,
+  send,
+  changed: () => {
+    updateTitle();
+    // The host's first counts may have been sent before it was attached: start from them.
+    badge.update(databases.host?.lastCounts ?? null);
+  },
+});
 
 function demoDbPath(): string {
   return path.join(app.getPath('userData'), 'demo', DB_FILE_NAME);
 }
 
+const badge = new Badge({ show: () => focusWindow(), quit: () => app.quit() });
+// A click on an alert brings the window up on the Overview (where the stuck lists are).
+const alerts = new Alerts(() => {
+  focusWindow();
+  navigate('overview');
+});
+
 function send(event: ApiEvent): void {
+  if (event.type === 'counts') badge.update(event.counts);
   if (win && !win.isDestroyed()) win.webContents.send(IPC_EVENT, event);
 }
 
@@ -138,6 +156,7 @@ async function ready(): Promise<void> {
   registerIpc(
     () => win,
     () => databases.host,
+    (notice) => alerts.show(notice),
   );
   const menu = buildMenu({
     openDatabase: () => void databases.choose(),

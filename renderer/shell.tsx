@@ -1,4 +1,6 @@
 import { useEffect, useState } from 'react';
+import { AlertsButton, AlertSettingsDialog } from './components/AlertSettings';
+import { useAlertsStore } from './stores/alerts';
 import { IntegrityNotice, LivenessBanner } from './components/Banners';
 import { ConfirmDialog } from './components/ConfirmDialog';
 import { HelpPopover } from './components/HelpPopover';
@@ -59,8 +61,37 @@ export function TopbarEnd() {
           describedBy={info.roleReason ? ROLE_REASON_ID : undefined}
         />
       )}
+      <AppAlerts />
       <HelpPopover open={helpOpen} onOpenChange={setHelpOpen} shortcuts={SHORTCUTS} />
     </div>
+  );
+}
+
+/** The bell and the alert settings it opens (renderer/stores/alerts.ts watches the counts). */
+function AppAlerts() {
+  const s = useAlertsStore();
+  const last = s.last && { ...s.last.notice, at: s.last.at, shown: s.last.shown };
+  return (
+    <>
+      <AlertsButton enabled={s.settings.enabled} open={s.open} onOpen={() => s.setOpen(true)} />
+      <AlertSettingsDialog
+        open={s.open}
+        settings={s.settings}
+        inputs={s.inputs}
+        inputErrors={s.inputErrors}
+        permission={s.permission}
+        last={last}
+        problem={s.problem}
+        onClose={() => s.setOpen(false)}
+        onEnabled={s.setEnabled}
+        onNoWorker={s.setNoWorker}
+        onInterval={s.setIntervalMs}
+        onThresholdOn={s.setThresholdOn}
+        onThresholdText={s.setThresholdText}
+        onAllow={() => void s.requestPermission()}
+        onTest={() => void s.sendTest()}
+      />
+    </>
   );
 }
 

@@ -127,6 +127,8 @@ export interface PageOptions {
   colorScheme?: 'light' | 'dark';
   width?: number;
   height?: number;
+  /** Browser permissions granted to the page's origin (e.g. 'notifications'). */
+  permissions?: string[];
 }
 
 export async function newPage(
@@ -137,6 +139,7 @@ export async function newPage(
     viewport: { width: options.width ?? 1440, height: options.height ?? 900 },
     colorScheme: options.colorScheme ?? 'light',
     deviceScaleFactor: 1,
+    permissions: options.permissions ?? [],
   });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);

@@ -15,6 +15,8 @@ import { IPC_CALL, IPC_EVENT, IPC_EXPORT, type ApiResult } from '../../shared/ap
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 import { Lifecycle } from '../../main/lifecycle';
 import { ROUTE, sha256, tempDir } from '../helpers/temp-db';
+// The alerts channel (its own line: other branches extend the import above).
+import { IPC_NOTIFY } from '../../shared/api';
 
 type Fn = (...args: unknown[]) => unknown;
 interface MenuItem {
@@ -100,6 +102,15 @@ interface Shell {
   call(method: unknown, args: unknown, frame?: { url: string }): Promise<ApiResult<unknown>>;
   /** invoke(IPC_EXPORT, request) as the preload sends it. */
   exportRows(request: unknown, frame?: { url: string }): Promise<ApiResult<unknown>>;
+  /** invoke(IPC_NOTIFY, notice) as the preload sends it. */
+  notify(notice: unknown, frame?: { url: string }): Promise<ApiResult<unknown>>;
+  /** main's Notifications and the badge/tray, as the stand-in recorded them. */
+  alerts: {
+    notifications: Array<{ options: { title: string; body: string; silent: boolean }; shown: boolean; click(): void }>;
+    badgeCounts: number[];
+    tooltips: string[];
+    trayMenu: MenuItem[];
+  };
   dbPathNow(): Promise<string>;
   menuItem(id: string): MenuItem;
   /** Emits will-quit as Electron does; resolves once the shell called app.quit(). */
@@ -136,6 +147,33 @@ async function bootShell(): Promise<Shell> {
   let protocolHandler: Shell['protocolHandler'] | null = null;
   let ipcHandler: Fn | null = null;
   let exportHandler: Fn | null = null;
+  let notifyHandler: Fn | null = null;
+  const alerts: Shell['alerts'] = { notifications: [], badgeCounts: [], tooltips: [], trayMenu: [] };
+  class FakeNotification extends EventEmitter {
+    static isSupported(): boolean {
+      return true;
+    }
+    shown = false;
+    constructor(readonly options: { title: string; body: string; silent: boolean }) {
+      super();
+      alerts.notifications.push(this);
+    }
+    show(): void {
+      this.shown = true;
+    }
+    click(): void {
+      this.emit('click');
+    }
+  }
+  class FakeTray extends EventEmitter {
+    setToolTip(t: string): void {
+      alerts.tooltips.push(t);
+    }
+    setContextMenu(menu: { template: MenuItem[] }): void {
+      alerts.trayMenu = menu.template;
+    }
+    destroy(): void {}
+  }
   let menuTemplate: MenuItem[] = [];
   let readyResolve: () => void = () => undefined;
   const readyPromise = new Promise<void>((r) => (readyResolve = r));
@@ -179,6 +217,10 @@ async function bootShell(): Promise<Shell> {
     quit: () => {
       calls.quit++;
     },
+    setBadgeCount: (n: number) => {
+      alerts.badgeCounts.push(n);
+      return true;
+    },
     exit: (code: number) => {
       calls.exit.push(code);
     },
@@ -197,6 +239,9 @@ async function bootShell(): Promise<Shell> {
         return { canceled: filePath === '', filePath: filePath || undefined };
       },
     },
+    Notification: FakeNotification,
+    Tray: FakeTray,
+    nativeImage: { createFromDataURL: (url: string) => ({ url }) },
     Menu: {
       buildFromTemplate: (template: MenuItem[]) => ({ template }),
       setApplicationMenu: (menu: { template: MenuItem[] }) => {
@@ -220,6 +265,7 @@ async function bootShell(): Promise<Shell> {
     ipcMain: {
       handle: (channel: string, handler: Fn) => {
         if (channel === IPC_EXPORT) exportHandler = handler;
+        else if (channel === IPC_NOTIFY) notifyHandler = handler;
         else {
           assert.equal(channel, IPC_CALL);
           ipcHandler = handler;
@@ -267,6 +313,12 @@ async function bootShell(): Promise<Shell> {
     const event = { sender: w.webContents, senderFrame: frame ?? w.webContents.mainFrame };
     return exportHandler(event, request) as Promise<ApiResult<unknown>>;
   };
+  const notify = (notice: unknown, frame?: { url: string }): Promise<ApiResult<unknown>> => {
+    assert.ok(notifyHandler, 'the notify handler is registered');
+    const w = win();
+    const event = { sender: w.webContents, senderFrame: frame ?? w.webContents.mainFrame };
+    return notifyHandler(event, notice) as Promise<ApiResult<unknown>>;
+  };
   const findItem = (id: string, items: MenuItem[]): MenuItem | null => {
     for (const item of items) {
       if (item.id === id) return item;
@@ -290,6 +342,8 @@ async function bootShell(): Promise<Shell> {
     win,
     call,
     exportRows,
+    notify,
+    alerts,
     async dbPathNow() {
       const info = await call('getInfo', {});
       assert.ok(info.ok, JSON.stringify(info));
@@ -404,6 +458,47 @@ test('API events are forwarded to the window on IPC_EVENT', () =>
           .find(([ch, e]) => ch === IPC_EVENT && (e as { type: string }).type === 'changed'),
       'a changed event',
     );
+  }));
+
+test("counts set the badge and the tray tooltip; IPC_NOTIFY shows main's Notification, checked like calls", () =>
+  withShell(async (s) => {
+    // The seeded failed turn is stuck: the first counts event says 1.
+    await until(() => s.alerts.tooltips.includes('Lifecycle Desk — 1 stuck'), 'the tray tooltip');
+    assert.equal(s.alerts.badgeCounts.at(-1), 1);
+    const labels = s.alerts.trayMenu.map((i) => (i as { label?: string }).label).filter(Boolean);
+    assert.deepEqual(labels, ['Show Lifecycle Desk', 'Quit']);
+    const quitBefore = s.calls.quit;
+    s.alerts.trayMenu.find((i) => (i as { label?: string }).label === 'Quit')?.click?.();
+    assert.equal(s.calls.quit, quitBefore + 1);
+
+    const notice = {
+      condition: 'stuck-turns',
+      title: 'Stuck turns',
+      body: '12 stuck turns (threshold 10) in first.db',
+    };
+    assert.deepEqual(await s.notify(notice), { ok: true, value: true });
+    assert.equal(s.alerts.notifications.length, 1);
+    const shown = s.alerts.notifications[0]!;
+    assert.deepEqual(shown.options, { title: notice.title, body: notice.body, silent: false });
+    assert.equal(shown.shown, true);
+    // A click brings the window to the Overview.
+    shown.click();
+    assert.match(s.win().webContents.loaded.at(-1) ?? '', /overview/);
+
+    const foreign = await s.notify(notice, new FakeFrame('https://evil.example/'));
+    assert.equal(foreign.ok ? null : foreign.error.code, 'forbidden');
+    const markup = await s.notify({ ...notice, body: '<b>12</b>' });
+    assert.equal(markup.ok ? null : markup.error.code, 'invalid_argument');
+    assert.equal(s.alerts.notifications.length, 1, 'refused notices show nothing');
+
+    // A renderer gone wrong cannot flood the desktop: 10 a minute, then false.
+    const answers = [];
+    for (let i = 0; i < 12; i++) answers.push(await s.notify(notice));
+    assert.deepEqual(
+      answers.map((a) => a.ok && a.value),
+      [...Array<boolean>(9).fill(true), false, false, false],
+    );
+    assert.equal(s.alerts.notifications.length, 10);
   }));
 
 test('app:// serves the renderer folder with the CSP, and nothing outside it', () =>

@@ -6,9 +6,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { checkIpcCall, checkIpcExport, type IpcCallInput } from '../../app/ipc-guard';
+import { checkIpcCall, checkIpcExport, checkIpcNotify, type IpcCallInput } from '../../app/ipc-guard';
 import { RENDERER_URL, viewUrl } from '../../app/policy';
-import { API_METHODS, IPC_CALL, IPC_EVENT, IPC_EXPORT, type ApiArgs, type ApiMethod } from '../../shared/api';
+import {
+  API_METHODS,
+  IPC_CALL,
+  IPC_EVENT,
+  IPC_EXPORT,
+  IPC_NOTIFY,
+  type ApiArgs,
+  type ApiMethod,
+} from '../../shared/api';
 
 const VALID: { [M in ApiMethod]: ApiArgs<M> } = {
   getInfo: {},
@@ -200,4 +208,34 @@ test('the preload sends exports on the export channel of shared/api.ts', () => {
   const compiled = fs.readFileSync(path.join(__dirname, '..', '..', 'app', 'preload.js'), 'utf8');
   assert.ok(compiled.includes(`'${IPC_EXPORT}'`), 'IPC_EXPORT is inlined unchanged');
   assert.match(compiled, /exportRows: \(request\) => electron_1\.ipcRenderer\.invoke\(IPC_EXPORT, request\)/);
+});
+
+test('the preload sends alerts on the notify channel of shared/api.ts', () => {
+  const compiled = fs.readFileSync(path.join(__dirname, '..', '..', 'app', 'preload.js'), 'utf8');
+  assert.ok(compiled.includes(`'${IPC_NOTIFY}'`), 'IPC_NOTIFY is inlined unchanged');
+  assert.match(compiled, /notify: \(notice\) => electron_1\.ipcRenderer\.invoke\(IPC_NOTIFY, notice\)/);
+});
+
+test('the notify channel: the same sender check, then the notice (condition, lengths, plain text)', () => {
+  const notice = { condition: 'stuck-turns', title: 'Stuck turns', body: '12 stuck turns (threshold 10) in x.db' };
+  const base = { frameUrl: RENDERER_URL, isMainFrame: true, expectedUrl: RENDERER_URL };
+  const good = checkIpcNotify({ ...base, notice });
+  assert.ok(good.ok, good.ok ? '' : good.error.message);
+  assert.deepEqual(good.notice, notice);
+  for (const sender of [{ isMainFrame: false }, { frameUrl: 'https://evil.example/' }, { frameUrl: null }]) {
+    refusedWith(checkIpcNotify({ ...base, ...sender, notice }) as ReturnType<typeof checkIpcCall>, 'forbidden');
+  }
+  for (const bad of [
+    undefined,
+    'Stuck turns',
+    { ...notice, condition: 'reboot' },
+    { ...notice, title: '' },
+    { ...notice, title: 't'.repeat(121) },
+    { ...notice, body: 'b'.repeat(501) },
+    { ...notice, body: '<a href="https://evil.example/">click</a>' },
+    { ...notice, body: 'null\u0000byte' },
+    { ...notice, icon: '/etc/passwd' },
+  ]) {
+    refusedWith(checkIpcNotify({ ...base, notice: bad }) as ReturnType<typeof checkIpcCall>, 'invalid_argument');
+  }
 });
