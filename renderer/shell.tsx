@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { IntegrityNotice, LivenessBanner } from './components/Banners';
 import { ConfirmDialog } from './components/ConfirmDialog';
+import { CopyLink } from './components/CopyLink';
 import { HelpPopover } from './components/HelpPopover';
 import { Notices } from './components/Notices';
 import { RoleBadge } from './components/RoleBadge';
@@ -9,12 +10,12 @@ import type { Route } from './routing';
 import type { NoticeLink } from './components/Notices';
 import { SHORTCUTS } from './shortcuts';
 import { describe, REASON_MAX, skippedLine, useActionsStore, type ResultLink } from './stores/actions';
-import { useOutboxStore } from './stores/outbox';
-import { hrefFor, navigate } from './routing';
+import { hrefFor } from './routing';
 import { useLivenessStore } from './stores/liveness';
 import { useStatusStore } from './stores/status';
 import { useUiStore } from './stores/ui';
 import { getTransport, type LinkState } from './transport/client';
+import { copyCurrentLink } from './url-state';
 
 // The pieces of the shell around the views, each bound to the stores it shows (the components
 // they render take props only). Each re-renders on its own, not with the view.
@@ -52,6 +53,7 @@ export function TopbarEnd() {
   const setHelpOpen = useUiStore((s) => s.setHelpOpen);
   return (
     <div className="topbar-end">
+      <CopyLink onCopy={copyCurrentLink} />
       {info?.role && (
         <RoleBadge
           role={info.role}
@@ -80,17 +82,7 @@ export function AppBanners() {
 /** A result's link: a turn's page, or the outbox filtered to a row that has no turn (a resend). */
 function noticeLink(l: ResultLink): NoticeLink {
   if ('turn' in l.to) return { label: l.label, title: l.title, href: hrefFor({ view: 'turn', id: l.to.turn }) };
-  const row = l.to.outboxRow;
-  return {
-    label: l.label,
-    title: l.title,
-    href: hrefFor({ view: 'outbox' }),
-    onClick: (e) => {
-      e.preventDefault();
-      useOutboxStore.getState().showOnly({ search: row });
-      navigate({ view: 'outbox' });
-    },
-  };
+  return { label: l.label, title: l.title, href: hrefFor({ view: 'outbox', filter: { search: l.to.outboxRow } }) };
 }
 
 export function AppNotices() {
