@@ -26,7 +26,8 @@ export function CopyLink({ onCopy }: CopyLinkProps) {
       >
         {state?.copied ? 'Link copied' : 'Copy link'}
       </button>
-      <span className="sr-only" role="status">
+      {/* A live region without role="status": the page's one status is the action's result. */}
+      <span className="sr-only" aria-live="polite">
         {state?.copied ? 'Link copied' : ''}
       </span>
       {state && !state.copied && (
