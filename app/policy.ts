@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { resolveConfined, sourceMapsWanted, type ConfineOptions } from '../main/http/confine';
 import { isPostgresUrl } from '../main/store/location';
 
 /**
@@ -36,26 +37,21 @@ function parseUrl(url: string): URL | null {
 }
 
 /**
- * The file in `rootDir` an app:// request asks for, or null when the request is not for the
- * renderer (other host, credentials, port) or would leave `rootDir` (`..`, encoded separators,
- * absolute paths). `app://desk/` is index.html.
+ * The file in `rootDir` an app:// request may be answered with, or null when the request is not
+ * for the renderer (other host, credentials, port) or the path breaks confine.ts's rule (the
+ * browser mode's static server applies the same one): traversal, encoded separators, NUL,
+ * dotfiles, source maps outside development, symlinks leading out, anything not a regular
+ * file. `app://desk/` is index.html.
  */
-export function resolveRendererFile(rootDir: string, requestUrl: string): string | null {
+export async function resolveRendererFile(
+  rootDir: string,
+  requestUrl: string,
+  options: ConfineOptions = { sourceMaps: sourceMapsWanted() },
+): Promise<string | null> {
   const url = parseUrl(requestUrl);
   if (!url || url.protocol !== `${APP_SCHEME}:` || url.host !== APP_HOST || url.username || url.password) return null;
-  let pathname: string;
-  try {
-    pathname = decodeURIComponent(url.pathname);
-  } catch {
-    return null;
-  }
-  if (pathname.includes('\0') || pathname.includes('\\')) return null;
-  const relative = pathname === '/' || pathname === '' ? 'index.html' : pathname.replace(/^\/+/, '');
-  const root = path.resolve(rootDir);
-  const file = path.resolve(root, relative);
-  const rel = path.relative(root, file);
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return null;
-  return file;
+  const found = await resolveConfined(rootDir, url.pathname === '' ? '/' : url.pathname, options);
+  return 'file' in found ? found.file : null;
 }
 
 /**
@@ -78,22 +74,15 @@ export function isAppDocument(url: string | null | undefined, expected: string):
 }
 
 /** What to do when the page tries to navigate or open a window. */
-export type NavigationDecision = 'allow' | 'open-external' | 'deny';
+export type NavigationDecision = 'allow' | 'deny';
 
 /**
- * Navigation stays on the renderer document (hash changes); an https link is handed to the
- * system browser; everything else (http, file, javascript, data, other app:// paths) is denied.
+ * Navigation stays on the renderer document (hash changes); everything else is denied, https
+ * included: the app shows no external links, so a page asking to leave is one to distrust, and
+ * handing its URL to the system browser would let it open whatever it likes there.
  */
 export function decideNavigation(target: string, rendererUrl: string): NavigationDecision {
-  if (isAppDocument(target, rendererUrl)) return 'allow';
-  return externalHttpsUrl(target) !== null ? 'open-external' : 'deny';
-}
-
-/** The URL normalized for shell.openExternal if it is a plain https URL, else null. */
-export function externalHttpsUrl(target: string): string | null {
-  const url = parseUrl(target);
-  if (!url || url.protocol !== 'https:' || url.username || url.password || !url.hostname) return null;
-  return url.href;
+  return isAppDocument(target, rendererUrl) ? 'allow' : 'deny';
 }
 
 export interface AppArgs {

@@ -33,7 +33,7 @@ const SECURITY_HEADERS = {
 /** Serves the files of `rootDir` (dist/renderer) read-only on app://desk/, and nothing else. */
 export function serveRenderer(ses: Session, rootDir: string): void {
   ses.protocol.handle(APP_SCHEME, async (request) => {
-    const file = request.method === 'GET' ? resolveRendererFile(rootDir, request.url) : null;
+    const file = request.method === 'GET' ? await resolveRendererFile(rootDir, request.url) : null;
     if (file) {
       try {
         const body = await fs.promises.readFile(file);

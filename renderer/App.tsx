@@ -5,6 +5,7 @@ import { ActionDialog, AppBanners, AppNotices, AppSidebar, TopbarEnd, useLinkSta
 import { useShortcuts } from './shortcuts';
 import { useActionsStore } from './stores/actions';
 import { useStatusStore } from './stores/status';
+import { unauthorizedMessage } from './transport/client';
 import { BulkDialogHost, RunningJobs } from './triage-shell';
 import { AuditView } from './views/Audit';
 import { ErrorsView } from './views/Errors';
@@ -58,15 +59,11 @@ export function App() {
           <RunningJobs />
           <TopbarEnd />
         </header>
-        {link === 'unauthorized' && (
-          <ErrorNotice>
-            Not authorized: the access token is missing or wrong. Open the link printed by{' '}
-            <code>lifecycle-desk serve</code> again.
-          </ErrorNotice>
-        )}
+        {link === 'unauthorized' && <ErrorNotice>{unauthorizedMessage()}</ErrorNotice>}
         <AppBanners />
         <AppNotices />
-        <View route={route} />
+        {/* Without a session every view could only repeat the notice above as its own error. */}
+        {link !== 'unauthorized' && <View route={route} />}
       </main>
       <ActionDialog />
       <BulkDialogHost />

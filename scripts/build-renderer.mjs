@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist', 'renderer');
-const dev = process.argv.includes('--dev');
+// Development builds (`--dev` or LIFECYCLE_DEV=1) are unminified and carry source maps; the
+// servers serve *.map only in development too (main/http/confine.ts).
+const dev = process.argv.includes('--dev') || process.env.LIFECYCLE_DEV === '1';
 
 // The one policy (shared/csp.ts), from the Node build: `tsc -b` runs first (npm run build:renderer).
 const require = createRequire(import.meta.url);
@@ -50,7 +52,7 @@ await fs.mkdir(outdir, { recursive: true });
 const common = {
   bundle: true,
   minify: !dev,
-  sourcemap: true,
+  sourcemap: dev,
   legalComments: 'linked',
   logLevel: 'warning',
   target: ['chrome120'],

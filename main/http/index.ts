@@ -3,13 +3,15 @@ import { startServer, type BrowserServer, type ServerOptions } from './server';
 
 export { startServer, type BrowserServer, type ServerOptions } from './server';
 
-export interface BrowserModeOptions extends ApiHostOptions, Omit<ServerOptions, 'token'> {}
+export interface BrowserModeOptions extends ApiHostOptions, ServerOptions {}
 
 export interface BrowserMode {
   readonly host: ApiHost;
   readonly server: BrowserServer;
-  /** `http://127.0.0.1:PORT/#token=TOKEN` */
+  /** `http://127.0.0.1:PORT/#code=CODE`: the first link (its code works once, for 60 s). */
   readonly url: string;
+  /** Another link with a fresh code. */
+  newLink(): string;
   /** Stops the server (ending event streams), then the API engine; idempotent. */
   close(): Promise<void>;
 }
@@ -29,6 +31,7 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
     host,
     server,
     url: server.url,
+    newLink: () => server.newLink(),
     close: () =>
       (closing ??= (async () => {
         await server.close();

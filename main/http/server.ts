@@ -4,7 +4,18 @@ import type { ApiError, ApiEvent, ApiResult } from '../../shared/api';
 import type { StatusCounts } from '../../shared/types';
 import type { ExportStream } from '../api/host';
 import { parseExport } from '../api/export';
-import { checkBearer, checkHostAndOrigin, createToken, type Refusal } from './auth';
+import {
+  checkAuth,
+  checkHostAndOrigin,
+  CODE_REFUSED,
+  createSessions,
+  createToken,
+  fromOwnPage,
+  readCookie,
+  sessionCookie,
+  sessionCookieName,
+  type Refusal,
+} from './auth';
 import { createTickets, streamDownload } from './download';
 import { sendJson, sendText, setSecurityHeaders } from './headers';
 import { createStaticHandler } from './static';
@@ -12,6 +23,7 @@ import { createStaticHandler } from './static';
 // The browser mode's HTTP server: transport only. Every API call goes to `api.callRaw` (which
 // validates and dispatches in the engine); push events come from `api.onEvent`.
 //
+//   POST /api/session    JSON body = { code }  →  Set-Cookie: the session (auth.ts), once per code
 //   POST /api/<method>   JSON body = the method's arguments  →  the ApiResult as JSON
 //   GET  /api/events     Server-Sent Events: `data: <ApiEvent JSON>` per event, `: ping` every 15 s
 //   POST /api/export     JSON body = an ExportRequest  →  { ok, value: { url } }, a one-time link
@@ -37,8 +49,14 @@ export interface ApiTransportTarget {
 export interface ServerOptions {
   /** 0 (default) picks a free port. */
   port?: number;
-  /** Default: a new random token. */
+  /** The Bearer secret for programs (never printed); default: a new random token. */
   token?: string;
+  /** How long a printed code can be traded for a session; default 60 s (tests shorten it). */
+  codeTtlMs?: number;
+  /** Open sockets at most; the next one is closed at once. Default 128. */
+  maxConnections?: number;
+  /** Open event streams at most; the next one answers 503. Default 32. */
+  maxStreams?: number;
   /** The renderer build; default dist/renderer/. */
   staticDir?: string;
   /** Default 15 s. */
@@ -52,14 +70,18 @@ export interface BrowserServer {
   readonly token: string;
   /** `http://127.0.0.1:<port>` */
   readonly origin: string;
-  /** What to open: the origin with the token in the fragment (never sent to the server or logged). */
+  /** The first link to open: the origin with a one-time code in the fragment (auth.ts). */
   readonly url: string;
+  /** A fresh link with a new one-time code (the first one may be used or expired already). */
+  newLink(): string;
   readonly server: http.Server;
   close(): Promise<void>;
 }
 
 export const HOST = '127.0.0.1';
 export const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_CONNECTIONS = 128;
+export const MAX_STREAMS = 32;
 
 const API_STATUS: Readonly<Record<string, number>> = {
   not_found: 200,
@@ -84,7 +106,7 @@ function sendError(res: ServerResponse, status: number, error: ApiError, extra: 
 }
 
 function refuse(res: ServerResponse, refusal: Refusal, api: boolean): void {
-  const extra: Record<string, string> = refusal.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {};
+  const extra: Record<string, string> = refusal.status === 401 ? { 'WWW-Authenticate': 'Bearer, Cookie' } : {};
   if (api) sendError(res, refusal.status, { code: refusal.code, message: refusal.message }, extra);
   else sendText(res, refusal.status, refusal.message, extra);
 }
@@ -152,8 +174,32 @@ export function startServer(api: ApiTransportTarget, options: ServerOptions = {}
   const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const serveStatic = createStaticHandler(options.staticDir);
   const streams = new Set<ServerResponse>();
+  const maxStreams = options.maxStreams ?? MAX_STREAMS;
   const tickets = createTickets();
+  const sessions = createSessions(options.codeTtlMs === undefined ? {} : { codeTtlMs: options.codeTtlMs });
   let port = 0;
+
+  async function handleSession(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') {
+      sendError(res, 405, { code: 'invalid_argument', message: 'use POST /api/session' }, { Allow: 'POST' });
+      return;
+    }
+    if (!fromOwnPage(req)) {
+      return sendError(res, 403, { code: 'forbidden', message: 'requests must come from the app page' });
+    }
+    const body = await readJsonBody(req, 4096);
+    if (!body.ok) return sendError(res, body.status, body.error);
+    const code = (body.value as { code?: unknown } | undefined)?.code;
+    const secret = typeof code === 'string' && /^[A-Za-z0-9_-]{1,100}$/.test(code) ? sessions.redeem(code) : null;
+    if (secret === null) {
+      // The same browser opening an old link again is still signed in: nothing to refuse.
+      const current = readCookie(req, sessionCookieName(port));
+      if (current !== null && sessions.isSession(current))
+        return sendJson(res, 200, { ok: true, value: null }, NO_STORE);
+      return sendError(res, 401, { code: 'unauthorized', message: CODE_REFUSED });
+    }
+    sendJson(res, 200, { ok: true, value: null }, { ...NO_STORE, 'Set-Cookie': sessionCookie(port, secret) });
+  }
 
   async function handleExport(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') {
@@ -207,6 +253,13 @@ export function startServer(api: ApiTransportTarget, options: ServerOptions = {}
       sendError(res, 405, { code: 'invalid_argument', message: 'use GET /api/events' }, { Allow: 'GET' });
       return;
     }
+    if (streams.size >= maxStreams) {
+      // The streams already open keep working: a new page waits rather than an old one dying.
+      return sendError(res, 503, {
+        code: 'unavailable',
+        message: `too many open event streams (${maxStreams}): close some Lifecycle Desk tabs`,
+      });
+    }
     req.socket.setTimeout(0);
     req.socket.setNoDelay(true);
     res.writeHead(200, {
@@ -251,7 +304,8 @@ export function startServer(api: ApiTransportTarget, options: ServerOptions = {}
     // The ticket in the path is this request's authorization (download.ts).
     if (pathname.startsWith('/api/download/')) return handleDownload(req, res, pathname.slice('/api/download/'.length));
 
-    const unauthorized = checkBearer(req, token);
+    if (pathname === '/api/session') return handleSession(req, res);
+    const unauthorized = checkAuth(req, port, token, sessions);
     if (unauthorized) return refuse(res, unauthorized, true);
 
     let name: string;
@@ -274,6 +328,8 @@ export function startServer(api: ApiTransportTarget, options: ServerOptions = {}
   });
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
+  // Past the cap Node closes new sockets at once: a flood cannot exhaust the process's files.
+  server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
 
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
@@ -295,7 +351,8 @@ export function startServer(api: ApiTransportTarget, options: ServerOptions = {}
         port,
         token,
         origin,
-        url: `${origin}/#token=${token}`,
+        url: `${origin}/#code=${sessions.newCode()}`,
+        newLink: () => `${origin}/#code=${sessions.newCode()}`,
         server,
         close: () =>
           (closing ??= new Promise<void>((done) => {

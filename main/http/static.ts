@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { contentType } from '../../shared/content-types';
+import { confinePath, openConfined, sourceMapsWanted } from './confine';
 import { sendText } from './headers';
 
 // Serves the renderer build (dist/renderer/): index.html for `/`, assets with their content
-// types. Only files under the root, no dotfiles, no directory listings, no traversal.
+// types. Which files may be served is confine.ts's rule, the same as app://'s.
 
 /** dist/main/http/static.js → dist/renderer/ */
 export const DEFAULT_STATIC_DIR = path.join(__dirname, '..', '..', 'renderer');
@@ -20,49 +21,25 @@ const NOT_BUILT_PAGE = `<!doctype html>
 
 export { contentType };
 
-/**
- * The file a URL path names under `root`, or a refusal. Segments are decoded one by one so
- * that `%2e%2e`, `%2f` and `\` cannot smuggle a `..` or a separator past the check.
- */
-export function resolveStaticPath(root: string, rawPathname: string): { file: string } | { status: 400 | 403 | 404 } {
-  if (!rawPathname.startsWith('/') || rawPathname.includes('\\')) return { status: 403 };
-  const segments: string[] = [];
-  for (const raw of rawPathname.slice(1).split('/')) {
-    let seg: string;
-    try {
-      seg = decodeURIComponent(raw);
-    } catch {
-      return { status: 400 };
-    }
-    if (seg === '..' || seg === '.' || /[/\\\0]/.test(seg)) return { status: 403 };
-    if (seg.startsWith('.')) return { status: 404 }; // no dotfiles
-    if (seg !== '') segments.push(seg);
-  }
-  if (segments.length === 0 || rawPathname.endsWith('/')) segments.push('index.html');
-  const file = path.join(root, ...segments);
-  const rel = path.relative(root, file);
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return { status: 403 };
-  return { file };
-}
-
 export interface StaticHandler {
   (req: IncomingMessage, res: ServerResponse, rawPathname: string): Promise<void>;
 }
 
 export function createStaticHandler(dir: string = DEFAULT_STATIC_DIR): StaticHandler {
   const root = path.resolve(dir);
+  const options = { sourceMaps: sourceMapsWanted() };
   return async (req, res, rawPathname) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendText(res, 405, 'method not allowed', { Allow: 'GET, HEAD' });
       return;
     }
-    const resolved = resolveStaticPath(root, rawPathname);
+    const resolved = confinePath(root, rawPathname, options);
     if (!('file' in resolved)) {
       sendText(res, resolved.status, resolved.status === 404 ? 'not found' : 'path not allowed');
       return;
     }
     const isIndex = path.relative(root, resolved.file) === 'index.html';
-    const found = await openInside(root, resolved.file);
+    const found = await openConfined(root, resolved.file);
     if (!found) {
       if (isIndex) {
         const body = NOT_BUILT_PAGE;
@@ -98,17 +75,4 @@ export function createStaticHandler(dir: string = DEFAULT_STATIC_DIR): StaticHan
     stream.on('error', () => res.destroy());
     stream.pipe(res);
   };
-}
-
-/** The regular file's real path and size if it exists and really lies under root (no symlink escapes). */
-async function openInside(root: string, file: string): Promise<{ file: string; size: number; mtimeMs: number } | null> {
-  try {
-    const [realRoot, realFile] = await Promise.all([fs.promises.realpath(root), fs.promises.realpath(file)]);
-    const rel = path.relative(realRoot, realFile);
-    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return null;
-    const stat = await fs.promises.stat(realFile);
-    return stat.isFile() ? { file: realFile, size: stat.size, mtimeMs: stat.mtimeMs } : null;
-  } catch {
-    return null;
-  }
 }

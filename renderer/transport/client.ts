@@ -20,8 +20,6 @@ declare global {
   }
 }
 
-const TOKEN_KEY = 'lifecycle-desk.token';
-
 /** Connection state of the push channel, for the status line in the nav. */
 export type LinkState = 'connecting' | 'live' | 'reconnecting' | 'unauthorized';
 
@@ -30,31 +28,39 @@ export interface Transport extends ApiClient {
   onLinkState(listener: (state: LinkState) => void): () => void;
 }
 
+const NOT_SIGNED_IN =
+  'Not signed in: open the link printed by `lifecycle-desk serve` (press Enter in its terminal for a new one).';
+
+/** Why the page is 'unauthorized': the server's words (a used or expired link, no session). */
+let unauthorizedReason = NOT_SIGNED_IN;
+
+/** The one message the page shows while the link state is 'unauthorized'. */
+export function unauthorizedMessage(): string {
+  return unauthorizedReason;
+}
+
 /**
- * Takes `token=…` out of the location hash (the server prints `…/#token=…`), keeps it in
- * sessionStorage for reloads, and rewrites the URL without it so it is neither bookmarked
- * nor shown. The route part of the hash, if any, is kept.
+ * Takes `code=…` out of the location hash (the server prints `…/#code=…`) before anything else
+ * runs, so the URL shown, bookmarked or copied never has it; the route part of the hash, if
+ * any, is kept. The code works once: the transport trades it for a session cookie (HttpOnly,
+ * so no secret is ever readable by the page or kept in its storage). An old `token=` is
+ * dropped the same way.
  */
-export function takeTokenFromLocation(): string | null {
+export function takeCodeFromLocation(): string | null {
   const hash = window.location.hash;
-  const match = /(?:^#|[&?])token=([^&]*)/.exec(hash);
-  if (match) {
-    const token = decodeURIComponent(match[1] ?? '');
-    try {
-      window.sessionStorage.setItem(TOKEN_KEY, token);
-    } catch {
-      // storage disabled: the token lives in memory only
-    }
-    const rest = hash.replace(/(?:^#|[&?])token=[^&]*/, '').replace(/^[&?]/, '');
-    const route = rest.startsWith('/') ? `#${rest}` : rest.startsWith('#/') ? rest : '#/overview';
-    window.history.replaceState(null, '', `${window.location.pathname}${window.location.search}${route}`);
-    return token;
-  }
+  const pattern = /(?:^#|[&?])(?:code|token)=([^&]*)/;
+  const match = pattern.exec(hash);
+  if (!match) return null;
+  const rest = hash.replace(new RegExp(pattern.source, 'g'), '').replace(/^[&?]/, '');
+  const route = rest.startsWith('/') ? `#${rest}` : rest.startsWith('#/') ? rest : '#/overview';
+  window.history.replaceState(null, '', `${window.location.pathname}${window.location.search}${route}`);
   try {
-    return window.sessionStorage.getItem(TOKEN_KEY);
+    // Left behind by versions that kept the token here.
+    window.sessionStorage.removeItem('lifecycle-desk.token');
   } catch {
-    return null;
+    // storage disabled
   }
+  return /^token=/.test(match[0].replace(/^[#&?]/, '')) ? null : decodeURIComponent(match[1] ?? '');
 }
 
 function httpError(status: number, text: string): ApiResult<never> {
@@ -63,7 +69,7 @@ function httpError(status: number, text: string): ApiResult<never> {
       ok: false,
       error: {
         code: 'unauthorized',
-        message: 'The access token is missing or wrong: open the link printed by `lifecycle-desk serve` again.',
+        message: unauthorizedReason,
       },
     };
   }
@@ -85,10 +91,42 @@ class HttpTransport implements Transport {
   private stream: AbortController | null = null;
   private link: LinkState = 'connecting';
 
-  constructor(private readonly token: string | null) {}
+  /** Settles once the link's code was traded for the session cookie (or there was none). */
+  private readonly signedIn: Promise<void>;
+
+  constructor(code: string | null) {
+    this.signedIn = code === null ? Promise.resolve() : this.signIn(code);
+    // A printed link pasted into this tab is only a hash change: take its code out just the
+    // same (this listener is the page's first, so the router never sees it).
+    window.addEventListener('hashchange', () => {
+      const next = takeCodeFromLocation();
+      // A page that was refused starts over signed in; a signed-in one carries on.
+      if (next !== null) void this.signIn(next).then(() => this.link === 'unauthorized' && window.location.reload());
+    });
+  }
+
+  /** POSTs the one-time code once; the answer's Set-Cookie signs this browser in. */
+  private async signIn(code: string): Promise<void> {
+    try {
+      const res = await fetch('/api/session', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ code }),
+        cache: 'no-store',
+        credentials: 'same-origin',
+      });
+      if (res.status === 401) {
+        const body = (await res.json().catch(() => null)) as { error?: { message?: unknown } } | null;
+        const message = body?.error?.message;
+        if (typeof message === 'string') unauthorizedReason = message;
+      }
+    } catch {
+      // unreachable: the calls that follow say so
+    }
+  }
 
   /**
-   * A download cannot carry the Authorization header: the authorized POST answers a one-time
+   * A download is a navigation the page cannot add to: the authorized POST answers a one-time
    * link (valid once, for 60 s), and a hidden <a download> hands it to the browser's downloads,
    * which stream it to disk.
    */
@@ -111,10 +149,6 @@ class HttpTransport implements Transport {
     return { ok: true, value: { rows: null, savedTo: null, cancelled: false } };
   }
 
-  private headers(): Record<string, string> {
-    return this.token ? { Authorization: `Bearer ${this.token}` } : {};
-  }
-
   /**
    * One authorized JSON POST: an unreachable server is answered as `unavailable`, a 401 marks
    * the link; the body is parsed leniently so each caller can judge a malformed one itself.
@@ -123,11 +157,12 @@ class HttpTransport implements Transport {
     path: string,
     payload: unknown,
   ): Promise<ApiResult<never> | { res: Response; text: string; body: unknown }> {
+    await this.signedIn;
     let res: Response;
     try {
       res = await fetch(path, {
         method: 'POST',
-        headers: { ...this.headers(), 'Content-Type': 'application/json' },
+        headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(payload),
         cache: 'no-store',
       });
@@ -186,16 +221,17 @@ class HttpTransport implements Transport {
     this.stream = controller;
     let delay = 500;
     const loop = async (): Promise<void> => {
+      await this.signedIn;
       while (!controller.signal.aborted) {
         try {
           const res = await fetch('/api/events', {
-            headers: { ...this.headers(), Accept: 'text/event-stream' },
+            headers: { Accept: 'text/event-stream' },
             signal: controller.signal,
             cache: 'no-store',
           });
           if (res.status === 401) {
             this.setLink('unauthorized');
-            return; // a wrong token does not get better by retrying
+            return; // no session: retrying does not make one
           }
           if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
           this.setLink('live');
@@ -250,7 +286,7 @@ let transport: Transport | null = null;
 export function getTransport(): Transport {
   if (!transport) {
     const bridge = window.lifecycleDesk;
-    transport = bridge ? new BridgeTransport(bridge) : new HttpTransport(takeTokenFromLocation());
+    transport = bridge ? new BridgeTransport(bridge) : new HttpTransport(takeCodeFromLocation());
   }
   return transport;
 }

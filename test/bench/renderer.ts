@@ -181,7 +181,7 @@ async function overviewPaint(browser: Browser, served: Served, runs: number): Pr
     // A fresh context each time: no HTTP cache, no session storage, like a new window.
     const { context, page } = await newPage(browser, { width: 1280, height: 900 });
     await context.addInitScript(PAGE_PROBE);
-    await page.goto(served.url);
+    await page.goto(await served.link());
     await page.waitForFunction(countsDrawn, undefined, { timeout: 60_000, polling: 50 });
     const m = (await page.evaluate(`(() => {
       const fcp = performance.getEntriesByName('first-contentful-paint')[0];
@@ -326,7 +326,7 @@ async function clickToRows(page: Page, served: Served, runs: number): Promise<Re
       // Each run starts from a fresh load for the nav clicks: the lists hold no rows yet.
       if (s.setup === fromOverview) {
         await page.goto('about:blank');
-        await page.goto(served.url);
+        await page.goto(await served.link());
       }
       await s.setup();
       r.push(await timed(page, s.method, s.act));
@@ -338,7 +338,7 @@ async function clickToRows(page: Page, served: Served, runs: number): Promise<Re
 
 async function scrolling(page: Page, served: Served, rows: number): Promise<RendererReport['scroll']> {
   await page.goto('about:blank');
-  await page.goto(served.url);
+  await page.goto(await served.link());
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
   await page

@@ -46,7 +46,7 @@ test(
 
     const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1100 });
     const detail = new TurnDetailPage(page);
-    await detail.open(served.url);
+    await detail.open(served);
     await detail.openTurn(a.turn.id);
 
     // The dialog says exactly what will change, from previewAbort.
@@ -112,7 +112,7 @@ test(
 
     const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1100 });
     const detail = new TurnDetailPage(page);
-    await detail.open(served.url);
+    await detail.open(served);
     await detail.openTurn(failed.id);
     assert.match(await detail.stuckReason().innerText(), /failed once, last error agent crashed/);
 
@@ -178,7 +178,7 @@ test(
 
     const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1200 });
     const detail = new TurnDetailPage(page);
-    await detail.open(served.url);
+    await detail.open(served);
     await detail.openTurn(stuck.turn.id);
     await detail.outboxRow(stuck.rowId).waitFor();
     assert.match(await detail.outboxRow(stuck.rowId).innerText(), /failed 2 times, last error 429 Too Many Requests/);
@@ -249,7 +249,7 @@ test('bulk actions on the table selection: terminate rows, replay turns', { time
   const { served, page, problems } = await openDesk(t, browser, db.file);
 
   const outbox = new TablePage(page, 'Outbox');
-  await outbox.open(served.url);
+  await outbox.open(served);
   await outbox.navLink('Outbox').click();
   await outbox.row(sends[0]!.rowId).waitFor();
   assert.equal(await outbox.bulkButton('Terminate').isDisabled(), true);
@@ -326,7 +326,7 @@ test(
 
     const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1200 });
     const detail = new TurnDetailPage(page);
-    await detail.open(served.url);
+    await detail.open(served);
     await detail.openTurn(dead.id);
 
     // What cannot be done is disabled, and the page says why in words.

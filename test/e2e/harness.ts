@@ -2,6 +2,7 @@
 // database the test prepared with the Lifecycle API, and Debian's Chromium through
 // playwright-core (never a downloaded browser).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
@@ -17,67 +18,95 @@ const RENDERER_INDEX = path.join(ROOT, 'dist', 'renderer', 'index.html');
 export const SCREENSHOT_DIR = process.env.UPDATE_SCREENSHOTS
   ? path.join(ROOT, 'docs', 'screenshots')
   : path.join(ROOT, 'dist', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Also for tests that launch a persistent profile of their own (login.test.ts). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
 export interface Served {
-  /** What `serve` printed: origin + `/#token=…`. */
+  /** The first link `serve` printed: origin + `/#code=…` (its code works once, within 60 s). */
   url: string;
   origin: string;
+  /** The Bearer secret the harness gave the server (LIFECYCLE_DESK_TOKEN), for calls from Node. */
   token: string;
+  /** A fresh link: presses Enter on serve's stdin and resolves with the next printed line. */
+  link(): Promise<string>;
   stop(): Promise<void>;
 }
 
-/** Starts `lifecycle-desk serve --db <file> --port 0` and waits for its one line. */
+const LINK = /Lifecycle Desk at (http:\/\/127\.0\.0\.1:\d+)\/#code=([A-Za-z0-9_-]+)\n/;
+
+/** Starts `lifecycle-desk serve --db <file> --port 0` and waits for its first link. */
 export async function serve(dbFile: string, extraArgs: string[] = []): Promise<Served> {
   if (!fs.existsSync(RENDERER_INDEX)) {
     throw new Error(`renderer not built (${RENDERER_INDEX} missing): run node scripts/build-renderer.mjs`);
   }
+  const token = randomBytes(32).toString('base64url');
   const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--db', dbFile, '--port', '0', ...extraArgs], {
     cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1', LIFECYCLE_DESK_TOKEN: token },
   });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`serve printed no URL within 20 s; stderr: ${stderr}`)), 20_000);
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const m = /Lifecycle Desk at (\S+)/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code} before printing its URL; stderr: ${stderr}`));
-    });
+  // Printed links not yet handed out, and the callers waiting for one.
+  let out = '';
+  const links: string[] = [];
+  const waiting: ((link: string) => void)[] = [];
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    let m: RegExpExecArray | null;
+    while ((m = LINK.exec(out))) {
+      out = out.slice(m.index + m[0].length);
+      const link = `${m[1]}/#code=${m[2]}`;
+      const next = waiting.shift();
+      if (next) next(link);
+      else links.push(link);
+    }
   });
-  const m = /^(http:\/\/127\.0\.0\.1:\d+)\/#token=(.+)$/.exec(line);
-  if (!m?.[1] || !m[2]) throw new Error(`unexpected serve line: ${line}`);
+  const nextLink = (what: string): Promise<string> =>
+    new Promise<string>((resolve, reject) => {
+      const ready = links.shift();
+      if (ready) return resolve(ready);
+      const timer = setTimeout(
+        () => reject(new Error(`serve printed no ${what} within 20 s; stderr: ${stderr}`)),
+        20_000,
+      );
+      const onExit = (code: number | null): void => {
+        clearTimeout(timer);
+        reject(new Error(`serve exited with ${code} before printing its ${what}; stderr: ${stderr}`));
+      };
+      child.once('exit', onExit);
+      waiting.push((link) => {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        resolve(link);
+      });
+    });
+  const url = await nextLink('URL');
+  const origin = /^http:\/\/127\.0\.0\.1:\d+/.exec(url)![0];
   return {
-    url: line,
-    origin: m[1],
-    token: m[2],
+    url,
+    origin,
+    token,
+    link() {
+      const next = nextLink('new link');
+      child.stdin?.write('\n');
+      return next;
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

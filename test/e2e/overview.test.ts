@@ -42,7 +42,7 @@ test('the overview counts equal the database, and follow it live', { timeout: 90
   const { db } = mixedStory(220, 22);
   const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1320 });
   const overview = new OverviewPage(page);
-  await overview.open(served.url);
+  await overview.open(served);
 
   // The token left the address bar at once; routing still works.
   assert.equal(new URL(page.url()).hash, '#/overview');
@@ -75,7 +75,7 @@ test('failed-for-good work needs attention: its card opens the list filtered to 
   const { db } = mixedStory(60, 3);
   const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1320 });
   const overview = new OverviewPage(page);
-  await overview.open(served.url);
+  await overview.open(served);
 
   const dead = db.lc.listTurns({ dead: true, order: 'desc', limit: 500 }).items.map((x) => x.id);
   // The story's turns whose reply was refused for good (403), not its delivered or aborted ones.
@@ -96,7 +96,7 @@ test('a stuck outbox row appears in the stuck list with why it is stuck', { time
   const { db, stuck } = mixedStory(20, 1);
   const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1320 });
   const overview = new OverviewPage(page);
-  await overview.open(served.url);
+  await overview.open(served);
 
   const item = overview.stuckRow(stuck.rowId);
   await item.waitFor();

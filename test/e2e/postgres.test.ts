@@ -93,7 +93,7 @@ test(
     const { context, page, problems } = await newPage(browser, { height: 1000 });
     t.after(() => context.close());
     const overview = new OverviewPage(page);
-    await overview.open(served.url);
+    await overview.open(served);
     await eventually(async () => {
       const counts = await overview.counts();
       assert.equal(counts.turns.delivered, 1);

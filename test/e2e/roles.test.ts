@@ -115,7 +115,7 @@ test(
 
     const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1300 });
     const overview = new OverviewPage(page);
-    await overview.open(served.url);
+    await overview.open(served);
 
     // The role: badge in the topbar (reason in its tooltip), the reason as text in the sidebar.
     const info = await value<AppInfo>(overview, 'getInfo');
@@ -202,7 +202,7 @@ test(
       '--read-only',
     ]);
     const detail = new TurnDetailPage(page);
-    await detail.open(served.url);
+    await detail.open(served);
     const info = await value<AppInfo>(new OverviewPage(page), 'getInfo');
     assert.deepEqual([info.role, info.readOnly], ['read-only', true]);
     await eventually(async () => assert.equal(await detail.roleBadge().getAttribute('data-role'), 'read-only'));
@@ -296,7 +296,7 @@ test(
 
     const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1200 });
     const detail = new TurnDetailPage(page);
-    await detail.open(served.url);
+    await detail.open(served);
     await detail.livenessBanner().waitFor();
 
     // Replay while no worker is alive: the dialog warns, the message says when it will happen.
@@ -375,7 +375,7 @@ test(
       '--recover',
     ]);
     const overview = new OverviewPage(page);
-    await overview.open(served.url);
+    await overview.open(served);
     await eventually(async () => assert.equal(await overview.roleBadge().getAttribute('data-role'), 'recovering'));
     assert.equal(
       (await overview.roleBadge().innerText()).trim(),
@@ -405,7 +405,7 @@ test(
     fs.mkdirSync(path.dirname(demoFile), { recursive: true });
     const demo = await serve(demoFile, ['--demo']);
     t.after(() => demo.stop());
-    await overview.open(demo.url);
+    await overview.open(demo);
     await eventually(async () => assert.equal(await overview.roleBadge().getAttribute('data-role'), 'demo'));
     assert.match(await overview.roleBadge().innerText(), /^Demo/);
     await eventually(async () => assert.match(await overview.workers().innerText(), /this app/));
@@ -430,7 +430,7 @@ test('a damaged file: the integrity check ends in a red alert with what is damag
 
   const { served, page } = await openDesk(t, browser, db.file, { width: 1280, height: 1000 });
   const overview = new OverviewPage(page);
-  await overview.open(served.url);
+  await overview.open(served);
   const alert = overview.alerts().filter({ hasText: 'The database file is damaged' });
   await alert.waitFor({ timeout: 20_000 });
   assert.equal(await overview.integrity().getAttribute('data-state'), 'damaged');
@@ -452,7 +452,7 @@ test('screenshots: every view at 1280 and 820 px, light and dark, as an observer
     for (const scheme of ['light', 'dark'] as const) {
       const { context, page, problems } = await newPage(browser, { width, height: 900, colorScheme: scheme });
       const desk = new TurnDetailPage(page);
-      await desk.open(served.url);
+      await desk.open(served);
       await desk.livenessBanner().waitFor();
       await page.locator('.recharts-surface').first().waitFor();
       await screenshot(page, `overview-${width}-${scheme}`, { fitContent: true });

@@ -25,7 +25,7 @@ test(
     const { context, page, problems } = await newPage(browser, { height: 1040 });
     t.after(() => context.close());
     const turns = new TablePage(page, 'Turns');
-    await turns.open(served.url);
+    await turns.open(served);
     await turns.navLink('Turns').click();
 
     const ids = (sql: string, ...args: unknown[]): string[] =>
@@ -113,7 +113,7 @@ test('the outbox table filters by kind and channel; keyboard shortcuts and help'
   const { db } = mixedStory(60, 3);
   const { served, page, problems } = await openDesk(t, browser, db.file, { colorScheme: 'dark' });
   const outbox = new TablePage(page, 'Outbox');
-  await outbox.open(served.url);
+  await outbox.open(served);
 
   // g x → Outbox
   await page.keyboard.press('g');
@@ -165,7 +165,7 @@ test(
         if (!body.stuck) cursors.push(body.cursor ?? null);
       }
     });
-    await turns.open(served.url);
+    await turns.open(served);
     await turns.navLink('Turns').click();
     await turns.rows().first().waitFor();
     const total = (db.lc.db.prepare('SELECT count(*) AS n FROM message_turns').get() as { n: number }).n;
@@ -219,7 +219,7 @@ test('the outbox table filters by a time range, error class and failed for good'
     if (req.url().endsWith('/api/listOutbox')) sent.push(JSON.parse(req.postData() ?? '{}') as Record<string, unknown>);
   });
   const outbox = new TablePage(page, 'Outbox');
-  await outbox.open(served.url);
+  await outbox.open(served);
   await outbox.navLink('Outbox').click();
   await outbox.rows().first().waitFor();
   const ids = (sql: string, ...args: unknown[]): string[] =>

@@ -121,7 +121,7 @@ test("a newcomer's first screen shows stuck and failed-for-good work within 30 s
   const { served, page, problems } = await openDesk(t, browser, file, { width: 1280 }, ['--demo', '--seed', SEED]);
   const overview = new OverviewPage(page);
   const started = Date.now();
-  await overview.open(served.url);
+  await overview.open(served);
 
   const left = (): number => Math.max(1, 30_000 - (Date.now() - started));
   await eventually(
@@ -175,7 +175,7 @@ test('resend of a dead row delivers once and links both ways', { timeout: 90_000
   const deadRow = rowAsIs();
   const { served, page, problems } = await openDesk(t, browser, db.file, { height: 1100 });
   const detail = new TurnDetailPage(page);
-  await detail.open(served.url);
+  await detail.open(served);
   await detail.openTurn(turn.id);
 
   // The dead row offers Resend; the dialog speaks plain words and takes a reason.
@@ -228,7 +228,7 @@ test('an error group\'s "Retry all" previews, then retries exactly its rows', { 
   const { db } = story;
   const { served, page, problems } = await openDesk(t, browser, db.file, { width: 1280, height: 1000 });
   const errors = new ErrorsPage(page);
-  await errors.open(served.url);
+  await errors.open(served);
   await errors.go('#/errors');
 
   const signature = errorSignature('429 Too Many Requests: retry after 17')!;
@@ -317,7 +317,7 @@ test(
     // The demo writes its traffic into the same file meanwhile: the search still finds only ours.
     const { served, page, problems } = await openDesk(t, browser, db.file, { width: 1280 }, ['--demo', '--seed', SEED]);
     const turns = new TablePage(page, 'Turns');
-    await turns.open(served.url);
+    await turns.open(served);
     await turns.navLink('Turns').click();
     await turns.table().waitFor();
 
@@ -376,7 +376,7 @@ test(
     })();
     const { served, page, problems } = await openDesk(t, browser, db.file, { width: 1280, height: 1000 });
     const outbox = new TablePage(page, 'Outbox');
-    await outbox.open(served.url);
+    await outbox.open(served);
     await outbox.navLink('Outbox').click();
     await outbox.table().waitFor();
     await page.getByRole('textbox', { name: 'Channel' }).fill('telegram');
@@ -448,7 +448,7 @@ test('CSV export of a filter downloads exactly its rows', { timeout: 90_000 }, a
   stuckSend(db, { session: 'slack:chat-901', text: 'a "quoted", text\nover two lines' }, ['ETIMEDOUT']);
   const { served, page, problems } = await openDesk(t, browser, db.file, { width: 1280 });
   const outbox = new TablePage(page, 'Outbox');
-  await outbox.open(served.url);
+  await outbox.open(served);
   await outbox.navLink('Outbox').click();
   await outbox.table().waitFor();
   await page.getByRole('textbox', { name: 'Channel' }).fill('slack');
@@ -487,7 +487,7 @@ test(
       // Something in the audit: actions with reasons (one long), and a bulk job's one entry.
       const { context, page } = await newPage(browser);
       const desk = new AuditPage(page);
-      await desk.open(served.url);
+      await desk.open(served);
       await api(desk, 'retryRows', {
         ids: story.limited.slice(0, 2),
         reason:
@@ -510,7 +510,7 @@ test(
       for (const width of [1280, 820]) {
         const { context, page, problems } = await newPage(browser, { width, height: 900, colorScheme });
         const errors = new ErrorsPage(page);
-        await errors.open(served.url);
+        await errors.open(served);
         await errors.go('#/errors');
         await errors.table().waitFor();
         await screenshot(page, `triage-errors-${width}-${colorScheme}`, { fitContent: true });

@@ -1,46 +1,46 @@
 // The desktop shell's pure security policy (app/policy.ts): which files app:// serves, which
 // navigations are allowed, how the shell reads its flags, and that the CSP is strict.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
   CONTENT_SECURITY_POLICY,
   RENDERER_URL,
   decideNavigation,
-  externalHttpsUrl,
   isAppDocument,
   mimeType,
   parseAppArgs,
   resolveRendererFile,
 } from '../../app/policy';
+import { CONFINE_CASES, confineFixture } from '../helpers/confine-cases';
 
-const root = path.resolve('/srv/app/dist/renderer');
-
-test('app://desk serves files inside the renderer folder only', () => {
-  assert.equal(resolveRendererFile(root, 'app://desk/'), path.join(root, 'index.html'));
-  assert.equal(resolveRendererFile(root, 'app://desk/index.html'), path.join(root, 'index.html'));
-  assert.equal(resolveRendererFile(root, 'app://desk/app.js?v=1#x'), path.join(root, 'app.js'));
-  assert.equal(resolveRendererFile(root, 'app://desk/assets/a%20b.css'), path.join(root, 'assets', 'a b.css'));
+test('app://desk serves what the static server serves: the shared confinement cases', async () => {
+  const { root } = confineFixture();
+  for (const c of CONFINE_CASES) {
+    const file = await resolveRendererFile(root, `app://desk${c.path}`, {});
+    assert.equal(file, c.serves === null ? null : fs.realpathSync(path.join(root, c.serves)), `${c.path} (${c.why})`);
+  }
+  assert.equal(
+    await resolveRendererFile(root, 'app://desk/app.js?v=1#x', {}),
+    fs.realpathSync(path.join(root, 'app.js')),
+  );
+  // Development builds may serve their source maps.
+  assert.equal(
+    await resolveRendererFile(root, 'app://desk/app.js.map', { sourceMaps: true }),
+    fs.realpathSync(path.join(root, 'app.js.map')),
+  );
+  // Only the renderer's own origin: other hosts, credentials, schemes are refused.
   for (const url of [
-    'app://desk/../main/api/host.js',
-    'app://desk/%2e%2e/%2e%2e/package.json',
-    'app://desk/..%2f..%2fpackage.json',
-    'app://desk/..%5c..%5cpackage.json',
-    'app://desk/%2fetc%2fpasswd',
-    'app://desk/a%00.js',
-    'app://desk/%E0%A4%A',
     'app://other/index.html',
     'app://user@desk/index.html',
+    'app://desk:8080/index.html',
     'https://desk/index.html',
     'file:///etc/passwd',
     'nonsense',
   ]) {
-    const file = resolveRendererFile(root, url);
-    assert.ok(file === null || file.startsWith(root + path.sep), `${url} → ${String(file)}`);
+    assert.equal(await resolveRendererFile(root, url, {}), null, url);
   }
-  assert.equal(resolveRendererFile(root, 'app://other/index.html'), null);
-  assert.equal(resolveRendererFile(root, 'https://desk/index.html'), null);
-  assert.equal(resolveRendererFile(root, 'app://desk/a%00.js'), null);
 });
 
 test('content types', () => {
@@ -82,23 +82,27 @@ test('only the renderer document itself counts as the app', () => {
   assert.ok(!isAppDocument(null, RENDERER_URL));
 });
 
-test('navigation: stay on the renderer, https to the system browser, everything else denied', () => {
+test('navigation: only the renderer document; everything else denied, https included', () => {
   assert.equal(decideNavigation(`${RENDERER_URL}#/outbox`, RENDERER_URL), 'allow');
-  assert.equal(decideNavigation('https://example.com/docs', RENDERER_URL), 'open-external');
+  assert.equal(decideNavigation(RENDERER_URL, RENDERER_URL), 'allow');
   for (const url of [
+    'https://example.com/docs',
+    'https://github.com/',
     'http://example.com/',
+    'http://127.0.0.1:8080/',
     'file:///etc/passwd',
     'javascript:alert(1)',
     'data:text/html,x',
     'app://desk/other.html',
+    'app://desk/index.html?x=1',
+    'app://evil/index.html',
+    'lifecycle-desk://turn/x',
     'https://user:pw@example.com/',
     'smb://host/share',
     'garbage',
   ]) {
     assert.equal(decideNavigation(url, RENDERER_URL), 'deny', url);
   }
-  assert.equal(externalHttpsUrl('https://example.com/a b'), 'https://example.com/a%20b');
-  assert.equal(externalHttpsUrl('http://example.com/'), null);
 });
 
 test('--db and --user-data are found among Electron and Playwright switches', () => {

@@ -12,6 +12,7 @@ import { TICKET_TTL_MS, createTickets } from '../../main/http/download';
 import { CONTENT_SECURITY_POLICY } from '../../main/http/headers';
 import { startServer } from '../../main/http/server';
 import { Lifecycle } from '../../main/lifecycle';
+import { CONFINE_CASES, SECRET, confineFixture } from '../helpers/confine-cases';
 import { ROUTE, tempDir } from '../helpers/temp-db';
 
 const HTML_TEXT = '</script><script>alert(1)</script><img src=x onerror=alert(2)> & "quotes" \u2028';
@@ -32,6 +33,7 @@ function request(
     body?: string | Buffer;
     token?: string | null;
   },
+  port = mode.server.port,
 ): Promise<Reply> {
   const headers: Record<string, string> = { ...options.headers };
   const token = options.token === undefined ? mode.server.token : options.token;
@@ -39,7 +41,7 @@ function request(
   if (!('Host' in headers)) headers.Host = `127.0.0.1:${mode.server.port}`;
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port: mode.server.port, method: options.method ?? 'GET', path: options.path, headers },
+      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -111,8 +113,10 @@ after(async () => {
   await mode.close();
 });
 
-test('the printed URL is 127.0.0.1 with the port and the token in the fragment', () => {
-  assert.equal(mode.url, `http://127.0.0.1:${mode.server.port}/#token=${mode.server.token}`);
+test('the printed URL is 127.0.0.1 with the port and a one-time code (never the token) in the fragment', () => {
+  assert.match(mode.url, new RegExp(`^http://127\\.0\\.0\\.1:${mode.server.port}/#code=[A-Za-z0-9_-]{24}$`));
+  assert.ok(!mode.url.includes(mode.server.token));
+  assert.notEqual(mode.newLink(), mode.newLink(), 'each link has its own code');
   assert.match(mode.server.token, /^[A-Za-z0-9_-]{43}$/); // 32 random bytes, base64url
   assert.notEqual(mode.server.port, 0);
   assert.equal((mode.server.server.address() as { address: string }).address, '127.0.0.1');
@@ -127,7 +131,7 @@ test('no token or a wrong token: 401 with a JSON error', async () => {
   ]) {
     const reply = await request(mode, { method: 'POST', path: '/api/getInfo', headers, body: '{}', token: null });
     assert.equal(reply.status, 401);
-    assert.equal(reply.headers['www-authenticate'], 'Bearer');
+    assert.equal(reply.headers['www-authenticate'], 'Bearer, Cookie');
     const body = json(reply);
     assert.equal(body.ok, false);
     assert.equal(body.error?.code, 'unauthorized');
@@ -366,6 +370,31 @@ test('static: / serves index.html with the CSP; assets with their types; travers
   }
 });
 
+test('static: the shared confinement cases over real HTTP (the same as app://)', async () => {
+  const { root } = confineFixture();
+  const server = await startServer(mode.host, { staticDir: root });
+  try {
+    for (const c of CONFINE_CASES) {
+      const reply = await request(
+        mode,
+        { path: c.path, token: null, headers: { Host: `127.0.0.1:${server.port}` } },
+        server.port,
+      );
+      const what = `${c.path} (${c.why}): ${reply.status}`;
+      if (c.serves === null) {
+        assert.ok([400, 403, 404].includes(reply.status), what);
+        assert.doesNotMatch(reply.body, new RegExp(SECRET), what);
+      } else {
+        assert.equal(reply.status, 200, what);
+        assert.equal(reply.body, fs.readFileSync(path.join(root, c.serves), 'utf8'), what);
+      }
+      assertSecurityHeaders(reply);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
 test('without a renderer build, / says how to build it', async () => {
   const server = await startServer(
     { callRaw: () => Promise.resolve({ ok: true, value: null }), onEvent: () => () => undefined },
@@ -400,10 +429,31 @@ test('close() ends open event streams and frees the port', async () => {
   await again.close();
 });
 
+/** Trades a printed code for the session cookie, as the page does; returns `name=value`. */
+async function signIn(origin: string, code: string): Promise<string> {
+  const res = await fetch(`${origin}/api/session`, {
+    method: 'POST',
+    headers: { Origin: origin, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ code }),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  const setCookie = res.headers.get('set-cookie') ?? '';
+  assert.match(setCookie, /^lifecycle-desk-\d+=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/$/);
+  return setCookie.split(';')[0]!;
+}
+
+async function until(done: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Runs `lifecycle-desk serve …` until its one line is out; returns the line and the child. */
 function serve(args: string[], env: NodeJS.ProcessEnv = process.env) {
   const bin = path.join(__dirname, '..', '..', 'main', 'cli', 'bin.js');
-  const child = spawn(process.execPath, [bin, 'serve', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'serve', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -430,21 +480,32 @@ test('lifecycle-desk serve: one line with the URL, a working API, SIGTERM exits 
   Lifecycle.open(dbPath).close();
   const run = serve(['--db', dbPath, '--port', '0']);
   const line = await run.line;
-  const match = /^Lifecycle Desk at (http:\/\/127\.0\.0\.1:(\d+))\/#token=([A-Za-z0-9_-]{43})$/.exec(line);
+  const match = /^Lifecycle Desk at (http:\/\/127\.0\.0\.1:(\d+))\/#code=([A-Za-z0-9_-]{24})$/.exec(line);
   assert.ok(match, line);
-  const [, origin, , token] = match;
+  const [, origin, port, code] = match;
+  const cookie = await signIn(origin!, code!);
+  assert.ok(cookie.startsWith(`lifecycle-desk-${port!}=`), cookie);
   const res = await fetch(`${origin!}/api/getInfo`, {
     method: 'POST',
-    headers: { Authorization: `Bearer ${token!}` },
+    headers: { Cookie: cookie, Origin: origin! },
     body: '{}',
   });
   const info = (await res.json()) as { ok: true; value: { dbPath: string; demo: boolean; operator: string } };
   assert.equal(info.value.dbPath, dbPath);
   assert.equal(info.value.demo, false);
   assert.match(info.value.operator, /^web:/);
+  // Enter prints one more link, with a fresh code; the first code is dead already.
+  run.child.stdin.write('\n');
+  await until(() => run.output().stdout.split('\n').length === 3);
+  const second = run.output().stdout.split('\n')[1]!;
+  const again = /^Lifecycle Desk at (http:\/\/127\.0\.0\.1:\d+)\/#code=([A-Za-z0-9_-]{24})$/.exec(second);
+  assert.ok(again, second);
+  assert.equal(again[1], origin);
+  assert.notEqual(again[2], code);
+  await signIn(origin!, again[2]!);
   run.child.kill('SIGTERM');
   assert.equal(await run.exited, 0);
-  assert.equal(run.output().stdout, `${line}\n`, 'exactly one line on stdout');
+  assert.equal(run.output().stdout, `${line}\n${second}\n`, 'one line on stdout per link');
   await assert.rejects(fetch(`${origin!}/`), 'the server is gone');
 });
 
@@ -457,7 +518,7 @@ test('lifecycle-desk serve --demo: the demo database lives in the data directory
     LIFECYCLE_DESK_DB: path.join(home, 'real.db'),
   });
   const line = await run.line;
-  assert.match(line, /^Lifecycle Desk at http:\/\/127\.0\.0\.1:\d+\/#token=/);
+  assert.match(line, /^Lifecycle Desk at http:\/\/127\.0\.0\.1:\d+\/#code=/);
   run.child.kill('SIGINT');
   assert.equal(await run.exited, 0);
   const demoDb = path.join(home, 'data', 'lifecycle-desk', 'demo', 'message-lifecycle.db');

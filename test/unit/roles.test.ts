@@ -185,8 +185,11 @@ test('the desktop engine on a gateway file observes: no SPEC column of any row c
 test('serve --db on a gateway file observes too, and says its role', async () => {
   const file = gatewayFile();
   const before = specSnapshot(file);
+  // The Bearer secret is never printed: a program chooses it (serve.ts, LIFECYCLE_DESK_TOKEN).
+  const token = 'programs-choose-their-own-bearer-token-0123456789';
   const child = spawn(process.execPath, [BIN, 'serve', '--db', file, '--port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LIFECYCLE_DESK_TOKEN: token },
   });
   let out = '';
   let err = '';
@@ -199,10 +202,10 @@ test('serve --db on a gateway file observes too, and says its role', async () =>
       () => out.includes('\n') && err.includes('\n'),
       () => `the URL and role lines; ${out}${err}`,
     );
-    const m = /^Lifecycle Desk at (http:\/\/127\.0\.0\.1:\d+)\/#token=(\S+)\n/.exec(out);
+    const m = /^Lifecycle Desk at (http:\/\/127\.0\.0\.1:\d+)\/#code=(\S+)\n/.exec(out);
     assert.ok(m, out);
     assert.match(err, /^Role: observer \(/m);
-    const [, origin, token] = m as unknown as [string, string, string];
+    const [, origin] = m as unknown as [string, string];
     const headers = { Authorization: `Bearer ${token}` };
 
     // What could write on its own had its chance (as settled() for a host): the push stream

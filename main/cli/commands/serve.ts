@@ -33,9 +33,49 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+export const TOKEN_ENV = 'LIFECYCLE_DESK_TOKEN';
+
+/**
+ * A program driving the server (a script, the e2e tests) may choose the Bearer secret it will
+ * send: through the environment, never argv (which any local user can list) nor stdout.
+ */
+function bearerFromEnv(): string | undefined {
+  const token = process.env[TOKEN_ENV];
+  delete process.env[TOKEN_ENV];
+  if (token === undefined || token === '') return undefined;
+  if (!/^[A-Za-z0-9_-]{32,200}$/.test(token)) {
+    throw new UsageError(`${TOKEN_ENV} must be 32 to 200 characters of A-Z, a-z, 0-9, _ and -`, 'serve');
+  }
+  return token;
+}
+
+/** Each line on stdin prints a fresh link (stdout stays one line per link); returns a stop. */
+function printLinksOnEnter(newLink: () => string, json: boolean): () => void {
+  const stdin = process.stdin;
+  let buffered = '';
+  const onData = (chunk: string): void => {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) !== -1) {
+      buffered = buffered.slice(nl + 1);
+      const url = newLink();
+      process.stdout.write(json ? `${JSON.stringify({ url })}\n` : `Lifecycle Desk at ${url}\n`);
+    }
+  };
+  stdin.setEncoding('utf8');
+  stdin.on('data', onData);
+  // A closed stdin (a service, `< /dev/null`) just means no new links.
+  stdin.on('error', () => undefined);
+  return () => {
+    stdin.off('data', onData);
+    stdin.pause();
+    stdin.unref?.();
+  };
+}
+
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'open the dashboard in a browser: a local server on 127.0.0.1 with a one-time token',
+  summary: 'open the dashboard in a browser: a local server on 127.0.0.1, signed in by a one-time link',
   usage: 'serve [--port N] [--demo [--seed N] | --recover | --read-only]',
   details: [
     '--port N     port on 127.0.0.1, 0 to 65535 (default 0: any free port)',
@@ -53,9 +93,13 @@ export const serveCommand: Command = {
     '             tool/block sends, fails turns past their attempts or age, and prunes old',
     '             ones, in a file another process owns. Use it only when no gateway runs one.',
     '--read-only  open the file so that nothing can be written at all (actions disabled)',
-    'Prints one line, "Lifecycle Desk at http://127.0.0.1:PORT/#token=TOKEN": open it in a browser.',
+    'Prints one line, "Lifecycle Desk at http://127.0.0.1:PORT/#code=CODE": open it in a browser.',
+    'The code works once, within 60 s: the page trades it for a session cookie, so further tabs',
+    'of that browser need no link. Press Enter (a line on stdin) for a new link: one more',
+    '"Lifecycle Desk at …" line on stdout (with --json, one {"url": …} line).',
     'The role (observer, recovering, read-only, demo) and why are printed on stderr.',
-    'The token is new on every start; anyone who has it can act as you. Ctrl-C stops the server.',
+    'Anyone who opens an unused link can act as you. Ctrl-C stops the server.',
+    `Programs: set ${TOKEN_ENV} (32+ characters of A-Za-z0-9_-) and send "Authorization: Bearer" with it.`,
   ],
   flags: { port: 'string', demo: 'boolean', seed: 'string', recover: 'boolean', 'read-only': 'boolean' },
   prepare(args) {
@@ -85,9 +129,11 @@ export const serveCommand: Command = {
           `no database at ${dbPath}; pass --db PATH, set LIFECYCLE_DESK_DB, or use --demo`,
         );
       }
+      const token = bearerFromEnv();
       let mode;
       try {
         mode = await startBrowserMode({
+          ...(token === undefined ? {} : { token }),
           dbPath: target,
           demo,
           recover,
@@ -118,7 +164,9 @@ export const serveCommand: Command = {
       if (!ctx.out.json && demo) {
         process.stderr.write(`Demo incident seed ${process.env[DEMO_SEED_ENV]} (--seed N plays another)\n`);
       }
+      const stopLinks = printLinksOnEnter(() => mode.newLink(), ctx.out.json);
       await stopped;
+      stopLinks();
       await mode.close();
     };
   },

@@ -4,9 +4,12 @@ import type { Locator, Page } from 'playwright-core';
 export class DeskPage {
   constructor(readonly page: Page) {}
 
-  /** Opens the URL `serve` printed (origin + #token=…) and waits for the app to render. */
-  async open(url: string): Promise<void> {
-    await this.page.goto(url);
+  /**
+   * Opens a link `serve` printed (origin + #code=…) and waits for the app to render. Given the
+   * server itself, a fresh link is asked for: each code signs in one browser context, once.
+   */
+  async open(target: string | { link(): Promise<string> }): Promise<void> {
+    await this.page.goto(typeof target === 'string' ? target : await target.link());
     await this.page.getByRole('navigation', { name: 'Main' }).waitFor();
   }
 
@@ -67,18 +70,16 @@ export class DeskPage {
     return this.page.getByTestId('action-note');
   }
 
-  /** Calls the API as the page's transport does (same token, same HTTP path), from the page. */
+  /** Calls the API as the page's transport does (its session cookie, same HTTP path), from the page. */
   async apiCall(method: string, args: unknown): Promise<{ status: number; body: unknown }> {
     return this.page.evaluate(
       async ([m, a]) => {
         const g = globalThis as unknown as {
-          sessionStorage: { getItem(k: string): string | null };
           fetch(url: string, init: unknown): Promise<{ status: number; json(): Promise<unknown> }>;
         };
-        const token = g.sessionStorage.getItem('lifecycle-desk.token');
         const res = await g.fetch(`/api/${m}`, {
           method: 'POST',
-          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          headers: { 'Content-Type': 'application/json' },
           body: JSON.stringify(a),
         });
         return { status: res.status, body: await res.json() };
