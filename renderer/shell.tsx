@@ -15,7 +15,7 @@ import { useLivenessStore } from './stores/liveness';
 import { useStatusStore } from './stores/status';
 import { useUiStore } from './stores/ui';
 import { getTransport, type LinkState } from './transport/client';
-import { copyCurrentLink } from './url-state';
+import { copyCurrentLink, useViewLinks } from './url-state';
 
 // The pieces of the shell around the views, each bound to the stores it shows (the components
 // they render take props only). Each re-renders on its own, not with the view.
@@ -33,9 +33,11 @@ export function AppSidebar({ route, link }: { route: Route; link: LinkState }) {
   const info = useStatusStore((s) => s.info);
   const theme = useUiStore((s) => s.theme);
   const cycleTheme = useUiStore((s) => s.cycleTheme);
+  const hrefs = useViewLinks((s) => s.hrefs);
   return (
     <Sidebar
       active={route.view === 'turn' ? 'turns' : route.view}
+      hrefs={hrefs}
       stuck={{ turns: counts?.stuckTurns ?? 0, outbox: counts?.stuckOutbox ?? 0 }}
       info={info}
       link={link}

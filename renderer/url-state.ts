@@ -1,5 +1,6 @@
-import { cleanSelection, deepLinkFor, printRoute, ROUTE_DEFAULTS, type Route } from '../shared/routes';
-import { parseRoute, replaceRoute } from './routing';
+import { create } from 'zustand';
+import { cleanSelection, deepLinkFor, printRoute, ROUTE_DEFAULTS, type NavView, type Route } from '../shared/routes';
+import { hrefFor, parseRoute, replaceRoute } from './routing';
 import { useAuditStore } from './stores/audit';
 import { useErrorsStore } from './stores/errors';
 import type { ListMethod, ListState, ListStore } from './stores/list';
@@ -102,12 +103,28 @@ export function applyRoute(route: Route): void {
   }
 }
 
+/**
+ * Each view's address as it was last shown in this tab: the sidebar, the shortcuts and a turn's
+ * "← Turns" go back to the view as the person left it (filters, order, selection), and the
+ * same link opened in a new tab shows the same.
+ */
+export const useViewLinks = create<{ hrefs: Partial<Record<NavView, string>> }>()(() => ({ hrefs: {} }));
+
+/** A view's address as last shown (its defaults if it was not shown yet). */
+export function viewHref(view: NavView): string {
+  return useViewLinks.getState().hrefs[view] ?? hrefFor({ view });
+}
+
 /** The store of the view shown changed: the address bar follows, without a history entry. */
 function follow(view: Route['view']): void {
   const current = parseRoute(window.location.hash);
   if (current.view !== view) return;
   const route = routeOfStore(view);
-  if (route) replaceRoute(route);
+  if (!route || route.view === 'turn') return;
+  replaceRoute(route);
+  const href = hrefFor(route);
+  const { hrefs } = useViewLinks.getState();
+  if (hrefs[route.view] !== href) useViewLinks.setState({ hrefs: { ...hrefs, [route.view]: href } });
 }
 
 let started = false;

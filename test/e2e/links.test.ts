@@ -129,6 +129,10 @@ test(
     await eventually(async () => assert.deepEqual(await shown(page, picked), expected));
     await page.goForward();
     await eventually(async () => assert.equal(await turns.heading().innerText(), 'Turn detail'));
+    // The turn's "← Turns" and the sidebar go back to the list as it was left, filters and all.
+    assert.equal(await turns.navLink('Turns').getAttribute('href'), hash);
+    await page.getByRole('link', { name: '← Turns' }).click();
+    await eventually(async () => assert.deepEqual(await shown(page, picked), expected));
     await turns.navLink('Overview').click();
     await eventually(async () => assert.equal(await turns.heading().innerText(), 'Overview'));
     // A card of the overview is a link to its list, filtered.
@@ -141,12 +145,14 @@ test(
     await page.goBack();
     await eventually(async () => assert.equal(await turns.heading().innerText(), 'Overview'));
     await page.goBack();
-    await eventually(async () => assert.equal(await turns.heading().innerText(), 'Turn detail'));
+    await eventually(async () => assert.deepEqual(await shown(page, picked), expected));
     await page.goBack();
+    await eventually(async () => assert.equal(await turns.heading().innerText(), 'Turn detail'));
+    await page.goForward();
     await eventually(async () => assert.deepEqual(await shown(page, picked), expected));
     assert.equal(
       await page.evaluate(() => (globalThis as unknown as { history: { length: number } }).history.length),
-      historyLength + 3,
+      historyLength + 4,
       'each view change is one history entry; filters and selection added none',
     );
 
