@@ -170,6 +170,14 @@ test(
     const desk = new TablePage(page, 'Turns');
     await desk.open(served.url);
 
+    // The overview's time window: chosen, it is in the address; reloaded, it is chosen.
+    const windowButton = (label: string) =>
+      page.getByRole('group', { name: 'Time window' }).getByRole('button', { name: label, exact: true });
+    await windowButton('7 d').click();
+    await eventually(async () => assert.equal(new URL(page.url()).hash, '#/overview?window=7d'));
+    await page.reload();
+    await eventually(async () => assert.equal(await windowButton('7 d').getAttribute('aria-pressed'), 'true'));
+
     await desk.go('#/errors?since=7d&subject=outbox&bogus=1');
     await eventually(async () => {
       assert.equal(await desk.heading().innerText(), 'Errors');
