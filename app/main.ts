@@ -58,8 +58,9 @@ function updateTitle(): void {
 }
 
 /**
- * View → Overview/Turns/Outbox/Audit: a fragment navigation to the renderer's own hash route
- * (#/overview…): same document, no reload, and the renderer's router follows `hashchange`.
+ * View → Overview/Turns/Outbox/Errors/Audit, and deep links: a fragment navigation to the
+ * renderer's own hash route (#/overview…, printed by shared/routes.ts like the page's links):
+ * same document, no reload, and the renderer's router follows `hashchange`.
  * No extra IPC channel or event type is needed, and the page stays on RENDERER_URL, so the
  * IPC sender check keeps accepting it.
  */
