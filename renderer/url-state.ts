@@ -118,7 +118,10 @@ export function viewHref(view: NavView): string {
 /** The store of the view shown changed: the address bar follows, without a history entry. */
 function follow(view: Route['view']): void {
   const current = parseRoute(window.location.hash);
-  if (current.view !== view) return;
+  if (current.view !== view) {
+    if (view !== 'turn') primed.add(view);
+    return;
+  }
   const route = routeOfStore(view);
   if (!route || route.view === 'turn') return;
   replaceRoute(route);
@@ -127,6 +130,13 @@ function follow(view: Route['view']): void {
   if (hrefs[route.view] !== href) useViewLinks.setState({ hrefs: { ...hrefs, [route.view]: href } });
 }
 
+/**
+ * Views whose store was set while another view showed: code that sets a list's filter and then
+ * goes to the bare view (`showOnly(…)` then `navigate({ view: 'turns' })`) means that filter,
+ * so the next bare address of that view keeps it instead of putting the defaults back.
+ */
+const primed = new Set<Route['view']>();
+
 let started = false;
 
 /** Reads the page's URL into the stores, then keeps both in step for the page's lifetime. */
@@ -134,7 +144,10 @@ export function startUrlSync(): void {
   if (started) return;
   started = true;
   const apply = (): void => {
-    applyRoute(parseRoute(window.location.hash));
+    const route = parseRoute(window.location.hash);
+    const bare = printRoute(route) === `#/${route.view}` && !window.location.hash.includes('?');
+    if (!(bare && primed.has(route.view))) applyRoute(route);
+    primed.clear();
     // The URL as the stores read it: unknown or invalid parts are dropped from the address bar.
     const view = parseRoute(window.location.hash).view;
     if (view === 'turn') replaceRoute(parseRoute(window.location.hash));

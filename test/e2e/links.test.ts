@@ -25,7 +25,7 @@ async function shown(page: Page, selectedId: string) {
     running: await turns.statusChip('running').getAttribute('aria-pressed'),
     channel: await page.getByRole('textbox', { name: 'Channel', exact: true }).inputValue(),
     order: await page.getByRole('combobox', { name: 'Order' }).inputValue(),
-    selected: await page.getByRole('checkbox', { name: `Select ${selectedId}`, exact: true }).isChecked(),
+    selected: await turns.row(selectedId).getByRole('checkbox').isChecked(),
     first: (await turns.renderedIds())[0],
   };
 }
