@@ -9,8 +9,9 @@ import { Badge } from './badge';
 import { Databases } from './databases';
 import { harden } from './harden';
 import { registerIpc } from './ipc';
+import { appUrlForDeepLink, appUrlForView, DEEP_LINK_SCHEME, deepLinkInArgv, protocolClientArgs } from './deep-link';
 import { buildMenu, type MenuView } from './menu';
-import { parseAppArgs, RENDERER_URL, viewUrl } from './policy';
+import { parseAppArgs, RENDERER_URL } from './policy';
 import { registerAppScheme, serveRenderer } from './protocol';
 
 /**
@@ -75,16 +76,58 @@ function updateTitle(): void {
 }
 
 /**
- * View → Overview/Turns/Outbox/Audit: a fragment navigation to the renderer's own hash route
- * (#/overview…): same document, no reload, and the renderer's router follows `hashchange`.
+ * View → Overview/Turns/Outbox/Errors/Audit, and deep links: a fragment navigation to the
+ * renderer's own hash route (#/overview…, printed by shared/routes.ts like the page's links):
+ * same document, no reload, and the renderer's router follows `hashchange`.
  * No extra IPC channel or event type is needed, and the page stays on RENDERER_URL, so the
  * IPC sender check keeps accepting it.
  */
 function navigate(view: MenuView): void {
+  show(appUrlForView(view, RENDERER_URL));
+}
+
+/** The renderer document at another route (always RENDERER_URL with a hash: see deep-link.ts). */
+function show(url: string): void {
   if (!win || win.isDestroyed()) return;
-  win.webContents.loadURL(viewUrl(view)).catch((err: unknown) => {
-    console.error(`[lifecycle-desk] cannot show ${view}: ${(err as Error).message}`);
+  win.webContents.loadURL(url).catch((err: unknown) => {
+    console.error(`[lifecycle-desk] cannot show ${url}: ${(err as Error).message}`);
   });
+}
+
+/**
+ * A deep link asked for before the window exists (the link that started the app, or macOS's
+ * open-url before ready): the window opens there instead of the overview.
+ */
+let pendingUrl: string | null = null;
+
+/** A lifecycle-desk:// link: the window shows its route (opened and focused if need be). */
+function openDeepLink(link: string): void {
+  const url = appUrlForDeepLink(link, RENDERER_URL);
+  if (!url) return;
+  if (!win || win.isDestroyed() || !databases.host) {
+    pendingUrl = url;
+    if (databases.host) focusWindow();
+    return;
+  }
+  focusWindow();
+  show(url);
+}
+
+/** Makes the OS hand lifecycle-desk:// links to this app. A convenience: the app works without it. */
+function registerProtocolClient(): void {
+  const { path: exe, args: extra } = protocolClientArgs(
+    app.isPackaged,
+    process.execPath,
+    process.argv[1] ? path.resolve(process.argv[1]) : undefined,
+  );
+  try {
+    const ok = exe
+      ? app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME, exe, extra)
+      : app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME);
+    if (!ok) console.error(`[lifecycle-desk] ${DEEP_LINK_SCHEME}:// links could not be registered with the system`);
+  } catch (err) {
+    console.error(`[lifecycle-desk] ${DEEP_LINK_SCHEME}:// links not registered: ${(err as Error).message}`);
+  }
 }
 
 function createWindow(): BrowserWindow {
@@ -120,7 +163,8 @@ function createWindow(): BrowserWindow {
   window.on('closed', () => {
     if (win === window) win = null;
   });
-  void window.loadURL(RENDERER_URL);
+  void window.loadURL(pendingUrl ?? RENDERER_URL);
+  pendingUrl = null;
   win = window;
   updateTitle();
   return window;
@@ -183,11 +227,22 @@ function run(): void {
     app.quit();
     return;
   }
-  app.on('second-instance', (_event, _argv, _cwd, additionalData) => {
+  app.on('second-instance', (_event, argv, _cwd, additionalData) => {
     focusWindow();
     const db = (additionalData as Partial<SecondInstanceData> | null)?.db;
     if (typeof db === 'string' && db !== '') void databases.switchTo(db, { demo: false });
+    // Windows and Linux start a second instance for a deep link; it hands its argv over and quits.
+    const link = deepLinkInArgv(argv);
+    if (link) openDeepLink(link);
   });
+  // macOS hands deep links to the running app, also the one that started it (before ready).
+  app.on('open-url', (event, link) => {
+    event.preventDefault();
+    openDeepLink(link);
+  });
+  const startLink = deepLinkInArgv(process.argv);
+  if (startLink) pendingUrl = appUrlForDeepLink(startLink, RENDERER_URL);
+  registerProtocolClient();
 
   app.on('web-contents-created', (_event, contents) => harden(contents));
   app.on('activate', () => {

@@ -1,12 +1,17 @@
 import { Menu, type MenuItemConstructorOptions } from 'electron';
+import type { NavView } from '../shared/routes';
 
-/** The views the View menu (and CmdOrCtrl+1..4) switch to, in accelerator order. */
+/**
+ * The views the View menu switches to, in the sidebar's order. Their numbers are the page's own
+ * shortcuts (renderer/shortcuts.ts: Errors came after Audit, which kept 4).
+ */
 export const MENU_VIEWS = [
-  { view: 'overview', label: 'Overview' },
-  { view: 'turns', label: 'Turns' },
-  { view: 'outbox', label: 'Outbox' },
-  { view: 'audit', label: 'Audit' },
-] as const;
+  { view: 'overview', label: 'Overview', key: 1 },
+  { view: 'turns', label: 'Turns', key: 2 },
+  { view: 'outbox', label: 'Outbox', key: 3 },
+  { view: 'errors', label: 'Errors', key: 5 },
+  { view: 'audit', label: 'Audit', key: 4 },
+] as const satisfies readonly { view: NavView; label: string; key: number }[];
 
 export type MenuView = (typeof MENU_VIEWS)[number]['view'];
 
@@ -62,10 +67,10 @@ export function buildMenu(actions: MenuActions, platform: NodeJS.Platform = proc
     {
       label: '&View',
       submenu: [
-        ...MENU_VIEWS.map(({ view, label }, i): MenuItemConstructorOptions => ({
+        ...MENU_VIEWS.map(({ view, label, key }): MenuItemConstructorOptions => ({
           id: `view-${view}`,
           label,
-          accelerator: `CmdOrCtrl+${i + 1}`,
+          accelerator: `CmdOrCtrl+${key}`,
           click: () => actions.navigate(view),
         })),
         { type: 'separator' },

@@ -7,10 +7,13 @@ import { useStatusStore } from './stores/status';
 import { startSync } from './stores/sync';
 import { applyTheme, useUiStore } from './stores/ui';
 import { getTransport } from './transport/client';
+import { startUrlSync } from './url-state';
 
 // Take the token out of the URL before anything reads the route, then subscribe to pushes.
 getTransport();
 applyTheme(useUiStore.getState().theme);
+// The URL's view, filters and selection are in the stores before anything loads.
+startUrlSync();
 // The overview's data is asked for before the first render, and before anything else: the API
 // answers in order, so the counts come first.
 if (parseRoute(window.location.hash).view === 'overview') void useStatusStore.getState().show();

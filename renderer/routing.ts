@@ -1,20 +1,11 @@
 import { useSyncExternalStore } from 'react';
+import { parseRoute, printRoute, type Route, type ViewName } from '../shared/routes';
 
-// Hash routing: #/overview, #/turns, #/outbox, #/errors, #/audit, #/turn/<id>. The hash works the same
-// over http:// (browser mode) and file:// (Electron), and needs no server routes.
+// Hash routing (#/overview, #/turns?status=running…, #/turn/<id>): the format, its parser and
+// its printer are shared/routes.ts (the desktop shell's deep links use them too); this file is
+// the page's side: links, navigation, the current route.
 
-export type Route =
-  | { view: 'overview' }
-  | { view: 'turns' }
-  | { view: 'outbox' }
-  | { view: 'errors' }
-  | { view: 'audit' }
-  | { view: 'turn'; id: string };
-
-export type ViewName = Route['view'];
-
-/** The views the sidebar lists (a turn's page is reached from the tables). */
-export type NavView = Exclude<ViewName, 'turn'>;
+export { parseRoute, type NavView, type Route, type ViewName } from '../shared/routes';
 
 /** Each view's heading, also the page title and its shortcut's name in the help. */
 export const TITLES: Record<ViewName, string> = {
@@ -26,50 +17,46 @@ export const TITLES: Record<ViewName, string> = {
   turn: 'Turn detail',
 };
 
-export function parseRoute(hash: string): Route {
-  const path = hash.replace(/^#\/?/, '');
-  const [head, ...rest] = path.split('/');
-  switch (head) {
-    case 'turns':
-      return { view: 'turns' };
-    case 'outbox':
-      return { view: 'outbox' };
-    case 'errors':
-      return { view: 'errors' };
-    case 'audit':
-      return { view: 'audit' };
-    case 'turn': {
-      const id = safeDecode(rest.join('/'));
-      return id ? { view: 'turn', id } : { view: 'turns' };
-    }
-    default:
-      return { view: 'overview' };
-  }
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
+/** The link to a route: its hash, with only the values that differ from the view's defaults. */
 export function hrefFor(route: Route): string {
-  return route.view === 'turn' ? `#/turn/${encodeURIComponent(route.id)}` : `#/${route.view}`;
+  return printRoute(route);
 }
 
+/** Goes to a route: a new history entry (Back returns), unless it is where the page is. */
 export function navigate(route: Route): void {
   const href = hrefFor(route);
   if (window.location.hash !== href) window.location.hash = href;
 }
 
+/**
+ * Puts a route in the address bar without a history entry (a filter typed, a row selected) and
+ * tells the subscribers of useRoute: replaceState fires no hashchange.
+ */
+export function replaceRoute(route: Route): void {
+  const href = hrefFor(route);
+  if (window.location.hash === href) return;
+  window.history.replaceState(window.history.state, '', href);
+  for (const l of replaced) l();
+}
+
+const replaced = new Set<() => void>();
+
 function subscribe(onChange: () => void): () => void {
   window.addEventListener('hashchange', onChange);
-  return () => window.removeEventListener('hashchange', onChange);
+  replaced.add(onChange);
+  return () => {
+    window.removeEventListener('hashchange', onChange);
+    replaced.delete(onChange);
+  };
+}
+
+const hashNow = (): string => window.location.hash;
+
+/** The location's hash, as it changes (navigation or replaceRoute). */
+export function useHash(): string {
+  return useSyncExternalStore(subscribe, hashNow);
 }
 
 export function useRoute(): Route {
-  const hash = useSyncExternalStore(subscribe, () => window.location.hash);
-  return parseRoute(hash);
+  return parseRoute(useHash());
 }

@@ -3,6 +3,7 @@ import { AlertsButton, AlertSettingsDialog } from './components/AlertSettings';
 import { useAlertsStore } from './stores/alerts';
 import { IntegrityNotice, LivenessBanner } from './components/Banners';
 import { ConfirmDialog } from './components/ConfirmDialog';
+import { CopyLink } from './components/CopyLink';
 import { HelpPopover } from './components/HelpPopover';
 import { Notices } from './components/Notices';
 import { RoleBadge } from './components/RoleBadge';
@@ -11,12 +12,12 @@ import type { Route } from './routing';
 import type { NoticeLink } from './components/Notices';
 import { SHORTCUTS } from './shortcuts';
 import { describe, REASON_MAX, skippedLine, useActionsStore, type ResultLink } from './stores/actions';
-import { useOutboxStore } from './stores/outbox';
-import { hrefFor, navigate } from './routing';
+import { hrefFor } from './routing';
 import { useLivenessStore } from './stores/liveness';
 import { useStatusStore } from './stores/status';
 import { useUiStore } from './stores/ui';
 import { getTransport, type LinkState } from './transport/client';
+import { copyCurrentLink, useViewLinks } from './url-state';
 
 // The pieces of the shell around the views, each bound to the stores it shows (the components
 // they render take props only). Each re-renders on its own, not with the view.
@@ -34,9 +35,11 @@ export function AppSidebar({ route, link }: { route: Route; link: LinkState }) {
   const info = useStatusStore((s) => s.info);
   const theme = useUiStore((s) => s.theme);
   const cycleTheme = useUiStore((s) => s.cycleTheme);
+  const hrefs = useViewLinks((s) => s.hrefs);
   return (
     <Sidebar
       active={route.view === 'turn' ? 'turns' : route.view}
+      hrefs={hrefs}
       stuck={{ turns: counts?.stuckTurns ?? 0, outbox: counts?.stuckOutbox ?? 0 }}
       info={info}
       link={link}
@@ -54,6 +57,7 @@ export function TopbarEnd() {
   const setHelpOpen = useUiStore((s) => s.setHelpOpen);
   return (
     <div className="topbar-end">
+      <CopyLink onCopy={copyCurrentLink} />
       {info?.role && (
         <RoleBadge
           role={info.role}
@@ -111,17 +115,7 @@ export function AppBanners() {
 /** A result's link: a turn's page, or the outbox filtered to a row that has no turn (a resend). */
 function noticeLink(l: ResultLink): NoticeLink {
   if ('turn' in l.to) return { label: l.label, title: l.title, href: hrefFor({ view: 'turn', id: l.to.turn }) };
-  const row = l.to.outboxRow;
-  return {
-    label: l.label,
-    title: l.title,
-    href: hrefFor({ view: 'outbox' }),
-    onClick: (e) => {
-      e.preventDefault();
-      useOutboxStore.getState().showOnly({ search: row });
-      navigate({ view: 'outbox' });
-    },
-  };
+  return { label: l.label, title: l.title, href: hrefFor({ view: 'outbox', filter: { search: l.to.outboxRow } }) };
 }
 
 export function AppNotices() {

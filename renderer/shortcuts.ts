@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
-import { navigate, TITLES, type NavView, type Route } from './routing';
+import { TITLES, type NavView } from './routing';
 import { useUiStore } from './stores/ui';
+import { viewHref } from './url-state';
 
 // Every keyboard shortcut, once: the key handler and the help popover both read SHORTCUTS.
 
@@ -41,7 +42,9 @@ export const SHORTCUTS: Shortcut[] = [
     keys: [['g', letter], [digit]],
     label: TITLES[view],
     run: () => {
-      navigate({ view } as Route);
+      // The view as it was left (its filters), as the sidebar's link does.
+      const href = viewHref(view);
+      if (window.location.hash !== href) window.location.hash = href;
       return true;
     },
   })),

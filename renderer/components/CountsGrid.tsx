@@ -25,10 +25,12 @@ export interface CountsGridProps {
   columns?: 4 | 5 | 6 | 7;
   /** Makes each card a button (e.g. open the table filtered by that status). */
   onSelect?: (key: string) => void;
+  /** Makes each card a link instead (opens in a new tab too): the address of a card's key. */
+  hrefOf?: (key: string) => string;
 }
 
 /** A titled row of count cards. */
-export function CountsGrid({ id, title, items, total, columns, onSelect }: CountsGridProps) {
+export function CountsGrid({ id, title, items, total, columns, onSelect, hrefOf }: CountsGridProps) {
   return (
     <section className="counts" aria-labelledby={`${id}-title`}>
       <header className="section-head">
@@ -63,7 +65,11 @@ export function CountsGrid({ id, title, items, total, columns, onSelect }: Count
               key={item.key}
               className={`count-card tone-${tone}${item.value ? '' : ' zero'}${item.other ? ' other' : ''}`}
             >
-              {onSelect && !item.inert ? (
+              {hrefOf && !item.inert ? (
+                <a className="count-card-inner" href={hrefOf(item.key)} title={`Show ${label}`}>
+                  {body}
+                </a>
+              ) : onSelect && !item.inert ? (
                 <button
                   type="button"
                   className="count-card-inner"

@@ -12,8 +12,8 @@ export interface ErrorGroupsTableProps {
   /** Why no action can be taken (read-only), or null. */
   blocked: string | null;
   onAction(group: ErrorGroup, action: GroupAction): void;
-  /** Opens the list filtered to the group's members. */
-  onShow(group: ErrorGroup): void;
+  /** The address of the list filtered to the group's members (the count links there). */
+  membersHref(group: ErrorGroup): string;
 }
 
 const KIND_WORD: Record<string, string> = {
@@ -59,7 +59,7 @@ function actionsOf(g: ErrorGroup): { action: GroupAction; label: string; why: st
 }
 
 /** Failures grouped by normalized error, per channel and kind, with their actions. */
-export function ErrorGroupsTable({ groups, now, blocked, onAction, onShow }: ErrorGroupsTableProps) {
+export function ErrorGroupsTable({ groups, now, blocked, onAction, membersHref }: ErrorGroupsTableProps) {
   const base = useId();
   return (
     <div className="table-scroll static error-groups">
@@ -121,14 +121,13 @@ export function ErrorGroupsTable({ groups, now, blocked, onAction, onShow }: Err
                 <span className="error-kind muted small">{kindOf(g)}</span>
               </td>
               <td className="num">
-                <button
-                  type="button"
-                  className="link-button num"
+                <a
+                  className="num"
+                  href={membersHref(g)}
                   title={`Show the ${g.subject === 'turn' ? 'turns' : 'rows'} of this group`}
-                  onClick={() => onShow(g)}
                 >
                   {formatNumber(g.count)}
-                </button>
+                </a>
               </td>
               <td className="num">{formatNumber(g.retrying)}</td>
               <td className="num">{formatNumber(g.dead)}</td>

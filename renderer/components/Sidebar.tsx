@@ -29,6 +29,8 @@ const LINK_TEXT: Record<LinkState, string> = {
 export interface SidebarProps {
   /** The view whose entry is current (a turn's page belongs to Turns). */
   active: NavView;
+  /** Each view's address as last shown (its filters); a view not listed links to its defaults. */
+  hrefs?: Partial<Record<NavView, string>>;
   /** Stuck counts shown next to a view's entry (none when 0). */
   stuck: Partial<Record<NavView, number>>;
   info: AppInfo | null;
@@ -40,7 +42,7 @@ export interface SidebarProps {
 }
 
 /** The navigation, and at its foot the file: role, link, path, versions, the theme switch. */
-export function Sidebar({ active, stuck, info, link, theme, onCycleTheme, roleReasonId }: SidebarProps) {
+export function Sidebar({ active, hrefs, stuck, info, link, theme, onCycleTheme, roleReasonId }: SidebarProps) {
   return (
     <nav className="sidebar" aria-label="Main">
       <div className="brand">
@@ -52,7 +54,10 @@ export function Sidebar({ active, stuck, info, link, theme, onCycleTheme, roleRe
       <ul className="nav-list">
         {NAV.map((n) => (
           <li key={n.view}>
-            <a href={hrefFor({ view: n.view } as Route)} aria-current={active === n.view ? 'page' : undefined}>
+            <a
+              href={hrefs?.[n.view] ?? hrefFor({ view: n.view } as Route)}
+              aria-current={active === n.view ? 'page' : undefined}
+            >
               <Icon size={18} strokeWidth={1.8}>
                 {n.icon}
               </Icon>

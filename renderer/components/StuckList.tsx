@@ -5,7 +5,7 @@ export interface StuckListProps<T extends { id: string; stuckReason: string | nu
   id: string;
   title: string;
   /** The link to the whole list (the table, filtered to the stuck ones). */
-  all: { label: string; href: string; onOpen(): void };
+  all: { label: string; href: string };
   items: T[];
   /** The test hook on each item: data-turn-id or data-row-id. */
   itemAttr: 'data-turn-id' | 'data-row-id';
@@ -26,15 +26,7 @@ export function StuckList<T extends { id: string; stuckReason: string | null }>(
     <section className="card" aria-labelledby={`${id}-title`}>
       <header className="section-head">
         <h2 id={`${id}-title`}>{title}</h2>
-        <a
-          href={all.href}
-          onClick={(e) => {
-            e.preventDefault();
-            all.onOpen();
-          }}
-        >
-          {all.label}
-        </a>
+        <a href={all.href}>{all.label}</a>
       </header>
       {items.length === 0 ? (
         <p className="muted empty-small">Nothing stuck.</p>

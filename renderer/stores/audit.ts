@@ -24,6 +24,8 @@ export interface AuditState {
   refresh(): Promise<void>;
   setFilter(patch: Partial<AuditFilterFields>): void;
   resetFilter(): void;
+  /** The whole filter at once (a link or Back): loads only while shown. */
+  showOnly(filter: AuditFilterFields): void;
   setActive(active: boolean): void;
 }
 
@@ -94,6 +96,11 @@ export const useAuditStore = create<AuditState>()((set, get) => ({
   resetFilter() {
     set({ filter: {} });
     void get().load();
+  },
+  showOnly(filter) {
+    generation++;
+    set({ filter: { ...filter }, entries: [], nextCursor: null, loading: false, loadingMore: false });
+    if (get().active) void get().load();
   },
   setActive(active) {
     set({ active });

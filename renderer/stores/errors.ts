@@ -1,11 +1,9 @@
 import { create } from 'zustand';
 import { SERIES_WINDOWS, type SeriesWindow } from '../../shared/api-values';
 import type { ErrorGroup } from '../../shared/triage';
-import { navigate } from '../routing';
+import type { Route } from '../routing';
 import { call } from '../transport/client';
-import { useOutboxStore } from './outbox';
 import { onRefresh } from './sync';
-import { useTurnsStore } from './turns';
 
 /** The Errors view: failures grouped by normalized error, channel and kind, over a window. */
 export interface ErrorsState {
@@ -26,6 +24,8 @@ export interface ErrorsState {
   setWindow(window: SeriesWindow): void;
   setChannel(channel: string): void;
   setSubject(subject: ErrorsState['subject']): void;
+  /** Window, channel and subject at once (a link or Back): one load, and only while shown. */
+  showOnly(view: Pick<ErrorsState, 'window' | 'channel' | 'subject'>): void;
   setActive(active: boolean): void;
 }
 
@@ -73,6 +73,10 @@ export const useErrorsStore = create<ErrorsState>()((set, get) => ({
     set({ subject });
     void get().load();
   },
+  showOnly({ window, channel, subject }) {
+    set({ window, channel, subject });
+    if (get().active) void get().load();
+  },
   setActive(active) {
     set({ active });
   },
@@ -99,16 +103,10 @@ export function groupSince(s: Pick<ErrorsState, 'window' | 'loadedAt'>): number 
   return Math.max(0, (s.loadedAt || Date.now()) - SERIES_WINDOWS[s.window]);
 }
 
-/** Opens the Turns or Outbox list filtered to the group's members. */
-export function showGroupMembers(group: ErrorGroup): void {
-  const target = groupFilter(group, groupSince(useErrorsStore.getState()));
-  if (target.list === 'turns') {
-    useTurnsStore.getState().showOnly(target.filter);
-    navigate({ view: 'turns' });
-  } else {
-    useOutboxStore.getState().showOnly(target.filter);
-    navigate({ view: 'outbox' });
-  }
+/** The Turns or Outbox list filtered to the group's members (the URL sync sets the list's filter). */
+export function groupMembersRoute(group: ErrorGroup, since: number): Route {
+  const target = groupFilter(group, since);
+  return target.list === 'turns' ? { view: 'turns', filter: target.filter } : { view: 'outbox', filter: target.filter };
 }
 
 /** Groups are counts over hours: a busy gateway's changes refetch them at most this often. */

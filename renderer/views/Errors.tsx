@@ -6,7 +6,8 @@ import { SelectField } from '../components/FilterBar';
 import { formatNumber } from '../format';
 import { useNow, useWhileShown } from '../hooks';
 import { useBulkStore } from '../stores/bulk';
-import { groupFilter, groupSince, showGroupMembers, useErrorsStore, type ErrorsState } from '../stores/errors';
+import { groupFilter, groupMembersRoute, groupSince, useErrorsStore, type ErrorsState } from '../stores/errors';
+import { hrefFor } from '../routing';
 import { selectWriteBlock, useStatusStore } from '../stores/status';
 
 const load = (s: ErrorsState): Promise<void> => s.load();
@@ -46,7 +47,7 @@ function openGroupAction(group: ErrorGroup, action: GroupAction): void {
 
 /** Failures grouped by what went wrong: one outage is one line, and one action fixes it all. */
 export function ErrorsView() {
-  const { groups, channels, channel, subject, window, error, loading } = useErrorsStore();
+  const { groups, channels, channel, subject, window, error, loading, loadedAt } = useErrorsStore();
   const setSubject = useErrorsStore((s) => s.setSubject);
   const setWindow = useErrorsStore((s) => s.setWindow);
   const setChannel = useErrorsStore((s) => s.setChannel);
@@ -81,7 +82,7 @@ export function ErrorsView() {
             now={now}
             blocked={blocked}
             onAction={openGroupAction}
-            onShow={showGroupMembers}
+            membersHref={(g) => hrefFor(groupMembersRoute(g, groupSince({ window, loadedAt })))}
           />
         )}
       </section>

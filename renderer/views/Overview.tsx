@@ -17,21 +17,19 @@ import { formatDuration } from '../../shared/stuck';
 import { DEFAULT_ATTENTION_WINDOW_MS } from '../../shared/triage';
 import { formatAgo } from '../format';
 import { useNow, useWhileShown } from '../hooks';
-import { hrefFor, navigate } from '../routing';
+import { hrefFor } from '../routing';
 import { ACTIONS, useActionsStore } from '../stores/actions';
 import { serverNow, useLivenessStore } from '../stores/liveness';
-import { useOutboxStore } from '../stores/outbox';
 import { selectWriteBlock, useStatusStore, type StatusState } from '../stores/status';
-import { useTurnsStore } from '../stores/turns';
 
-function showTurns(patch: { status?: TurnStatus[]; stuck?: boolean; dead?: boolean }): void {
-  useTurnsStore.getState().showOnly(patch);
-  navigate({ view: 'turns' });
-}
-
-function showOutbox(patch: { status?: OutboxStatus[]; stuck?: boolean; dead?: boolean }): void {
-  useOutboxStore.getState().showOnly(patch);
-  navigate({ view: 'outbox' });
+/** Each "Needs attention" card opens its list filtered to what it counts (a link: new tabs too). */
+function attentionHref(key: string): string {
+  if (key === 'stuckTurns') return hrefFor({ view: 'turns', filter: { stuck: true } });
+  if (key === 'stuckOutbox') return hrefFor({ view: 'outbox', filter: { stuck: true } });
+  if (key === 'deadTurns') return hrefFor({ view: 'turns', filter: { dead: true } });
+  if (key === 'deadOutbox') return hrefFor({ view: 'outbox', filter: { dead: true } });
+  if (key === 'openTurns') return hrefFor({ view: 'turns', filter: { status: [...TURN_ACTIVE_STATUSES] } });
+  return hrefFor({ view: 'outbox', filter: { status: [...OUTBOX_PENDING_STATUSES] } });
 }
 
 const show = (s: StatusState): Promise<void> => s.show();
@@ -102,14 +100,7 @@ export function OverviewView() {
         id="attention"
         title="Needs attention"
         columns={6}
-        onSelect={(key) => {
-          if (key === 'stuckTurns') showTurns({ stuck: true });
-          else if (key === 'stuckOutbox') showOutbox({ stuck: true });
-          else if (key === 'deadTurns') showTurns({ dead: true });
-          else if (key === 'deadOutbox') showOutbox({ dead: true });
-          else if (key === 'openTurns') showTurns({ status: [...TURN_ACTIVE_STATUSES] });
-          else showOutbox({ status: [...OUTBOX_PENDING_STATUSES] });
-        }}
+        hrefOf={attentionHref}
         items={[
           {
             key: 'stuckTurns',
@@ -156,7 +147,7 @@ export function OverviewView() {
           title="Turns by status"
           columns={7}
           total={sum(turns, counts?.otherTurns)}
-          onSelect={(s) => showTurns({ status: [s as TurnStatus] })}
+          hrefOf={(s) => hrefFor({ view: 'turns', filter: { status: [s as TurnStatus] } })}
           items={[
             ...TURN_STATUSES.map((s) => ({ key: s, value: turns?.[s] ?? null })),
             ...otherItems(counts?.otherTurns),
@@ -167,7 +158,7 @@ export function OverviewView() {
           title="Outbox by status"
           columns={5}
           total={sum(outbox, counts?.otherOutbox)}
-          onSelect={(s) => showOutbox({ status: [s as OutboxStatus] })}
+          hrefOf={(s) => hrefFor({ view: 'outbox', filter: { status: [s as OutboxStatus] } })}
           items={[
             ...OUTBOX_STATUSES.map((s) => ({ key: s, value: outbox?.[s] ?? null })),
             ...otherItems(counts?.otherOutbox),
@@ -179,7 +170,7 @@ export function OverviewView() {
         <StuckList
           id="stuck-turns"
           title="Stuck turns"
-          all={{ label: 'All stuck turns', href: hrefFor({ view: 'turns' }), onOpen: () => showTurns({ stuck: true }) }}
+          all={{ label: 'All stuck turns', href: hrefFor({ view: 'turns', filter: { stuck: true } }) }}
           items={stuckTurns}
           itemAttr="data-turn-id"
           line={(t) => (
@@ -196,11 +187,7 @@ export function OverviewView() {
         <StuckList
           id="stuck-rows"
           title="Stuck outbox rows"
-          all={{
-            label: 'All stuck rows',
-            href: hrefFor({ view: 'outbox' }),
-            onOpen: () => showOutbox({ stuck: true }),
-          }}
+          all={{ label: 'All stuck rows', href: hrefFor({ view: 'outbox', filter: { stuck: true } }) }}
           items={stuckRows}
           itemAttr="data-row-id"
           line={(r) => (

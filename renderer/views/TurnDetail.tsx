@@ -15,6 +15,7 @@ import { useNow } from '../hooks';
 import { hrefFor } from '../routing';
 import { ACTIONS, useActionsStore } from '../stores/actions';
 import { useDetailStore } from '../stores/detail';
+import { viewHref } from '../url-state';
 import { selectWriteBlock, useStatusStore } from '../stores/status';
 
 /** The hint that says why the actions of this page are disabled (read-only). */
@@ -301,7 +302,7 @@ export function TurnDetailView({ id }: { id: string }) {
         <ErrorNotice>
           Could not load turn {id}: {error}
         </ErrorNotice>
-        <a href={hrefFor({ view: 'turns' })}>Back to turns</a>
+        <a href={viewHref('turns')}>Back to turns</a>
       </div>
     );
   }
@@ -319,7 +320,7 @@ export function TurnDetailView({ id }: { id: string }) {
     <div className="view view-detail">
       <header className="detail-head">
         <div className="detail-title">
-          <a className="back" href={hrefFor({ view: 'turns' })}>
+          <a className="back" href={viewHref('turns')}>
             ← Turns
           </a>
           <h2 className="mono">{turn.id}</h2>
