@@ -212,6 +212,7 @@ async function bootShell(): Promise<Shell> {
     getPath: (name: string) => path.join(root, name),
     enableSandbox: () => undefined,
     requestSingleInstanceLock: () => true,
+    setAsDefaultProtocolClient: () => true,
     whenReady: () => readyPromise,
     isReady: () => true,
     quit: () => {
