@@ -185,7 +185,10 @@ export function createListStore<M extends ListMethod>(method: M, defaults: Filte
       picked: {},
 
       setFilter(patch) {
-        set({ filter: { ...get().filter, ...patch }, selection: {}, picked: {} });
+        const filter = { ...get().filter, ...patch };
+        // The same filter again (Enter on a box whose pause already committed it) is no new request.
+        if (JSON.stringify(cleanFilter(filter)) === JSON.stringify(cleanFilter(get().filter))) return;
+        set({ filter, selection: {}, picked: {} });
         void get().reload();
       },
 
