@@ -167,6 +167,8 @@ export function createListStore<M extends ListMethod>(method: M, defaults: Filte
     if (ta !== tb) return desc ? ta > tb : ta < tb;
     return desc ? a.id > b.id : a.id < b.id;
   };
+  /** The list's first row when its first page was last loaded: rows before it are new. */
+  let firstRow: Item | null = null;
   /** Where nothing is marked or gone any more: a new filter, or the view left. */
   const cleared = { marks: {}, gone: {}, newRows: 0 };
 
@@ -219,16 +221,16 @@ export function createListStore<M extends ListMethod>(method: M, defaults: Filte
       const fresh = new Map<string, Item>();
       /** Runs of held pages: each fetched again from its first cursor; [first, last, covered to its end]. */
       const runs: [number, number, boolean][] = [];
-      let newRows = 0;
+      // The newest rows (also when the first page is not held, far above): those before the
+      // list's first row are new, counted up to NEW_MAX; with them, the first page's new values.
+      const top = await fetchPage(filter, null, PAGE_SIZE + NEW_MAX);
+      const newest = top.items as Item[];
+      const first = firstRow;
+      const newer = newest.filter((it) => !shown.has(it.id) && (!first || precedes(it, first, true))).length;
+      const newRows = Math.min(NEW_MAX, newer);
       if (pages[0]?.items) {
-        // The newest rows, enough to find the first one shown below up to NEW_MAX new ones.
-        const top = await fetchPage(filter, null, PAGE_SIZE + NEW_MAX);
-        const items = top.items as Item[];
-        for (const it of items) fresh.set(it.id, it);
-        const first = items.findIndex((it) => shown.has(it.id));
-        newRows = Math.min(NEW_MAX, first === -1 ? items.length : first);
-        // Covered to its end: the answer held the first row shown and at least PAGE_SIZE after it.
-        runs.push([0, 0, (first !== -1 && first <= NEW_MAX) || top.nextCursor === null]);
+        for (const it of newest) fresh.set(it.id, it);
+        runs.push([0, 0, top.nextCursor === null]);
       }
       for (let k = 1; k < pages.length; k++) {
         if (!pages[k]!.items) continue;
@@ -344,6 +346,7 @@ export function createListStore<M extends ListMethod>(method: M, defaults: Filte
 
       showOnly(patch) {
         generation++;
+        firstRow = null;
         set({
           filter: { ...defaults, ...patch },
           ...derived<Item>([]),
@@ -368,6 +371,7 @@ export function createListStore<M extends ListMethod>(method: M, defaults: Filte
           const items = page.items as Item[];
           wanted = [0, 0];
           const pages = [{ cursor: null, items, length: items.length }];
+          firstRow = items[0] ?? null;
           const gone = withMarked(pages, shownBefore, page.nextCursor === null);
           set({
             ...derived(pages),
@@ -444,6 +448,7 @@ export function createListStore<M extends ListMethod>(method: M, defaults: Filte
             nextCursor = page.nextCursor;
           }
           if (gen !== generation) return;
+          if (pages[0]?.items && pages[0].cursor === null) firstRow = pages[0].items[0] ?? null;
           const gone = withMarked(pages, shownBefore, nextCursor === null);
           const byId = new Map<string, Item>();
           for (const p of pages) for (const it of p.items ?? []) byId.set(it.id, it);
@@ -491,8 +496,9 @@ export function createListStore<M extends ListMethod>(method: M, defaults: Filte
         if (scrolled !== get().scrolled) set({ scrolled });
       },
       async showNew() {
-        set({ shown: get().shown + 1, scrolled: false });
         await get().reload();
+        // Back to the top once the new rows are there (scrolled before, the browser may keep a row in view).
+        set({ shown: get().shown + 1, scrolled: false });
       },
       setSelection(selection) {
         const { items, picked } = get();

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { RecoveryWorker } from '../../main/lifecycle';
 import { SqliteStore } from '../../main/store/sqlite/store';
-import { eventually, launchBrowser, openDesk } from './harness';
+import { eventually, launchBrowser, openDesk, screenshot } from './harness';
 import { TablePage } from './pages/tables';
 import { createDb, delivered, running, type SeedDb } from './seed';
 
@@ -93,6 +93,7 @@ test(
     assert.ok(ys.length > 5 && ys.every((y) => y === ys[0]), `the row read moved: ${ys.join(', ')}`);
     await eventually(async () => assert.equal(await bar.innerText(), `${added.length} new — show`));
     assert.ok(!(await turns.renderedIds()).includes(added.at(-1)!), 'new rows are not inserted while reading');
+    await screenshot(page, 'turns-new-rows');
 
     // Showing them: inserted at the top, scrolled back there, the bar gone.
     await bar.click();
@@ -121,7 +122,8 @@ test(
     await eventually(async () => assert.equal((await turns.renderedIds())[0], added2.at(-1)));
 
     // At the top with nothing selected: rows arrive live, as before.
-    await turns.page.getByRole('checkbox', { name: `Select ${picked}`, exact: true }).uncheck();
+    // (A click without scrolling it into view: the new rows pushed it below the fold.)
+    await page.getByRole('checkbox', { name: `Select ${picked}`, exact: true }).dispatchEvent('click');
     const live = delivered(db, { session: 'telegram:live-now', text: 'Shown at once' }).id;
     await eventually(async () => assert.equal((await turns.renderedIds())[0], live), 5_000);
     assert.equal(await bar.count(), 0);
@@ -166,6 +168,7 @@ test(
     assert.equal(await row.count(), 1);
     assert.deepEqual(await turns.renderedIds(), order, 'in its place: the rows keep their order');
     assert.match((await row.getAttribute('class')) ?? '', /row-gone/);
+    await screenshot(page, 'turns-kept-row');
 
     // Leaving the view ends it: back on Turns (still "Stuck only") the turn is gone.
     await turns.go('#/overview');
