@@ -260,6 +260,7 @@ export function DataTable<T extends { id: string }>(props: DataTableProps<T>) {
                   aria-rowindex={vi.index + 2}
                   aria-selected={row.getIsSelected()}
                   className={`${row.getIsSelected() ? 'selected' : ''}${props.onOpen ? ' clickable' : ''}${mark ? ` ${mark.className}` : ''}`}
+                  title={mark?.note}
                   style={{ height: ROW_HEIGHT }}
                   onClick={(e) => {
                     const target = e.target as HTMLElement;

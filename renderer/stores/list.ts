@@ -266,6 +266,40 @@ export function createListStore<M extends ListMethod>(method: M, defaults: Filte
         }
       }
       set({ ...derived(next), newRows, gone, loading: false, loadingMore: false, error: null });
+      void updateKept(gen);
+    };
+
+    /**
+     * A row kept in view after it left the filter would show its old values: the turn's page
+     * has the new ones (a replayed turn now says failed retryable), for turns and for rows of a turn.
+     */
+    const updateKept = async (gen: number): Promise<void> => {
+      const { gone, marks, items } = get();
+      const kept = items.filter((it) => gone[it.id] && marks[it.id]);
+      if (!kept.length) return;
+      const fresh = new Map<string, Item>();
+      await Promise.all(
+        kept.map(async (it) => {
+          const turnId = method === 'listTurns' ? it.id : (it as { turnId?: string | null }).turnId;
+          if (!turnId) return;
+          try {
+            const detail = await call('getTurn', { id: turnId });
+            if (method === 'listTurns') {
+              fresh.set(it.id, { ...it, ...detail.turn, stuckReason: detail.stuckReason } as Item);
+            } else {
+              const row = detail.outbox.find((r) => r.id === it.id);
+              if (row) fresh.set(it.id, { ...it, ...row } as Item);
+            }
+          } catch {
+            // its old values stay, marked as no longer matching
+          }
+        }),
+      );
+      if (gen !== generation || !fresh.size) return;
+      const pages = get().pages.map((p) =>
+        p.items?.some((it) => fresh.has(it.id)) ? { ...p, items: p.items.map((it) => fresh.get(it.id) ?? it) } : p,
+      );
+      set(derived(pages));
     };
 
     /** Rows of a page fetched again may overlap its neighbours' when rows went away meanwhile. */
@@ -381,6 +415,7 @@ export function createListStore<M extends ListMethod>(method: M, defaults: Filte
             loading: false,
             loadingMore: false,
           });
+          void updateKept(gen);
         } catch (err) {
           if (gen !== generation) return;
           set({ loading: false, error: (err as Error).message });
@@ -466,6 +501,7 @@ export function createListStore<M extends ListMethod>(method: M, defaults: Filte
             error: null,
           });
           void fill();
+          void updateKept(gen);
         } catch (err) {
           if (gen !== generation) return;
           set({ loading: false, loadingMore: false, error: (err as Error).message });
