@@ -50,6 +50,15 @@ export const SHORTCUTS: Shortcut[] = [
   })),
   { keys: [['/']], label: 'Focus the search box', run: focusSearch },
   {
+    keys: [['n']],
+    label: 'Show the new rows a list is holding back ("N new — show")',
+    run: () => {
+      const show = document.querySelector<HTMLButtonElement>('[data-shortcut-new]');
+      show?.click();
+      return show !== null;
+    },
+  },
+  {
     keys: [['?']],
     label: 'Show or hide this help',
     run: () => {

@@ -164,6 +164,13 @@ export interface LifecycleStore {
   liveness(lastExternalWriteAt?: number | null): Promise<Liveness>;
 
   /**
+   * A short value that changes whenever turns, outbox rows or the timeline change, whoever wrote
+   * them, and not for heartbeats or index upkeep: a watch() call alone does not say that
+   * anything a view shows moved. Index reads only (see main/lifecycle/queries/change-stamp.ts).
+   */
+  changeStamp(): Promise<string>;
+
+  /**
    * Calls `listener` soon after another connection committed a change (SQLite: PRAGMA
    * data_version, polled; PostgreSQL: LISTEN/NOTIFY, pushed). Returns the unsubscribe.
    */

@@ -53,6 +53,10 @@ export interface DataTableProps<T extends { id: string }> {
   resetKey?: string;
   /** Bulk actions for the selection, shown in the toolbar. */
   toolbar?: ReactNode;
+  /** A row kept in view for the person (acted on, gone from the filter): its class and what it says. */
+  rowMark?: (row: T) => { className: string; note: string } | null;
+  /** The table left its top or came back to it (lists hold still while scrolled). */
+  onScrolledChange?: (scrolled: boolean) => void;
 }
 
 function resolve<S>(updater: Updater<S>, old: S): S {
@@ -167,7 +171,12 @@ export function DataTable<T extends { id: string }>(props: DataTableProps<T>) {
           </div>
         </details>
       </div>
-      <div className="table-scroll" ref={scrollRef} tabIndex={-1}>
+      <div
+        className="table-scroll"
+        ref={scrollRef}
+        tabIndex={-1}
+        onScroll={props.onScrolledChange ? (e) => props.onScrolledChange?.(e.currentTarget.scrollTop > 0) : undefined}
+      >
         <table aria-label={props.label} aria-rowcount={rowCount} aria-busy={loading} style={{ minWidth }}>
           <colgroup>
             {visibleColumns.map((c) => (
@@ -240,13 +249,18 @@ export function DataTable<T extends { id: string }>(props: DataTableProps<T>) {
                   </tr>
                 );
               }
+              const mark = props.rowMark?.(row.original) ?? null;
+              const cells = row.getVisibleCells();
+              // The note goes in the flexible column (why stuck), or the last one when it is hidden.
+              const noteCell = cells.find((c) => c.column.id === props.flexColumn) ?? cells.at(-1);
               return (
                 <tr
                   key={row.id}
                   data-row-id={row.id}
                   aria-rowindex={vi.index + 2}
                   aria-selected={row.getIsSelected()}
-                  className={`${row.getIsSelected() ? 'selected' : ''}${props.onOpen ? ' clickable' : ''}`}
+                  className={`${row.getIsSelected() ? 'selected' : ''}${props.onOpen ? ' clickable' : ''}${mark ? ` ${mark.className}` : ''}`}
+                  title={mark?.note}
                   style={{ height: ROW_HEIGHT }}
                   onClick={(e) => {
                     const target = e.target as HTMLElement;
@@ -254,7 +268,7 @@ export function DataTable<T extends { id: string }>(props: DataTableProps<T>) {
                     props.onOpen?.(row.original);
                   }}
                 >
-                  {row.getVisibleCells().map((cell) => {
+                  {cells.map((cell) => {
                     const value = cell.getValue();
                     return (
                       <td
@@ -262,6 +276,7 @@ export function DataTable<T extends { id: string }>(props: DataTableProps<T>) {
                         className={`col-${cell.column.id}`}
                         title={typeof value === 'string' ? value : undefined}
                       >
+                        {mark && cell === noteCell && <span className="row-note">{mark.note}</span>}
                         {flexRender(cell.column.columnDef.cell, cell.getContext())}
                       </td>
                     );

@@ -36,6 +36,8 @@ export function DebouncedInput({
   useEffect(() => {
     if (draft === committed.current) return;
     const t = setTimeout(() => {
+      // Enter committed it already: the pause's timer, set at the last keystroke, must not send it again.
+      if (draft === committed.current) return;
       committed.current = draft;
       commit.current(draft);
     }, delayMs);

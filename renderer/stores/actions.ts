@@ -6,7 +6,7 @@ import { plainStatus, whyNot, type BulkAction } from '../../shared/triage';
 import { shortId } from '../format';
 import { call } from '../transport/client';
 import { useStatusStore, writeBlockReason } from './status';
-import { refreshAll } from './sync';
+import { announceActed, refreshAll } from './sync';
 
 // Operator actions: each one is requested (a confirmation dialog opens, saying exactly what
 // will change), then confirmed or cancelled. The outcome shows at once: every view refetches
@@ -206,6 +206,16 @@ function what(p: PendingAction): { title: string; body: string } {
   }
 }
 
+/** What a row an action was taken on says while it stays in view (stores/list.ts keeps it). */
+const MARKS: Record<BulkKind, string> = {
+  replay: 'Replay requested',
+  'replay-as-new': 'Replayed as a new turn',
+  abort: 'Session aborted',
+  retry: 'Retry requested',
+  resend: 'Resent',
+  terminate: 'Terminated',
+};
+
 function refusals(r: BulkResult): string {
   const failed = r.outcomes.filter((o) => !o.ok);
   return failed.map((o) => o.error ?? `${o.id} refused`).join('; ');
@@ -339,6 +349,8 @@ export const useActionsStore = create<ActionsState>()((set, get) => ({
         set({ message: pruneSummary(pruned), links: [], note: null, error: null });
       } else {
         const result = await runBulk(p.kind, p.targets, reason);
+        const targets = result.outcomes.filter((o) => o.ok).map((o) => o.id);
+        if (targets.length) announceActed({ targets, bySession: p.kind === 'abort', label: MARKS[p.kind] });
         const refused = refusals(result);
         set({
           message: result.done > 0 ? summary(p.kind, result) : null,

@@ -3,7 +3,7 @@ import type { AppInfo, IntegrityState, SeriesWindow } from '../../shared/api';
 import type { StatusCounts } from '../../shared/types';
 import type { OutboxListItem, SeriesPoint, TurnListItem } from '../../shared/views';
 import { call } from '../transport/client';
-import { onCounts, onIntegrity, onRefresh } from './sync';
+import { onActed, onCounts, onIntegrity, onRefresh } from './sync';
 
 /** The overview's data: counters, stuck lists and the time series. */
 export interface StatusState {
@@ -62,6 +62,28 @@ export function selectWriteBlock(s: StatusState): string | null {
 
 let inflight: Promise<void> | null = null;
 let again = false;
+/** Stuck items an action was taken on from the overview, by id: kept in its lists until it is left. */
+let marks: Record<string, string> = {};
+
+/**
+ * The new stuck list, with each acted-on item that left it put back at its place, saying what
+ * was done: a replayed turn does not vanish under the pointer that replayed it.
+ */
+export function keepMarked<T extends { id: string; stuckReason: string | null }>(
+  shown: readonly T[],
+  next: readonly T[],
+  marked: Readonly<Record<string, string>>,
+): T[] {
+  const out = next.slice();
+  const present = new Set(next.map((it) => it.id));
+  shown.forEach((it, i) => {
+    const mark = marked[it.id];
+    if (!mark || present.has(it.id)) return;
+    const note = `${mark} — no longer stuck`;
+    out.splice(Math.min(i, out.length), 0, it.stuckReason === note ? it : { ...it, stuckReason: note });
+  });
+  return out;
+}
 
 /**
  * Each part is shown as soon as it answers: the counts first (a few key lookups), the stuck
@@ -78,10 +100,10 @@ async function loadOnce(set: (patch: Partial<StatusState>) => void, get: () => S
     await Promise.all([
       call('getStatus', {}).then((counts) => put('counts', counts)),
       call('listTurns', { stuck: true, order: 'desc', limit: STUCK_LIST_LIMIT }).then((t) =>
-        put('stuckTurns', t.items),
+        put('stuckTurns', keepMarked(get().stuckTurns, t.items, marks)),
       ),
       call('listOutbox', { stuck: true, order: 'desc', limit: STUCK_LIST_LIMIT }).then((r) =>
-        put('stuckRows', r.items),
+        put('stuckRows', keepMarked(get().stuckRows, r.items, marks)),
       ),
       call('getSeries', { window }).then((series) => {
         if (get().window === window) put('series', series);
@@ -145,6 +167,7 @@ export const useStatusStore = create<StatusState>()((set, get) => ({
   },
 
   setActive(active) {
+    if (!active) marks = {};
     set({ active });
   },
 
@@ -162,6 +185,16 @@ export const useStatusStore = create<StatusState>()((set, get) => ({
 // Counters are always live (the nav shows stuck counts too); the rest only while shown.
 onCounts((event) => useStatusStore.setState({ counts: event.counts }));
 onIntegrity((event) => useStatusStore.setState((s) => ({ integrity: newerIntegrity(s.integrity, event.integrity) })));
+onActed((act) => {
+  const s = useStatusStore.getState();
+  if (!s.active) return;
+  const targets = new Set(act.targets);
+  for (const it of [...s.stuckTurns, ...s.stuckRows]) {
+    const session = (it as { sessionKey?: string }).sessionKey;
+    if (targets.has(it.id) || (act.bySession && session !== undefined && targets.has(session)))
+      marks[it.id] = act.label;
+  }
+});
 onRefresh(async () => {
   const s = useStatusStore.getState();
   if (s.active) await s.load();

@@ -28,6 +28,27 @@ export function onIntegrity(fn: (event: Extract<ApiEvent, { type: 'integrity' }>
   return () => integrityListeners.delete(fn);
 }
 
+/** An operator action that went through: what it was done to (row ids, or session keys). */
+export interface Acted {
+  targets: readonly string[];
+  /** The targets are session keys (an abort): rows of those sessions were acted on. */
+  bySession: boolean;
+  /** What the row shows: "Replay requested". */
+  label: string;
+}
+const actedListeners = new Set<(act: Acted) => void>();
+
+/** The views keep and mark the rows an action was taken on (stores/list.ts, status.ts). */
+export function onActed(fn: (act: Acted) => void): () => void {
+  actedListeners.add(fn);
+  return () => actedListeners.delete(fn);
+}
+
+/** Told by the actions store before the refresh that shows the action's result. */
+export function announceActed(act: Acted): void {
+  for (const l of actedListeners) l(act);
+}
+
 /** Refetches every active store now (after an operator action: the result shows at once). */
 export async function refreshAll(): Promise<void> {
   await Promise.all([...refreshers].map((fn) => Promise.resolve(fn()).catch(() => undefined)));

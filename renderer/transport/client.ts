@@ -8,6 +8,7 @@ import type {
   ExportRequest,
   ExportResult,
 } from '../../shared/api';
+import { callShared } from './coalesce';
 import { readEventStream } from './sse';
 
 // The renderer talks to the API through exactly one ApiClient: the Electron preload's bridge
@@ -298,7 +299,7 @@ export function setTransport(t: Transport): void {
 
 /** Calls a method; resolves to its value or throws an Error carrying the API's message and code. */
 export async function call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResults[M]> {
-  const result = await getTransport().call(method, args);
+  const result = await callShared(getTransport(), method, args);
   if (result.ok) return result.value;
   throw new ApiCallError(result.error.code, result.error.message);
 }

@@ -9,9 +9,12 @@ import { DebouncedInput, FilterBar, SelectField } from '../components/FilterBar'
 import { useNow, usePersistentState, useWhileShown } from '../hooks';
 import { TimeRange, type TimeRangeValue } from '../components/TimeRange';
 import { ACTIONS, eligible, requestFor, useActionsStore } from '../stores/actions';
+import { formatNumber } from '../format';
 import {
+  NEW_MAX,
   cleanFilter,
   itemAt,
+  markNote,
   selectedItems,
   type FilterOf,
   type ItemOf,
@@ -179,67 +182,88 @@ export function ListView<M extends ListMethod>(props: ListViewProps<M>) {
           {props.loadError}: {s.error}
         </ErrorNotice>
       )}
-      <DataTable
-        label={props.label}
-        data={s.items}
-        count={s.count}
-        itemAt={(index) => itemAt(s.pages, index)}
-        onRangeChange={s.showRange}
-        columns={shownColumns}
-        flexColumn="stuckReason"
-        resetKey={JSON.stringify(s.filter)}
-        sortColumn={props.sortColumn}
-        order={order}
-        onOrderChange={(order) => setFilter({ order })}
-        rowSelection={s.selection}
-        onRowSelectionChange={s.setSelection}
-        columnVisibility={visibility}
-        onColumnVisibilityChange={setVisibility}
-        hasMore={s.nextCursor !== null}
-        loading={s.loading}
-        loadingMore={s.loadingMore}
-        onLoadMore={s.loadMore}
-        onOpen={props.onOpen}
-        emptyText={props.emptyText}
-        toolbar={
-          <>
-            <div className="toolbar-group" role="group" aria-label="Actions on the selected rows">
-              <BulkActions
-                blocked={writeBlock}
-                actions={props.actions.map((a) => {
-                  const e = eligible(a.kind, selected, a.target);
-                  return {
-                    label: ACTIONS[a.kind].label,
-                    danger: ACTIONS[a.kind].irreversible,
-                    unavailable: e.why,
-                    title:
-                      e.eligible < selected.length
-                        ? `${e.eligible} of ${selected.length} selected can be ${ACTIONS[a.kind].done}`
-                        : undefined,
-                    onRun: () => {
-                      const turnOf = a.turnOf;
-                      request(
-                        requestFor(a.kind, selected, a.target, {
-                          turnOf: turnOf
-                            ? Object.fromEntries(selected.map((it) => [a.target(it), turnOf(it)]))
-                            : undefined,
-                        }),
-                      );
-                    },
-                  };
-                })}
-              />
-            </div>
-            <div
-              className="toolbar-group toolbar-by-filter"
-              role="group"
-              aria-label="Actions on every row matching the filter"
+      <div className="live-table">
+        {s.newRows > 0 && (
+          <div className="new-rows">
+            <button
+              type="button"
+              className="btn btn-small new-rows-button"
+              data-shortcut-new=""
+              title="Insert them and go to the top (N)"
+              onClick={() => void s.showNew()}
             >
-              {props.byFilter(plain as PlainFilter<M>, order)}
-            </div>
-          </>
-        }
-      />
+              {s.newRows >= NEW_MAX ? `${NEW_MAX}+` : formatNumber(s.newRows)} new — show
+            </button>
+          </div>
+        )}
+        <DataTable
+          label={props.label}
+          data={s.items}
+          count={s.count}
+          itemAt={(index) => itemAt(s.pages, index)}
+          onRangeChange={s.showRange}
+          columns={shownColumns}
+          flexColumn="stuckReason"
+          resetKey={`${JSON.stringify(s.filter)} ${s.shown}`}
+          rowMark={(item) => {
+            const note = markNote(s.marks[item.id], s.gone[item.id] === true);
+            if (!note) return null;
+            return { className: s.gone[item.id] ? 'row-kept row-gone' : 'row-kept', note };
+          }}
+          onScrolledChange={s.setScrolled}
+          sortColumn={props.sortColumn}
+          order={order}
+          onOrderChange={(order) => setFilter({ order })}
+          rowSelection={s.selection}
+          onRowSelectionChange={s.setSelection}
+          columnVisibility={visibility}
+          onColumnVisibilityChange={setVisibility}
+          hasMore={s.nextCursor !== null}
+          loading={s.loading}
+          loadingMore={s.loadingMore}
+          onLoadMore={s.loadMore}
+          onOpen={props.onOpen}
+          emptyText={props.emptyText}
+          toolbar={
+            <>
+              <div className="toolbar-group" role="group" aria-label="Actions on the selected rows">
+                <BulkActions
+                  blocked={writeBlock}
+                  actions={props.actions.map((a) => {
+                    const e = eligible(a.kind, selected, a.target);
+                    return {
+                      label: ACTIONS[a.kind].label,
+                      danger: ACTIONS[a.kind].irreversible,
+                      unavailable: e.why,
+                      title:
+                        e.eligible < selected.length
+                          ? `${e.eligible} of ${selected.length} selected can be ${ACTIONS[a.kind].done}`
+                          : undefined,
+                      onRun: () => {
+                        const turnOf = a.turnOf;
+                        request(
+                          requestFor(a.kind, selected, a.target, {
+                            turnOf: turnOf
+                              ? Object.fromEntries(selected.map((it) => [a.target(it), turnOf(it)]))
+                              : undefined,
+                          }),
+                        );
+                      },
+                    };
+                  })}
+                />
+              </div>
+              <div
+                className="toolbar-group toolbar-by-filter"
+                role="group"
+                aria-label="Actions on every row matching the filter"
+              >
+                {props.byFilter(plain as PlainFilter<M>, order)}
+              </div>
+            </>
+          }
+        />
+      </div>
     </div>
   );
 }

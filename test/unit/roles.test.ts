@@ -23,14 +23,17 @@ function gatewayFile(options?: Parameters<typeof writeGatewayFile>[2]): string {
 }
 
 /**
- * Commits to a table of the test's own in `file`, as another process would (the SPEC tables are
- * untouched). An engine's change watch reports such a commit as `changed` from its next counts
- * poll: the positive signal that a poll ran since.
+ * Commits a timeline entry to `file`, as another process would (the SPEC tables are untouched).
+ * An engine's change watch reports such a commit as `changed` from its next poll (a commit that
+ * changes no lifecycle data, e.g. to a table of the test's own, says nothing since issue 12):
+ * the positive signal that a poll ran since.
  */
 function probeCommit(file: string): void {
   const db = new Database(file);
   try {
-    db.exec('CREATE TABLE IF NOT EXISTS test_probe (n INTEGER); INSERT INTO test_probe VALUES (1)');
+    db.exec(
+      "INSERT INTO message_history (kind, entity_id, subject_id, actor, reason, at) VALUES ('turn', 'test-probe', 'test-probe', 'gateway', 'test probe', 0)",
+    );
   } finally {
     db.close();
   }

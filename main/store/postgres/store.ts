@@ -11,6 +11,7 @@ import { PG_TYPES, SQL_NOW, measured, newServerClock, sessionOptions, type PgCor
 import { expire } from './expiry';
 import { finalizeTurn } from './finalize';
 import { liveness } from './liveness';
+import { changeStamp } from './change-stamp';
 import { prune } from './maintenance';
 import { operatorAbort, operatorPrune, operatorReplay, operatorRetry, operatorTerminate } from './operator';
 import { ack, beginSend, enqueue, fail, getRow } from './outbox';
@@ -188,6 +189,7 @@ export class PgStore implements LifecycleStore {
   channelStats: LifecycleStore['channelStats'] = () => Promise.reject(new Error('channelStats: not implemented yet'));
   series: LifecycleStore['series'] = (w, b) => series(this.core, w, b);
   liveness: LifecycleStore['liveness'] = (last) => liveness(this.core, last ?? null);
+  changeStamp: LifecycleStore['changeStamp'] = () => changeStamp(this.core);
 
   watch(listener: () => void): () => void {
     const stop = watchChanges(this.core, listener);

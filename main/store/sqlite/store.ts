@@ -4,6 +4,7 @@ import { Pacer } from './pacer';
 import type { SearchIndexState } from '../../lifecycle/search-backfill';
 import { Lifecycle, type LifecycleOptions } from '../../lifecycle/lifecycle';
 import { liveness } from '../../lifecycle/liveness';
+import { changeStamp } from '../../lifecycle/queries/change-stamp';
 import type { LifecycleStore, RecoveryStore, StoreOptions } from '../contract';
 import { sqliteRecovery } from './recovery';
 
@@ -100,6 +101,7 @@ export class SqliteStore implements LifecycleStore {
   auditTrail: LifecycleStore['auditTrail'] = async (f) => this.lc.auditTrail(f);
   series: LifecycleStore['series'] = async (w, b) => this.lc.series(w, b);
   liveness: LifecycleStore['liveness'] = async (last) => liveness(this.lc.core, last ?? null);
+  changeStamp: LifecycleStore['changeStamp'] = async () => changeStamp(this.lc.core);
 
   /** How far the search index's backfill got (undefined: a file without the index). */
   searchIndexState(): SearchIndexState | undefined {
