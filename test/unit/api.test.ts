@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   API_METHODS,
+  CURSOR_MAX_LENGTH,
+  ID_MAX_LENGTH,
   type ApiMethod,
   type AppInfo,
   type ApiResult,
@@ -525,12 +527,12 @@ eachBackend('bad arguments answer invalid_argument without throwing', async (c) 
     ['listTurns', { stuck: 'yes' }],
     ['listTurns', { order: 'random' }],
     ['listTurns', { cursor: 'not-a-cursor' }],
-    ['listTurns', { cursor: 'x'.repeat(401) }],
+    ['listTurns', { cursor: 'x'.repeat(CURSOR_MAX_LENGTH + 1) }],
     ['listOutbox', { kind: 'poem' }],
     ['listOutbox', { turnId: '' }],
     ['getTurn', { id: 7 }],
     ['getTurn', { id: '' }],
-    ['getTurn', { id: 'x'.repeat(201) }],
+    ['getTurn', { id: 'x'.repeat(ID_MAX_LENGTH + 1) }],
     ['getTurn', {}],
     ['getAudit', { limit: -1 }],
     ['replayTurns', { ids: f.failedTurn }],

@@ -2,7 +2,7 @@
 // with every insert, status change and attempt, whoever writes it, and not with a worker's
 // heartbeat; the API's ChangeWatch, told of every commit by another process, says `changed`
 // only when the stamp moved. The second half runs a real second process on the same data: a
-// recovery worker heartbeating for an idle minute (LIVE_IDLE_MS), then a gateway's plain SQL.
+// recovery worker heartbeating for 15 idle seconds (LIVE_IDLE_MS; 60 heartbeats), then a gateway's plain SQL.
 // Run with `--change-stamp-child <target> <tickMs>` this file is that process.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -17,7 +17,7 @@ import type { ApiEvent } from '../../shared/api';
 import { eachBackend, storeSql } from '../helpers/backends';
 import { ROUTE, delay, makeClock, uid } from '../helpers/temp-db';
 
-const IDLE_MS = Number(process.env.LIVE_IDLE_MS ?? 60_000);
+const IDLE_MS = Number(process.env.LIVE_IDLE_MS ?? 15_000);
 const CHILD = '--change-stamp-child';
 
 /** A turn with a final row that failed and will be retried: an open turn and a pending row. */
