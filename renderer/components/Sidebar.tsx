@@ -52,13 +52,18 @@ export function Sidebar({ active, stuck, info, link, theme, onCycleTheme, roleRe
       <ul className="nav-list">
         {NAV.map((n) => (
           <li key={n.view}>
-            <a href={hrefFor({ view: n.view } as Route)} aria-current={active === n.view ? 'page' : undefined}>
+            <a
+              href={hrefFor({ view: n.view } as Route)}
+              aria-current={active === n.view ? 'page' : undefined}
+              // In the narrow window's icon rail the label is hidden: the tooltip names the icon.
+              title={n.label}
+            >
               <Icon size={18} strokeWidth={1.8}>
                 {n.icon}
               </Icon>
               <span className="nav-label">{n.label}</span>
               {stuck[n.view] ? (
-                <span className="nav-count" title={`${stuck[n.view]} stuck`}>
+                <span className="nav-count" title={`${formatNumber(stuck[n.view] ?? 0)} stuck`}>
                   {formatNumber(stuck[n.view] ?? 0)}
                   <span className="sr-only"> stuck</span>
                 </span>
@@ -85,7 +90,8 @@ export function Sidebar({ active, stuck, info, link, theme, onCycleTheme, roleRe
           </div>
         )}
         <button type="button" className="btn btn-ghost btn-small theme-toggle" onClick={onCycleTheme}>
-          Theme: {theme}
+          <span className="theme-word">Theme: </span>
+          {theme}
         </button>
       </div>
     </nav>
