@@ -71,10 +71,11 @@ export function Timeline({
                   <StatusBadge status={e.toStatus} />
                 </span>
               ) : (
-                <>
+                // One grid cell with the change, like the reason beside it.
+                <span className="transition-event">
                   <Transition from={e.fromStatus} to={e.toStatus} />
                   {w.event && <span className="event">{w.event}</span>}
-                </>
+                </span>
               )}
               {/* One grid cell: the operator's note and the bulk job read as part of the reason. */}
               <span className="reason">

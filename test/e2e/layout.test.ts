@@ -7,7 +7,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { eventually, launchBrowser, openDesk, screenshot } from './harness';
 import { TurnDetailPage } from './pages/detail';
 import { TablePage } from './pages/tables';
-import { mixedStory, type MixedStory } from './seed';
+import { mixedStory, stuckSend, type MixedStory } from './seed';
 
 let browser: Browser;
 before(async () => {
@@ -55,12 +55,16 @@ function clipped(page: Page, selector: string): Promise<string[]> {
 }
 
 /** The story, with an operator's retry (a long reason, for the audit) and a turn with a UUIDv7 id. */
-function story(): MixedStory & { uuidTurn: string } {
+function story(): MixedStory & { uuidTurn: string; wide: { turnId: string; rowId: string } } {
   const s = mixedStory(60, 3);
+  // A send with what makes a table wide: a long unbroken target and an error that is one long URL.
+  const wide = stuckSend(s.db, { session: 'telegram:agent-main-telegram-dm-1172638400-thread-998877665544' }, [
+    'https://api.telegram.org/bot123456:ABCDEF/sendMessage?chat_id=1172638400&reply_to_message_id=9260&message_thread_id=998877665544 returned 400',
+  ]);
   s.db.lc.operatorRetry(
     s.stuck.rowId,
     'cli:alice',
-    'telegram was rate-limiting us from 14:02 to 14:20; the user asked in ticket 4411 why the reply never came, so we retry now',
+    'telegram was rate-limiting us from 14:02 to 14:20; (https://status.example.com/incidents/2026-12-01-telegram-bot-api-rate-limits) the user asked in ticket 4411 why the reply never came, so we retry now',
   );
   // The gateway's own ids: UUIDv7, time-ordered, sharing their head.
   const { turn } = s.db.lc.accept({
@@ -77,7 +81,7 @@ function story(): MixedStory & { uuidTurn: string } {
     payload: { text: 'hello again' },
     route: { channel: 'telegram', to: 'uuid-2' },
   });
-  return { ...s, uuidTurn: turn.id };
+  return { ...s, uuidTurn: turn.id, wide: { turnId: wide.turn.id, rowId: wide.rowId } };
 }
 
 test(
@@ -89,17 +93,21 @@ test(
     const { served, page, problems } = await openDesk(t, browser, s.db.file, { width: 1400, height: 900 });
     const desk = new TurnDetailPage(page);
     await desk.open(served.url);
-    await desk.openTurn(s.failed.id);
-    await desk.openTurn(s.stuck.turn.id);
+    await desk.openTurn(s.wide.turnId);
     for (const width of [1280, 1400, 1440, 1600]) {
       await page.setViewportSize({ width, height: 900 });
       const card = page.locator('section.card', { has: page.getByRole('table', { name: 'Outbox rows of this turn' }) });
       const cardBox = await box(card);
       for (const name of ['Retry now', 'Terminate'] as const) {
-        const button = desk.rowAction(s.stuck.rowId, name);
+        const button = desk.rowAction(s.wide.rowId, name);
         await button.waitFor();
         within(await box(button), cardBox, `${name} at ${width} px`);
         within(await box(button), { x: 0, y: 0, width, height: 900 }, `${name} at ${width} px (viewport)`);
+      }
+      // The timeline's long error wraps inside its card too.
+      const timelineCard = await box(page.locator('section.card', { has: desk.timeline() }));
+      for (const part of await desk.timeline().locator('li > *').all()) {
+        within(await box(part), timelineCard, `a timeline entry's part at ${width} px`);
       }
       if (width === 1400) await screenshot(page, 'layout-turn-detail-1400-light', { fitContent: true });
     }
