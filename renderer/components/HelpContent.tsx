@@ -119,10 +119,11 @@ const KEY_NAMES: Record<string, string> = { Escape: 'Esc' };
 
 function Section({ id, title, children }: { id: string; title: string; children: ReactNode }) {
   return (
-    <section className="help-section" aria-labelledby={`help-${id}`}>
+    // Headed blocks, not landmarks: the help is one region, its sections are found by heading.
+    <div className="help-section">
       <h3 id={`help-${id}`}>{title}</h3>
       {children}
-    </section>
+    </div>
   );
 }
 
