@@ -59,7 +59,7 @@ export const SHOTS: Shot[] = [
   { name: 'turns', hash: () => '#/turns', ready: firstRow('Turns') },
   { name: 'outbox', hash: () => '#/outbox', ready: firstRow('Outbox') },
   { name: 'errors', hash: () => '#/errors', ready: firstRow('Error groups'), fit: true },
-  { name: 'audit', hash: () => '#/audit', ready: (c) => c.page.locator('.content h1').waitFor(), fit: true },
+  { name: 'audit', hash: () => '#/audit', ready: firstRow('Audit trail'), fit: true },
   {
     name: 'turn-detail',
     hash: (c) => `#/turn/${encodeURIComponent(c.stuckTurn)}`,
@@ -113,6 +113,7 @@ test('screenshots: every view and dialog at 1,280 and 820 px, light and dark', {
   const file = path.join(tempDir('lifecycle-e2e-shots-'), 'message-lifecycle.db');
   const served = await serve(file, ['--demo', '--seed', '1']);
   t.after(() => served.stop());
+  let stuckTurn: string | undefined;
   const only = process.env.SHOTS ? new Set(process.env.SHOTS.split(',')) : null;
   const themes = process.env.SHOT_THEMES ? (process.env.SHOT_THEMES.split(',') as (typeof THEMES)[number][]) : THEMES;
   for (const width of WIDTHS) {
@@ -120,13 +121,20 @@ test('screenshots: every view and dialog at 1,280 and 820 px, light and dark', {
       const { context, page, problems } = await newPage(browser, { width, height: 900, colorScheme: theme });
       const desk = new DeskPage(page);
       await desk.open(served.url);
-      // A turn whose outbox row is stuck: its page shows the rows table, the stuck reason and a timeline.
-      const stuckTurn = await eventually(async () => {
+      // Once: a turn whose outbox row is stuck (its page shows the rows, the reason, a timeline),
+      // then a person's retry of that row with a long reason, for the audit and the timeline.
+      stuckTurn ??= await eventually(async () => {
         const { body } = await desk.apiCall('listOutbox', { stuck: true, limit: 50 });
-        const items = (body as { value: { items: { turnId: string | null }[] } }).value.items;
-        const turnId = items.find((i) => i.turnId)?.turnId;
-        assert.ok(turnId, 'the demo has a stuck outbox row of a turn');
-        return turnId;
+        const items = (body as { value: { items: { id: string; turnId: string | null }[] } }).value.items;
+        const item = items.find((i) => i.turnId);
+        assert.ok(item?.turnId, 'the demo has a stuck outbox row of a turn');
+        const { status } = await desk.apiCall('retryRows', {
+          ids: [item.id],
+          reason:
+            'telegram was rate-limiting us from 14:02 to 14:20; the user asked in ticket 4411 why the reply never came',
+        });
+        assert.equal(status, 200);
+        return item.turnId;
       }, 30_000);
       const c: ShotContext = { desk, page, stuckTurn };
       for (const shot of SHOTS) {

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
 import { buildSync } from 'esbuild';
 import { newId } from '../../main/lifecycle/ids';
-import { tempDir } from '../helpers/temp-db';
 
 // The renderer's pure helpers (renderer/ is checked by tsconfig.web.json, not built by tsc -b):
 // bundled from their source with the renderer's own bundler, then loaded as a module.
@@ -20,9 +18,10 @@ function load<T>(entry: string): T {
     write: false,
     logLevel: 'silent',
   });
-  const file = path.join(tempDir('lifecycle-renderer-'), `${path.basename(entry, path.extname(entry))}.js`);
-  fs.writeFileSync(file, out.outputFiles[0]!.text);
-  return require(file) as T;
+  // Bundled whole (nothing left to require): run it as a CommonJS module body.
+  const mod = { exports: {} as T };
+  new Function('module', 'exports', out.outputFiles[0]!.text)(mod, mod.exports);
+  return mod.exports;
 }
 
 // Their signatures, restated: tsc -b cannot see renderer/ (the web typecheck checks the sources).
