@@ -1,7 +1,6 @@
 import type { HistoryEntry } from '../../shared/types';
 import { formatTime } from '../format';
 import { ShortId } from './ShortId';
-import { StatusBadge } from './StatusBadge';
 import { changeWords, lastFailureIndex } from './timeline-words';
 import { Transition } from './Transition';
 
@@ -25,9 +24,9 @@ export function Actor({ entry }: { entry: Pick<HistoryEntry, 'actor' | 'by'> }) 
 }
 
 /**
- * The history of a turn and its rows: time, actor, what happened (from → to, or the event in
- * words when the status stayed: "retry scheduled", "attempt 2 failed"), reason, the operator's
- * note, the bulk job. `nextAttempt` gives a pending row's next try, said at its last failure.
+ * The history of a turn and its rows: time, actor, from → to (or "stays queued"), the event in
+ * words where the statuses do not say it ("retry scheduled", "attempt 2 failed") before the
+ * reason, the operator's note, the bulk job. `nextAttempt` gives a pending row's next try, said at its last failure.
  */
 export function Timeline({
   entries,
@@ -64,21 +63,10 @@ export function Timeline({
               )}
             </span>
             <span className="change">
-              {w.same && e.toStatus !== null ? (
-                <span className="transition">
-                  {w.event && <span className="event">{w.event}</span>}
-                  <span className="muted">still</span>
-                  <StatusBadge status={e.toStatus} />
-                </span>
-              ) : (
-                // One grid cell with the change, like the reason beside it.
-                <span className="transition-event">
-                  <Transition from={e.fromStatus} to={e.toStatus} />
-                  {w.event && <span className="event">{w.event}</span>}
-                </span>
-              )}
+              <Transition from={e.fromStatus} to={e.toStatus} />
               {/* One grid cell: the operator's note and the bulk job read as part of the reason. */}
               <span className="reason">
+                {w.event && <strong className="event">{`${w.event}${e.reason ? ': ' : ''}`}</strong>}
                 {e.reason ?? ''}
                 {next !== null && (
                   <span className="next-try">{`${e.reason ? ', ' : ''}next try at ${formatTime(next)}`}</span>

@@ -4,7 +4,7 @@ import type { HistoryEntry } from '../../shared/types';
 export interface ChangeWords {
   /** The event in words ("retry scheduled", "attempt 3 failed"); null: the statuses say it. */
   event: string | null;
-  /** True when the status stayed the same: show it once ("still queued"), not "queued → queued". */
+  /** True when the status stayed the same ("stays queued", not "queued → queued"). */
   same: boolean;
 }
 
@@ -36,7 +36,7 @@ export function changeWords(entries: readonly Entry[]): ChangeWords[] {
       failures.set(key, n);
       return { event: `attempt ${n} failed`, same };
     }
-    return { event: same ? 'no status change' : null, same };
+    return { event: null, same };
   });
 }
 

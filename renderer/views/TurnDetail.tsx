@@ -348,7 +348,7 @@ export function TurnDetailView({ id }: { id: string }) {
           {terminal
             ? `Finished: ${plainStatus(turn.status)}${turn.terminalReason ? ` (${plainStatus(turn.terminalReason)})` : ''}.`
             : stuckRows
-              ? `Not stuck yet; ${stuckRows === 1 ? '1 outbox row is' : `${stuckRows} outbox rows are`} (see below).`
+              ? `The turn is not stuck yet, but ${stuckRows === 1 ? '1 of its outbox rows is' : `${formatNumber(stuckRows)} of its outbox rows are`} (see below).`
               : 'Not stuck.'}
         </div>
       )}

@@ -138,7 +138,7 @@ test(
     );
     const retry = texts.find((x) => /retry scheduled/.test(x));
     assert.ok(retry, texts.join('\n'));
-    assert.match(retry, /still\s+failed retryable/);
+    assert.match(retry, /stays\s+failed retryable/);
     // No entry shows the same status twice as a change.
     const sameTwice = await desk
       .timeline()

@@ -71,7 +71,8 @@ export const SHOTS: Shot[] = [
     hash: (c) => `#/turn/${encodeURIComponent(c.stuckTurn)}`,
     ready: (c) => c.page.getByRole('list', { name: 'Timeline' }).waitFor(),
     open: async (c) => {
-      await c.page.locator('.detail-actions').getByRole('button', { name: 'Abort session', exact: true }).click();
+      // The demo runs on: whichever of the turn's actions it can still take (abort, replay, replay as new).
+      await c.page.locator('.detail-actions button:enabled').first().click();
       await dialog(c).waitFor();
     },
     close: closeDialog,
