@@ -243,6 +243,8 @@ test('ids are cut in the middle, whole on hover, and copied by a labelled button
   const shown = await link.innerText();
   assert.equal(shown, `${s.uuidTurn.slice(0, 6)}…${s.uuidTurn.slice(-8)}`);
   assert.equal(await link.getAttribute('title'), s.uuidTurn);
+  // The cell reads as one line of text (no line breaks from the button beside the id).
+  assert.equal((await row.locator('td.col-id').innerText()).trim(), shown);
   // The id and its button fit their column: nothing of the shortened id is cut.
   assert.deepEqual(await clipped(page, '.short-id > .mono'), []);
   // Two turns accepted in the same second: their shortened ids differ.
