@@ -92,7 +92,7 @@ const ACTIONS: ActionHelp[] = [
     name: 'Terminate',
     offered: 'a send that is waiting or will be retried',
     does: 'Stops it for good: it becomes failed for good (stopped by an operator) and is never sent.',
-    never: 'can be undone — but "Resend" can still send a new copy later.',
+    never: 'reopens: it cannot be undone, though "Resend" can still send a new copy later.',
   },
   {
     name: 'Resend',

@@ -275,6 +275,10 @@ test('every count is written one way: 1,000,000, not 1000000', { timeout: 60_000
   const desk = new TurnDetailPage(page);
   await desk.open(served.url);
   await page.locator('.recharts-surface').first().waitFor();
+  // The stuck lists, half a row wide at this width: each item's own id is whole, its line ends with the channel.
+  assert.deepEqual(await clipped(page, '.stuck-line > .short-id:nth-child(2) > .mono'), []);
+  const line = page.getByRole('list', { name: 'Stuck outbox rows' }).locator('.stuck-line').first();
+  within(await box(line.locator('.push')), await box(line), 'the stuck row line ends with its channel');
   const main = page.locator('#main');
   await eventually(async () => assert.match(await main.innerText(), /\b1,000,000\b/));
   const text = await main.innerText();

@@ -108,6 +108,20 @@ export const SHOTS: Shot[] = [
       await c.page.locator('#shortcut-help').waitFor({ state: 'hidden' });
     },
   },
+  {
+    // The help's lower half: why stuck, the actions, the shortcuts.
+    name: 'dialog-help-actions',
+    hash: () => '#/overview',
+    ready: (c) => c.page.locator('.recharts-surface').first().waitFor(),
+    open: async (c) => {
+      await c.page.keyboard.press('?');
+      await c.page.locator('#help-actions').scrollIntoViewIfNeeded();
+    },
+    close: async (c) => {
+      await c.page.keyboard.press('Escape');
+      await c.page.locator('#shortcut-help').waitFor({ state: 'hidden' });
+    },
+  },
 ];
 
 test('screenshots: every view and dialog at 1,280 and 820 px, light and dark', { timeout: 300_000 }, async (t) => {
