@@ -42,10 +42,14 @@ export function humanStatus(status: string): string {
   return status.replace(/_/g, ' ');
 }
 
+/** How many characters of an id's end `shortId` keeps. */
+export const ID_TAIL = 8;
+
 /**
- * A long id shortened in the middle ("0193a4f2…9c1e07"): both ends stay, since ids made close
- * in time share their start and a person compares the end. Show the full id on hover.
+ * A long id shortened in the middle ("01a230…c79f3e21"): ids made close in time (UUIDv7) share
+ * their start, so the end — 32 random bits — is what tells them apart; the start only says the
+ * id is one of these. Short ids ("turn-12") are shown whole. The full id goes on hover.
  */
-export function shortId(id: string, keep = 8): string {
-  return id.length <= keep * 2 + 2 ? id : `${id.slice(0, keep)}…${id.slice(-6)}`;
+export function shortId(id: string, head = 6, tail = ID_TAIL): string {
+  return id.length <= head + tail + 2 ? id : `${id.slice(0, head)}…${id.slice(-tail)}`;
 }

@@ -1,3 +1,4 @@
+import { formatNumber } from '../format';
 import type { ReactNode } from 'react';
 import type { IntegrityState } from '../../shared/api';
 import { Icon, LOCK_GLYPH } from './Icon';
@@ -39,7 +40,7 @@ export function IntegrityNotice({ integrity }: { integrity: IntegrityState | nul
           Checking the file…{' '}
           {integrity.total > 0 && (
             <span className="num">
-              {integrity.checked}/{integrity.total} tables
+              {formatNumber(integrity.checked)}/{formatNumber(integrity.total)} tables
             </span>
           )}
         </span>

@@ -2,6 +2,7 @@ import { useId } from 'react';
 import type { ErrorGroup } from '../../shared/triage';
 import { formatAgo, formatNumber, formatTime } from '../format';
 import { hrefFor } from '../routing';
+import { IdLink, ShortId } from './ShortId';
 
 /** A group action a row offers (each opens the bulk dialog with the group as its filter). */
 export type GroupAction = 'retry' | 'resend' | 'terminate' | 'replay-as-new';
@@ -93,11 +94,9 @@ export function ErrorGroupsTable({ groups, now, blocked, onAction, membersHref }
                     {g.sampleError}
                   </span>{' '}
                   {g.subject === 'turn' ? (
-                    <a className="mono" href={hrefFor({ view: 'turn', id: g.sampleId })}>
-                      {g.sampleId}
-                    </a>
+                    <IdLink id={g.sampleId} href={hrefFor({ view: 'turn', id: g.sampleId })} />
                   ) : (
-                    <span className="mono">{g.sampleId}</span>
+                    <ShortId id={g.sampleId} />
                   )}
                 </span>
                 <div className="group-actions">

@@ -1,7 +1,5 @@
 import { useEffect, useRef } from 'react';
-
-/** How a key reads in the help (KeyboardEvent.key names otherwise). */
-const KEY_NAMES: Record<string, string> = { Escape: 'Esc' };
+import { HelpContent } from './HelpContent';
 
 export interface HelpPopoverProps {
   open: boolean;
@@ -10,7 +8,7 @@ export interface HelpPopoverProps {
   shortcuts: readonly { keys: string[][]; label: string }[];
 }
 
-/** The "?" button of the topbar and its list of keyboard shortcuts (a click outside closes it). */
+/** The "?" button of the topbar and its help: statuses, stuck reasons, actions, shortcuts (a click outside closes it). */
 export function HelpPopover({ open, onOpenChange, shortcuts }: HelpPopoverProps) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -36,29 +34,8 @@ export function HelpPopover({ open, onOpenChange, shortcuts }: HelpPopoverProps)
       </button>
       {open && (
         <div id="shortcut-help" className="popover" role="region" aria-label="Keyboard shortcuts">
-          <h2>Keyboard shortcuts</h2>
-          <table>
-            <tbody>
-              {shortcuts.map(({ keys, label }) => (
-                <tr key={label}>
-                  <td>
-                    {keys.map((sequence, i) => (
-                      <span key={sequence.join(' ')}>
-                        {i > 0 && <span className="muted"> or </span>}
-                        {sequence.map((key, j) => (
-                          <span key={key}>
-                            {j > 0 && ' '}
-                            <kbd>{KEY_NAMES[key] ?? key}</kbd>
-                          </span>
-                        ))}
-                      </span>
-                    ))}
-                  </td>
-                  <td>{label}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <h2>Help</h2>
+          <HelpContent shortcuts={shortcuts} />
         </div>
       )}
     </div>

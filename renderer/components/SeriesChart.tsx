@@ -2,6 +2,7 @@ import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import type { SeriesWindow } from '../../shared/api';
 import { TURN_ACTIVE_STATUSES } from '../../shared/types';
 import type { SeriesPoint } from '../../shared/views';
+import { formatNumber } from '../format';
 import type { PlotKind, Row } from './SeriesPlots';
 
 // The Activity section: its frame (title, window buttons, panel captions) is drawn at once; the
@@ -97,21 +98,21 @@ export function SeriesChart({ series, window, onWindowChange }: SeriesChartProps
       <div className="chart-grid">
         <Panel
           title="Turns entered per status"
-          summary={series ? `${totals.accepted} new` : ''}
+          summary={series ? `${formatNumber(totals.accepted)} new` : ''}
           kind="entered"
           data={shown > 0 ? entered : null}
           window={window}
         />
         <Panel
           title="Open turns"
-          summary={series ? `${openNow} now` : ''}
+          summary={series ? `${formatNumber(openNow)} now` : ''}
           kind="open"
           data={shown > 1 ? open : null}
           window={window}
         />
         <Panel
           title="Deliveries and failures"
-          summary={series ? `${totals.delivered} delivered, ${totals.failed} failed` : ''}
+          summary={series ? `${formatNumber(totals.delivered)} delivered, ${formatNumber(totals.failed)} failed` : ''}
           kind="outbox"
           data={shown > 2 ? outbox : null}
           window={window}

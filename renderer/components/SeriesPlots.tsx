@@ -14,7 +14,7 @@ import {
 } from 'recharts';
 import type { SeriesWindow } from '../../shared/api';
 import { OUTBOX_STATUSES, TURN_ACTIVE_STATUSES, TURN_STATUSES } from '../../shared/types';
-import { humanStatus, pad } from '../format';
+import { formatNumber, humanStatus, pad } from '../format';
 import { TONE_HEX, toneOf } from './status-tones';
 
 // The charts themselves (recharts and its d3 are most of the bundle): loaded by SeriesChart
@@ -40,7 +40,8 @@ const MARGIN = { top: 8, right: 12, bottom: 0, left: -16 };
 export default function SeriesPlot({ kind, data, window }: { kind: PlotKind; data: Row[]; window: SeriesWindow }) {
   const tooltip = {
     labelFormatter: (t: unknown) => new Date(Number(t)).toLocaleString(),
-    formatter: (v: unknown, name: unknown) => [String(v), humanStatus(String(name))] as [string, string],
+    formatter: (v: unknown, name: unknown) =>
+      [typeof v === 'number' ? formatNumber(v) : String(v), humanStatus(String(name))] as [string, string],
     wrapperClassName: 'chart-tooltip',
     isAnimationActive: false,
   };

@@ -57,13 +57,15 @@ export function Sidebar({ active, hrefs, stuck, info, link, theme, onCycleTheme,
             <a
               href={hrefs?.[n.view] ?? hrefFor({ view: n.view } as Route)}
               aria-current={active === n.view ? 'page' : undefined}
+              // In the narrow window's icon rail the label is hidden: the tooltip names the icon.
+              title={n.label}
             >
               <Icon size={18} strokeWidth={1.8}>
                 {n.icon}
               </Icon>
               <span className="nav-label">{n.label}</span>
               {stuck[n.view] ? (
-                <span className="nav-count" title={`${stuck[n.view]} stuck`}>
+                <span className="nav-count" title={`${formatNumber(stuck[n.view] ?? 0)} stuck`}>
                   {formatNumber(stuck[n.view] ?? 0)}
                   <span className="sr-only"> stuck</span>
                 </span>
@@ -90,7 +92,8 @@ export function Sidebar({ active, hrefs, stuck, info, link, theme, onCycleTheme,
           </div>
         )}
         <button type="button" className="btn btn-ghost btn-small theme-toggle" onClick={onCycleTheme}>
-          Theme: {theme}
+          <span className="theme-word">Theme: </span>
+          {theme}
         </button>
       </div>
     </nav>

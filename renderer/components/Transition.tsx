@@ -14,6 +14,15 @@ export function Transition({ from, to }: { from: string | null; to: string | nul
       </span>
     );
   }
+  if (from === to) {
+    // A request that leaves the status as it is (a retry of a waiting send): not "queued → queued".
+    return (
+      <span className="transition">
+        <span className="muted">stays</span>
+        <StatusBadge status={from} />
+      </span>
+    );
+  }
   return (
     <span className="transition">
       <StatusBadge status={from} />

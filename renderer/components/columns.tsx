@@ -1,4 +1,5 @@
 import { createColumnHelper } from '@tanstack/react-table';
+import { formatNumber } from '../format';
 import { NONE } from './Time';
 import { StatusBadge } from './StatusBadge';
 
@@ -22,7 +23,7 @@ export function sharedColumns<T extends Listed>() {
       id: 'attemptCount',
       header: 'Attempts',
       size: 92,
-      cell: (c) => <span className="num">{c.getValue()}</span>,
+      cell: (c) => <span className="num">{formatNumber(c.getValue())}</span>,
     }),
     /** The table's flex column: it takes the remaining width. */
     stuckReason: col.accessor((r) => r.stuckReason, {

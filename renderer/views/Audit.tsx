@@ -3,6 +3,7 @@ import type { HistoryEntry } from '../../shared/types';
 import { ErrorNotice } from '../components/Banners';
 import { ExportMenu } from '../components/ExportMenu';
 import { DebouncedInput, SelectField } from '../components/FilterBar';
+import { IdLink, ShortId } from '../components/ShortId';
 import { StaticTable } from '../components/StaticTable';
 import { Time } from '../components/Time';
 import { DateTimeField } from '../components/TimeRange';
@@ -42,21 +43,16 @@ function What({ e }: { e: HistoryEntry }) {
   const subject =
     e.kind === 'outbox' && e.subjectId && e.subjectId !== e.entityId ? (
       <>
-        row <span className="mono">{e.entityId}</span> of{' '}
-        <a className="mono" href={hrefFor({ view: 'turn', id: e.subjectId })}>
-          {e.subjectId}
-        </a>
+        row <ShortId id={e.entityId ?? ''} /> of{' '}
+        <IdLink id={e.subjectId} href={hrefFor({ view: 'turn', id: e.subjectId })} />
       </>
     ) : e.kind === 'turn' && e.entityId ? (
       <>
-        turn{' '}
-        <a className="mono" href={hrefFor({ view: 'turn', id: e.entityId })}>
-          {e.entityId}
-        </a>
+        turn <IdLink id={e.entityId} href={hrefFor({ view: 'turn', id: e.entityId })} />
       </>
     ) : (
       <>
-        row <span className="mono">{e.entityId}</span>
+        row <ShortId id={e.entityId ?? ''} />
       </>
     );
   return (

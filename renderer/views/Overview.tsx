@@ -11,6 +11,7 @@ import { ActionHint, ErrorNotice } from '../components/Banners';
 import { CountsGrid, type CountItem } from '../components/CountsGrid';
 import { SeriesChart } from '../components/SeriesChart';
 import { StatusBadge } from '../components/StatusBadge';
+import { IdLink, ShortId } from '../components/ShortId';
 import { StuckList } from '../components/StuckList';
 import { WorkersCard } from '../components/WorkersCard';
 import { formatDuration } from '../../shared/stuck';
@@ -176,9 +177,7 @@ export function OverviewView() {
           line={(t) => (
             <>
               <StatusBadge status={t.status} />
-              <a className="mono" href={hrefFor({ view: 'turn', id: t.id })}>
-                {t.id}
-              </a>
+              <IdLink id={t.id} href={hrefFor({ view: 'turn', id: t.id })} />
               <span className="muted mono">{t.sessionKey}</span>
               <span className="muted push">{formatAgo(t.updatedAt, now)}</span>
             </>
@@ -193,12 +192,8 @@ export function OverviewView() {
           line={(r) => (
             <>
               <StatusBadge status={r.status} />
-              <span className="mono">{r.id}</span>
-              {r.turnId && (
-                <a className="mono muted" href={hrefFor({ view: 'turn', id: r.turnId })}>
-                  turn {r.turnId}
-                </a>
-              )}
+              <ShortId id={r.id} />
+              {r.turnId && <IdLink id={r.turnId} prefix="turn " href={hrefFor({ view: 'turn', id: r.turnId })} />}
               <span className="muted push">{r.channel}</span>
             </>
           )}

@@ -5,12 +5,13 @@ import type { OutboxListItem } from '../../shared/views';
 import { ActionButton } from '../components/ActionButton';
 import { ActionHint, ErrorNotice } from '../components/Banners';
 import { Payload } from '../components/Payload';
+import { CopyButton } from '../components/CopyButton';
 import { IdLink, ShortId } from '../components/ShortId';
 import { StaticTable } from '../components/StaticTable';
 import { StatusBadge } from '../components/StatusBadge';
 import { NONE } from '../components/Time';
 import { Timeline } from '../components/Timeline';
-import { formatAgo, formatRelative, formatTime, humanStatus, shortId } from '../format';
+import { formatAgo, formatNumber, formatRelative, formatTime, humanStatus, shortId } from '../format';
 import { useNow } from '../hooks';
 import { hrefFor } from '../routing';
 import { ACTIONS, useActionsStore } from '../stores/actions';
@@ -54,7 +55,7 @@ function TurnFields({ turn, now }: { turn: Turn; now: number }) {
       <Field label="Updated">
         {formatTime(turn.updatedAt)} <span className="muted">({formatAgo(turn.updatedAt, now)})</span>
       </Field>
-      <Field label="Attempts">{String(turn.attemptCount)}</Field>
+      <Field label="Attempts">{formatNumber(turn.attemptCount)}</Field>
       <Field label="Next attempt">
         {isTurnTerminal(turn.status)
           ? null
@@ -192,7 +193,7 @@ function OutboxRows({
             <time title={formatTime(r.queuedAt)}>{formatAgo(r.queuedAt, now)}</time>
           </td>
           <td className="num" data-label="attempts">
-            {r.attemptCount}
+            {formatNumber(r.attemptCount)}
           </td>
           <td className="wrap">
             {r.stuckReason ? (
@@ -323,7 +324,9 @@ export function TurnDetailView({ id }: { id: string }) {
           <a className="back" href={viewHref('turns')}>
             ← Turns
           </a>
+          {/* The page's own id is shown whole: this is where a person reads or copies it. */}
           <h2 className="mono">{turn.id}</h2>
+          <CopyButton text={turn.id} />
           <StatusBadge status={turn.status} />
         </div>
         <TurnActions turn={turn} replayedAs={replayedAs} writeBlock={writeBlock} />
@@ -346,7 +349,7 @@ export function TurnDetailView({ id }: { id: string }) {
           {terminal
             ? `Finished: ${plainStatus(turn.status)}${turn.terminalReason ? ` (${plainStatus(turn.terminalReason)})` : ''}.`
             : stuckRows
-              ? `Not stuck yet; ${stuckRows === 1 ? '1 outbox row is' : `${stuckRows} outbox rows are`} (see below).`
+              ? `The turn is not stuck yet, but ${stuckRows === 1 ? '1 of its outbox rows is' : `${formatNumber(stuckRows)} of its outbox rows are`} (see below).`
               : 'Not stuck.'}
         </div>
       )}
@@ -370,7 +373,13 @@ export function TurnDetailView({ id }: { id: string }) {
       </section>
       <section className="card" aria-labelledby="timeline-title">
         <h3 id="timeline-title">Timeline</h3>
-        <Timeline entries={history} />
+        <Timeline
+          entries={history}
+          nextAttempt={(rowId) => {
+            const r = outbox.find((x) => x.id === rowId);
+            return r && r.status === 'failed_retryable' ? r.nextAttemptAt : null;
+          }}
+        />
       </section>
     </div>
   );
