@@ -455,7 +455,7 @@ test('screenshots: every view at 1280 and 820 px, light and dark, as an observer
       await desk.open(served);
       await desk.livenessBanner().waitFor();
       await page.locator('.recharts-surface').first().waitFor();
-      await screenshot(page, `overview-${width}-${scheme}`, { fitContent: true });
+      await screenshot(page, `observer-overview-${width}-${scheme}`, { fitContent: true });
       for (const [view, ready] of [
         ['turns', () => new TablePage(page, 'Turns').rows().first().waitFor()],
         ['outbox', () => new TablePage(page, 'Outbox').rows().first().waitFor()],
@@ -464,11 +464,11 @@ test('screenshots: every view at 1280 and 820 px, light and dark, as an observer
         await page.setViewportSize({ width, height: 900 });
         await desk.go(`#/${view}`);
         await ready();
-        await screenshot(page, `${view}-${width}-${scheme}`);
+        await screenshot(page, `observer-${view}-${width}-${scheme}`);
       }
       await desk.openTurn(stuck.turn.id);
       await desk.timeline().waitFor();
-      await screenshot(page, `turn-detail-${width}-${scheme}`, { fitContent: true });
+      await screenshot(page, `observer-turn-detail-${width}-${scheme}`, { fitContent: true });
       assert.deepEqual(problems.errors, []);
       await context.close();
     }
