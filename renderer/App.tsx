@@ -51,8 +51,19 @@ export function App() {
 
   return (
     <div className="app">
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(e) => {
+          // The hash is the route: move the focus without changing it.
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
+        Skip to content
+      </a>
       <AppSidebar route={route} link={link} />
-      <main className="content" id="main">
+      <main className="content" id="main" tabIndex={-1}>
         <header className="topbar">
           <h1>{TITLES[route.view]}</h1>
           <RunningJobs />

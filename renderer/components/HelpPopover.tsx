@@ -1,7 +1,8 @@
-import { useEffect, useRef } from 'react';
+import { useId } from 'react';
+import { Dialog } from './Dialog';
 
 /** How a key reads in the help (KeyboardEvent.key names otherwise). */
-const KEY_NAMES: Record<string, string> = { Escape: 'Esc' };
+const KEY_NAMES: Record<string, string> = { Escape: 'Esc', ' ': 'Space', ArrowUp: '↑', ArrowDown: '↓' };
 
 export interface HelpPopoverProps {
   open: boolean;
@@ -10,57 +11,65 @@ export interface HelpPopoverProps {
   shortcuts: readonly { keys: string[][]; label: string }[];
 }
 
-/** The "?" button of the topbar and its list of keyboard shortcuts (a click outside closes it). */
+/**
+ * The "?" button of the topbar and the help it opens: a modal dialog drawn where a popover
+ * would be (Tab stays inside, Escape or a click outside closes it, the focus comes back).
+ */
 export function HelpPopover({ open, onOpenChange, shortcuts }: HelpPopoverProps) {
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!open) return;
-    const onDown = (e: MouseEvent): void => {
-      if (ref.current && !ref.current.contains(e.target as Node)) onOpenChange(false);
-    };
-    document.addEventListener('mousedown', onDown);
-    return () => document.removeEventListener('mousedown', onDown);
-  }, [open, onOpenChange]);
+  const titleId = useId();
   return (
-    <div className="help" ref={ref}>
+    <div className="help">
       <button
         type="button"
         className="icon-button"
+        aria-haspopup="dialog"
         aria-expanded={open}
-        aria-controls="shortcut-help"
         onClick={() => onOpenChange(!open)}
         title="Keyboard shortcuts (?)"
       >
         <span aria-hidden="true">?</span>
         <span className="sr-only">Keyboard shortcuts</span>
       </button>
-      {open && (
-        <div id="shortcut-help" className="popover" role="region" aria-label="Keyboard shortcuts">
-          <h2>Keyboard shortcuts</h2>
-          <table>
-            <tbody>
-              {shortcuts.map(({ keys, label }) => (
-                <tr key={label}>
-                  <td>
-                    {keys.map((sequence, i) => (
-                      <span key={sequence.join(' ')}>
-                        {i > 0 && <span className="muted"> or </span>}
-                        {sequence.map((key, j) => (
-                          <span key={key}>
-                            {j > 0 && ' '}
-                            <kbd>{KEY_NAMES[key] ?? key}</kbd>
-                          </span>
-                        ))}
-                      </span>
-                    ))}
-                  </td>
-                  <td>{label}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+      <Dialog
+        open={open}
+        className="popover help-dialog"
+        label="Help"
+        onDismiss={() => onOpenChange(false)}
+        dismissOnBackdrop
+      >
+        <div className="help-dialog-body">
+          <section id="shortcut-help" aria-labelledby={titleId}>
+            <h2 id={titleId}>Keyboard shortcuts</h2>
+            <table>
+              <tbody>
+                {shortcuts.map(({ keys, label }) => (
+                  <tr key={label}>
+                    <td>
+                      {keys.map((sequence, i) => (
+                        <span key={sequence.join(' ')}>
+                          {i > 0 && <span className="muted"> or </span>}
+                          {sequence.map((key, j) => (
+                            <span key={key}>
+                              {j > 0 && ' '}
+                              <kbd>{KEY_NAMES[key] ?? key}</kbd>
+                            </span>
+                          ))}
+                        </span>
+                      ))}
+                    </td>
+                    <td>{label}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </section>
+          <div className="dialog-actions">
+            <button type="button" className="btn btn-small" onClick={() => onOpenChange(false)} data-autofocus>
+              Close
+            </button>
+          </div>
         </div>
-      )}
+      </Dialog>
     </div>
   );
 }
