@@ -121,3 +121,135 @@ for (const theme of ['light', 'dark'] as const) {
     },
   );
 }
+
+/** What has the focus, as the keyboard test needs to know it. */
+interface Focused {
+  tag: string;
+  text: string;
+  /** Inside the open dialog. */
+  inDialog: boolean;
+  /** A table row: its id and its aria-rowindex. */
+  rowId: string | null;
+  rowIndex: number | null;
+  /** Inside the turn page's actions. */
+  inActions: boolean;
+  /** Marked by the test (data-kb-mark). */
+  mark: string | null;
+}
+
+function focused(page: Page): Promise<Focused> {
+  return page.evaluate(() => {
+    const el = (globalThis as unknown as { document: { activeElement: HTMLElementLike | null } }).document
+      .activeElement;
+    interface HTMLElementLike {
+      tagName: string;
+      innerText?: string;
+      closest(s: string): unknown;
+      getAttribute(n: string): string | null;
+    }
+    if (!el) return { tag: '', text: '', inDialog: false, rowId: null, rowIndex: null, inActions: false, mark: null };
+    const isRow = el.tagName === 'TR';
+    return {
+      tag: el.tagName.toLowerCase(),
+      text: (el.innerText ?? '').trim().slice(0, 60),
+      inDialog: el.closest('dialog[open]') !== null,
+      rowId: isRow ? el.getAttribute('data-row-id') : null,
+      rowIndex: isRow ? Number(el.getAttribute('aria-rowindex')) : null,
+      inActions: el.closest('.detail-actions') !== null,
+      mark: el.getAttribute('data-kb-mark'),
+    };
+  });
+}
+
+/** Presses Tab until `done` holds for the focused element; fails after `limit` presses. */
+async function tabUntil(page: Page, what: string, done: (f: Focused) => boolean, limit = 60): Promise<Focused> {
+  const seen: string[] = [];
+  for (let i = 0; i < limit; i++) {
+    await page.keyboard.press('Tab');
+    const f = await focused(page);
+    if (done(f)) return f;
+    seen.push(`${f.tag}:${f.text}`);
+  }
+  throw new Error(`${what} not reached in ${limit} Tabs; focus went through: ${seen.join(' | ')}`);
+}
+
+test(
+  'keyboard alone: Turns link, first row, its page, an action dialog that keeps and returns the focus',
+  { timeout: 90_000 },
+  async (t) => {
+    const { db } = mixedStory(60, 3);
+    const { served, page, problems } = await openDesk(t, browser, db.file, { width: 1280, height: 900 });
+    const desk = new DeskPage(page);
+    await desk.open(served.url);
+    await page.locator('[data-count="attention.stuckTurns"]').filter({ hasText: /\d/ }).waitFor();
+
+    // The page's first tab stop skips the navigation; the next ones are the sidebar's views.
+    await page.keyboard.press('Tab');
+    assert.equal((await focused(page)).text, 'Skip to content');
+    assert.ok(await page.getByRole('link', { name: 'Skip to content' }).isVisible());
+    await tabUntil(page, 'the Turns link', (f) => f.tag === 'a' && /^Turns/.test(f.text), 8);
+    await page.keyboard.press('Enter');
+    await eventually(async () => assert.equal(await desk.heading().innerText(), 'Turns'));
+    const table = page.getByRole('table', { name: 'Turns', exact: true });
+    await table.locator('tbody tr[data-row-id]').first().waitFor();
+
+    // One tab stop for the rows: the first row (newest first), whatever the number of rows.
+    const first = await tabUntil(page, 'the first row', (f) => f.rowId !== null, 40);
+    assert.equal(first.rowIndex, 2, 'the first row after the header');
+    const newest = (
+      db.lc.db.prepare('SELECT id FROM message_turns ORDER BY accepted_at DESC, id DESC LIMIT 1').get() as {
+        id: string;
+      }
+    ).id;
+    assert.equal(first.rowId, newest);
+    // The arrows move between rows, Space ticks the row.
+    await page.keyboard.press('ArrowDown');
+    assert.equal((await focused(page)).rowIndex, 3);
+    await page.keyboard.press('ArrowUp');
+    assert.equal((await focused(page)).rowId, newest);
+    const box = table.locator(`tr[data-row-id="${newest}"]`).getByRole('checkbox');
+    await page.keyboard.press(' ');
+    assert.equal(await box.isChecked(), true);
+    await page.keyboard.press(' ');
+    assert.equal(await box.isChecked(), false);
+
+    // Enter opens it.
+    await page.keyboard.press('Enter');
+    await page.locator('.detail-title h2', { hasText: newest }).waitFor();
+
+    // To the first action the turn can take, and its dialog.
+    await tabUntil(page, 'an action of the turn', (f) => f.inActions && f.tag === 'button', 80);
+    await page.evaluate(() => {
+      const d = globalThis as unknown as { document: { activeElement: { setAttribute(n: string, v: string): void } } };
+      d.document.activeElement.setAttribute('data-kb-mark', 'opener');
+    });
+    await page.keyboard.press('Enter');
+    const dialog = desk.dialog();
+    await dialog.waitFor();
+    const start = await focused(page);
+    assert.ok(start.inDialog, 'the dialog took the focus');
+
+    // Tab goes round inside the dialog, both ways, and comes back to where it started.
+    const stops = await dialog.locator('button:not(:disabled), textarea, input, a[href]').count();
+    assert.ok(stops >= 2, `${stops} tab stops in the dialog`);
+    const round: Focused[] = [];
+    for (let i = 0; i < stops; i++) {
+      await page.keyboard.press('Tab');
+      round.push(await focused(page));
+    }
+    assert.ok(
+      round.every((f) => f.inDialog),
+      round.map((f) => `${f.tag}:${f.text}:${f.inDialog}`).join(' | '),
+    );
+    assert.deepEqual(await focused(page), start, 'after one round, Tab is back on the first stop');
+    await page.keyboard.press('Shift+Tab');
+    assert.ok((await focused(page)).inDialog, 'Shift+Tab from the first stop stays inside');
+    await page.keyboard.press('Tab');
+
+    // Escape closes it, and the focus is back on the button that opened it.
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal((await focused(page)).mark, 'opener');
+    assert.deepEqual(problems.errors, []);
+  },
+);
