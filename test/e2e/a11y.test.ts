@@ -85,6 +85,13 @@ for (const theme of ['light', 'dark'] as const) {
         await desk.go(hash);
         await page.locator(ready).first().waitFor();
         await check(name);
+        if (name === 'turns') {
+          // The column chooser, open.
+          await page.locator('.column-chooser summary').click();
+          await page.getByRole('group', { name: 'Visible columns' }).waitFor();
+          await check('turns, columns menu');
+          await page.locator('.column-chooser summary').click();
+        }
       }
 
       // A bulk preview (by filter, from the turns list), once its count is shown.
@@ -106,10 +113,22 @@ for (const theme of ['light', 'dark'] as const) {
       await detail.outboxRow(stuck.rowId).waitFor();
       await detail.timeline().waitFor();
       await check('turn detail');
+      // A turn failed for good: its disabled actions and the reasons beside them.
+      const dead = (
+        db.lc.db.prepare("SELECT id FROM message_turns WHERE status = 'failed_terminal' LIMIT 1").get() as {
+          id: string;
+        }
+      ).id;
+      await detail.openTurn(dead);
+      await detail.actionWhy().waitFor();
+      await check('turn detail, failed for good');
       await detail.openTurn(failed.id);
       await detail.requestAction(detail.action('Replay turn'));
       await check('action confirm');
-      await desk.cancel();
+      // Confirmed: the result's notice.
+      await desk.confirm();
+      await eventually(async () => assert.match(await desk.statusMessage().innerText(), /Replay requested/));
+      await check('action result');
 
       // The help.
       await page.getByRole('button', { name: /Keyboard shortcuts|Help/ }).click();
