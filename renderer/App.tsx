@@ -48,6 +48,16 @@ export function App() {
   useEffect(() => {
     useActionsStore.setState({ message: null, note: null });
   }, [routeKey]);
+  const shownRoute = useRef(routeKey);
+  useEffect(() => {
+    // What had the focus (a row, a link) went with the old view: go on from the new view's top,
+    // not from the start of the page (which the page's first load keeps).
+    if (shownRoute.current === routeKey) return;
+    shownRoute.current = routeKey;
+    if (document.activeElement === document.body || document.activeElement === null) {
+      document.getElementById('main')?.focus({ preventScroll: true });
+    }
+  }, [routeKey]);
 
   return (
     <div className="app">

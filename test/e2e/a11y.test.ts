@@ -236,6 +236,8 @@ test(
     // Enter opens it.
     await page.keyboard.press('Enter');
     await page.locator('.detail-title h2', { hasText: newest }).waitFor();
+    // The row went with the list: the focus goes on from the new view's top, not the page's start.
+    assert.equal(await page.evaluate('document.activeElement.id'), 'main');
 
     // To the first action the turn can take, and its dialog.
     await tabUntil(page, 'an action of the turn', (f) => f.inActions && f.tag === 'button', 80);
