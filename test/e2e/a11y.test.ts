@@ -227,6 +227,13 @@ test(
     assert.equal((await focused(page)).rowIndex, 3);
     await page.keyboard.press('ArrowUp');
     assert.equal((await focused(page)).rowId, newest);
+    // End: the last row, rendered by scrolling the virtualized list; Home: back to the first.
+    const total = (db.lc.db.prepare('SELECT count(*) AS n FROM message_turns').get() as { n: number }).n;
+    assert.ok(total > 40, `${total} turns: more than the rows rendered at once`);
+    await page.keyboard.press('End');
+    await eventually(async () => assert.equal((await focused(page)).rowIndex, total + 1));
+    await page.keyboard.press('Home');
+    await eventually(async () => assert.equal((await focused(page)).rowId, newest));
     const box = table.locator(`tr[data-row-id="${newest}"]`).getByRole('checkbox');
     await page.keyboard.press(' ');
     assert.equal(await box.isChecked(), true);
