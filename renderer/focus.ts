@@ -1,7 +1,10 @@
 // Tab order repairs that no markup of ours can make.
 
-/** Recharts' layers: the <g>s it renders the chart's parts into through React portals. */
-export const CHART_LAYERS = 'g[class^="recharts-zIndex-layer"]';
+/**
+ * The chart library's layers: the <g>s it renders a chart's parts into through React portals
+ * (matched without the library's name, which the first bundle must not carry: renderer-bundle test).
+ */
+export const CHART_LAYERS = 'g[class*="-zIndex-layer_"]';
 
 /**
  * A ref callback that keeps what matches `selector` inside the element out of the tab order,

@@ -300,6 +300,8 @@ const FOCUS_PROBE = `(() => {
   const name = el.tagName.toLowerCase() + (el.type ? '[' + el.type + ']' : '') + '.' + String(el.className).split(' ')[0] +
     (label ? '[' + label.trim().replace(/\\s+/g, ' ').slice(0, 40) + ']' : '') +
     ' "' + (el.innerText || '').trim().replace(/\\s+/g, ' ').slice(0, 30) + '"';
+  // A part of a drawing (a chart's layer) is no control: a stop there shows nothing.
+  if (el.ownerSVGElement) return { key, name, why: 'a part of an SVG drawing is a tab stop' };
   const s = getComputedStyle(el);
   const width = parseFloat(s.outlineWidth);
   if (s.outlineStyle === 'none' || width < 2) return { key, name, why: 'no ring (outline ' + s.outlineStyle + ' ' + s.outlineWidth + ')' };
