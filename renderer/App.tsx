@@ -49,11 +49,32 @@ export function App() {
   useEffect(() => {
     useActionsStore.setState({ message: null, note: null });
   }, [routeKey]);
+  const shownRoute = useRef(routeKey);
+  useEffect(() => {
+    // What had the focus (a row, a link) went with the old view: go on from the new view's top,
+    // not from the start of the page (which the page's first load keeps).
+    if (shownRoute.current === routeKey) return;
+    shownRoute.current = routeKey;
+    if (document.activeElement === document.body || document.activeElement === null) {
+      document.getElementById('main')?.focus({ preventScroll: true });
+    }
+  }, [routeKey]);
 
   return (
     <div className="app">
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(e) => {
+          // The hash is the route: move the focus without changing it.
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
+        Skip to content
+      </a>
       <AppSidebar route={route} link={link} />
-      <main className="content" id="main">
+      <main className="content" id="main" tabIndex={-1}>
         <header className="topbar">
           <h1>{TITLES[route.view]}</h1>
           <RunningJobs />

@@ -12,6 +12,8 @@ export interface Shortcut {
   label: string;
   /** Does it; false when there was nothing to do (the key then keeps its default). */
   run(): boolean;
+  /** Handled by the focused element itself (a table's row): listed for the help, never run here. */
+  local?: true;
 }
 
 /** A sequence's next key must come within this time. */
@@ -67,6 +69,10 @@ export const SHORTCUTS: Shortcut[] = [
       return true;
     },
   },
+  // A table's focused row (DataTable) handles these itself.
+  { keys: [['ArrowDown'], ['ArrowUp']], label: 'In a table: next or previous row', run: () => false, local: true },
+  { keys: [['Enter']], label: 'In a table: open the row', run: () => false, local: true },
+  { keys: [[' ']], label: 'In a table: select or unselect the row', run: () => false, local: true },
   {
     keys: [['Escape']],
     label: 'Close a dialog or this help',
@@ -90,8 +96,8 @@ function isTyping(target: EventTarget | null): boolean {
 }
 
 function find(sequence: string[]): Shortcut | undefined {
-  return SHORTCUTS.find((s) =>
-    s.keys.some((k) => k.length === sequence.length && k.every((key, i) => key === sequence[i])),
+  return SHORTCUTS.find(
+    (s) => !s.local && s.keys.some((k) => k.length === sequence.length && k.every((key, i) => key === sequence[i])),
   );
 }
 

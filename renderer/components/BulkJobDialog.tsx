@@ -1,8 +1,9 @@
-import { useEffect, useId, useRef } from 'react';
+import { useId } from 'react';
 import type { BulkPreview } from '../../shared/api';
 import { plainStatus, type BulkAction, type BulkJob } from '../../shared/triage';
 import type { OutboxListItem, TurnListItem } from '../../shared/views';
 import { formatNumber } from '../format';
+import { Dialog } from './Dialog';
 import { StatusBadge } from './StatusBadge';
 
 export interface BulkJobDialogProps {
@@ -42,15 +43,8 @@ function sampleError(item: TurnListItem | OutboxListItem): string {
 /** A bulk action over every row matching a filter: preview, reason, then the job's progress. */
 export function BulkJobDialog(props: BulkJobDialogProps) {
   const { open, list, actions, action, words, preview, previewError, reason, starting, error, job } = props;
-  const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const reasonId = useId();
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
-  }, [open]);
 
   const noun = list === 'turns' ? 'turn' : 'row';
   const nouns = `${noun}s`;
@@ -59,150 +53,149 @@ export function BulkJobDialog(props: BulkJobDialogProps) {
   const title = job ? `${word.label}: ${running ? 'running' : job.state}` : `${word.label} all matching ${nouns}?`;
 
   return (
-    <dialog
-      ref={ref}
+    <Dialog
+      open={open}
       className="confirm-dialog bulk-dialog"
-      aria-labelledby={titleId}
-      onCancel={(e) => {
-        e.preventDefault();
+      labelledBy={titleId}
+      onDismiss={() => {
         if (!starting) props.onClose();
       }}
     >
-      {open && (
-        <form
-          method="dialog"
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (!job && preview && preview.count > 0 && !starting) props.onStart();
-          }}
-        >
-          <h2 id={titleId}>{title}</h2>
-          {!job ? (
-            <div className="dialog-body">
-              {actions.length > 1 && (
-                <fieldset className="bulk-actions-pick">
-                  <legend>Action</legend>
-                  {actions.map((a, i) => (
-                    <label key={a} className="check">
-                      <input
-                        type="radio"
-                        name="bulk-action"
-                        value={a}
-                        checked={a === action}
-                        autoFocus={a === action || (i === 0 && !actions.includes(action))}
-                        onChange={() => props.onAction(a)}
-                      />
-                      {words[a].label}
-                    </label>
-                  ))}
-                </fieldset>
-              )}
-              {previewError ? (
-                <p className="notice notice-error" role="alert">
-                  Could not count the {nouns}: {previewError}
-                </p>
-              ) : !preview ? (
-                <p className="muted" aria-live="polite">
-                  Counting the matching {nouns}…
-                </p>
-              ) : (
-                <>
-                  <p className="bulk-count" data-testid="bulk-count" aria-live="polite">
-                    <strong className="num">{formatNumber(preview.count)}</strong> of{' '}
-                    <span className="num">{formatNumber(preview.matching)}</span> matching {nouns}{' '}
-                    {preview.count === 1 ? 'is' : 'are'} in a state to be {word.done}.
-                    {preview.count < preview.matching && ' The others are left as they are.'}
-                  </p>
-                  <p className="bulk-filter-text">
-                    <span className="muted">Filter:</span> {preview.filterText || 'none (everything)'}
-                  </p>
-                  {preview.sample.length > 0 && (
-                    <div className="table-scroll static bulk-sample">
-                      <table aria-label={`Sample of the ${nouns}`}>
-                        <thead>
-                          <tr>
-                            <th scope="col">{list === 'turns' ? 'Turn' : 'Row'}</th>
-                            <th scope="col">Status</th>
-                            <th scope="col">Channel</th>
-                            <th scope="col">Error</th>
-                          </tr>
-                        </thead>
-                        <tbody>
-                          {preview.sample.slice(0, 10).map((item) => (
-                            <tr key={item.id}>
-                              <td className="mono" title={item.id}>
-                                {shortId(item.id)}
-                              </td>
-                              <td>
-                                <StatusBadge status={item.status} />
-                              </td>
-                              <td>{item.channel}</td>
-                              <td className="wrap bulk-sample-error">{sampleError(item)}</td>
-                            </tr>
-                          ))}
-                        </tbody>
-                      </table>
-                    </div>
-                  )}
-                  <p className="muted small">
-                    Each {noun} is checked again when its turn comes: one that changed meanwhile is refused, not forced.
-                    {word.irreversible ? ' This cannot be undone.' : ''}
-                  </p>
-                </>
-              )}
-              <label className="field bulk-reason" htmlFor={reasonId}>
-                <span className="field-label">Reason (optional, shown in the audit)</span>
-                <input
-                  id={reasonId}
-                  type="text"
-                  maxLength={500}
-                  value={reason}
-                  autoFocus={actions.length <= 1}
-                  placeholder="e.g. telegram outage, ticket 4411"
-                  onChange={(e) => props.onReason(e.target.value)}
-                />
-              </label>
-              {error && (
-                <p className="notice notice-error" role="alert">
-                  {error}
-                </p>
-              )}
-            </div>
-          ) : (
-            <JobProgress job={job} noun={noun} done={word.done} error={error} />
-          )}
-          <div className="dialog-actions">
-            {!job ? (
-              <>
-                <button type="button" className="btn" onClick={props.onClose} disabled={starting}>
-                  Cancel
-                </button>
-                <button
-                  type="submit"
-                  className={`btn ${word.irreversible ? 'btn-danger' : 'btn-primary'}`}
-                  disabled={starting || !preview || preview.count === 0}
-                >
-                  {preview
-                    ? `${word.label} ${formatNumber(preview.count)} ${preview.count === 1 ? noun : nouns}`
-                    : 'Start'}
-                </button>
-              </>
+      <form
+        method="dialog"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!job && preview && preview.count > 0 && !starting) props.onStart();
+        }}
+      >
+        <h2 id={titleId}>{title}</h2>
+        {!job ? (
+          <div className="dialog-body">
+            {actions.length > 1 && (
+              <fieldset className="bulk-actions-pick">
+                <legend>Action</legend>
+                {actions.map((a, i) => (
+                  <label key={a} className="check">
+                    <input
+                      type="radio"
+                      name="bulk-action"
+                      value={a}
+                      checked={a === action}
+                      autoFocus={a === action || (i === 0 && !actions.includes(action))}
+                      data-autofocus={a === action || (i === 0 && !actions.includes(action)) || undefined}
+                      onChange={() => props.onAction(a)}
+                    />
+                    {words[a].label}
+                  </label>
+                ))}
+              </fieldset>
+            )}
+            {previewError ? (
+              <p className="notice notice-error" role="alert">
+                Could not count the {nouns}: {previewError}
+              </p>
+            ) : !preview ? (
+              <p className="muted" aria-live="polite">
+                Counting the matching {nouns}…
+              </p>
             ) : (
               <>
-                {running && (
-                  <button type="button" className="btn btn-danger-outline" onClick={props.onCancelJob}>
-                    Cancel job
-                  </button>
+                <p className="bulk-count" data-testid="bulk-count" aria-live="polite">
+                  <strong className="num">{formatNumber(preview.count)}</strong> of{' '}
+                  <span className="num">{formatNumber(preview.matching)}</span> matching {nouns}{' '}
+                  {preview.count === 1 ? 'is' : 'are'} in a state to be {word.done}.
+                  {preview.count < preview.matching && ' The others are left as they are.'}
+                </p>
+                <p className="bulk-filter-text">
+                  <span className="muted">Filter:</span> {preview.filterText || 'none (everything)'}
+                </p>
+                {preview.sample.length > 0 && (
+                  <div className="table-scroll static bulk-sample">
+                    <table aria-label={`Sample of the ${nouns}`}>
+                      <thead>
+                        <tr>
+                          <th scope="col">{list === 'turns' ? 'Turn' : 'Row'}</th>
+                          <th scope="col">Status</th>
+                          <th scope="col">Channel</th>
+                          <th scope="col">Error</th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {preview.sample.slice(0, 10).map((item) => (
+                          <tr key={item.id}>
+                            <td className="mono" title={item.id}>
+                              {shortId(item.id)}
+                            </td>
+                            <td>
+                              <StatusBadge status={item.status} />
+                            </td>
+                            <td>{item.channel}</td>
+                            <td className="wrap bulk-sample-error">{sampleError(item)}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </div>
                 )}
-                <button type="button" className="btn btn-primary" onClick={props.onClose} autoFocus>
-                  {running ? 'Close (keeps running)' : 'Close'}
-                </button>
+                <p className="muted small">
+                  Each {noun} is checked again when its turn comes: one that changed meanwhile is refused, not forced.
+                  {word.irreversible ? ' This cannot be undone.' : ''}
+                </p>
               </>
             )}
+            <label className="field bulk-reason" htmlFor={reasonId}>
+              <span className="field-label">Reason (optional, shown in the audit)</span>
+              <input
+                id={reasonId}
+                type="text"
+                maxLength={500}
+                value={reason}
+                autoFocus={actions.length <= 1}
+                data-autofocus={actions.length <= 1 || undefined}
+                placeholder="e.g. telegram outage, ticket 4411"
+                onChange={(e) => props.onReason(e.target.value)}
+              />
+            </label>
+            {error && (
+              <p className="notice notice-error" role="alert">
+                {error}
+              </p>
+            )}
           </div>
-        </form>
-      )}
-    </dialog>
+        ) : (
+          <JobProgress job={job} noun={noun} done={word.done} error={error} />
+        )}
+        <div className="dialog-actions">
+          {!job ? (
+            <>
+              <button type="button" className="btn" onClick={props.onClose} disabled={starting}>
+                Cancel
+              </button>
+              <button
+                type="submit"
+                className={`btn ${word.irreversible ? 'btn-danger' : 'btn-primary'}`}
+                disabled={starting || !preview || preview.count === 0}
+              >
+                {preview
+                  ? `${word.label} ${formatNumber(preview.count)} ${preview.count === 1 ? noun : nouns}`
+                  : 'Start'}
+              </button>
+            </>
+          ) : (
+            <>
+              {running && (
+                <button type="button" className="btn btn-danger-outline" onClick={props.onCancelJob}>
+                  Cancel job
+                </button>
+              )}
+              <button type="button" className="btn btn-primary" onClick={props.onClose} autoFocus data-autofocus>
+                {running ? 'Close (keeps running)' : 'Close'}
+              </button>
+            </>
+          )}
+        </div>
+      </form>
+    </Dialog>
   );
 }
 

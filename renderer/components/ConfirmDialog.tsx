@@ -1,4 +1,5 @@
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useId, type ReactNode } from 'react';
+import { Dialog } from './Dialog';
 
 export interface ConfirmDialogProps {
   open: boolean;
@@ -18,7 +19,7 @@ export interface ConfirmDialogProps {
   onCancel(): void;
 }
 
-/** A modal confirmation (native <dialog>: focus trap, Escape cancels). Buttons: Cancel, Confirm. */
+/** A modal confirmation (Escape cancels, focus back to the opener: Dialog). Buttons: Cancel, Confirm. */
 export function ConfirmDialog({
   open,
   title,
@@ -30,88 +31,74 @@ export function ConfirmDialog({
   onConfirm,
   onCancel,
 }: ConfirmDialogProps) {
-  const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const bodyId = useId();
   const reasonId = useId();
 
-  const opener = useRef<HTMLElement | null>(null);
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) {
-      opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-      dialog.showModal();
-    }
-    if (!open && dialog.open) {
-      dialog.close();
-      // Back to the button that opened it, when it is still there and can take the focus.
-      const back = opener.current;
-      opener.current = null;
-      if (back?.isConnected && !(back as HTMLButtonElement).disabled) back.focus();
-    }
-  }, [open]);
-
   return (
-    <dialog
-      ref={ref}
+    <Dialog
+      open={open}
       className="confirm-dialog"
-      aria-labelledby={titleId}
-      aria-describedby={bodyId}
-      onCancel={(e) => {
-        e.preventDefault();
+      labelledBy={titleId}
+      describedBy={bodyId}
+      onDismiss={() => {
         if (!busy) onCancel();
       }}
     >
-      {open && (
-        <form
-          method="dialog"
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (!busy && !confirmDisabled) onConfirm();
-          }}
-        >
-          <h2 id={titleId}>{title}</h2>
-          <div id={bodyId} className="dialog-body">
-            {children}
-          </div>
-          {reason && (
-            <label className="field dialog-reason" htmlFor={reasonId}>
-              <span className="field-label">Reason (optional, shown in the audit)</span>
-              <textarea
-                id={reasonId}
-                rows={2}
-                value={reason.value}
-                maxLength={reason.maxLength}
-                disabled={busy}
-                placeholder="e.g. ticket #4521: the user asked again"
-                autoFocus
-                onChange={(e) => reason.onChange(e.target.value)}
-                onKeyDown={(e) => {
-                  // Enter confirms, as in the rest of the dialog; Shift+Enter starts a new line.
-                  if (e.key === 'Enter' && !e.shiftKey) {
-                    e.preventDefault();
-                    e.currentTarget.form?.requestSubmit();
-                  }
-                }}
-              />
-            </label>
-          )}
-          <div className="dialog-actions">
-            <button type="button" className="btn" onClick={onCancel} disabled={busy} autoFocus={!reason}>
-              Cancel
-            </button>
-            <button
-              type="submit"
-              className={`btn ${danger ? 'btn-danger' : 'btn-primary'}`}
-              disabled={busy || confirmDisabled}
-            >
-              Confirm
-            </button>
-          </div>
-        </form>
-      )}
-    </dialog>
+      <form
+        method="dialog"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!busy && !confirmDisabled) onConfirm();
+        }}
+      >
+        <h2 id={titleId}>{title}</h2>
+        <div id={bodyId} className="dialog-body">
+          {children}
+        </div>
+        {reason && (
+          <label className="field dialog-reason" htmlFor={reasonId}>
+            <span className="field-label">Reason (optional, shown in the audit)</span>
+            <textarea
+              id={reasonId}
+              rows={2}
+              value={reason.value}
+              maxLength={reason.maxLength}
+              disabled={busy}
+              placeholder="e.g. ticket #4521: the user asked again"
+              autoFocus
+              data-autofocus
+              onChange={(e) => reason.onChange(e.target.value)}
+              onKeyDown={(e) => {
+                // Enter confirms, as in the rest of the dialog; Shift+Enter starts a new line.
+                if (e.key === 'Enter' && !e.shiftKey) {
+                  e.preventDefault();
+                  e.currentTarget.form?.requestSubmit();
+                }
+              }}
+            />
+          </label>
+        )}
+        <div className="dialog-actions">
+          <button
+            type="button"
+            className="btn"
+            onClick={onCancel}
+            disabled={busy}
+            autoFocus={!reason}
+            data-autofocus={reason ? undefined : true}
+          >
+            Cancel
+          </button>
+          <button
+            type="submit"
+            className={`btn ${danger ? 'btn-danger' : 'btn-primary'}`}
+            disabled={busy || confirmDisabled}
+          >
+            Confirm
+          </button>
+        </div>
+      </form>
+    </Dialog>
   );
 }

@@ -8,8 +8,8 @@ import {
   type VisibilityState,
 } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useMemo, useRef, type ReactNode } from 'react';
-import { formatNumber } from '../format';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { formatNumber, shortId } from '../format';
 
 // A server-side table: the rows given are what the server returned for the current filter
 // and order (cursor paging), of which only the pages near the viewport are held. This component
@@ -20,6 +20,9 @@ import { formatNumber } from '../format';
 const ROW_HEIGHT = 40;
 const LOAD_AHEAD_ROWS = 15;
 const FLEX_MIN = 260;
+/** Rows PageUp / PageDown move by. */
+const PAGE_ROWS = 10;
+const CONTROLS = 'a[href], button, input, select, textarea, summary';
 
 export interface DataTableProps<T extends { id: string }> {
   label: string;
@@ -87,7 +90,10 @@ export function DataTable<T extends { id: string }>(props: DataTableProps<T>) {
         cell: ({ row }) => (
           <input
             type="checkbox"
-            aria-label={`Select ${row.id}`}
+            aria-label={`Select row ${shortId(row.id)}`}
+            // Space on the row ticks it: the row, not each box, is the table's tab stop.
+            tabIndex={-1}
+            data-row-control="select"
             checked={row.getIsSelected()}
             onChange={row.getToggleSelectedHandler()}
             onClick={(e) => e.stopPropagation()}
@@ -131,6 +137,69 @@ export function DataTable<T extends { id: string }>(props: DataTableProps<T>) {
   const firstIndex = items[0]?.index ?? 0;
   const lastIndex = items.at(-1)?.index ?? -1;
   const { hasMore, loadingMore, loading, onLoadMore, onRangeChange } = props;
+
+  // Keyboard: one row is the table's tab stop (roving tabindex); the arrows, Home/End and
+  // PageUp/PageDown move it, Enter opens the row, Space ticks it. Only that row's own links and
+  // buttons are tab stops too, so Tab crosses the table in a few steps, not through every row.
+  const tbodyRef = useRef<HTMLTableSectionElement>(null);
+  const [active, setActive] = useState(0);
+  const focusWanted = useRef(false);
+  const rendered = items.some((vi) => vi.index === active);
+  const tabRow = rendered ? active : firstIndex;
+  useLayoutEffect(() => {
+    const body = tbodyRef.current;
+    if (!body) return;
+    for (const tr of body.querySelectorAll<HTMLTableRowElement>('tr[data-row-id]')) {
+      const own = Number(tr.getAttribute('aria-rowindex')) - 2 === tabRow;
+      for (const el of tr.querySelectorAll<HTMLElement>(CONTROLS)) {
+        if (!own) el.tabIndex = -1;
+        else if (el.dataset.rowControl !== 'select') el.removeAttribute('tabindex');
+      }
+    }
+    if (focusWanted.current) {
+      const tr = body.querySelector<HTMLElement>(`tr[aria-rowindex="${active + 2}"][data-row-id]`);
+      if (tr) {
+        focusWanted.current = false;
+        tr.focus();
+      }
+    }
+  });
+  useEffect(() => {
+    if (active > 0 && active >= count) setActive(Math.max(0, count - 1));
+  }, [active, count]);
+  const moveTo = (index: number): void => {
+    const to = Math.max(0, Math.min(count - 1, index));
+    setActive(to);
+    focusWanted.current = true;
+    virtualizer.scrollToIndex(to, { align: 'auto' });
+  };
+  const onRowKey = (
+    e: KeyboardEvent<HTMLTableRowElement>,
+    index: number,
+    open: () => void,
+    toggle: () => void,
+  ): void => {
+    if (e.target !== e.currentTarget || e.altKey || e.ctrlKey || e.metaKey) return;
+    const step: Record<string, number> = {
+      ArrowDown: index + 1,
+      ArrowUp: index - 1,
+      PageDown: index + PAGE_ROWS,
+      PageUp: index - PAGE_ROWS,
+      Home: 0,
+      End: count - 1,
+    };
+    const to = step[e.key];
+    if (to !== undefined) {
+      e.preventDefault();
+      moveTo(to);
+    } else if (e.key === 'Enter') {
+      e.preventDefault();
+      open();
+    } else if (e.key === ' ') {
+      e.preventDefault();
+      toggle();
+    }
+  };
 
   useEffect(() => {
     if (hasMore && !loadingMore && !loading && lastIndex >= count - LOAD_AHEAD_ROWS) onLoadMore();
@@ -208,6 +277,7 @@ export function DataTable<T extends { id: string }>(props: DataTableProps<T>) {
                         <button
                           type="button"
                           className="sort-button"
+                          aria-label={`${typeof header.column.columnDef.header === 'string' ? header.column.columnDef.header : header.column.id}, ${order === 'desc' ? 'newest first' : 'oldest first'}: show ${order === 'desc' ? 'oldest' : 'newest'} first`}
                           onClick={() => props.onOrderChange(order === 'desc' ? 'asc' : 'desc')}
                           title={
                             order === 'desc' ? 'Newest first: show oldest first' : 'Oldest first: show newest first'
@@ -225,7 +295,7 @@ export function DataTable<T extends { id: string }>(props: DataTableProps<T>) {
               </tr>
             ))}
           </thead>
-          <tbody>
+          <tbody ref={tbodyRef}>
             {padTop > 0 && (
               <tr aria-hidden="true" className="spacer">
                 <td colSpan={visibleColumns.length} style={{ height: padTop }} />
@@ -262,6 +332,18 @@ export function DataTable<T extends { id: string }>(props: DataTableProps<T>) {
                   className={`${row.getIsSelected() ? 'selected' : ''}${props.onOpen ? ' clickable' : ''}${mark ? ` ${mark.className}` : ''}`}
                   title={mark?.note}
                   style={{ height: ROW_HEIGHT }}
+                  tabIndex={vi.index === tabRow ? 0 : -1}
+                  onFocus={(e) => {
+                    if (e.target === e.currentTarget) setActive(vi.index);
+                  }}
+                  onKeyDown={(e) =>
+                    onRowKey(
+                      e,
+                      vi.index,
+                      () => props.onOpen?.(row.original),
+                      () => row.toggleSelected(),
+                    )
+                  }
                   onClick={(e) => {
                     const target = e.target as HTMLElement;
                     if (target.closest('a, button, input, label, select')) return;

@@ -115,7 +115,7 @@ const ACTIONS: ActionHelp[] = [
 ];
 
 /** How a key reads in the help (KeyboardEvent.key names otherwise). */
-const KEY_NAMES: Record<string, string> = { Escape: 'Esc' };
+const KEY_NAMES: Record<string, string> = { Escape: 'Esc', ' ': 'Space', ArrowUp: '↑', ArrowDown: '↓' };
 
 function Section({ id, title, children }: { id: string; title: string; children: ReactNode }) {
   return (

@@ -1,4 +1,5 @@
-import { useEffect, useRef } from 'react';
+import { useId } from 'react';
+import { Dialog } from './Dialog';
 import { HelpContent } from './HelpContent';
 
 export interface HelpPopoverProps {
@@ -8,36 +9,44 @@ export interface HelpPopoverProps {
   shortcuts: readonly { keys: string[][]; label: string }[];
 }
 
-/** The "?" button of the topbar and its help: statuses, stuck reasons, actions, shortcuts (a click outside closes it). */
+/**
+ * The "?" button of the topbar and the help it opens: a modal dialog drawn where a popover
+ * would be (Tab stays inside, Escape or a click outside closes it, the focus comes back).
+ */
 export function HelpPopover({ open, onOpenChange, shortcuts }: HelpPopoverProps) {
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!open) return;
-    const onDown = (e: MouseEvent): void => {
-      if (ref.current && !ref.current.contains(e.target as Node)) onOpenChange(false);
-    };
-    document.addEventListener('mousedown', onDown);
-    return () => document.removeEventListener('mousedown', onDown);
-  }, [open, onOpenChange]);
+  const titleId = useId();
   return (
-    <div className="help" ref={ref}>
+    <div className="help">
       <button
         type="button"
         className="icon-button"
+        aria-haspopup="dialog"
         aria-expanded={open}
-        aria-controls="shortcut-help"
         onClick={() => onOpenChange(!open)}
-        title="Keyboard shortcuts (?)"
+        title="Help: statuses, actions and keyboard shortcuts (?)"
       >
         <span aria-hidden="true">?</span>
-        <span className="sr-only">Keyboard shortcuts</span>
+        <span className="sr-only">Help</span>
       </button>
-      {open && (
-        <div id="shortcut-help" className="popover" role="region" aria-label="Keyboard shortcuts">
-          <h2>Help</h2>
-          <HelpContent shortcuts={shortcuts} />
+      <Dialog
+        open={open}
+        className="popover help-dialog"
+        label="Help"
+        onDismiss={() => onOpenChange(false)}
+        dismissOnBackdrop
+      >
+        <div className="help-dialog-body">
+          <section id="shortcut-help" aria-labelledby={titleId}>
+            <h2 id={titleId}>Help</h2>
+            <HelpContent shortcuts={shortcuts} />
+          </section>
+          <div className="dialog-actions">
+            <button type="button" className="btn btn-small" onClick={() => onOpenChange(false)} data-autofocus>
+              Close
+            </button>
+          </div>
         </div>
-      )}
+      </Dialog>
     </div>
   );
 }

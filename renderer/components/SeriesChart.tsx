@@ -4,6 +4,7 @@ import { TURN_ACTIVE_STATUSES } from '../../shared/types';
 import type { SeriesPoint } from '../../shared/views';
 import { formatNumber } from '../format';
 import type { PlotKind, Row } from './SeriesPlots';
+import { CHART_LAYERS, outOfTabOrder } from '../focus';
 
 // The Activity section: its frame (title, window buttons, panel captions) is drawn at once; the
 // charts come with the data, from a module evaluated only then (./SeriesPlots).
@@ -23,6 +24,7 @@ export interface SeriesChartProps {
   onWindowChange(window: SeriesWindow): void;
 }
 
+const chartLayersOut = outOfTabOrder(CHART_LAYERS);
 const LOADING = <p className="chart-loading muted">Loading…</p>;
 
 function Panel(props: { title: string; summary: string; kind: PlotKind; data: Row[] | null; window: SeriesWindow }) {
@@ -32,7 +34,7 @@ function Panel(props: { title: string; summary: string; kind: PlotKind; data: Ro
         <span className="chart-title">{props.title}</span>
         <span className="muted">{props.summary}</span>
       </figcaption>
-      <div className="chart-box">
+      <div className="chart-box" ref={chartLayersOut}>
         {props.data ? (
           <Suspense fallback={LOADING}>
             <SeriesPlot kind={props.kind} data={props.data} window={props.window} />

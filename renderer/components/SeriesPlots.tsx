@@ -55,7 +55,7 @@ export default function SeriesPlot({ kind, data, window }: { kind: PlotKind; dat
   return (
     <ResponsiveContainer width="100%" height="100%" minWidth={0}>
       {kind === 'entered' ? (
-        <LineChart data={data} margin={MARGIN}>
+        <LineChart data={data} margin={MARGIN} accessibilityLayer={false}>
           {frame}
           <Tooltip {...tooltip} />
           <Legend {...legend} />
@@ -72,7 +72,7 @@ export default function SeriesPlot({ kind, data, window }: { kind: PlotKind; dat
           ))}
         </LineChart>
       ) : kind === 'open' ? (
-        <AreaChart data={data} margin={MARGIN}>
+        <AreaChart data={data} margin={MARGIN} accessibilityLayer={false}>
           {frame}
           <Tooltip {...tooltip} />
           <Legend {...legend} />
@@ -90,7 +90,7 @@ export default function SeriesPlot({ kind, data, window }: { kind: PlotKind; dat
           ))}
         </AreaChart>
       ) : (
-        <BarChart data={data} margin={MARGIN}>
+        <BarChart data={data} margin={MARGIN} accessibilityLayer={false}>
           {frame}
           <Tooltip {...tooltip} cursor={{ fill: 'var(--hover)' }} />
           <Legend {...legend} />

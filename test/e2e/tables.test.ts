@@ -142,7 +142,7 @@ test('the outbox table filters by kind and channel; keyboard shortcuts and help'
   await page.keyboard.press('4');
   await eventually(async () => assert.equal(await outbox.heading().innerText(), 'Audit trail'));
   await page.keyboard.press('?');
-  const help = page.getByRole('region', { name: 'Keyboard shortcuts' });
+  const help = page.getByRole('region', { name: 'Help' });
   await help.waitFor();
   const helpText = await help.innerText();
   for (const keys of ['g o', 'g t', 'g x', '/']) assert.ok(helpText.replace(/\s+/g, ' ').includes(keys), helpText);

@@ -34,7 +34,9 @@ export class TablePage extends DeskPage {
   }
 
   async select(id: string): Promise<void> {
-    await this.page.getByRole('checkbox', { name: `Select ${id}`, exact: true }).check();
+    await this.row(id)
+      .getByRole('checkbox', { name: /^Select row / })
+      .check();
   }
 
   statusChip(label: string): Locator {
