@@ -2,7 +2,7 @@ import { useId } from 'react';
 import type { BulkPreview } from '../../shared/api';
 import { plainStatus, type BulkAction, type BulkJob } from '../../shared/triage';
 import type { OutboxListItem, TurnListItem } from '../../shared/views';
-import { formatNumber } from '../format';
+import { formatNumber, shortId } from '../format';
 import { Dialog } from './Dialog';
 import { StatusBadge } from './StatusBadge';
 
@@ -29,11 +29,6 @@ export interface BulkJobDialogProps {
 }
 
 const SHOWN_REFUSALS = 5;
-
-/** A long id (a UUID) by its ends, so the error beside it has the room; the whole id is its title. */
-function shortId(id: string): string {
-  return id.length > 18 ? `${id.slice(0, 8)}…${id.slice(-6)}` : id;
-}
 
 function sampleError(item: TurnListItem | OutboxListItem): string {
   if ('lastError' in item && item.lastError) return item.lastError;
@@ -232,7 +227,9 @@ function JobProgress({ job, noun, done, error }: { job: BulkJob; noun: string; d
       )}
       {refusals.length > 0 && (
         <div className="bulk-refusals">
-          <p className="muted small">Refused{job.refused > refusals.length ? ` (first ${refusals.length})` : ''}:</p>
+          <p className="muted small">
+            Refused{job.refused > refusals.length ? ` (first ${formatNumber(refusals.length)})` : ''}:
+          </p>
           <ul>
             {refusals.map((r) => (
               <li key={r.id}>
@@ -277,7 +274,7 @@ export function JobsIndicator({ jobs, onOpen }: { jobs: BulkJob[]; onOpen(id: st
       onClick={() => onOpen(last.id)}
     >
       <span className="jobs-spinner" aria-hidden="true" />
-      {jobs.length === 1 ? '1 job' : `${jobs.length} jobs`}
+      {jobs.length === 1 ? '1 job' : `${formatNumber(jobs.length)} jobs`}
       <span className="jobs-running"> running</span>
     </button>
   );

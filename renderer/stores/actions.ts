@@ -3,7 +3,7 @@ import type { AbortPreview, BulkResult } from '../../shared/api';
 import type { PruneResult } from '../../shared/views';
 import { formatDuration } from '../../shared/stuck';
 import { plainStatus, whyNot, type BulkAction } from '../../shared/triage';
-import { shortId } from '../format';
+import { formatNumber, shortId } from '../format';
 import { call } from '../transport/client';
 import { useStatusStore, writeBlockReason } from './status';
 import { announceActed, refreshAll } from './sync';
@@ -65,7 +65,7 @@ export interface ActionsState {
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
+  return `${formatNumber(n)} ${n === 1 ? one : many}`;
 }
 
 /**
@@ -103,7 +103,9 @@ export function eligible<T extends { status: string }>(
   if (ok.length === 0) {
     const first = whyNot(kind, items[0] as Parameters<typeof whyNot>[1]) ?? '';
     const why =
-      items.length === 1 ? first : `None of the ${items.length} selected can be ${ACTIONS[kind].done}. ${first}`;
+      items.length === 1
+        ? first
+        : `None of the ${formatNumber(items.length)} selected can be ${ACTIONS[kind].done}. ${first}`;
     return { targets: [], eligible: 0, why };
   }
   return { targets: [...new Set(ok.map(target))], eligible: ok.length, why: null };
@@ -122,13 +124,16 @@ export function requestFor<T extends { status: string }>(
 }
 
 function list(ids: string[], max = 3): string {
-  const shown = ids.slice(0, max).join(', ');
-  return ids.length > max ? `${shown} and ${ids.length - max} more` : shown;
+  const shown = ids
+    .slice(0, max)
+    .map((id) => shortId(id))
+    .join(', ');
+  return ids.length > max ? `${shown} and ${formatNumber(ids.length - max)} more` : shown;
 }
 
 /** "session s-1" / "3 sessions (s-1, s-2, s-3)". */
 function named(ids: string[], one: string, many: string): string {
-  return ids.length === 1 ? `${one} ${ids[0]}` : `${ids.length} ${many} (${list(ids)})`;
+  return ids.length === 1 ? `${one} ${shortId(ids[0]!)}` : `${formatNumber(ids.length)} ${many} (${list(ids)})`;
 }
 
 /** "Replay turn?" / "Replay 3 turns?". */

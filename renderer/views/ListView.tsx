@@ -237,7 +237,7 @@ export function ListView<M extends ListMethod>(props: ListViewProps<M>) {
                       unavailable: e.why,
                       title:
                         e.eligible < selected.length
-                          ? `${e.eligible} of ${selected.length} selected can be ${ACTIONS[a.kind].done}`
+                          ? `${formatNumber(e.eligible)} of ${formatNumber(selected.length)} selected can be ${ACTIONS[a.kind].done}`
                           : undefined,
                       onRun: () => {
                         const turnOf = a.turnOf;
