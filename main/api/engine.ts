@@ -125,6 +125,15 @@ async function main(port: NonNullable<typeof parentPort>, data: EngineData): Pro
     } catch (err) {
       if (!closing) console.error(`[lifecycle-desk] search index backfill stopped: ${(err as Error).message}`);
     }
+    // Then the per-channel counting of the turns there before migration 6 (stats-backfill.ts);
+    // getChannelStats says how far it got.
+    try {
+      while (sqlite && !sqlite.readOnly && !closing && sqlite.statsFillState()?.state === 'building') {
+        await sqlite.fillStats(5_000);
+      }
+    } catch (err) {
+      if (!closing) console.error(`[lifecycle-desk] per-channel counting stopped: ${(err as Error).message}`);
+    }
   })();
 
   const close = async (): Promise<void> => {

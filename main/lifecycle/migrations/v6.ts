@@ -1,0 +1,141 @@
+import { TURN_TERMINAL_STATUSES } from '../../../shared/types';
+import { sqlList } from '../context';
+import type { Migration } from './types';
+
+// Issue 12's numbers per channel: accepted, delivered, failed, aborted and the accept → delivered
+// latency, kept by triggers on message_turns so that a gateway's plain SQL is counted and a
+// range costs a few hundred key-ordered rows whatever the file's size. They are history:
+// pruning a turn does not take it out of them.
+
+export const MINUTE = 60_000;
+export const HOUR = 3_600_000;
+/**
+ * Each event is counted in a minute bucket and an hour bucket: a range reads its whole hours
+ * from the hour buckets and its edges from the minute ones (queries/channel-stats.ts), so a
+ * 7-day range reads ~170 buckets per channel and a range of any length is exact to the minute.
+ */
+export const STAT_SPANS = [MINUTE, HOUR] as const;
+
+/** Bins per doubling of the latency: a bin spans at most 2^(1/8) ≈ 9.05 % of its lower bound. */
+export const BINS_PER_DOUBLING = 8;
+/** Latencies up to 2^42 ms (139 years) get bins of their own; anything longer is in the last. */
+const DOUBLINGS = 42;
+
+/**
+ * The lower bounds (ms) of the latency bins: 0, then ceil(2^(k/8)) without repeats, so that
+ * below ~12 ms each millisecond is a bin of its own. A latency is in the bin of the largest
+ * bound not above it. The bounds are a table in the file (lifecycle_latency_bins), so that a
+ * trigger finds a bin with one key lookup, without SQLite's optional math functions (a
+ * gateway's SQLite may lack them), and PostgreSQL bins the same way.
+ */
+export const LATENCY_BINS: readonly number[] = (() => {
+  const out = [0];
+  for (let k = 0; k <= BINS_PER_DOUBLING * DOUBLINGS; k++) {
+    const lo = Math.ceil(2 ** (k / BINS_PER_DOUBLING));
+    if (lo > out[out.length - 1]!) out.push(lo);
+  }
+  return out;
+})();
+
+const TERMINAL_SQL = sqlList(TURN_TERMINAL_STATUSES);
+
+/** The spans as rows, to cross with a turn (`s.span`). */
+const SPANS_SQL = `(${STAT_SPANS.map((s, i) => (i === 0 ? `SELECT ${s} AS span` : `SELECT ${s}`)).join(' UNION ALL ')}) AS s`;
+
+/** When a turn ended: completed_at (set on every terminal status), else its last update. */
+const endedAt = (r: string): string => `coalesce(${r}.completed_at, ${r}.updated_at)`;
+
+/** The latency bin of a turn `r` (its lower bound); a negative latency (skewed clocks) is 0. */
+export const binOf = (r: string): string =>
+  `(SELECT lo FROM lifecycle_latency_bins WHERE lo <= max(0, ${endedAt(r)} - ${r}.accepted_at) ORDER BY lo DESC LIMIT 1)`;
+
+/**
+ * The statements that count the turns `from` selects (`r` names them; a FROM … [WHERE …] clause
+ * crossed with the spans as `s`): `accept` their accepts, `end` their outcome if they ended and
+ * their latency if delivered. `grouped`: many turns (the fill), summed per bucket; else one turn
+ * (a trigger's NEW), with no grouping to pay for.
+ */
+export function countTurns(from: string, what: { accept: boolean; end: boolean }, grouped: boolean): string[] {
+  const where = (extra: string): string => `${from} ${from.includes(' WHERE ') ? 'AND' : 'WHERE'} ${extra}`;
+  const n = grouped ? 'count(*)' : '1';
+  const sum = (x: string): string => (grouped ? `sum(${x})` : `(${x})`);
+  const by = (...keys: string[]): string => (grouped ? `GROUP BY ${keys.join(', ')}` : '');
+  const out: string[] = [];
+  const a = 'r.accepted_at - r.accepted_at % s.span';
+  if (what.accept) {
+    out.push(`INSERT INTO lifecycle_channel_stats (span, bucket_start, channel, accepted)
+      SELECT s.span, ${a}, r.channel, ${n} ${where('1')} ${by('s.span', a, 'r.channel')}
+      ON CONFLICT (span, bucket_start, channel) DO UPDATE SET accepted = accepted + excluded.accepted;`);
+  }
+  if (what.end) {
+    const e = `${endedAt('r')} - ${endedAt('r')} % s.span`;
+    out.push(`INSERT INTO lifecycle_channel_stats (span, bucket_start, channel, delivered, failed, aborted)
+      SELECT s.span, ${e}, r.channel,
+        ${sum(`r.status = 'delivered'`)}, ${sum(`r.status = 'failed_terminal'`)}, ${sum(`r.status = 'aborted'`)}
+      ${where(`r.status IN (${TERMINAL_SQL})`)} ${by('s.span', e, 'r.channel')}
+      ON CONFLICT (span, bucket_start, channel) DO UPDATE SET delivered = delivered + excluded.delivered,
+        failed = failed + excluded.failed, aborted = aborted + excluded.aborted;`);
+    out.push(`INSERT INTO lifecycle_channel_latency (span, bucket_start, channel, lo, n)
+      SELECT s.span, ${e}, r.channel, ${binOf('r')}, ${n}
+      ${where(`r.status = 'delivered'`)} ${by('s.span', e, 'r.channel', binOf('r'))}
+      ON CONFLICT (span, bucket_start, channel, lo) DO UPDATE SET n = n + excluded.n;`);
+  }
+  return out;
+}
+
+/** The columns of NEW a trigger's statements read, as a one-row `r` crossed with the spans. */
+const NEW_TURN = `FROM (SELECT NEW.channel AS channel, NEW.status AS status, NEW.accepted_at AS accepted_at,
+  NEW.completed_at AS completed_at, NEW.updated_at AS updated_at) AS r, ${SPANS_SQL}`;
+
+/**
+ * A turn the fill has not reached yet (rowid below its mark) is counted by the fill, as it is
+ * then; the triggers count only the others, so that nothing is counted twice.
+ */
+const FILLED = `NEW.rowid >= coalesce((SELECT below FROM lifecycle_stats_backfill WHERE one = 1), 0)`;
+
+export const STATS_TRIGGERS = `
+  CREATE TRIGGER lc_turn_stats_insert AFTER INSERT ON message_turns WHEN ${FILLED} BEGIN
+    ${countTurns(NEW_TURN, { accept: true, end: true }, false).join('\n    ')}
+  END;
+  CREATE TRIGGER lc_turn_stats_end AFTER UPDATE OF status ON message_turns
+    WHEN NEW.status IN (${TERMINAL_SQL}) AND OLD.status NOT IN (${TERMINAL_SQL}) AND ${FILLED} BEGIN
+    ${countTurns(NEW_TURN, { accept: false, end: true }, false).join('\n    ')}
+  END;`;
+
+/** The fill's statements over the turns with rowid in [@lo, @below). */
+export const FILL_STATEMENTS = countTurns(
+  `FROM message_turns AS r, ${SPANS_SQL} WHERE r.rowid >= @lo AND r.rowid < @below`,
+  { accept: true, end: true },
+  true,
+);
+
+/**
+ * Version 6 (issue 12): the per-channel aggregates and their triggers. The turns already in the
+ * file are counted afterwards, in the background (stats-backfill.ts): on a million turns the
+ * count reads the whole table (seconds), and a migration holds the write lock. Until then
+ * lifecycle_stats_backfill says how far it got.
+ */
+export const v6: Migration = (db) => {
+  db.exec(`
+    CREATE TABLE lifecycle_channel_stats (
+      span INTEGER NOT NULL, bucket_start INTEGER NOT NULL, channel TEXT NOT NULL,
+      accepted INTEGER NOT NULL DEFAULT 0, delivered INTEGER NOT NULL DEFAULT 0,
+      failed INTEGER NOT NULL DEFAULT 0, aborted INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (span, bucket_start, channel)
+    ) WITHOUT ROWID;
+    CREATE TABLE lifecycle_channel_latency (
+      span INTEGER NOT NULL, bucket_start INTEGER NOT NULL, channel TEXT NOT NULL,
+      lo INTEGER NOT NULL, n INTEGER NOT NULL,
+      PRIMARY KEY (span, bucket_start, channel, lo)
+    ) WITHOUT ROWID;
+    CREATE TABLE lifecycle_latency_bins (lo INTEGER PRIMARY KEY);
+    -- One row: the turns with rowid below 'below' are left to count (0: none), done of total.
+    CREATE TABLE lifecycle_stats_backfill (
+      one INTEGER PRIMARY KEY CHECK (one = 1), below INTEGER NOT NULL, done INTEGER NOT NULL, total INTEGER NOT NULL);
+    INSERT INTO lifecycle_stats_backfill (one, below, done, total)
+      SELECT 1, CASE WHEN max(rowid) IS NULL THEN 0 ELSE max(rowid) + 1 END, 0, count(*) FROM message_turns;
+  `);
+  const bin = db.prepare('INSERT INTO lifecycle_latency_bins (lo) VALUES (?)');
+  for (const lo of LATENCY_BINS) bin.run(lo);
+  db.exec(STATS_TRIGGERS);
+};

@@ -1,0 +1,190 @@
+import type { StuckThresholds } from '../../../shared/stuck';
+import type { ChannelStat, ChannelStats, StatsFillState } from '../../../shared/views';
+import type { Core } from '../context';
+import { HOUR, LATENCY_BINS, MINUTE } from '../migrations/v6';
+import { STUCK_ROW_SQL, STUCK_TURN_SQL, stuckParams } from '../rules';
+import { hasChannelStats, statsFillState } from '../stats-backfill';
+
+// Per-channel numbers over a range from the trigger-kept buckets of migration 6: whole hours
+// from the hour buckets, the edges from the minute buckets, so a 7-day range reads ~170 rows
+// per channel (and a latency bin per row that saw deliveries). The pure parts (the range's
+// buckets, the percentiles, the assembly) are shared with PostgreSQL (postgres/queries/channel-stats.ts).
+
+const ceilTo = (t: number, span: number): number => Math.ceil(t / span) * span;
+const floorTo = (t: number, span: number): number => Math.floor(t / span) * span;
+
+/** The bucket ranges [from, to) a range reads, per span; an empty one has from = to. */
+export interface StatRanges {
+  countedSince: number;
+  countedUntil: number;
+  /** @h0..@h1: hour buckets; @m0..@m1 and @m2..@m3: minute buckets before and after them. */
+  params: { H: number; M: number; h0: number; h1: number; m0: number; m1: number; m2: number; m3: number };
+}
+
+/**
+ * An event counts when the minute it happened in starts within [since, until): both ends
+ * rounded up to a minute. The whole hours inside come from the hour buckets.
+ */
+export function statRanges(since: number, until: number): StatRanges {
+  const s = ceilTo(since, MINUTE);
+  const u = Math.max(s, ceilTo(until, MINUTE));
+  const h0 = ceilTo(s, HOUR);
+  const h1 = floorTo(u, HOUR);
+  const params =
+    h0 < h1
+      ? { H: HOUR, M: MINUTE, h0, h1, m0: s, m1: h0, m2: h1, m3: u }
+      : { H: HOUR, M: MINUTE, h0: 0, h1: 0, m0: s, m1: u, m2: 0, m3: 0 };
+  return { countedSince: s, countedUntil: u, params };
+}
+
+/** The rows of `table` (columns `cols`) in a range's buckets (bind StatRanges.params), SQLite and PostgreSQL alike. */
+export function bucketsSql(table: string, cols: string, p: (name: string) => string): string {
+  const range = (span: string, from: string, to: string): string =>
+    `SELECT ${cols} FROM ${table} WHERE span = ${p(span)} AND bucket_start >= ${p(from)} AND bucket_start < ${p(to)}`;
+  return [range('H', 'h0', 'h1'), range('M', 'm0', 'm1'), range('M', 'm2', 'm3')].join('\n  UNION ALL ');
+}
+
+/** Largest relative error of a percentile: half the widest bin (above the 1-ms bins) over its lower bound. */
+export const LATENCY_PRECISION = (() => {
+  let worst = 0;
+  for (let i = 1; i < LATENCY_BINS.length - 1; i++) {
+    const lo = LATENCY_BINS[i]!;
+    worst = Math.max(worst, (LATENCY_BINS[i + 1]! - 1 - lo) / 2 / lo);
+  }
+  return Math.round(worst * 1000) / 1000;
+})();
+
+const binIndex = new Map(LATENCY_BINS.map((lo, i) => [lo, i]));
+
+/** The middle of the integer latencies a bin holds: [lo, next bound). */
+function binMiddle(lo: number): number {
+  const next = LATENCY_BINS[(binIndex.get(lo) ?? LATENCY_BINS.length) + 1];
+  return next === undefined ? lo : (lo + next - 1) / 2;
+}
+
+export interface LatencyBin {
+  lo: number;
+  n: number;
+}
+
+/** Nearest-rank percentiles (the value at rank ⌈p·count⌉) out of a channel's bins in ascending order. */
+export function latencyPercentiles(bins: readonly LatencyBin[]): ChannelStat['latency'] {
+  const count = bins.reduce((sum, b) => sum + b.n, 0);
+  if (count === 0) return null;
+  const at = (p: number): number => {
+    const rank = Math.max(1, Math.ceil(p * count));
+    let seen = 0;
+    for (const b of bins) {
+      seen += b.n;
+      if (seen >= rank) return binMiddle(b.lo);
+    }
+    return binMiddle(bins[bins.length - 1]!.lo);
+  };
+  return { count, p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+}
+
+export interface CountsRow {
+  channel: string;
+  accepted: number;
+  delivered: number;
+  failed: number;
+  aborted: number;
+}
+
+export interface LatencyRow extends LatencyBin {
+  channel: string;
+}
+
+/** The answer out of a backend's rows (counts per channel, latency bins by channel then bin, stuck per channel). */
+export function assembleChannelStats(
+  since: number,
+  until: number,
+  ranges: StatRanges,
+  fill: StatsFillState,
+  counts: readonly CountsRow[],
+  latency: readonly LatencyRow[],
+  stuckTurns: readonly { channel: string; n: number }[],
+  stuckOutbox: readonly { channel: string; n: number }[],
+): ChannelStats {
+  const byChannel = new Map<string, ChannelStat>();
+  const get = (channel: string): ChannelStat => {
+    let c = byChannel.get(channel);
+    if (!c) {
+      c = {
+        channel,
+        accepted: 0,
+        delivered: 0,
+        failed: 0,
+        aborted: 0,
+        failureRate: null,
+        stuckTurns: 0,
+        stuckOutbox: 0,
+        latency: null,
+      };
+      byChannel.set(channel, c);
+    }
+    return c;
+  };
+  for (const r of counts) {
+    // A channel's buckets of the range are all zero only if nothing happened: left out.
+    if (r.accepted + r.delivered + r.failed + r.aborted === 0) continue;
+    Object.assign(get(r.channel), {
+      accepted: Number(r.accepted),
+      delivered: Number(r.delivered),
+      failed: Number(r.failed),
+      aborted: Number(r.aborted),
+    });
+  }
+  const bins = new Map<string, LatencyBin[]>();
+  for (const r of latency) {
+    let list = bins.get(r.channel);
+    if (!list) bins.set(r.channel, (list = []));
+    list.push({ lo: Number(r.lo), n: Number(r.n) });
+  }
+  for (const [channel, list] of bins) get(channel).latency = latencyPercentiles(list);
+  for (const r of stuckTurns) get(r.channel).stuckTurns = Number(r.n);
+  for (const r of stuckOutbox) get(r.channel).stuckOutbox = Number(r.n);
+  for (const c of byChannel.values()) {
+    const ended = c.delivered + c.failed;
+    c.failureRate = ended === 0 ? null : c.failed / ended;
+  }
+  const channels = [...byChannel.values()].sort((a, b) => (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0));
+  return {
+    since,
+    until,
+    countedSince: ranges.countedSince,
+    countedUntil: ranges.countedUntil,
+    precision: LATENCY_PRECISION,
+    fill,
+    channels,
+  };
+}
+
+const COUNTS_SQL = `SELECT channel, sum(accepted) AS accepted, sum(delivered) AS delivered, sum(failed) AS failed,
+    sum(aborted) AS aborted
+  FROM (${bucketsSql('lifecycle_channel_stats', 'channel, accepted, delivered, failed, aborted', (n) => `@${n}`)})
+  GROUP BY channel`;
+
+const LATENCY_SQL = `SELECT channel, lo, sum(n) AS n
+  FROM (${bucketsSql('lifecycle_channel_latency', 'channel, lo, n', (n) => `@${n}`)})
+  GROUP BY channel, lo ORDER BY channel, lo`;
+
+// The open turns and pending rows are few (v4's partial indexes hold only them); their channel
+// is read from the table for each stuck one.
+const STUCK_TURNS_SQL = `SELECT channel, count(*) AS n FROM message_turns WHERE ${STUCK_TURN_SQL} GROUP BY channel`;
+const STUCK_ROWS_SQL = `SELECT channel, count(*) AS n FROM message_outbox WHERE ${STUCK_ROW_SQL} GROUP BY channel`;
+
+export function channelStats(core: Core, since: number, until: number, th: StuckThresholds): ChannelStats {
+  const ranges = statRanges(since, until);
+  const stuck = stuckParams(core.now(), th);
+  const stuckTurns = core.stmt(STUCK_TURNS_SQL).all(stuck) as { channel: string; n: number }[];
+  const stuckOutbox = core.stmt(STUCK_ROWS_SQL).all(stuck) as { channel: string; n: number }[];
+  if (!hasChannelStats(core)) {
+    const fill: StatsFillState = { state: 'unavailable', counted: 0, total: 0 };
+    return assembleChannelStats(since, until, ranges, fill, [], [], stuckTurns, stuckOutbox);
+  }
+  const counts = core.stmt(COUNTS_SQL).all(ranges.params) as CountsRow[];
+  const latency = core.stmt(LATENCY_SQL).all(ranges.params) as LatencyRow[];
+  const fill = statsFillState(core) ?? { state: 'ready', counted: 0, total: 0 };
+  return assembleChannelStats(since, until, ranges, fill, counts, latency, stuckTurns, stuckOutbox);
+}
