@@ -5,11 +5,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { Lifecycle } from '../../main/lifecycle';
 import { HOUR, MINUTE } from '../../main/lifecycle/migrations/v6';
 import { LATENCY_PRECISION } from '../../main/lifecycle/queries/channel-stats';
 import type { ChannelStats } from '../../shared/views';
-import { eachBackend, type Case } from '../helpers/backends';
+import { PgStore } from '../../main/store/postgres/store';
+import { eachBackend, storeSql, type Case } from '../helpers/backends';
+import { pgCluster, pgUnavailable } from '../helpers/pg-cluster';
 import { ROUTE, T0 } from '../helpers/temp-db';
 import { fileAtVersion } from '../helpers/versions';
 
@@ -335,3 +338,56 @@ test('an older file opened read-only gives stuck counts and says the numbers are
     lc.close();
   }
 });
+
+test(
+  'PostgreSQL schema 4 counts the turns of a version-3 database in its migration',
+  { skip: pgUnavailable() ?? false },
+  async () => {
+    const url = pgCluster().createDatabase('stats');
+    await (await PgStore.open(url)).close();
+    // Back to version 3 (no buckets, no trigger), with a gateway's turns in it.
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query('DROP TRIGGER lc_turn_stats ON message_turns');
+      await client.query('DROP TABLE lifecycle_channel_stats, lifecycle_channel_latency, lifecycle_latency_bins');
+      await client.query('UPDATE lifecycle_schema SET version = 3');
+      const r = rng(3);
+      for (let i = 0; i < 120; i++) {
+        const at = START + Math.floor(r() * 3 * HOUR);
+        const status = i % 4 === 0 ? 'running' : i % 5 === 0 ? 'aborted' : 'delivered';
+        const end = status === 'running' ? null : at + Math.floor(r() * 20_000);
+        await client.query(
+          `INSERT INTO message_turns (id, channel, dedupe_key, session_key, payload, route_channel, route_to, accepted_at,
+           updated_at, status, attempt_count, next_attempt_at, completed_at)
+         VALUES ($1, $2, $1, 's', '{}', 'x', 'y', $3, $4, $5, 0, $3, $6)`,
+          [`pg-${i}`, i % 3 ? 'telegram' : 'discord', at, end ?? at, status, end],
+        );
+      }
+    } finally {
+      await client.end();
+    }
+    const store = await PgStore.open(url, { now: () => START + 4 * HOUR });
+    try {
+      assert.equal(store.fileVersion, 4);
+      const stats = await store.channelStats(START - HOUR, START + 4 * HOUR);
+      const turns = (
+        await storeSql(store)<TurnFact>(
+          'SELECT channel, status, accepted_at, completed_at, updated_at FROM message_turns',
+        )
+      ).map((t) => ({
+        ...t,
+        accepted_at: Number(t.accepted_at),
+        updated_at: Number(t.updated_at),
+        completed_at: t.completed_at === null ? null : Number(t.completed_at),
+      }));
+      assertAgrees(stats, turns, 'after migrating to 4');
+      assert.equal(
+        stats.channels.reduce((n, ch) => n + ch.accepted, 0),
+        120,
+      );
+    } finally {
+      await store.close();
+    }
+  },
+);

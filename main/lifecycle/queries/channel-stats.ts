@@ -141,7 +141,7 @@ export function assembleChannelStats(
     if (!list) bins.set(r.channel, (list = []));
     list.push({ lo: Number(r.lo), n: Number(r.n) });
   }
-  for (const [channel, list] of bins) get(channel).latency = latencyPercentiles(list);
+  for (const [channel, list] of bins) get(channel).latency = latencyPercentiles(list.sort((a, b) => a.lo - b.lo));
   for (const r of stuckTurns) get(r.channel).stuckTurns = Number(r.n);
   for (const r of stuckOutbox) get(r.channel).stuckOutbox = Number(r.n);
   for (const c of byChannel.values()) {
