@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { runCli } from '../../main/cli/run';
 import { Lifecycle } from '../../main/lifecycle';
 import { HOUR, MINUTE } from '../../main/lifecycle/migrations/v6';
 import { LATENCY_PRECISION } from '../../main/lifecycle/queries/channel-stats';
@@ -391,3 +392,50 @@ test(
     }
   },
 );
+
+async function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s) });
+  return { code, stdout, stderr };
+}
+
+test('cli channels: migrates a v5 file, counts its turns, prints the table or --json; bad ranges are refused', async () => {
+  const now = Date.now();
+  const file = fileAtVersion(5, (db) => {
+    const insert = db.prepare(INSERT_TURN);
+    for (let i = 0; i < 40; i++) {
+      const at = now - 30 * MINUTE + i * 1_000;
+      const status = i % 4 === 0 ? 'failed_terminal' : 'delivered';
+      insert.run(`c-${i}`, i % 2 ? 'telegram' : 'discord', `c-${i}`, 's', 'x', at, at + 500, status, at, at + 500);
+    }
+  });
+  const json = await cli(['channels', '--window', '1h', '--json', '--db', file]);
+  assert.equal(json.code, 0, json.stderr);
+  const stats = JSON.parse(json.stdout) as ChannelStats;
+  assert.equal(stats.fill.state, 'ready');
+  assert.deepEqual(
+    stats.channels.map((c) => [c.channel, c.accepted, c.delivered, c.failed]),
+    [
+      ['discord', 20, 10, 10],
+      ['telegram', 20, 20, 0],
+    ],
+  );
+  assert.equal(stats.channels[0]!.failureRate, 0.5);
+  const text = await cli(['channels', '--since', '2h', '--db', file]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^CHANNEL +ACCEPTED +DELIVERED +FAILED +ABORTED +FAILURE RATE/);
+  assert.match(text.stdout, /\ndiscord +20 +10 +10 +0 +50 %/);
+  assert.match(text.stdout, /within ±4\.\d %/);
+  const old = await cli(['channels', '--since', '1m', '--db', file]);
+  assert.match(old.stdout, /no turns in the range/);
+  for (const [args, code, message] of [
+    [['--since', '1h', '--window', '1h'], 2, /not both/],
+    [['--window', '2h'], 2, /--window must be one of 1h, 24h, 7d/],
+    [['--since', '91d'], 1, /at most 90 days/],
+  ] as const) {
+    const r = await cli(['channels', ...args, '--db', file]);
+    assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+});

@@ -1,6 +1,8 @@
 import type { StuckThresholds } from '../../../shared/stuck';
 import type { ChannelStat, ChannelStats, StatsFillState } from '../../../shared/views';
+import { SERIES_WINDOWS, type SeriesWindow } from '../../../shared/api-values';
 import type { Core } from '../context';
+import { LifecycleError } from '../errors';
 import { HOUR, LATENCY_BINS, MINUTE } from '../migrations/v6';
 import { STUCK_ROW_SQL, STUCK_TURN_SQL, stuckParams } from '../rules';
 import { hasChannelStats, statsFillState } from '../stats-backfill';
@@ -9,6 +11,35 @@ import { hasChannelStats, statsFillState } from '../stats-backfill';
 // from the hour buckets, the edges from the minute buckets, so a 7-day range reads ~170 rows
 // per channel (and a latency bin per row that saw deliveries). The pure parts (the range's
 // buckets, the percentiles, the assembly) are shared with PostgreSQL (postgres/queries/channel-stats.ts).
+
+/** The longest range getChannelStats answers (the buckets are kept for ever; the cap bounds a read). */
+export const MAX_STATS_RANGE_MS = 90 * 86_400_000;
+
+/**
+ * The range of a getChannelStats call: `window` (default 24 h) ends at `until` or now; `since`
+ * and `until` choose another. Refused (invalid_argument) unless since < until and the range is
+ * at most 90 days, or when both a window and a since are given.
+ */
+export function statsRange(
+  args: { window?: SeriesWindow | undefined; since?: number | undefined; until?: number | undefined },
+  now: number,
+): { since: number; until: number } {
+  if (args.window !== undefined && args.since !== undefined) {
+    throw new LifecycleError('invalid_argument', 'give either a window or a since, not both');
+  }
+  const until = args.until ?? now;
+  const since = args.since ?? until - SERIES_WINDOWS[args.window ?? '24h'];
+  if (since >= until) {
+    throw new LifecycleError('invalid_argument', `since (${since}) must be before until (${until})`);
+  }
+  if (until - since > MAX_STATS_RANGE_MS) {
+    throw new LifecycleError(
+      'invalid_argument',
+      `a range of at most 90 days, not ${Math.ceil((until - since) / 86_400_000)}`,
+    );
+  }
+  return { since, until };
+}
 
 const ceilTo = (t: number, span: number): number => Math.ceil(t / span) * span;
 const floorTo = (t: number, span: number): number => Math.floor(t / span) * span;
