@@ -51,15 +51,14 @@ export const binOf = (r: string): string =>
 
 /**
  * The statements that count the turns `from` selects (`r` names them; a FROM … [WHERE …] clause
- * crossed with the spans as `s`): `accept` their accepts, `end` their outcome if they ended and
- * their latency if delivered. `grouped`: many turns (the fill), summed per bucket; else one turn
- * (a trigger's NEW), with no grouping to pay for.
+ * crossed with the spans as `s`), summed per bucket: `accept` their accepts, `end` their
+ * outcome if they ended and their latency if delivered (the fill; the triggers write NEW's).
  */
-export function countTurns(from: string, what: { accept: boolean; end: boolean }, grouped: boolean): string[] {
+function countTurns(from: string, what: { accept: boolean; end: boolean }): string[] {
   const where = (extra: string): string => `${from} ${from.includes(' WHERE ') ? 'AND' : 'WHERE'} ${extra}`;
-  const n = grouped ? 'count(*)' : '1';
-  const sum = (x: string): string => (grouped ? `sum(${x})` : `(${x})`);
-  const by = (...keys: string[]): string => (grouped ? `GROUP BY ${keys.join(', ')}` : '');
+  const n = 'count(*)';
+  const sum = (x: string): string => `sum(${x})`;
+  const by = (...keys: string[]): string => `GROUP BY ${keys.join(', ')}`;
   const out: string[] = [];
   const a = 'r.accepted_at - r.accepted_at % s.span';
   if (what.accept) {
@@ -83,30 +82,55 @@ export function countTurns(from: string, what: { accept: boolean; end: boolean }
   return out;
 }
 
-/** The columns of NEW a trigger's statements read, as a one-row `r` crossed with the spans. */
-const NEW_TURN = `FROM (SELECT NEW.channel AS channel, NEW.status AS status, NEW.accepted_at AS accepted_at,
-  NEW.completed_at AS completed_at, NEW.updated_at AS updated_at) AS r, ${SPANS_SQL}`;
-
 /**
  * A turn the fill has not reached yet (rowid below its mark) is counted by the fill, as it is
  * then; the triggers count only the others, so that nothing is counted twice.
  */
 const FILLED = `NEW.rowid >= coalesce((SELECT below FROM lifecycle_stats_backfill WHERE one = 1), 0)`;
 
+// The triggers' statements write one row per span from NEW directly (no grouping, no join):
+// each costs every gateway write its run.
+const perSpan = (row: (span: number) => string, when?: string): string =>
+  when
+    ? STAT_SPANS.map((span) => `SELECT ${row(span)} WHERE ${when}`).join(' UNION ALL ')
+    : `VALUES ${STAT_SPANS.map((span) => `(${row(span)})`).join(', ')}`;
+const bucket = (t: string, span: number): string => `${t} - ${t} % ${span}`;
+const ENDED = endedAt('NEW');
+
+const ACCEPT = `INSERT INTO lifecycle_channel_stats (span, bucket_start, channel, accepted)
+      ${perSpan((span) => `${span}, ${bucket('NEW.accepted_at', span)}, NEW.channel, 1`)}
+      ON CONFLICT (span, bucket_start, channel) DO UPDATE SET accepted = accepted + 1;`;
+const END = `INSERT INTO lifecycle_channel_stats (span, bucket_start, channel, delivered, failed, aborted)
+      ${perSpan(
+        (span) =>
+          `${span}, ${bucket(ENDED, span)}, NEW.channel, NEW.status = 'delivered', NEW.status = 'failed_terminal', NEW.status = 'aborted'`,
+      )}
+      ON CONFLICT (span, bucket_start, channel) DO UPDATE SET delivered = delivered + excluded.delivered,
+        failed = failed + excluded.failed, aborted = aborted + excluded.aborted;`;
+const LATENCY = `INSERT INTO lifecycle_channel_latency (span, bucket_start, channel, lo, n)
+      ${perSpan((span) => `${span}, ${bucket(ENDED, span)}, NEW.channel, ${binOf('NEW')}, 1`, "NEW.status = 'delivered'")}
+      ON CONFLICT (span, bucket_start, channel, lo) DO UPDATE SET n = n + 1;`;
+
 export const STATS_TRIGGERS = `
   CREATE TRIGGER lc_turn_stats_insert AFTER INSERT ON message_turns WHEN ${FILLED} BEGIN
-    ${countTurns(NEW_TURN, { accept: true, end: true }, false).join('\n    ')}
+    ${ACCEPT}
+  END;
+  -- A turn inserted already ended (an import, a gateway that writes turns once done).
+  CREATE TRIGGER lc_turn_stats_insert_end AFTER INSERT ON message_turns
+    WHEN NEW.status IN (${TERMINAL_SQL}) AND ${FILLED} BEGIN
+    ${END}
+    ${LATENCY}
   END;
   CREATE TRIGGER lc_turn_stats_end AFTER UPDATE OF status ON message_turns
     WHEN NEW.status IN (${TERMINAL_SQL}) AND OLD.status NOT IN (${TERMINAL_SQL}) AND ${FILLED} BEGIN
-    ${countTurns(NEW_TURN, { accept: false, end: true }, false).join('\n    ')}
+    ${END}
+    ${LATENCY}
   END;`;
 
 /** The fill's statements over the turns with rowid in [@lo, @below). */
 export const FILL_STATEMENTS = countTurns(
   `FROM message_turns AS r, ${SPANS_SQL} WHERE r.rowid >= @lo AND r.rowid < @below`,
   { accept: true, end: true },
-  true,
 );
 
 /**
