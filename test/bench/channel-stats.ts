@@ -4,6 +4,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { Lifecycle } from '../../main/lifecycle';
+import { DAY } from '../../main/lifecycle/migrations/v6';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../main/lifecycle/migrations';
 import { SqliteStore } from '../../main/store/sqlite/store';
 import { SERIES_WINDOWS, type SeriesWindow } from '../../shared/api-values';
@@ -15,9 +16,9 @@ import { envInt, heading, int, measure, ms, ratio, table } from './stats';
 // engine paces in the background); and what the new triggers cost a turn's writes.
 
 export const CHANNEL_STATS_TARGET_MS = 100;
-const DAY = 86_400_000;
+
 /** Bump when the generated data changes, so cached files are regenerated. */
-const GENERATOR = 1;
+const GENERATOR = 2;
 const CHANNELS = ['telegram', 'discord', 'slack', 'whatsapp'];
 
 interface Built {

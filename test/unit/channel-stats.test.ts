@@ -9,7 +9,7 @@ import pg from 'pg';
 import { runCli } from '../../main/cli/run';
 import { Lifecycle } from '../../main/lifecycle';
 import { HOUR, MINUTE } from '../../main/lifecycle/migrations/v6';
-import { LATENCY_PRECISION } from '../../main/lifecycle/queries/channel-stats';
+import { LATENCY_PRECISION, statRanges } from '../../main/lifecycle/queries/channel-stats';
 import type { ChannelStats } from '../../shared/views';
 import { PgStore } from '../../main/store/postgres/store';
 import { eachBackend, storeSql, type Case } from '../helpers/backends';
@@ -174,29 +174,33 @@ const START = T0 + 3 * HOUR;
 
 eachBackend('counts and latency percentiles agree with the rows, for aligned and unaligned ranges', async (c) => {
   await gatewayTurns(c, 900, START, 5 * HOUR, 1);
-  c.clock.t = START + 6 * HOUR;
+  // And sparser ones over three days, for ranges that read day buckets.
+  await gatewayTurns(c, 300, START - 50 * HOUR, 80 * HOUR, 2);
+  c.clock.t = START + 31 * HOUR;
   const turns = await facts(c);
   const ranges: [string, number, number][] = [
-    ['all', START - HOUR, START + 7 * HOUR],
+    ['all', START - 51 * HOUR, START + 31 * HOUR],
     ['whole hours', START + HOUR, START + 3 * HOUR],
     ['unaligned over hours', START + 37 * MINUTE + 12_345, START + 4 * HOUR + 3 * MINUTE + 999],
     ['within one hour', START + 2 * HOUR + 5 * MINUTE + 1, START + 2 * HOUR + 50 * MINUTE],
     ['one minute', START + 90 * MINUTE, START + 91 * MINUTE],
-    ['nothing', START - 5 * HOUR, START - 4 * HOUR],
+    ['nothing', START - 55 * HOUR, START - 54 * HOUR],
+    ['unaligned over days', START - 49 * HOUR - 7 * MINUTE - 3_000, START + 20 * HOUR + MINUTE + 5_000],
+    ['whole days', T0 - 48 * HOUR, T0 + 24 * HOUR],
   ];
   for (const [label, since, until] of ranges) {
     const stats = await c.store.channelStats(since, until);
     assert.equal(stats.fill.state, 'ready');
     assertAgrees(stats, turns, label);
   }
-  const all = await c.store.channelStats(START - HOUR, START + 7 * HOUR);
+  const all = await c.store.channelStats(START - 51 * HOUR, START + 31 * HOUR);
   assert.deepEqual(
     all.channels.map((ch) => ch.channel),
     ['', 'discord', 'slack', 'telegram'],
   );
   assert.ok(all.channels.every((ch) => ch.latency !== null && ch.latency.count > 0));
   // Before any turn: the channels are there only for the work stuck now, with nothing counted.
-  const none = await c.store.channelStats(START - 5 * HOUR, START - 4 * HOUR);
+  const none = await c.store.channelStats(START - 55 * HOUR, START - 54 * HOUR);
   assert.ok(none.channels.length > 0 && none.channels.every((ch) => ch.stuckTurns > 0));
   assert.ok(none.channels.every((ch) => ch.accepted + ch.delivered + ch.failed + ch.aborted === 0 && !ch.latency));
 });
@@ -437,5 +441,33 @@ test('cli channels: migrates a v5 file, counts its turns, prints the table or --
     const r = await cli(['channels', ...args, '--db', file]);
     assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
+  }
+});
+
+test('a range is read as whole days, whole hours and edge minutes that cover it exactly once', () => {
+  const r = rng(9);
+  for (let i = 0; i < 2_000; i++) {
+    const since = T0 + Math.floor(r() * 30 * 24 * HOUR);
+    const until = since + Math.floor(r() ** 3 * 9 * 24 * HOUR);
+    const { countedSince: s, countedUntil: u, params: p } = statRanges(since, until);
+    assert.equal(s % MINUTE, 0);
+    assert.ok(s >= since && s - since < MINUTE && u >= until && u - until < MINUTE);
+    const all: [number, number, number][] = [
+      [p.D, p.d0, p.d1],
+      [p.H, p.h0, p.h1],
+      [p.H, p.h2, p.h3],
+      [p.M, p.m0, p.m1],
+      [p.M, p.m2, p.m3],
+    ];
+    const parts = all.filter(([, a, b]) => a < b);
+    for (const [span, a, b] of parts) assert.ok(a % span === 0 && b % span === 0, `${span}: ${a}..${b} aligned`);
+    parts.sort((x, y) => x[1] - y[1]);
+    let at = s;
+    for (const [, a, b] of parts) {
+      assert.equal(a, at, `${since}..${until}: no gap or overlap`);
+      at = b;
+    }
+    assert.equal(at, u === s ? s : u);
+    assert.ok(p.m1 - p.m0 + (p.m3 - p.m2) < 2 * HOUR || parts.length === 1, 'at most two edges of minutes');
   }
 });
