@@ -47,42 +47,45 @@ const SPANS_SQL = `(${STAT_SPANS.map((s, i) => (i === 0 ? `SELECT ${s} AS span` 
 /** When a turn ended: completed_at (set on every terminal status), else its last update. */
 const endedAt = (r: string): string => `coalesce(${r}.completed_at, ${r}.updated_at)`;
 
-/** The latency bin of a turn `r` (its lower bound); a negative latency (skewed clocks) is 0. */
-export const binOf = (r: string): string =>
-  `(SELECT lo FROM lifecycle_latency_bins WHERE lo <= max(0, ${endedAt(r)} - ${r}.accepted_at) ORDER BY lo DESC LIMIT 1)`;
+/** The latency bin (its lower bound) of `latency` ms; a negative latency (skewed clocks) is 0. */
+const binFor = (latency: string): string =>
+  `(SELECT lo FROM lifecycle_latency_bins WHERE lo <= max(0, ${latency}) ORDER BY lo DESC LIMIT 1)`;
+/** The latency bin of a turn `r`. */
+export const binOf = (r: string): string => binFor(`${endedAt(r)} - ${r}.accepted_at`);
+
+const minuteOf = (t: string): string => `${t} - ${t} % ${MINUTE}`;
+/** The minute aggregate `a` (its minute `m`) rolled up into every span's bucket. */
+const rollUp = `FROM a, ${SPANS_SQL} WHERE 1 GROUP BY s.span, a.m - a.m % s.span, a.channel`;
+const FILL_RANGE = 'rowid >= @lo AND rowid < @below';
 
 /**
- * The statements that count the turns `from` selects (`r` names them; a FROM … [WHERE …] clause
- * crossed with the spans as `s`), summed per bucket: `accept` their accepts, `end` their
- * outcome if they ended and their latency if delivered (the fill; the triggers write NEW's).
+ * The fill's statements over the turns with rowid in [@lo, @below): each reads the turns once
+ * into per-minute sums (binning each delivered turn once), then rolls those up into every span.
  */
-function countTurns(from: string, what: { accept: boolean; end: boolean }): string[] {
-  const where = (extra: string): string => `${from} ${from.includes(' WHERE ') ? 'AND' : 'WHERE'} ${extra}`;
-  const n = 'count(*)';
-  const sum = (x: string): string => `sum(${x})`;
-  const by = (...keys: string[]): string => `GROUP BY ${keys.join(', ')}`;
-  const out: string[] = [];
-  const a = 'r.accepted_at - r.accepted_at % s.span';
-  if (what.accept) {
-    out.push(`INSERT INTO lifecycle_channel_stats (span, bucket_start, channel, accepted)
-      SELECT s.span, ${a}, r.channel, ${n} ${where('1')} ${by('s.span', a, 'r.channel')}
-      ON CONFLICT (span, bucket_start, channel) DO UPDATE SET accepted = accepted + excluded.accepted;`);
-  }
-  if (what.end) {
-    const e = `${endedAt('r')} - ${endedAt('r')} % s.span`;
-    out.push(`INSERT INTO lifecycle_channel_stats (span, bucket_start, channel, delivered, failed, aborted)
-      SELECT s.span, ${e}, r.channel,
-        ${sum(`r.status = 'delivered'`)}, ${sum(`r.status = 'failed_terminal'`)}, ${sum(`r.status = 'aborted'`)}
-      ${where(`r.status IN (${TERMINAL_SQL})`)} ${by('s.span', e, 'r.channel')}
-      ON CONFLICT (span, bucket_start, channel) DO UPDATE SET delivered = delivered + excluded.delivered,
-        failed = failed + excluded.failed, aborted = aborted + excluded.aborted;`);
-    out.push(`INSERT INTO lifecycle_channel_latency (span, bucket_start, channel, lo, n)
-      SELECT s.span, ${e}, r.channel, ${binOf('r')}, ${n}
-      ${where(`r.status = 'delivered'`)} ${by('s.span', e, 'r.channel', binOf('r'))}
-      ON CONFLICT (span, bucket_start, channel, lo) DO UPDATE SET n = n + excluded.n;`);
-  }
-  return out;
-}
+export const FILL_STATEMENTS = [
+  `WITH a AS MATERIALIZED (SELECT channel, ${minuteOf('accepted_at')} AS m, count(*) AS n
+       FROM message_turns WHERE ${FILL_RANGE} GROUP BY 1, 2)
+     INSERT INTO lifecycle_channel_stats (span, bucket_start, channel, accepted)
+     SELECT s.span, a.m - a.m % s.span, a.channel, sum(a.n) ${rollUp}
+     ON CONFLICT (span, bucket_start, channel) DO UPDATE SET accepted = accepted + excluded.accepted;`,
+  `WITH a AS MATERIALIZED (SELECT channel, ${minuteOf('e')} AS m, sum(status = 'delivered') AS d,
+         sum(status = 'failed_terminal') AS f, sum(status = 'aborted') AS x
+       FROM (SELECT channel, status, ${endedAt('t')} AS e FROM message_turns AS t
+             WHERE ${FILL_RANGE} AND status IN (${TERMINAL_SQL}))
+       GROUP BY 1, 2)
+     INSERT INTO lifecycle_channel_stats (span, bucket_start, channel, delivered, failed, aborted)
+     SELECT s.span, a.m - a.m % s.span, a.channel, sum(a.d), sum(a.f), sum(a.x) ${rollUp}
+     ON CONFLICT (span, bucket_start, channel) DO UPDATE SET delivered = delivered + excluded.delivered,
+       failed = failed + excluded.failed, aborted = aborted + excluded.aborted;`,
+  `WITH a AS MATERIALIZED (SELECT channel, ${minuteOf('e')} AS m, ${binFor('e - accepted_at')} AS lo, count(*) AS n
+       FROM (SELECT channel, accepted_at, ${endedAt('t')} AS e FROM message_turns AS t
+             WHERE ${FILL_RANGE} AND status = 'delivered')
+       GROUP BY 1, 2, 3)
+     INSERT INTO lifecycle_channel_latency (span, bucket_start, channel, lo, n)
+     SELECT s.span, a.m - a.m % s.span, a.channel, a.lo, sum(a.n) FROM a, ${SPANS_SQL}
+     WHERE 1 GROUP BY s.span, a.m - a.m % s.span, a.channel, a.lo
+     ON CONFLICT (span, bucket_start, channel, lo) DO UPDATE SET n = n + excluded.n;`,
+];
 
 /**
  * A turn the fill has not reached yet (rowid below its mark) is counted by the fill, as it is
@@ -128,12 +131,6 @@ export const STATS_TRIGGERS = `
     ${END}
     ${LATENCY}
   END;`;
-
-/** The fill's statements over the turns with rowid in [@lo, @below). */
-export const FILL_STATEMENTS = countTurns(
-  `FROM message_turns AS r, ${SPANS_SQL} WHERE r.rowid >= @lo AND r.rowid < @below`,
-  { accept: true, end: true },
-);
 
 /**
  * Version 6 (issue 12): the per-channel aggregates and their triggers. The turns already in the
