@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { ApiHost } from '../../main/api/host';
 import { runCli } from '../../main/cli/run';
 import { Lifecycle } from '../../main/lifecycle';
 import { HOUR, MINUTE } from '../../main/lifecycle/migrations/v6';
@@ -471,3 +472,47 @@ test('a range is read as whole days, whole hours and edge minutes that cover it 
     assert.ok(p.m1 - p.m0 + (p.m3 - p.m2) < 2 * HOUR || parts.length === 1, 'at most two edges of minutes');
   }
 });
+
+test('the engine counts a migrated file’s older turns in its background; getChannelStats says so until done', async () => {
+  const now = Date.now();
+  const file = fileAtVersion(5, (db) => {
+    const insert = db.prepare(INSERT_TURN);
+    db.transaction(() => {
+      for (let i = 0; i < 3_000; i++) {
+        const at = now - 50 * MINUTE + i * 500;
+        insert.run(`e-${i}`, i % 3 ? 'telegram' : 'slack', `e-${i}`, 's', 'x', at, at + 900, 'delivered', at, at + 900);
+      }
+    })();
+  });
+  const host = await ApiHost.start({ dbPath: file, operator: 'desk:test', version: '0.0.0' });
+  try {
+    const stats = await eventually(async () => {
+      const r = await host.call('getChannelStats', { window: '1h' });
+      assert.ok(r.ok);
+      assert.equal(r.value.fill.state, 'ready');
+      return r.value;
+    }, 30_000);
+    assert.deepEqual(
+      stats.channels.map((c) => [c.channel, c.accepted, c.delivered]),
+      [
+        ['slack', 1_000, 1_000],
+        ['telegram', 2_000, 2_000],
+      ],
+    );
+    assert.ok(Math.abs(stats.channels[0]!.latency!.p50 - 900) <= 900 * LATENCY_PRECISION);
+  } finally {
+    await host.close();
+  }
+});
+
+async function eventually<T>(check: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
