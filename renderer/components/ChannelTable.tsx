@@ -139,9 +139,9 @@ export function ChannelTable({ stats, range, error, stuckLink }: ChannelTablePro
               ))}
             </tbody>
           </table>
-          <p className="channels-note muted">{precision}</p>
         </div>
       )}
+      {stats && stats.channels.length > 0 && <p className="channels-note muted">{precision}</p>}
     </section>
   );
 }

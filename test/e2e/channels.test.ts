@@ -71,6 +71,9 @@ test(
       for (const p of r.cells.slice(5)) assert.match(p, /^\d+(\.\d)? (ms|s|min)$/, `a latency of ${r.channel}`);
     }
     await screenshot(page, 'overview-channels-1280-light', { fitContent: true });
+    await page.setViewportSize({ width: 820, height: 1500 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'overview-channels-820-dark', { fitContent: true });
 
     // Telegram's stuck turns open the Turns view filtered to them.
     const stuck = db.lc.countTurns({ channel: 'telegram', stuck: true });
