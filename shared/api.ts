@@ -178,11 +178,11 @@ export const apiArgs = {
   getLiveness: z.object({}).strict(),
   /**
    * Per channel over a range: counts, failure rate, stuck now, and accept → delivered latency
-   * percentiles. `window` ends now; `since`/`until` (ms) choose another range instead.
+   * percentiles. `window` (default 24h) ends at `until` or now; `since`/`until` (ms) choose
+   * another range instead. since < until and at most 90 days, else invalid_argument. Events
+   * count by the minute they happened in; percentiles are within ChannelStats.precision (±4.5 %).
    */
-  getChannelStats: z
-    .object({ window: z.enum(['1h', '24h', '7d']).optional(), since: time, until: time })
-    .strict(),
+  getChannelStats: z.object({ window: z.enum(['1h', '24h', '7d']).optional(), since: time, until: time }).strict(),
 } as const;
 
 export type ApiMethod = keyof typeof apiArgs;

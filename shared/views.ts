@@ -96,27 +96,52 @@ export interface PruneResult {
   history: number;
 }
 
-/** One channel over a range (getChannelStats). TODO(issue 12, helper stats): refine the fields. */
+/** One channel over a range (getChannelStats). */
 export interface ChannelStat {
   channel: string;
   /** Turns accepted in the range. */
   accepted: number;
-  /** Turns of the range that ended delivered / failed for good / aborted. */
+  /** Turns that ended in the range: delivered / failed for good (failed_terminal) / aborted. */
   delivered: number;
   failed: number;
   aborted: number;
   /** failed / (delivered + failed) over the range; null when neither happened. */
   failureRate: number | null;
-  /** Stuck now (whatever the range): turns and outbox rows on this channel. */
+  /** Stuck now (whatever the range), as shared/stuck.ts says: turns and outbox rows on this channel. */
   stuckTurns: number;
   stuckOutbox: number;
-  /** Accept → delivered, ms, over the turns delivered in the range; null when none was. */
+  /**
+   * Accept → delivered (completed_at − accepted_at), ms, over the turns delivered in the range;
+   * null when none was. Each percentile is the middle of a log-scale bin (8 per doubling), so it
+   * is within `ChannelStats.precision` of the true value (exact below ~12 ms).
+   */
   latency: { count: number; p50: number; p95: number; p99: number } | null;
 }
 
+/**
+ * How far the counting of the turns that were in the file before the aggregates existed got
+ * (SQLite's migration 6 leaves them to a background fill); `unavailable`: an older file read as
+ * it is (stuck counts only).
+ */
+export interface StatsFillState {
+  state: 'ready' | 'building' | 'unavailable';
+  counted: number;
+  total: number;
+}
+
 export interface ChannelStats {
-  /** The range, ms since the epoch: [since, until). */
+  /** The range asked for, ms since the epoch: [since, until). */
   since: number;
   until: number;
+  /**
+   * The range as counted: events are kept per minute, and an event counts when its minute
+   * starts within [since, until), i.e. [countedSince, countedUntil) with both rounded up to a minute.
+   */
+  countedSince: number;
+  countedUntil: number;
+  /** Largest relative error of a latency percentile (half a bin: ≈ 0.045). */
+  precision: number;
+  fill: StatsFillState;
+  /** By channel name. */
   channels: ChannelStat[];
 }

@@ -114,9 +114,18 @@ async function main(port: NonNullable<typeof parentPort>, data: EngineData): Pro
       })
     : undefined;
 
-  // The search index's backfill of rows from before migration 5 (search-backfill.ts), in the
-  // background of the process that opened the file writable; searchIndex says how far it got.
+  // What migrations 5 and 6 left to do for the rows already in the file, in the background of
+  // the process that opened it writable: first the per-channel counts (stats-backfill.ts: seconds
+  // on a million turns; getChannelStats says how far it got), then the search index
+  // (search-backfill.ts: minutes; searchIndex says how far it got).
   const backfill = (async (): Promise<void> => {
+    try {
+      while (sqlite && !sqlite.readOnly && !closing && sqlite.statsFillState()?.state === 'building') {
+        await sqlite.fillStats(5_000);
+      }
+    } catch (err) {
+      if (!closing) console.error(`[lifecycle-desk] per-channel counting stopped: ${(err as Error).message}`);
+    }
     try {
       while (sqlite && !sqlite.readOnly && !closing && searchIndex?.state === 'building') {
         await sqlite.backfillSearch(1_000);

@@ -13,6 +13,7 @@ import type { AbortResult } from '../lifecycle';
 import { LifecycleError, isBusyError } from '../lifecycle/errors';
 import { whenWorkerRuns } from '../lifecycle/liveness';
 import type { LifecycleStore } from '../store/contract';
+import { statsRange } from '../lifecycle/queries/channel-stats';
 import { previewBulk } from './bulk-filter';
 import type { BulkJobs } from './jobs';
 import { MUTATING_METHODS } from './protocol';
@@ -116,10 +117,9 @@ export function createApi(ctx: ApiContext): { dispatch(method: unknown, args: un
     getBulkJobs: () => jobs().list(),
     cancelBulk: ({ id }) => jobs().cancel(id),
     getLiveness: () => store.liveness(ctx.lastExternalWriteAt()),
-    getChannelStats: ({ window, since, until }) => {
-      // TODO(issue 12, helper stats): validate since < until and cap the range.
-      const end = until ?? Date.now();
-      return store.channelStats(since ?? end - SERIES_WINDOWS[window ?? '24h'], end);
+    getChannelStats: async (args) => {
+      const { since, until } = statsRange(args, await store.now());
+      return store.channelStats(since, until);
     },
   };
 

@@ -18,6 +18,7 @@ import {
   searchIndexState,
   type SearchIndexState,
 } from './search-backfill';
+import { statsFillNow, statsFillState, statsFillStep, type StatsFillState } from './stats-backfill';
 import type { Who } from './history';
 import { importLegacyQueue, type ImportProgress, type ImportResult } from './legacy-import';
 import { expire, type ExpiryResult } from './expiry';
@@ -241,6 +242,23 @@ export class Lifecycle {
   /** Failures grouped by normalized error, channel and kind; biggest first. */
   errorGroups(query?: q.ErrorGroupQuery): ErrorGroup[] {
     return q.errorGroups(this.core, query);
+  }
+
+  /** Per channel over [since, until): counts, failure rate, stuck now, delivery latency percentiles. */
+  channelStats(since: number, until: number): q.ChannelStats {
+    return q.channelStats(this.core, since, until, this.stuck);
+  }
+  /** How far the per-channel counting of the turns there before migration 6 got (stats-backfill.ts). */
+  statsFillState(): StatsFillState | undefined {
+    return statsFillState(this.core);
+  }
+  /** One transaction of that counting over at most `limit` turns; fewer handled: it is done. */
+  statsFillStep(limit: number): number {
+    return statsFillStep(this.core, limit);
+  }
+  /** All of it at once, unpaced (a file nobody else is using). */
+  statsFillNow(): number {
+    return statsFillNow(this.core);
   }
 
   /** How far the search index's backfill of the rows there before migration 5 got. */

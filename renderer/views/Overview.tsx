@@ -6,6 +6,7 @@ import {
   type OutboxStatus,
   type TurnStatus,
 } from '../../shared/types';
+import { ChannelsCard } from '../channels-shell';
 import { ActionButton } from '../components/ActionButton';
 import { ActionHint, ErrorNotice } from '../components/Banners';
 import { CountsGrid, type CountItem } from '../components/CountsGrid';
@@ -166,6 +167,7 @@ export function OverviewView() {
           ]}
         />
       </div>
+      <ChannelsCard />
       <SeriesChart series={series} window={window} onWindowChange={(w) => void setWindow(w)} />
       <div className="stuck-lists">
         <StuckList

@@ -459,10 +459,51 @@ const TABLE: Record<ApiMethod, (f: Fixture) => Promise<void>> = {
     assert.match(l.banner ?? '', /No recovery worker has recorded a heartbeat in this database/);
     assert.ok(l.lastWriteAt !== null && l.lastWriteAt <= f.c.clock.t);
   },
-  // TODO(issue 12, helper stats): the real assertions (counts and latency of the fixture's turns).
   getChannelStats: async (f) => {
-    const r = await call(f, 'getChannelStats', { window: '1h' });
-    assert.equal(r.ok, false);
+    f.c.clock.advance(1_000); // the window [now − 1 h, now) holds what happened before now
+    const stats = ok(await call(f, 'getChannelStats', { window: '1h' }), 'getChannelStats');
+    const now = f.c.clock.t;
+    assert.equal(stats.until, now);
+    assert.equal(stats.since, now - 3_600_000);
+    assert.equal(stats.fill.state, 'ready');
+    assert.equal(stats.channels.length, 1);
+    const [telegram] = stats.channels;
+    // The fixture's three turns: one delivered (at once: 0 ms), one pending, one failed for now.
+    assert.deepEqual(
+      { ...telegram, latency: telegram!.latency && { count: telegram!.latency.count, p50: telegram!.latency.p50 } },
+      {
+        channel: 'telegram',
+        accepted: 3,
+        delivered: 1,
+        failed: 0,
+        aborted: 0,
+        failureRate: 0,
+        stuckTurns: await f.store.countTurns({ channel: 'telegram', stuck: true }),
+        stuckOutbox: await f.store.countOutbox({ channel: 'telegram', stuck: true }),
+        latency: { count: 1, p50: 0 },
+      },
+    );
+    assert.ok(telegram!.stuckTurns > 0 && telegram!.stuckOutbox > 0);
+    // Another range: before the fixture, nothing was counted.
+    const before = ok(
+      await call(f, 'getChannelStats', { since: now - 7_200_000, until: now - 3_600_000 }),
+      'getChannelStats',
+    );
+    assert.equal(before.channels[0]?.accepted, 0);
+    for (const [args, message] of [
+      [{ since: now, until: now }, /must be before/],
+      [{ since: now, until: now - 1 }, /must be before/],
+      [{ since: now - 91 * 86_400_000, until: now }, /at most 90 days/],
+      [{ window: '1h', since: now - 1 }, /either a window or a since/],
+      [{ window: '2h' }, /window/],
+    ] as const) {
+      const r = await call(f, 'getChannelStats', args as never);
+      assert.equal(r.ok, false, JSON.stringify(args));
+      if (!r.ok) {
+        assert.equal(r.error.code, 'invalid_argument');
+        assert.match(r.error.message, message);
+      }
+    }
   },
   terminateRows: async (f) => {
     const result = ok(await call(f, 'terminateRows', { ids: [f.pendingRow] }), 'terminateRows');

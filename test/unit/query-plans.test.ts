@@ -368,6 +368,10 @@ function exerciseReads(lc: Lifecycle): void {
     step(`errorGroups(${JSON.stringify(q)})`, () => lc.errorGroups(q));
   step('turnDetail with resends', () => lc.turnDetail('turn-10'));
   step('series', () => lc.series(24 * HOUR, 48));
+  // Issue 12's per-channel numbers: an hour within the data (minute buckets only), 24 h and 7 d across it.
+  const end = Date.UTC(2025, 0, 4);
+  for (const span of [HOUR, 24 * HOUR, 7 * 24 * HOUR])
+    step(`channelStats(${span / HOUR} h)`, () => lc.channelStats(end - span - 1_234, end - 1_234));
 }
 
 async function exerciseWrites(lc: Lifecycle): Promise<void> {

@@ -10,6 +10,7 @@ import { turnsCommand } from './turns';
 import { abortCommand, pruneCommand, replayCommand, resendCommand, retryCommand, terminateCommand } from './operator';
 import { bulkCommand } from './bulk';
 import { errorsCommand } from './errors';
+import { channelsCommand } from './channels';
 import { exportCommand } from './export';
 import { recoverCommand } from './recover';
 import { serveCommand } from './serve';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   outboxCommand,
   showCommand,
   errorsCommand,
+  channelsCommand,
   auditCommand,
   exportCommand,
   abortCommand,

@@ -3,6 +3,7 @@ import { v2 } from './v2';
 import { v3 } from './v3';
 import { v4 } from './v4';
 import { v5 } from './v5';
+import { v6 } from './v6';
 import type { Migration } from './types';
 
 export {
@@ -20,6 +21,6 @@ export type { Migration } from './types';
  * the single transaction opened by `migrate`. Version 1 also adopts files written by
  * gateways that predate versioning: their tables exist, possibly missing columns.
  */
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5];
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 export const LIFECYCLE_TABLES = ['message_turns', 'message_outbox'] as const;

@@ -17,3 +17,4 @@ export { countOutbox, countTurns, listOutbox, listTurns } from './lists';
 export { errorGroups } from './error-groups';
 export { auditTrail, history, turnDetail } from './detail';
 export { series } from './series';
+export { channelStats } from './channel-stats';

@@ -14,13 +14,14 @@ import {
   TURN_FAILURE_SQL,
 } from '../../lifecycle/triage-rules';
 import { OUTBOX_SEARCH_TEXT, TURN_SEARCH_TEXT } from './search';
+import { CHANNEL_STATS_V4 } from './channel-stats';
 
 // The SPEC's tables in PostgreSQL (times BIGINT ms), versioned in lifecycle_schema and migrated
 // forward in one transaction under an advisory lock, so nodes starting together migrate once.
 // Tables a gateway created are adopted: missing columns are added, nothing is dropped.
 
 /** The PostgreSQL schema's own version (its numbering is independent of SQLite's user_version). */
-export const PG_SCHEMA_VERSION = 3;
+export const PG_SCHEMA_VERSION = 4;
 
 /** A connection notifies at most once per this many ms (see lc_notify). */
 export const NOTIFY_EVERY_MS = 200;
@@ -224,6 +225,7 @@ const MIGRATIONS: Record<number, Migration> = {
     await client.query(V3);
     await trigramIndexes(client);
   },
+  4: CHANNEL_STATS_V4,
 };
 
 /**

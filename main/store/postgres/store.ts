@@ -23,6 +23,7 @@ import { errorGroups } from './queries/groups';
 import { operatorBatch, recordBulkJob } from './batch';
 import { operatorReplayAsNew, operatorResend } from './dead-letters';
 import { series } from './queries/series';
+import { channelStats } from './queries/channel-stats';
 import { pgRecovery } from './recovery';
 import { migrate, olderSchemaViews } from './schema';
 import { acceptTurn, getTurn, markRunning, recordTurnFailure } from './turns';
@@ -185,8 +186,7 @@ export class PgStore implements LifecycleStore {
   countTurns: LifecycleStore['countTurns'] = (f) => countTurns(this.core, f);
   countOutbox: LifecycleStore['countOutbox'] = (f) => countOutbox(this.core, f);
   errorGroups: LifecycleStore['errorGroups'] = (q = {}) => errorGroups(this.core, q);
-  // TODO(issue 12, helper stats)
-  channelStats: LifecycleStore['channelStats'] = () => Promise.reject(new Error('channelStats: not implemented yet'));
+  channelStats: LifecycleStore['channelStats'] = (since, until) => channelStats(this.core, since, until);
   series: LifecycleStore['series'] = (w, b) => series(this.core, w, b);
   liveness: LifecycleStore['liveness'] = (last) => liveness(this.core, last ?? null);
   changeStamp: LifecycleStore['changeStamp'] = () => changeStamp(this.core);

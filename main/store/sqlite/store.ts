@@ -2,6 +2,7 @@ import { previewAbort } from '../../lifecycle/abort';
 import { pacedOperatorPrune } from './paced-prune';
 import { Pacer } from './pacer';
 import type { SearchIndexState } from '../../lifecycle/search-backfill';
+import type { StatsFillState } from '../../lifecycle/stats-backfill';
 import { Lifecycle, type LifecycleOptions } from '../../lifecycle/lifecycle';
 import { liveness } from '../../lifecycle/liveness';
 import { changeStamp } from '../../lifecycle/queries/change-stamp';
@@ -12,6 +13,8 @@ import { sqliteRecovery } from './recovery';
 const WATCH_INTERVAL_MS = 500;
 /** Rows one transaction of the search backfill indexes (tens of ms with long payloads; the pacer rests as long). */
 const BACKFILL_ROWS = 200;
+/** Turns one transaction of the per-channel counting reads (no text to index: cheaper per turn). */
+const STATS_FILL_TURNS = 1_000;
 
 /**
  * The store over one SQLite file: the sync core (../../lifecycle) behind the async contract.
@@ -86,10 +89,7 @@ export class SqliteStore implements LifecycleStore {
   countTurns: LifecycleStore['countTurns'] = async (f) => this.lc.countTurns(f);
   countOutbox: LifecycleStore['countOutbox'] = async (f) => this.lc.countOutbox(f);
   errorGroups: LifecycleStore['errorGroups'] = async (query) => this.lc.errorGroups(query);
-  // TODO(issue 12, helper stats)
-  channelStats: LifecycleStore['channelStats'] = async () => {
-    throw new Error('channelStats: not implemented yet');
-  };
+  channelStats: LifecycleStore['channelStats'] = async (since, until) => this.lc.channelStats(since, until);
 
   getTurn: LifecycleStore['getTurn'] = async (id) => this.lc.getTurn(id);
   getRow: LifecycleStore['getRow'] = async (id) => this.lc.getRow(id);
@@ -119,6 +119,18 @@ export class SqliteStore implements LifecycleStore {
     return this.pacer.batches(maxRows, BACKFILL_ROWS, (limit) => this.lc.backfillSearchStep(limit));
   }
   private pacer: Pacer | undefined;
+
+  /** How far the per-channel counting of the turns there before migration 6 got (undefined: an older file read as it is). */
+  statsFillState(): StatsFillState | undefined {
+    return this.lc.statsFillState();
+  }
+
+  /** Up to `maxTurns` of that counting, paced like the search backfill; nothing on a read-only open. */
+  async fillStats(maxTurns: number): Promise<number> {
+    if (this.readOnly || this.lc.statsFillState()?.state !== 'building') return 0;
+    this.pacer ??= new Pacer(this.lc.db, this.config.busyTimeoutMs);
+    return this.pacer.batches(maxTurns, STATS_FILL_TURNS, (limit) => this.lc.statsFillStep(limit));
+  }
 
   watch(listener: () => void): () => void {
     let version = this.dataVersion();

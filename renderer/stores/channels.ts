@@ -1,0 +1,81 @@
+import { create } from 'zustand';
+import type { SeriesWindow } from '../../shared/api';
+import type { ChannelStats } from '../../shared/views';
+import { call } from '../transport/client';
+import { useStatusStore } from './status';
+import { onRefresh } from './sync';
+
+// The Overview's per-channel numbers (getChannelStats) over the Overview's window, which the
+// status store owns (read here, never set): refetched on a push refresh while the card is shown,
+// and when the window changes.
+
+export interface ChannelsState {
+  stats: ChannelStats | null;
+  /** The window `stats` is for (the status store's may have moved on meanwhile). */
+  window: SeriesWindow | null;
+  /** The card is shown: refreshes reach it. */
+  active: boolean;
+  loading: boolean;
+  error: string | null;
+  load(): Promise<void>;
+  setActive(active: boolean): void;
+}
+
+let inflight: Promise<void> | null = null;
+let again = false;
+
+async function loadOnce(set: (patch: Partial<ChannelsState>) => void, get: () => ChannelsState): Promise<void> {
+  const window = useStatusStore.getState().window;
+  set({ loading: true });
+  try {
+    const stats = await call('getChannelStats', { window });
+    // An answer for a window no longer chosen is dropped; one equal to what is shown changes nothing.
+    if (useStatusStore.getState().window !== window) return;
+    const same = get().window === window && sameNumbers(get().stats, stats);
+    set({ loading: false, error: null, ...(same ? {} : { stats, window }) });
+  } catch (err) {
+    set({ loading: false, error: (err as Error).message });
+  }
+}
+
+/** The same numbers (the range's ends move with every call). */
+function sameNumbers(a: ChannelStats | null, b: ChannelStats): boolean {
+  return a !== null && JSON.stringify([a.channels, a.fill]) === JSON.stringify([b.channels, b.fill]);
+}
+
+export const useChannelsStore = create<ChannelsState>()((set, get) => ({
+  stats: null,
+  window: null,
+  active: false,
+  loading: false,
+  error: null,
+
+  load() {
+    // One request at a time; a load asked for meanwhile runs once after it (never twice).
+    if (inflight) {
+      again = true;
+      return inflight;
+    }
+    inflight = (async () => {
+      do {
+        again = false;
+        await loadOnce(set, get);
+      } while (again);
+    })().finally(() => {
+      inflight = null;
+    });
+    return inflight;
+  },
+
+  setActive(active) {
+    set({ active });
+  },
+}));
+
+onRefresh(async () => {
+  if (useChannelsStore.getState().active) await useChannelsStore.getState().load();
+});
+
+useStatusStore.subscribe((s, prev) => {
+  if (s.window !== prev.window && useChannelsStore.getState().active) void useChannelsStore.getState().load();
+});
