@@ -7,6 +7,7 @@ import { PgStore } from '../../main/store/postgres/store';
 import { SqliteStore } from '../../main/store/sqlite/store';
 import { pgCluster } from '../helpers/pg-cluster';
 import { backends } from './backends';
+import { channelStatsSection } from './channel-stats';
 import { contention } from './contention';
 import { ensureReadDb } from './generate';
 import { readLatencies, readTable, type ReadReport } from './reads';
@@ -34,6 +35,8 @@ import { storeThroughput } from './throughput-store';
 //   reads-pg          PostgreSQL beside SQLite on the same generated rows (1M turns)
 //   triage            issue 11's search, error groups, dead work, counts and audit on the 1M file,
 //                     < 50 ms each
+//   channels          issue 12's per-channel numbers and latency percentiles on 1M turns (< 100 ms),
+//                     migration 6 and what its triggers cost a writer
 //   reads-under-load  every dashboard call through ApiHost while the recovery worker runs and a
 //                     gateway process writes 500 turns/s (1M turns), beside the one-connection way
 //   renderer          the dashboard in Chromium on the 10M file: first paint, click to rows, DOM
@@ -46,6 +49,7 @@ import { storeThroughput } from './throughput-store';
 //   BENCH_INDEX_COST_TURNS    turns per run of the index-cost table (default 20,000)
 //   BENCH_PG_READ_TURNS       size for reads-pg (default 1,000,000)
 //   BENCH_TRIAGE_TURNS        size for triage (default 1,000,000)
+//   BENCH_CHANNEL_TURNS       size for channels (default 1,000,000); BENCH_CHANNEL_WRITE_TURNS its trigger-cost runs
 //   BENCH_LOAD_TURNS          size for reads-under-load (default 1,000,000); BENCH_LOAD_MS (60 s),
 //                             BENCH_LOAD_RATE (500 turns/s), BENCH_LOAD_BASELINE=0 skips the baseline
 //   BENCH_RENDERER_RUNS, BENCH_RENDERER_ROWS   renderer runs (5) and rows scrolled (10,000)
@@ -276,6 +280,7 @@ async function main(): Promise<void> {
     await readsPg(pgTurns, READS, await reads(pgTurns));
   }
   if (run('triage')) await triageSection(envInt('BENCH_TRIAGE_TURNS', 1_000_000));
+  if (run('channels')) await channelStatsSection(envInt('BENCH_CHANNEL_TURNS', 1_000_000));
   if (run('reads-under-load')) {
     await readsUnderLoad({ turns: envInt('BENCH_LOAD_TURNS', 1_000_000) });
   }
