@@ -123,7 +123,7 @@ test(
 
     // At the top with nothing selected: rows arrive live, as before.
     // (A click without scrolling it into view: the new rows pushed it below the fold.)
-    await page.getByRole('checkbox', { name: `Select ${picked}`, exact: true }).dispatchEvent('click');
+    await page.getByRole('checkbox', { name: `Select row ${picked}`, exact: true }).dispatchEvent('click');
     const live = delivered(db, { session: 'telegram:live-now', text: 'Shown at once' }).id;
     await eventually(async () => assert.equal((await turns.renderedIds())[0], live), 5_000);
     assert.equal(await bar.count(), 0);
@@ -175,7 +175,8 @@ test(
     // Leaving the view ends it: back on Turns (still "Stuck only") the turn is gone.
     await turns.go('#/overview');
     await page.getByRole('heading', { level: 1 }).filter({ hasText: 'Overview' }).waitFor();
-    await turns.go('#/turns');
+    // The view's link carries its filter (a bare #/turns is the unfiltered list).
+    await turns.go('#/turns?stuck=1');
     await eventually(async () => {
       const ids = await turns.renderedIds();
       assert.equal(ids.length, 2);
