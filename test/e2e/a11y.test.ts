@@ -66,7 +66,7 @@ for (const theme of ['light', 'dark'] as const) {
         failures.push(...(await axeFailures(page, `${where}, ${theme}`)));
       };
 
-      await desk.open(served.url);
+      await desk.open(served);
       // The overview with its counts, stuck lists and charts on screen.
       await page.locator('[data-count="attention.stuckTurns"]').filter({ hasText: /\d/ }).waitFor();
       await page.locator('.recharts-surface').first().waitFor();
@@ -200,7 +200,7 @@ test(
     const { db } = mixedStory(60, 3);
     const { served, page, problems } = await openDesk(t, browser, db.file, { width: 1280, height: 900 });
     const desk = new DeskPage(page);
-    await desk.open(served.url);
+    await desk.open(served);
     await page.locator('[data-count="attention.stuckTurns"]').filter({ hasText: /\d/ }).waitFor();
 
     // The page's first tab stop skips the navigation; the next ones are the sidebar's views.
@@ -378,7 +378,7 @@ test(
         assert.ok(r.visited >= 5, `${where}: only ${r.visited} tab stops`);
         bad.push(...r.bad.map((b) => `[${where}, ${theme}] ${b}`));
       };
-      await desk.open(served.url);
+      await desk.open(served);
       await page.locator('.recharts-surface').first().waitFor();
       await walk('overview', false);
       for (const [hash, name, ready] of [

@@ -84,7 +84,7 @@ test(
     });
     await context.addInitScript(RECORD_NOTICES);
     const desk = new DeskPage(page);
-    await desk.open(served.url);
+    await desk.open(served);
     const turnsCount = async (): Promise<string> =>
       (await desk.navLink('Turns').locator('.nav-count').textContent()) ?? '';
     await eventually(async () => assert.match(await turnsCount(), /^2 stuck/));
@@ -191,7 +191,7 @@ test('without the permission: "Allow notifications" asks, a refusal is said plai
     };
   })();`);
   const desk = new DeskPage(page);
-  await desk.open(served.url);
+  await desk.open(served);
   await page.getByTestId('alerts-button').click();
   const dialog = page.getByRole('dialog', { name: 'Alerts' });
   await dialog.getByRole('checkbox', { name: 'Notify me' }).check();
@@ -230,7 +230,7 @@ test('"No recovery worker alive": one notification when the last worker stops', 
   });
   await context.addInitScript(RECORD_NOTICES);
   const desk = new DeskPage(page);
-  await desk.open(served.url);
+  await desk.open(served);
   await eventually(
     async () =>
       assert.match(

@@ -44,7 +44,7 @@ test(
     const { db } = mixedStory(220, 22);
     const { served, page, problems } = await openDesk(t, browser, db.file, { width: 1280, height: 1500 });
     const overview = new OverviewPage(page);
-    await overview.open(served.url);
+    await overview.open(served);
     const card = page.locator('.channels-card');
     await card.getByText('the last hour').waitFor();
 
@@ -90,7 +90,7 @@ test(
 test('the Channels card on an empty file says there were no turns; dark theme', { timeout: 60_000 }, async (t) => {
   const db = createDb();
   const { served, page, problems } = await openDesk(t, browser, db.file, { width: 820, colorScheme: 'dark' });
-  await new OverviewPage(page).open(served.url);
+  await new OverviewPage(page).open(served);
   await page.locator('.channels-card').getByText('No turns in the last hour.').waitFor();
   await screenshot(page, 'overview-channels-820-dark-empty', { fitContent: true });
   assert.deepEqual(problems.errors, []);

@@ -92,7 +92,7 @@ test(
     // A row whose error is long: the widest last-error cell the table has to hold beside its buttons.
     const { served, page, problems } = await openDesk(t, browser, s.db.file, { width: 1400, height: 900 });
     const desk = new TurnDetailPage(page);
-    await desk.open(served.url);
+    await desk.open(served);
     await desk.openTurn(s.wide.turnId);
     for (const width of [1280, 1400, 1440, 1600]) {
       await page.setViewportSize({ width, height: 900 });
@@ -122,7 +122,7 @@ test(
     const s = story();
     const { served, page, problems } = await openDesk(t, browser, s.db.file);
     const desk = new TurnDetailPage(page);
-    await desk.open(served.url);
+    await desk.open(served);
     await desk.openTurn(s.stuck.turn.id);
     const items = desk.timeline().locator('li');
     await items.first().waitFor();
@@ -171,7 +171,7 @@ test(
         colorScheme: theme,
       });
       const turns = new TablePage(page, 'Turns');
-      await turns.open(served.url);
+      await turns.open(served);
       const sidebar = await box(page.getByRole('navigation', { name: 'Main' }));
       assert.ok(sidebar.width < 820 * 0.25, `sidebar ${sidebar.width} px wide at 820 px`);
       // Every view is still named: the rail's links keep their names for screen readers and tooltips.
@@ -217,7 +217,7 @@ test('the audit keeps its Reason column inside the card at 1,280 and 820 px', { 
   for (const width of [1280, 820]) {
     const { served, page, problems } = await openDesk(t, browser, s.db.file, { width, height: 900 });
     const desk = new TurnDetailPage(page);
-    await desk.open(served.url);
+    await desk.open(served);
     await desk.go('#/audit');
     const row = page.getByRole('table', { name: 'Audit trail' }).locator('tbody tr').filter({ hasText: 'ticket 4411' });
     await row.waitFor();
@@ -235,7 +235,7 @@ test('ids are cut in the middle, whole on hover, and copied by a labelled button
   const { served, page, context, problems } = await openDesk(t, browser, s.db.file, { width: 1280 });
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   const turns = new TablePage(page, 'Turns');
-  await turns.open(served.url);
+  await turns.open(served);
   await turns.go('#/turns');
   const row = turns.row(s.uuidTurn);
   await row.waitFor();
@@ -273,7 +273,7 @@ test('every count is written one way: 1,000,000, not 1000000', { timeout: 60_000
     .run();
   const { served, page, problems } = await openDesk(t, browser, s.db.file, { width: 1280, height: 1400 });
   const desk = new TurnDetailPage(page);
-  await desk.open(served.url);
+  await desk.open(served);
   await page.locator('.recharts-surface').first().waitFor();
   // The stuck lists, half a row wide at this width: each item's own id is whole, its line ends with the channel.
   assert.deepEqual(await clipped(page, '.stuck-line > .short-id:nth-child(2) > .mono'), []);
@@ -297,7 +297,7 @@ test('the focused Theme button is readable on the sidebar, in both themes', { ti
   for (const theme of ['light', 'dark'] as const) {
     const { served, page } = await openDesk(t, browser, s.db.file, { width: 1280, colorScheme: theme });
     const desk = new TurnDetailPage(page);
-    await desk.open(served.url);
+    await desk.open(served);
     const button = page.getByRole('button', { name: /^Theme/ });
     for (const state of ['focus', 'hover'] as const) {
       if (state === 'focus') {

@@ -109,6 +109,16 @@ export const SHOTS: Shot[] = [
     },
   },
   {
+    name: 'dialog-alerts',
+    hash: () => '#/overview',
+    ready: (c) => c.page.locator('.recharts-surface').first().waitFor(),
+    open: async (c) => {
+      await c.page.getByRole('button', { name: /^Alerts/ }).click();
+      await dialog(c).waitFor();
+    },
+    close: closeDialog,
+  },
+  {
     // The help's lower half: why stuck, the actions, the shortcuts.
     name: 'dialog-help-actions',
     hash: () => '#/overview',
@@ -135,7 +145,7 @@ test('screenshots: every view and dialog at 1,280 and 820 px, light and dark', {
     for (const theme of themes) {
       const { context, page, problems } = await newPage(browser, { width, height: 900, colorScheme: theme });
       const desk = new DeskPage(page);
-      await desk.open(served.url);
+      await desk.open(served);
       // Once: a turn whose outbox row is stuck (its page shows the rows, the reason, a timeline),
       // then a person's retry of that row with a long reason, for the audit and the timeline.
       stuckTurn ??= await eventually(async () => {
