@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 
 /** useState persisted in localStorage (e.g. a table's column choice). */
 export function usePersistentState<T>(key: string, initial: T): [T, (value: T) => void] {
@@ -48,4 +48,16 @@ export function useWhileShown<S extends { setActive(active: boolean): void }>(
     void onShow(state);
     return () => store.getState().setActive(false);
   }, [store, onShow]);
+}
+
+/** Runs `clear` `ms` after `active` became true (a "Copied" confirmation that goes away). */
+export function useClearAfter(active: boolean, ms: number, clear: () => void): void {
+  // The latest `clear`, without restarting the timer on every render.
+  const latest = useRef(clear);
+  latest.current = clear;
+  useEffect(() => {
+    if (!active) return;
+    const timer = setTimeout(() => latest.current(), ms);
+    return () => clearTimeout(timer);
+  }, [active, ms]);
 }

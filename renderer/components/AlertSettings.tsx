@@ -1,6 +1,7 @@
-import { useEffect, useId, useRef } from 'react';
+import { useId } from 'react';
 import { ALERT_INTERVALS_MS, type AlertSettings as Settings } from '../../shared/alerts';
 import type { NoticePermission, ThresholdKey } from '../stores/alerts';
+import { Dialog } from './Dialog';
 import { Icon } from './Icon';
 
 const THRESHOLDS: readonly { key: ThresholdKey; label: string; hint: string }[] = [
@@ -90,40 +91,15 @@ function PermissionLine({ permission, onAllow }: { permission: NoticePermission;
   }
 }
 
-/** The alert settings: a modal dialog (native <dialog>: focus trap, Escape closes, focus returns). */
+/** The alert settings: the app's one modal Dialog (Tab stays inside, Escape closes, focus returns). */
 export function AlertSettingsDialog(props: AlertSettingsDialogProps) {
   const { open, settings, inputs, inputErrors, permission, last, problem, onClose } = props;
-  const ref = useRef<HTMLDialogElement>(null);
-  const opener = useRef<HTMLElement | null>(null);
   const titleId = useId();
   const base = useId();
 
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) {
-      opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-      dialog.showModal();
-    }
-    if (!open && dialog.open) {
-      dialog.close();
-      const back = opener.current;
-      opener.current = null;
-      if (back?.isConnected) back.focus();
-    }
-  }, [open]);
-
   const canShow = permission === 'desktop' || permission === 'granted';
   return (
-    <dialog
-      ref={ref}
-      className="confirm-dialog alerts-dialog"
-      aria-labelledby={titleId}
-      onCancel={(e) => {
-        e.preventDefault();
-        onClose();
-      }}
-    >
+    <Dialog open={open} className="confirm-dialog alerts-dialog" labelledBy={titleId} onDismiss={onClose}>
       {open && (
         <form
           onSubmit={(e) => {
@@ -234,6 +210,6 @@ export function AlertSettingsDialog(props: AlertSettingsDialogProps) {
           </div>
         </form>
       )}
-    </dialog>
+    </Dialog>
   );
 }

@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
+import { useClearAfter } from '../hooks';
 import { Icon } from './Icon';
 
 /** How long "Copied" stays: long enough to read, short enough not to linger beside the next id. */
@@ -10,11 +11,7 @@ const CONFIRM_MS = 1500;
  */
 export function CopyButton({ text, label = 'Copy id' }: { text: string; label?: string }) {
   const [said, setSaid] = useState<'Copied' | 'Could not copy' | null>(null);
-  useEffect(() => {
-    if (!said) return;
-    const timer = setTimeout(() => setSaid(null), CONFIRM_MS);
-    return () => clearTimeout(timer);
-  }, [said]);
+  useClearAfter(said !== null, CONFIRM_MS, () => setSaid(null));
   return (
     <span className="copy">
       <button

@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
+import { useClearAfter } from '../hooks';
 
 export interface CopyLinkProps {
   /** Copies the link; says what it copied, and whether the clipboard took it. */
@@ -11,11 +12,7 @@ export interface CopyLinkProps {
  */
 export function CopyLink({ onCopy }: CopyLinkProps) {
   const [state, setState] = useState<{ link: string; copied: boolean } | null>(null);
-  useEffect(() => {
-    if (!state?.copied) return;
-    const t = setTimeout(() => setState(null), 2_000);
-    return () => clearTimeout(t);
-  }, [state]);
+  useClearAfter(state?.copied === true, 2_000, () => setState(null));
   return (
     <span className="copy-link">
       <button

@@ -1,3 +1,4 @@
+import { oneAtATime } from './one-at-a-time';
 import { create } from 'zustand';
 import type { SeriesWindow } from '../../shared/api';
 import type { ChannelStats } from '../../shared/views';
@@ -21,9 +22,6 @@ export interface ChannelsState {
   setActive(active: boolean): void;
 }
 
-let inflight: Promise<void> | null = null;
-let again = false;
-
 async function loadOnce(set: (patch: Partial<ChannelsState>) => void, get: () => ChannelsState): Promise<void> {
   const window = useStatusStore.getState().window;
   set({ loading: true });
@@ -43,7 +41,7 @@ function sameNumbers(a: ChannelStats | null, b: ChannelStats): boolean {
   return a !== null && JSON.stringify([a.channels, a.fill]) === JSON.stringify([b.channels, b.fill]);
 }
 
-export const useChannelsStore = create<ChannelsState>()((set, get) => ({
+export const useChannelsStore = create<ChannelsState>()((set) => ({
   stats: null,
   window: null,
   active: false,
@@ -51,26 +49,15 @@ export const useChannelsStore = create<ChannelsState>()((set, get) => ({
   error: null,
 
   load() {
-    // One request at a time; a load asked for meanwhile runs once after it (never twice).
-    if (inflight) {
-      again = true;
-      return inflight;
-    }
-    inflight = (async () => {
-      do {
-        again = false;
-        await loadOnce(set, get);
-      } while (again);
-    })().finally(() => {
-      inflight = null;
-    });
-    return inflight;
+    return loader.run();
   },
 
   setActive(active) {
     set({ active });
   },
 }));
+
+const loader = oneAtATime(() => loadOnce(useChannelsStore.setState, useChannelsStore.getState));
 
 onRefresh(async () => {
   if (useChannelsStore.getState().active) await useChannelsStore.getState().load();

@@ -1,3 +1,4 @@
+import { oneAtATime } from './one-at-a-time';
 import { create } from 'zustand';
 import type { AppInfo, IntegrityState, SeriesWindow } from '../../shared/api';
 import type { StatusCounts } from '../../shared/types';
@@ -60,8 +61,6 @@ export function selectWriteBlock(s: StatusState): string | null {
   return writeBlockReason(s.info);
 }
 
-let inflight: Promise<void> | null = null;
-let again = false;
 /** Stuck items an action was taken on from the overview, by id: kept in its lists until it is left. */
 let marks: Record<string, string> = {};
 
@@ -137,25 +136,11 @@ export const useStatusStore = create<StatusState>()((set, get) => ({
   },
 
   load() {
-    // A load asked for while one runs (e.g. the push channel's first "changed" right after the
-    // page's own load) runs once that one is done, so no answer on its way is thrown away.
-    if (inflight) {
-      again = true;
-      return inflight;
-    }
-    inflight = (async () => {
-      do {
-        again = false;
-        await loadOnce(set, get);
-      } while (again);
-    })().finally(() => {
-      inflight = null;
-    });
-    return inflight;
+    return loader.run();
   },
 
   show() {
-    return inflight ?? get().load();
+    return loader.running() ?? get().load();
   },
 
   async loadCounts() {
@@ -181,6 +166,8 @@ export const useStatusStore = create<StatusState>()((set, get) => ({
     }
   },
 }));
+
+const loader = oneAtATime(() => loadOnce(useStatusStore.setState, useStatusStore.getState));
 
 // Counters are always live (the nav shows stuck counts too); the rest only while shown.
 onCounts((event) => useStatusStore.setState({ counts: event.counts }));

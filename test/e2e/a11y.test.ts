@@ -11,6 +11,14 @@ import { TurnDetailPage } from './pages/detail';
 import { BulkDialog } from './pages/triage';
 import { mixedStory } from './seed';
 
+/** The list views: their route, name and a row that says they have drawn. */
+const LIST_VIEWS = [
+  ['#/turns', 'turns', 'table[aria-label="Turns"] tbody tr[data-row-id]'],
+  ['#/outbox', 'outbox', 'table[aria-label="Outbox"] tbody tr[data-row-id]'],
+  ['#/errors', 'errors', 'table[aria-label="Error groups"] tbody tr'],
+  ['#/audit', 'audit', 'table[aria-label="Audit trail"] tbody tr'],
+] as const;
+
 let browser: Browser;
 before(async () => {
   browser = await launchBrowser();
@@ -76,12 +84,7 @@ for (const theme of ['light', 'dark'] as const) {
       await check('overview 820');
       await page.setViewportSize({ width: 1280, height: 900 });
 
-      for (const [hash, name, ready] of [
-        ['#/turns', 'turns', 'table[aria-label="Turns"] tbody tr[data-row-id]'],
-        ['#/outbox', 'outbox', 'table[aria-label="Outbox"] tbody tr[data-row-id]'],
-        ['#/errors', 'errors', 'table[aria-label="Error groups"] tbody tr'],
-        ['#/audit', 'audit', 'table[aria-label="Audit trail"] tbody tr'],
-      ] as const) {
+      for (const [hash, name, ready] of LIST_VIEWS) {
         await desk.go(hash);
         await page.locator(ready).first().waitFor();
         await check(name);
@@ -381,12 +384,7 @@ test(
       await desk.open(served);
       await page.locator('.recharts-surface').first().waitFor();
       await walk('overview', false);
-      for (const [hash, name, ready] of [
-        ['#/turns', 'turns', 'table[aria-label="Turns"] tbody tr[data-row-id]'],
-        ['#/outbox', 'outbox', 'table[aria-label="Outbox"] tbody tr[data-row-id]'],
-        ['#/errors', 'errors', 'table[aria-label="Error groups"] tbody tr'],
-        ['#/audit', 'audit', 'table[aria-label="Audit trail"] tbody tr'],
-      ] as const) {
+      for (const [hash, name, ready] of LIST_VIEWS) {
         await desk.go(hash);
         await page.locator(ready).first().waitFor();
         await walk(name);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
+export { eventually } from '../helpers/eventually';
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 const BIN = path.join(ROOT, 'dist', 'main', 'cli', 'bin.js');
 const RENDERER_INDEX = path.join(ROOT, 'dist', 'renderer', 'index.html');
@@ -167,19 +168,6 @@ export async function openDesk(
   const opened = await newPage(browser, pageOptions);
   t.after(() => opened.context.close());
   return { served, ...opened };
-}
-
-/** Retries `check` (which throws while the condition does not hold) until it passes. */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-  }
 }
 
 /**

@@ -2,6 +2,7 @@
 // percentiles from the trigger-kept buckets, checked against a brute-force computation over the
 // same rows, on both backends. Turns are written as a gateway writes them (plain SQL inserts and
 // status updates) and through the core; pruning must not change the numbers.
+import { eventually } from '../helpers/eventually';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -504,15 +505,3 @@ test('the engine counts a migrated file’s older turns in its background; getCh
     await host.close();
   }
 });
-
-async function eventually<T>(check: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
