@@ -9,7 +9,7 @@ import pg from 'pg';
 import { LifecycleError, RecoveryWorker } from '../../main/lifecycle';
 import { errorSignature } from '../../main/lifecycle/signature';
 import type { LifecycleStore } from '../../main/store/contract';
-import { hasTrigramSearch } from '../../main/store/postgres/schema';
+import { hasTrigramSearch, PG_SCHEMA_VERSION } from '../../main/store/postgres/schema';
 import type { PgStore } from '../../main/store/postgres/store';
 import { replayKey, resendKey, type BulkJob } from '../../shared/triage';
 import { openCase, unavailable, type Case } from '../helpers/backends';
@@ -49,7 +49,7 @@ async function deadRow(store: LifecycleStore, error = 'HTTP 403 bot was blocked 
 
 pgTest('schema v3: the new columns, the stored signature of a gateway’s plain rows, the trigram indexes', async (c) => {
   const { store, sql } = c;
-  assert.equal(store.fileVersion, 3);
+  assert.equal(store.fileVersion, PG_SCHEMA_VERSION, "v3's parts stay in the current schema");
   assert.equal(await hasTrigramSearch((store as PgStore).pool), true);
   const errors = [
     'Timeout after 30000 ms on chat 123456',
