@@ -9,7 +9,8 @@ import { applyTheme, useUiStore } from './stores/ui';
 import { getTransport } from './transport/client';
 import { startUrlSync } from './url-state';
 
-// Take the token out of the URL before anything reads the route, then subscribe to pushes.
+// Take the one-time sign-in code out of the URL before anything reads the route (it is traded for
+// a session cookie), then subscribe to pushes.
 getTransport();
 applyTheme(useUiStore.getState().theme);
 // The URL's view, filters and selection are in the stores before anything loads.
