@@ -117,8 +117,9 @@ test(
     // An action: abort the session of the stuck turn, which cancels its pending sends.
     const detail = new TurnDetailPage(page);
     await detail.openTurn(stuck.turnId);
-    const text = await detail.requestAction(detail.action('Abort session'));
-    assert.match(text, /2 turns and 2 pending sends/);
+    await detail.requestAction(detail.action('Abort session'));
+    // The dialog counts what the abort will change once previewAbort answers ("counting…" before).
+    await eventually(async () => assert.match(await detail.dialog().innerText(), /2 turns and 2 pending sends/));
     await detail.confirm();
     await eventually(async () => assert.equal(await detail.status().innerText(), 'aborted'));
     for (const id of [stuck.turnId, pending.turnId]) assert.equal((await gateway.getTurn(id))?.status, 'aborted');
