@@ -15,7 +15,7 @@ import { envInt, heading, int, ratio, table } from './stats';
 //   node dist/test/bench/throughput.js   (BENCH_THROUGHPUT_TURNS, BENCH_CONCURRENCY, BENCH_ROUNDS)
 
 const SCHEMA_LABEL: Record<RawSchema, string> = {
-  same: 'same schema (every index, count/minute, timeline and search triggers as of v5)',
+  same: 'same schema (every index; count/minute, timeline, search and channel-stats triggers; v6)',
   'v3-triggers': "same, with version 3's triggers (before v4 merged them)",
   'no-v4-indexes': "minus v4's six indexes (the lists' ordered walks, status()'s stuck counts)",
   'no-v5-search': "minus v5's search index (the FTS5 trigram tables' triggers)",
