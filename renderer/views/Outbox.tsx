@@ -17,10 +17,10 @@ const shared = sharedColumns<OutboxListItem>();
 
 const columns = (now: number) => [
   shared.status,
-  col.accessor('id', { header: 'Row', size: 150, cell: (c) => <ShortId id={c.getValue()} /> }),
+  col.accessor('id', { header: 'Row', size: 168, cell: (c) => <ShortId id={c.getValue()} /> }),
   col.accessor('turnId', {
     header: 'Turn',
-    size: 150,
+    size: 168,
     cell: (c) => {
       const id = c.getValue();
       return id ? (

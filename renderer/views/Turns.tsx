@@ -43,7 +43,7 @@ const columns = (now: number) => [
   }),
   col.accessor('replayOf', {
     header: 'Replay of',
-    size: 150,
+    size: 168,
     cell: (c) => {
       const id = c.getValue();
       return id ? <IdLink id={id} href={hrefFor({ view: 'turn', id })} /> : '';
