@@ -17,3 +17,9 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export const ID_MAX_LENGTH = 1024;
 /** A list cursor carries a sort value and an id. */
 export const CURSOR_MAX_LENGTH = 2 * ID_MAX_LENGTH + 200;
+
+/**
+ * The longest text each filter takes (the API's schemas and the dashboard's URL parser, which
+ * ignores a longer value rather than cut it: cut, it would match something else).
+ */
+export const TEXT_MAX = { search: 500, sessionKey: 500, channel: 200, signature: 300, by: 200 } as const;

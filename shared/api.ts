@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CURSOR_MAX_LENGTH, EXPORT_FORMATS, ID_MAX_LENGTH, PAGE_LIMIT } from './api-values';
+import { CURSOR_MAX_LENGTH, EXPORT_FORMATS, ID_MAX_LENGTH, PAGE_LIMIT, TEXT_MAX } from './api-values';
 
 export {
   CURSOR_MAX_LENGTH,
@@ -57,8 +57,8 @@ const time = z.number().int().min(0).optional();
 const turnFilter = z
   .object({
     status: z.array(z.enum(TURN_STATUSES)).max(TURN_STATUSES.length).optional(),
-    sessionKey: z.string().max(500).optional(),
-    channel: z.string().max(200).optional(),
+    sessionKey: z.string().max(TEXT_MAX.sessionKey).optional(),
+    channel: z.string().max(TEXT_MAX.channel).optional(),
     stuck: z.boolean().optional(),
     /** Failed for good within the attention window (failed_terminal, not chosen by a person), not yet replayed as new. */
     dead: z.boolean().optional(),
@@ -66,12 +66,12 @@ const turnFilter = z
      * At least 3 characters: any part of the id, external id, dedupe key, session key, payload text
      * or last error (full-text, trigram). Shorter: a prefix of the id or session key.
      */
-    search: z.string().max(500).optional(),
+    search: z.string().max(TEXT_MAX.search).optional(),
     /** accepted_at within [since, until). */
     since: time,
     until: time,
     /** Only turns whose failure has this normalized signature (an error group). */
-    signature: z.string().max(300).optional(),
+    signature: z.string().max(TEXT_MAX.signature).optional(),
   })
   .strict();
 
@@ -80,24 +80,24 @@ const outboxFilter = z
     status: z.array(z.enum(OUTBOX_STATUSES)).max(OUTBOX_STATUSES.length).optional(),
     turnId: id.optional(),
     kind: z.enum([...DISPATCH_KINDS, 'direct']).optional(),
-    channel: z.string().max(200).optional(),
+    channel: z.string().max(TEXT_MAX.channel).optional(),
     stuck: z.boolean().optional(),
     /** Failed for good or expired within the attention window (not chosen by a person), not yet resent. */
     dead: z.boolean().optional(),
     /** As for turns: id, idempotency key, target, turn id, payload text, last error. */
-    search: z.string().max(500).optional(),
+    search: z.string().max(TEXT_MAX.search).optional(),
     /** queued_at within [since, until). */
     since: time,
     until: time,
     errorClass: z.enum(ERROR_CLASSES).optional(),
-    signature: z.string().max(300).optional(),
+    signature: z.string().max(TEXT_MAX.signature).optional(),
   })
   .strict();
 
 const auditFilter = z
   .object({
     /** Who did it: a substring of the recorded name (e.g. "alice" for "desk:alice"). */
-    by: z.string().max(200).optional(),
+    by: z.string().max(TEXT_MAX.by).optional(),
     /** Which action (BulkAction, or 'prune'). */
     action: z.enum([...BULK_ACTIONS, 'prune', 'bulk']).optional(),
     since: time,
@@ -147,14 +147,16 @@ export const apiArgs = {
         .min(60_000)
         .max(90 * 86_400_000)
         .optional(),
-      channel: z.string().max(200).optional(),
+      channel: z.string().max(TEXT_MAX.channel).optional(),
       subject: z.enum(['turn', 'outbox']).optional(),
       limit: z.number().int().min(1).max(500).optional(),
     })
     .strict(),
   /** What an abort would change, for the confirmation dialog. */
-  previewAbort: z.object({ sessionKeys: z.array(z.string().max(500)).min(1).max(500) }).strict(),
-  abortSessions: z.object({ sessionKeys: z.array(z.string().max(500)).min(1).max(500), reason }).strict(),
+  previewAbort: z.object({ sessionKeys: z.array(z.string().max(TEXT_MAX.sessionKey)).min(1).max(500) }).strict(),
+  abortSessions: z
+    .object({ sessionKeys: z.array(z.string().max(TEXT_MAX.sessionKey)).min(1).max(500), reason })
+    .strict(),
   replayTurns: z.object({ ids: z.array(id).min(1).max(500), reason }).strict(),
   retryRows: z.object({ ids: z.array(id).min(1).max(500), reason }).strict(),
   terminateRows: z.object({ ids: z.array(id).min(1).max(500), reason }).strict(),

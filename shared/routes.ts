@@ -1,5 +1,5 @@
 import type { ApiArgs } from './api';
-import { ID_MAX_LENGTH, SERIES_WINDOWS, type SeriesWindow } from './api-values';
+import { ID_MAX_LENGTH, SERIES_WINDOWS, TEXT_MAX, type SeriesWindow } from './api-values';
 import { BULK_ACTIONS } from './triage';
 import { DISPATCH_KINDS, ERROR_CLASSES, OUTBOX_STATUSES, TURN_STATUSES } from './types';
 
@@ -39,11 +39,8 @@ export const ROUTE_DEFAULTS = {
 /** A link carries at most this many selected rows (a longer selection is cut, in selection order). */
 export const SELECTION_URL_MAX = 50;
 
-/**
- * The longest text each filter takes: the API's limits (shared/api.ts; a unit test holds them
- * equal). A longer value in a URL is ignored, not cut: cut, it would match something else.
- */
-export const TEXT_MAX = { search: 500, sessionKey: 500, channel: 200, signature: 300, by: 200 } as const;
+/** The API's text limits (shared/api-values.ts): a longer value in a URL is ignored, not cut. */
+export { TEXT_MAX };
 
 /** One query parameter: its name in the URL is the filter's key. */
 type Field =
