@@ -1,6 +1,8 @@
 // The API's plain values, apart from its zod schemas (shared/api.ts): the renderer imports them
 // from here so that its bundle does not carry zod, which only the main process needs.
 
+import type { ApiMethod } from './api';
+
 /** A page of any list: how many rows one call may ask for (API, CLI and core alike). */
 export const PAGE_LIMIT = { min: 1, max: 500, default: 50 } as const;
 
@@ -23,3 +25,32 @@ export const CURSOR_MAX_LENGTH = 2 * ID_MAX_LENGTH + 200;
  * ignores a longer value rather than cut it: cut, it would match something else).
  */
 export const TEXT_MAX = { search: 500, sessionKey: 500, channel: 200, signature: 300, by: 200 } as const;
+
+/**
+ * Which methods change the database: each successful call is followed by a `changed` event,
+ * and a read-only file refuses them. A new method does not compile until it is classified here.
+ */
+export const METHOD_WRITES = {
+  getInfo: false,
+  getStatus: false,
+  getSeries: false,
+  listTurns: false,
+  listOutbox: false,
+  getTurn: false,
+  getAudit: false,
+  getErrorGroups: false,
+  previewAbort: false,
+  abortSessions: true,
+  replayTurns: true,
+  retryRows: true,
+  terminateRows: true,
+  resendRows: true,
+  replayAsNew: true,
+  prune: true,
+  previewBulk: false,
+  startBulk: true,
+  getBulkJobs: false,
+  cancelBulk: true,
+  getLiveness: false,
+  getChannelStats: false,
+} as const satisfies Record<ApiMethod, boolean>;

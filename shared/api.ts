@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { CURSOR_MAX_LENGTH, EXPORT_FORMATS, ID_MAX_LENGTH, PAGE_LIMIT, TEXT_MAX } from './api-values';
+import { CURSOR_MAX_LENGTH, EXPORT_FORMATS, ID_MAX_LENGTH, METHOD_WRITES, PAGE_LIMIT, TEXT_MAX } from './api-values';
 
 export {
   CURSOR_MAX_LENGTH,
   EXPORT_FORMATS,
   ID_MAX_LENGTH,
+  METHOD_WRITES,
   PAGE_LIMIT,
   SERIES_WINDOWS,
   type ExportFormat,
@@ -189,35 +190,6 @@ export const apiArgs = {
 
 export type ApiMethod = keyof typeof apiArgs;
 export const API_METHODS = Object.keys(apiArgs) as ApiMethod[];
-
-/**
- * Which methods change the database: each successful call is followed by a `changed` event,
- * and a read-only file refuses them. A new method does not compile until it is classified here.
- */
-export const METHOD_WRITES = {
-  getInfo: false,
-  getStatus: false,
-  getSeries: false,
-  listTurns: false,
-  listOutbox: false,
-  getTurn: false,
-  getAudit: false,
-  getErrorGroups: false,
-  previewAbort: false,
-  abortSessions: true,
-  replayTurns: true,
-  retryRows: true,
-  terminateRows: true,
-  resendRows: true,
-  replayAsNew: true,
-  prune: true,
-  previewBulk: false,
-  startBulk: true,
-  getBulkJobs: false,
-  cancelBulk: true,
-  getLiveness: false,
-  getChannelStats: false,
-} as const satisfies Record<ApiMethod, boolean>;
 
 export const MUTATING_METHODS: ReadonlySet<string> = new Set(API_METHODS.filter((m) => METHOD_WRITES[m]));
 export type ApiArgs<M extends ApiMethod> = z.input<(typeof apiArgs)[M]>;

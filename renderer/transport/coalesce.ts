@@ -1,31 +1,12 @@
-import type { ApiArgs, ApiCaller, ApiMethod, ApiResult, ApiResults, METHOD_WRITES } from '../../shared/api';
+import type { ApiArgs, ApiCaller, ApiMethod, ApiResult, ApiResults } from '../../shared/api';
+import { METHOD_WRITES } from '../../shared/api-values';
 
 // Identical reads in flight share one request: the overview and a list asking for the same
 // counts, a refresh racing a view's first load. Writes never share (two clicks are two
-// actions). Only the type of METHOD_WRITES is imported, so the bundle stays free of zod.
-
-type Writes = typeof METHOD_WRITES;
-type ReadMethod = { [M in keyof Writes]: Writes[M] extends false ? M : never }[keyof Writes];
-
-/** The methods that only read: the compiler holds it to METHOD_WRITES (a new method must be listed). */
-const READS: Record<ReadMethod, true> = {
-  getInfo: true,
-  getStatus: true,
-  getSeries: true,
-  listTurns: true,
-  listOutbox: true,
-  getTurn: true,
-  getAudit: true,
-  getErrorGroups: true,
-  previewAbort: true,
-  previewBulk: true,
-  getBulkJobs: true,
-  getLiveness: true,
-  getChannelStats: true,
-};
+// actions). METHOD_WRITES comes from the zod-free api-values.ts, so the bundle stays free of zod.
 
 export function isRead(method: string): boolean {
-  return Object.hasOwn(READS, method);
+  return Object.hasOwn(METHOD_WRITES, method) && !METHOD_WRITES[method as ApiMethod];
 }
 
 type Caller = Pick<ApiCaller, 'call'>;

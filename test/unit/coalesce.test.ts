@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { transformSync } from 'esbuild';
+import { buildSync } from 'esbuild';
 import {
   API_METHODS,
   METHOD_WRITES,
@@ -16,11 +16,12 @@ import {
 } from '../../shared/api';
 import { tempDir } from '../helpers/temp-db';
 
-// The renderer is not part of the Node build (tsconfig.json): the module is compiled here as
-// the renderer's build compiles it (esbuild), and it imports types only.
+// The renderer is not part of the Node build (tsconfig.json): the module is bundled here as the
+// renderer's build bundles it (esbuild), with the zod-free shared values it imports.
 const source = path.join(__dirname, '../../../renderer/transport/coalesce.ts');
 const compiled = path.join(tempDir(), 'coalesce.js');
-fs.writeFileSync(compiled, transformSync(fs.readFileSync(source, 'utf8'), { loader: 'ts', format: 'cjs' }).code);
+const bundled = buildSync({ entryPoints: [source], bundle: true, platform: 'node', format: 'cjs', write: false });
+fs.writeFileSync(compiled, bundled.outputFiles[0]!.text);
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module compiled just above
 const { callShared, isRead } = require(compiled) as {
   isRead(method: string): boolean;
